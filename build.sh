@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The one entry point of Plexus.
+#
+#   ./build.sh               install missing Debian packages, configure, build (debug)
+#   ./build.sh test          build and run every test, in a normal build and under ASan+UBSan
+#   ./build.sh bench [NAME]  build in Release and run the benchmarks (all, or the ones named)
+#   ./build.sh run           build and run the main job (see README.md)
+#
+# A second run only rebuilds what changed and installs nothing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(
+	build-essential cmake pkg-config
+	libev-dev libnng-dev libmbedtls-dev
+	libprotobuf-c-dev protobuf-c-compiler
+	libcriterion-dev libjansson-dev
+)
+
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+log() { printf '== %s\n' "$*" >&2; }
+
+ensure_packages() {
+	local missing=() p
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing Debian packages: ${missing[*]}"
+	local sudo=()
+	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# build_tree DIR BUILD_TYPE [cmake args...]: configure once, then build incrementally.
+build_tree() {
+	local dir=$1 type=$2
+	shift 2
+	if [ ! -f "build/$dir/CMakeCache.txt" ]; then
+		log "configuring build/$dir ($type)"
+		cmake -S . -B "build/$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+	fi
+	log "building build/$dir"
+	cmake --build "build/$dir" -j "$JOBS"
+}
+
+run_tests() {
+	local dir=$1
+	log "testing build/$dir"
+	ctest --test-dir "build/$dir" --output-on-failure -j "$JOBS"
+}
+
+# Benchmarks are named like "actor.pingpong_local"; the program is bench/actor/pingpong_local.
+run_bench() {
+	local names=("$@") name bin failed=0
+	if [ ${#names[@]} -eq 0 ]; then
+		mapfile -t names < <(find build/release/bench -mindepth 2 -maxdepth 2 -type f -perm -u+x \
+			-printf '%h/%f\n' | sed 's|build/release/bench/||; s|/|.|' | sort)
+	fi
+	for name in "${names[@]}"; do
+		bin="build/release/bench/${name/./\/}"
+		if [ ! -x "$bin" ]; then
+			echo "unknown benchmark: $name" >&2
+			failed=1
+			continue
+		fi
+		log "bench $name"
+		"$bin" || failed=1
+	done
+	return $failed
+}
+
+cmd=${1:-build}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+build)
+	ensure_packages
+	build_tree debug Debug
+	;;
+test)
+	ensure_packages
+	build_tree debug Debug
+	run_tests debug
+	build_tree asan Debug -DPLEXUS_SANITIZE=ON
+	run_tests asan
+	;;
+bench)
+	ensure_packages
+	build_tree release Release
+	run_bench "$@"
+	;;
+run)
+	ensure_packages
+	build_tree debug Debug
+	exec build/debug/cli/plexus demo "$@"
+	;;
+-h | --help | help)
+	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+	;;
+*)
+	echo "build.sh: unknown command '$cmd' (try: build, test, bench, run)" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,14 @@
+/* libactor.h — everything public, in one include. */
+#ifndef ACTOR_LIBACTOR_H
+#define ACTOR_LIBACTOR_H
+
+#include "actor/actor.h"
+#include "actor/clock.h"
+#include "actor/error.h"
+#include "actor/filter.h"
+#include "actor/future.h"
+#include "actor/log.h"
+#include "actor/pid.h"
+#include "actor/runtime.h"
+
+#endif
