@@ -1,0 +1,14 @@
+/* commands.h — the subcommands of `plexus`. Each takes (argc, argv) with argv[0] the
+ * command's name and returns the process exit status. */
+#ifndef PLEXUS_CLI_COMMANDS_H
+#define PLEXUS_CLI_COMMANDS_H
+
+struct plexus_command {
+	const char *name;
+	const char *summary;
+	int (*main)(int argc, char **argv);
+};
+
+int plexus_demo_main(int argc, char **argv);
+
+#endif
