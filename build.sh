@@ -3,7 +3,9 @@
 #
 #   ./build.sh               install missing Debian packages, configure, build (debug)
 #   ./build.sh test          build and run every test, in a normal build and under ASan+UBSan
-#   ./build.sh bench [NAME]  build in Release and run the benchmarks (all, or the ones named)
+#   ./build.sh bench [--FLAG=N ...] [NAME ...]
+#                            build in Release and run the benchmarks (all, or the ones named);
+#                            flags go to every program, e.g. --runs=3 for the median of 3
 #   ./build.sh run           build and run the main job (see README.md)
 #
 # A second run only rebuilds what changed and installs nothing.
@@ -55,8 +57,16 @@ run_tests() {
 }
 
 # Benchmarks are named like "actor.pingpong_local"; the program is bench/actor/pingpong_local.
+# Arguments that start with "--" are flags handed to every program (see docs/benchmarks.md).
+# Each program prints its one JSON result line on stdout; everything else goes to stderr.
 run_bench() {
-	local names=("$@") name bin failed=0
+	local names=() flags=() arg name bin failed=0
+	for arg in "$@"; do
+		case "$arg" in
+		--*) flags+=("$arg") ;;
+		*) names+=("$arg") ;;
+		esac
+	done
 	if [ ${#names[@]} -eq 0 ]; then
 		mapfile -t names < <(find build/release/bench -mindepth 2 -maxdepth 2 -type f -perm -u+x \
 			-printf '%h/%f\n' | sed 's|build/release/bench/||; s|/|.|' | sort)
@@ -69,7 +79,10 @@ run_bench() {
 			continue
 		fi
 		log "bench $name"
-		"$bin" || failed=1
+		"$bin" "${flags[@]}" || {
+			log "bench $name FAILED"
+			failed=1
+		}
 	done
 	return $failed
 }
@@ -89,8 +102,11 @@ test)
 	run_tests asan
 	;;
 bench)
-	ensure_packages
-	build_tree release Release
+	# Only the result lines go to stdout, so `./build.sh bench > results.jsonl` works.
+	{
+		ensure_packages
+		build_tree release Release
+	} >&2
 	run_bench "$@"
 	;;
 run)
@@ -99,7 +115,7 @@ run)
 	exec build/debug/cli/plexus demo "$@"
 	;;
 -h | --help | help)
-	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
 	;;
 *)
 	echo "build.sh: unknown command '$cmd' (try: build, test, bench, run)" >&2

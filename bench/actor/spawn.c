@@ -1,0 +1,76 @@
+/* actor.spawn — the whole life of a short-lived actor: spawn 1,000,000 actors that
+ * each end on their first message, send each one message, wait until all have ended.
+ * Measures spawn, handler install, one delivery, terminate and the release of the
+ * actor's resources. */
+#include <stdatomic.h>
+
+#include "bench_actor.h"
+
+static int64_t actors = 1000000;
+static int64_t workers = 0;
+static int64_t timeout_s = 300;
+
+static const bench_flag flags[] = {
+	{"actors", &actors, "actors spawned"},
+	{"workers", &workers, "worker threads (0 = runtime default)"},
+	{"timeout_s", &timeout_s, "give up after this many seconds"},
+};
+
+static bench_latch *ended;       /* counts fini calls */
+static atomic_llong handled;     /* "die" messages handled */
+
+static void on_die(actor_t *self, const actor_msg *msg, void *arg)
+{
+	atomic_fetch_add_explicit(&handled, 1, memory_order_relaxed);
+	actor_terminate(actor_self(self));
+}
+
+static int mortal_init(actor_t *self)
+{
+	return actor_install(self, "die", on_die, NULL);
+}
+
+static void mortal_fini(actor_t *self)
+{
+	bench_latch_count_down(ended);
+}
+
+static const actor_def mortal_def = {.name = "mortal", .init = mortal_init, .fini = mortal_fini};
+
+int main(int argc, char **argv)
+{
+	bench_start("actor.spawn", argc, argv, flags, BENCH_NFLAGS(flags));
+	if (actors < 1)
+		bench_fail("need --actors >= 1");
+	bench_actor_start(&workers);
+	ended = bench_latch_alloc(actors);
+
+	uint64_t start = bench_now_ns();
+	for (int64_t i = 0; i < actors; i++) {
+		actor_pid pid;
+		int rc = actor_spawn(&mortal_def, NULL, &pid);
+		if (rc != 0)
+			bench_fail("spawn %lld: %s", (long long)i, actor_strerror(rc));
+		if ((rc = actor_send(NULL, pid, "die", "", 0)) != 0)
+			bench_fail("send: %s", actor_strerror(rc));
+	}
+	double spawned = (double)(bench_now_ns() - start) / 1e9;
+	bench_actor_await(ended, timeout_s, "every actor to end");
+	double elapsed = (double)(bench_now_ns() - start) / 1e9;
+
+	if (atomic_load(&handled) != actors)
+		bench_fail("expected %lld messages handled, got %lld", (long long)actors,
+			   (long long)atomic_load(&handled));
+	actor_stats st;
+	actor_runtime_stats(&st);
+
+	bench_result *r = bench_result_alloc((double)actors / elapsed, "actors/s");
+	bench_result_extra(r, "elapsed_s", elapsed);
+	bench_result_extra(r, "spawn_loop_s", spawned);
+	bench_result_extra(r, "actors_alive_after", (double)st.actors_alive);
+	bench_actor_stats(r);
+	actor_runtime_fini();
+	bench_latch_free(ended);
+	bench_result_print(r);
+	return 0;
+}
