@@ -7,7 +7,10 @@
 #include "actor/error.h"
 #include "actor/filter.h"
 #include "actor/future.h"
+#include "actor/http.h"
 #include "actor/log.h"
+#include "actor/metrics.h"
+#include "actor/pb.h"
 #include "actor/pid.h"
 #include "actor/runtime.h"
 

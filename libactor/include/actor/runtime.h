@@ -15,6 +15,10 @@ typedef struct actor_config {
 	int port;             /* listen port; 0 = ephemeral, -1 = env ACTOR_PORT or 0 */
 	bool listen;          /* open the network listener (remote messaging, HTTP) */
 	size_t max_frame;     /* largest remote message accepted or sent; 0 = 64 MiB */
+	int http_port;        /* HTTP server port (see http.h), served only when listening;
+	                         0 = ephemeral, -1 = no HTTP server. It is a second port:
+	                         nng's HTTP server owns its listener. */
+	size_t http_max_body; /* largest HTTP request body accepted (413 above); 0 = 1 MiB */
 } actor_config;
 
 /* Fills cfg with the defaults described above. */

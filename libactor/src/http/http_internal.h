@@ -1,0 +1,43 @@
+/* http_internal.h — the HTTP server's seams with the transport and the core (internal). */
+#ifndef ACTOR_HTTP_INTERNAL_H
+#define ACTOR_HTTP_INTERNAL_H
+
+#include <stdint.h>
+
+#include "actor/http.h"
+#include "actor/runtime.h"
+
+/* Starts the HTTP server on ip (text) and cfg->http_port unless that is -1. Called by
+ * the transport's start, so HTTP runs exactly when the runtime listens. */
+int actor__http_start(const actor_config *cfg, const char *ip);
+/* Stops the server; requests still waiting for an actor are answered 503. */
+void actor__http_stop(void);
+
+/* Route table (routes.c). */
+struct actor__route {
+	actor_http_fn fn;
+	void *arg;
+};
+/* Finds the route of actor `id` for path; copies it to *out. */
+int actor__http_route_find(const char *id, const char *path, struct actor__route *out);
+/* Does actor `id` have any route? (404 before reading a body otherwise.) */
+int actor__http_has_routes(const char *id);
+/* Forgets every route of the actor called id: the runtime calls it when an actor ends. */
+void actor__http_forget(const char *id);
+/* Frees every route (runtime fini). */
+void actor__http_routes_clear(void);
+
+/* A response's parts, for the server. */
+struct actor_http_header {
+	char *name, *value;
+	struct actor_http_header *next;
+};
+struct actor_http_response {
+	int status;
+	char *content_type;
+	uint8_t *body;
+	size_t len;
+	struct actor_http_header *headers;
+};
+
+#endif

@@ -1,0 +1,772 @@
+/* transport_nng.c — remote messages over nng's byte streams on tcp://.
+ *
+ * One listener per OS process. Connections are one-way: this process dials one
+ * outbound connection per peer (ip:port) and writes only on it; connections it
+ * accepts are only read. So every message from here to a peer rides one TCP stream,
+ * which is what keeps per-sender order. Frames queued for a peer are appended to its
+ * pending buffer and go out as one write (one iov) when the previous write is done:
+ * under load every write carries every frame queued since the last one.
+ *
+ * Threads: send() runs on the caller's thread (a worker); every callback runs on an
+ * nng task thread. A peer's mutex guards the peer and its current connection; the
+ * transport mutex guards the peer table and the list of live connections. Order:
+ * peer mutex, then transport mutex. No callback into the core is made with a lock held.
+ *
+ * Failure: any error on an outbound connection (or a failed dial) closes it, drops
+ * what was queued (at-most-once, like libprocess) and reports actor__peer_lost(); the
+ * next send dials again. Bad bytes on an inbound connection close it; a well-framed
+ * frame with bad contents is dropped alone. */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+
+#include "actor/error.h"
+#include "actor/log.h"
+#include "http/http_internal.h"
+#include "metrics_internal.h"
+#include "net/frame.h"
+#include "transport.h"
+
+#define CHUNK_SIZE (64u * 1024u)    /* default receive buffer */
+#define KEEP_OUT_BUF (4u << 20)     /* write buffers above this are freed when drained */
+#define PEER_BUCKETS 256u
+#define DEFAULT_MAX_FRAME ((size_t)64 << 20)
+
+/* A receive buffer. Frames decoded from it are handed to the core in place; each
+ * holds a reference until the core releases it. */
+struct chunk {
+	_Atomic int refs;
+	size_t cap;
+	size_t len;
+	uint8_t data[];
+};
+
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+struct peer;
+
+struct conn {
+	struct peer *peer;       /* outbound: its peer; NULL for an accepted connection */
+	pthread_mutex_t *mu;     /* the peer's mutex, or own_mu */
+	pthread_mutex_t own_mu;
+	nng_stream *s;
+	nng_aio *tx, *rx;
+	bool closed, tx_busy, rx_busy;
+	struct buf out;          /* outbound: the bytes of the write in flight */
+	size_t out_off;
+	struct chunk *in;        /* inbound: current receive buffer */
+	size_t in_off;           /* start of the first frame not yet decoded */
+	uint8_t scratch[64];     /* outbound: reads that only watch for the peer closing */
+	char addr[32];           /* for logs */
+	struct conn *next, *prev;
+};
+
+enum peer_state { PEER_IDLE, PEER_DIALING, PEER_UP };
+
+struct peer {
+	uint32_t ip;
+	uint16_t port;
+	pthread_mutex_t mu;
+	enum peer_state state;
+	struct conn *conn;       /* when PEER_UP */
+	struct buf pending;      /* frames queued, not yet handed to a write */
+	uint64_t pending_frames;
+	nng_stream_dialer *dialer;
+	nng_aio *dial;
+	struct peer *next;       /* hash chain */
+};
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool running, stopping;
+	uint32_t ip;
+	uint16_t port;
+	size_t max_frame;
+	nng_stream_listener *listener;
+	nng_aio *accept;
+	struct peer *peers[PEER_BUCKETS];
+	struct conn conns;       /* list head of live connections */
+	size_t nconns;
+} T = {
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+	.cv = PTHREAD_COND_INITIALIZER,
+};
+
+static void conn_tx_cb(void *arg);
+static void conn_rx_cb(void *arg);
+static bool peer_fail(struct peer *p, struct conn *c, const char *why, int err);
+
+static const char *ip_str(uint32_t ip, uint16_t port, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
+		 ip & 255, port);
+	return buf;
+}
+
+/* ---- buffers ---------------------------------------------------------------- */
+
+static int buf_reserve(struct buf *b, size_t more)
+{
+	if (b->cap - b->len >= more)
+		return 0;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap - b->len < more)
+		cap *= 2;
+	uint8_t *p = realloc(b->p, cap);
+	if (p == NULL)
+		return ACTOR_ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static void buf_free(struct buf *b)
+{
+	free(b->p);
+	*b = (struct buf){0};
+}
+
+static struct chunk *chunk_alloc(size_t cap)
+{
+	struct chunk *ch = malloc(sizeof(*ch) + cap);
+	if (ch == NULL)
+		return NULL;
+	atomic_init(&ch->refs, 1);
+	ch->cap = cap;
+	ch->len = 0;
+	return ch;
+}
+
+static void chunk_unref(void *owner)
+{
+	struct chunk *ch = owner;
+	if (ch != NULL && atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) == 1)
+		free(ch);
+}
+
+/* ---- connections ------------------------------------------------------------ */
+
+static struct conn *conn_alloc(struct peer *p, nng_stream *s)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	pthread_mutex_init(&c->own_mu, NULL);
+	c->peer = p;
+	c->mu = p ? &p->mu : &c->own_mu;
+	c->s = s;
+	if (nng_aio_alloc(&c->tx, conn_tx_cb, c) != 0 || nng_aio_alloc(&c->rx, conn_rx_cb, c) != 0) {
+		nng_aio_free(c->tx);
+		pthread_mutex_destroy(&c->own_mu);
+		free(c);
+		return NULL;
+	}
+	nng_sockaddr sa;
+	if (nng_stream_get_addr(s, NNG_OPT_REMADDR, &sa) == 0 && sa.s_family == NNG_AF_INET)
+		ip_str(ntohl(sa.s_in.sa_addr), ntohs(sa.s_in.sa_port), c->addr, sizeof(c->addr));
+	else
+		snprintf(c->addr, sizeof(c->addr), "?");
+	pthread_mutex_lock(&T.mu);
+	c->next = T.conns.next;
+	c->prev = &T.conns;
+	T.conns.next->prev = c;
+	T.conns.next = c;
+	T.nconns++;
+	pthread_mutex_unlock(&T.mu);
+	ACTOR__STAT_ADD(connections_open, 1);
+	return c;
+}
+
+/* Closes the stream; the aio callbacks then see errors and the last one frees c.
+ * Called with c->mu held. */
+static void conn_close_locked(struct conn *c)
+{
+	if (!c->closed) {
+		c->closed = true;
+		nng_stream_close(c->s);
+	}
+}
+
+/* Frees c if it is closed and no operation is in flight. Called with c->mu held;
+ * returns true if c is gone (the caller must then unlock only the peer's mutex,
+ * which outlives c, or nothing at all for an inbound connection). */
+static bool conn_maybe_free_locked(struct conn *c)
+{
+	if (!c->closed || c->tx_busy || c->rx_busy)
+		return false;
+	pthread_mutex_lock(&T.mu);
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	T.nconns--;
+	pthread_cond_broadcast(&T.cv);
+	pthread_mutex_unlock(&T.mu);
+	ACTOR__STAT_ADD(connections_open, -1);
+	/* Reaping: we may be inside one of these aios' callbacks. */
+	nng_aio_reap(c->tx);
+	nng_aio_reap(c->rx);
+	nng_stream_free(c->s);
+	buf_free(&c->out);
+	chunk_unref(c->in);
+	return true;
+}
+
+static void conn_destroy(struct conn *c)
+{
+	bool inbound = c->peer == NULL;
+	if (inbound) {
+		pthread_mutex_unlock(&c->own_mu);
+		pthread_mutex_destroy(&c->own_mu);
+	}
+	free(c);
+}
+
+/* Starts writing c->out from c->out_off. Called without c->mu, with tx_busy set, so
+ * nobody else touches c->out meanwhile. */
+static void conn_write(struct conn *c)
+{
+	nng_iov iov = {.iov_buf = c->out.p + c->out_off, .iov_len = c->out.len - c->out_off};
+	nng_aio_set_iov(c->tx, 1, &iov);
+	nng_stream_send(c->s, c->tx);
+}
+
+/* Hands the peer's pending frames to c as its next write if c is not writing.
+ * Called with the peer's mutex held; returns true if the caller must call
+ * conn_write(c) after unlocking. */
+static bool peer_kick_locked(struct peer *p, struct conn *c)
+{
+	if (c->closed || c->tx_busy || p->pending.len == 0)
+		return false;
+	struct buf tmp = c->out;
+	c->out = p->pending;
+	c->out_off = 0;
+	tmp.len = 0;
+	if (tmp.cap > KEEP_OUT_BUF)
+		buf_free(&tmp);
+	p->pending = tmp;
+	p->pending_frames = 0;
+	c->tx_busy = true;
+	return true;
+}
+
+static void conn_tx_cb(void *arg)
+{
+	struct conn *c = arg;
+	int rv = nng_aio_result(c->tx);
+	size_t n = rv == 0 ? nng_aio_count(c->tx) : 0;
+	ACTOR__STAT_ADD(bytes_out, n);
+
+	pthread_mutex_lock(c->mu);
+	struct peer *p = c->peer;
+	if (rv != 0 || c->closed) {
+		c->tx_busy = false;
+		bool lost = !c->closed && peer_fail(p, c, "write failed", rv);
+		if (conn_maybe_free_locked(c)) {
+			pthread_mutex_unlock(&p->mu);
+			conn_destroy(c);
+		} else {
+			pthread_mutex_unlock(&p->mu);
+		}
+		if (lost)
+			actor__peer_lost(p->ip, p->port);
+		return;
+	}
+	c->out_off += n;
+	if (c->out_off < c->out.len) { /* a partial write: go on with the rest */
+		pthread_mutex_unlock(c->mu);
+		conn_write(c);
+		return;
+	}
+	c->out.len = 0;
+	c->out_off = 0;
+	c->tx_busy = false;
+	bool again = peer_kick_locked(p, c);
+	pthread_mutex_unlock(c->mu);
+	if (again)
+		conn_write(c);
+}
+
+/* ---- inbound: decoding ------------------------------------------------------ */
+
+static void post_recv(struct conn *c)
+{
+	nng_iov iov;
+	if (c->peer != NULL) {
+		iov.iov_buf = c->scratch;
+		iov.iov_len = sizeof(c->scratch);
+	} else {
+		iov.iov_buf = c->in->data + c->in->len;
+		iov.iov_len = c->in->cap - c->in->len;
+	}
+	nng_aio_set_iov(c->rx, 1, &iov);
+	nng_stream_recv(c->s, c->rx);
+}
+
+/* Decodes every whole frame in c->in and hands it to the core. Returns 0, or an
+ * error when the stream cannot be trusted any more (the caller closes it). Makes sure
+ * c->in has room for more bytes afterwards. */
+static int conn_decode(struct conn *c)
+{
+	struct chunk *ch = c->in;
+	for (;;) {
+		size_t avail = ch->len - c->in_off;
+		const uint8_t *at = ch->data + c->in_off;
+		size_t total;
+		int rv = actor__frame_peek(at, avail, T.max_frame, &total);
+		if (rv == ACTOR_EMSGSIZE) {
+			actor_error("transport: frame of %zu bytes from %s is over the limit of %zu; "
+				    "closing the connection", total, c->addr, T.max_frame);
+			ACTOR__STAT_ADD(frames_dropped, 1);
+			return rv;
+		}
+		if (rv != 0) {
+			actor_warn("transport: garbage from %s (bad frame header); closing the connection",
+				   c->addr);
+			ACTOR__STAT_ADD(frames_dropped, 1);
+			return rv;
+		}
+		if (total == 0 || total > avail)
+			break;
+		struct actor__frame f;
+		rv = actor__frame_decode(at, total, &f);
+		c->in_off += total;
+		if (rv != 0) {
+			actor_warn("transport: malformed frame from %s dropped (%s)", c->addr,
+				   actor_strerror(rv));
+			ACTOR__STAT_ADD(frames_dropped, 1);
+			continue;
+		}
+		if (f.to.ip != T.ip || f.to.port != T.port) {
+			actor_warn("transport: frame from %s for %s, which is not this process; dropped",
+				   c->addr, actor_pid_str(f.to));
+			ACTOR__STAT_ADD(frames_dropped, 1);
+			continue;
+		}
+		if (f.name_len >= 10 && memcmp(f.name, "actor.http", 10) == 0) {
+			/* Names under actor.http are the runtime's own, local only. */
+			actor_warn("transport: frame from %s uses the reserved name %.*s; dropped",
+				   c->addr, (int)f.name_len, f.name);
+			ACTOR__STAT_ADD(frames_dropped, 1);
+			continue;
+		}
+		ACTOR__STAT_ADD(frames_in, 1);
+		atomic_fetch_add_explicit(&ch->refs, 1, memory_order_relaxed);
+		actor__deliver_remote(&f.from, &f.to, f.name, f.name_len, f.body, f.body_len,
+				      chunk_unref, ch);
+	}
+
+	/* Make room for what comes next. */
+	size_t left = ch->len - c->in_off;
+	size_t total = 0;
+	(void)actor__frame_peek(ch->data + c->in_off, left, T.max_frame, &total);
+	if (left == 0 && atomic_load_explicit(&ch->refs, memory_order_acquire) == 1) {
+		ch->len = 0; /* nobody else holds it: reuse from the start */
+		c->in_off = 0;
+		return 0;
+	}
+	/* Stay in this chunk while the frame being received fits in it. */
+	size_t need = total ? total : ACTOR__FRAME_PREFIX;
+	if (c->in_off + need <= ch->cap)
+		return 0;
+	size_t cap = need > CHUNK_SIZE ? need : CHUNK_SIZE;
+	struct chunk *n = chunk_alloc(cap);
+	if (n == NULL) {
+		actor_error("transport: out of memory for a %zu-byte receive buffer from %s", cap,
+			    c->addr);
+		return ACTOR_ENOMEM;
+	}
+	memcpy(n->data, ch->data + c->in_off, left);
+	n->len = left;
+	c->in = n;
+	c->in_off = 0;
+	chunk_unref(ch);
+	return 0;
+}
+
+static void conn_rx_cb(void *arg)
+{
+	struct conn *c = arg;
+	int rv = nng_aio_result(c->rx);
+	size_t n = rv == 0 ? nng_aio_count(c->rx) : 0;
+	struct peer *p = c->peer;
+
+	if (rv == 0 && p == NULL) {
+		ACTOR__STAT_ADD(bytes_in, n);
+		c->in->len += n;
+		rv = conn_decode(c);
+		if (rv == 0 && n == 0)
+			rv = NNG_ECLOSED;
+	} else if (rv == 0 && p != NULL) {
+		/* Peers never write on connections we dialed: ignore whatever comes. */
+		ACTOR__STAT_ADD(bytes_in, n);
+	}
+
+	pthread_mutex_lock(c->mu);
+	if (rv != 0 || c->closed) {
+		c->rx_busy = false;
+		bool lost = p != NULL && !c->closed && peer_fail(p, c, "connection lost", rv);
+		conn_close_locked(c);
+		if (conn_maybe_free_locked(c)) {
+			if (p != NULL)
+				pthread_mutex_unlock(&p->mu);
+			conn_destroy(c);
+		} else {
+			pthread_mutex_unlock(c->mu);
+		}
+		if (lost)
+			actor__peer_lost(p->ip, p->port);
+		return;
+	}
+	pthread_mutex_unlock(c->mu);
+	post_recv(c);
+}
+
+/* ---- peers ------------------------------------------------------------------ */
+
+static void dial_cb(void *arg);
+
+static struct peer *peer_get(uint32_t ip, uint16_t port)
+{
+	uint32_t h = (ip * 2654435761u ^ port) % PEER_BUCKETS;
+	pthread_mutex_lock(&T.mu);
+	struct peer *p;
+	for (p = T.peers[h]; p != NULL; p = p->next)
+		if (p->ip == ip && p->port == port)
+			break;
+	if (p == NULL && !T.stopping) {
+		p = calloc(1, sizeof(*p));
+		char url[64], a[32];
+		snprintf(url, sizeof(url), "tcp://%s", ip_str(ip, port, a, sizeof(a)));
+		if (p != NULL && nng_stream_dialer_alloc(&p->dialer, url) == 0 &&
+		    nng_aio_alloc(&p->dial, dial_cb, p) == 0) {
+			p->ip = ip;
+			p->port = port;
+			pthread_mutex_init(&p->mu, NULL);
+			p->next = T.peers[h];
+			T.peers[h] = p;
+		} else if (p != NULL) {
+			nng_stream_dialer_free(p->dialer);
+			free(p);
+			p = NULL;
+		}
+	}
+	pthread_mutex_unlock(&T.mu);
+	return p;
+}
+
+/* The connection to p failed (c is it, or NULL for a failed dial): closes it and drops
+ * what was queued. Called with p->mu held. Returns true if the caller must report the
+ * loss with actor__peer_lost() once it has unlocked (never call the core under a lock:
+ * it may send, and sending takes this mutex). */
+static bool peer_fail(struct peer *p, struct conn *c, const char *why, int err)
+{
+	char a[32];
+	ip_str(p->ip, p->port, a, sizeof(a));
+	uint64_t dropped = p->pending_frames;
+	if (c != NULL) {
+		conn_close_locked(c);
+		if (p->conn == c)
+			p->conn = NULL;
+	}
+	p->state = PEER_IDLE;
+	p->pending.len = 0;
+	p->pending_frames = 0;
+	ACTOR__STAT_ADD(connections_failed, 1);
+	if (dropped)
+		ACTOR__STAT_ADD(frames_dropped, dropped);
+	pthread_mutex_lock(&T.mu);
+	bool stopping = T.stopping;
+	pthread_mutex_unlock(&T.mu);
+	if (stopping)
+		return false;
+	actor_info("transport: peer %s lost (%s: %s); %llu queued message(s) dropped", a, why,
+		   err ? nng_strerror(err) : "closed", (unsigned long long)dropped);
+	return true;
+}
+
+static void dial_cb(void *arg)
+{
+	struct peer *p = arg;
+	int rv = nng_aio_result(p->dial);
+	nng_stream *s = rv == 0 ? nng_aio_get_output(p->dial, 0) : NULL;
+	struct conn *c = NULL;
+
+	if (s != NULL) {
+		nng_stream_set_bool(s, NNG_OPT_TCP_NODELAY, true);
+		c = conn_alloc(p, s);
+		if (c == NULL) {
+			nng_stream_free(s);
+			rv = NNG_ENOMEM;
+		}
+	}
+	pthread_mutex_lock(&p->mu);
+	if (rv != 0) {
+		bool lost = peer_fail(p, NULL, "connect failed", rv);
+		pthread_mutex_unlock(&p->mu);
+		if (lost)
+			actor__peer_lost(p->ip, p->port);
+		return;
+	}
+	pthread_mutex_lock(&T.mu);
+	bool stopping = T.stopping;
+	pthread_mutex_unlock(&T.mu);
+	if (stopping) {
+		conn_close_locked(c);
+		bool gone = conn_maybe_free_locked(c);
+		pthread_mutex_unlock(&p->mu);
+		if (gone)
+			conn_destroy(c);
+		return;
+	}
+	p->state = PEER_UP;
+	p->conn = c;
+	c->rx_busy = true;
+	bool write = peer_kick_locked(p, c);
+	pthread_mutex_unlock(&p->mu);
+	post_recv(c);
+	if (write)
+		conn_write(c);
+}
+
+/* ---- the ops ---------------------------------------------------------------- */
+
+static void accept_cb(void *arg);
+
+static int nng_send_op(const actor_pid *from, const actor_pid *to, const char *name,
+		       size_t name_len, const void *data, size_t len)
+{
+	size_t size = actor__frame_size(from, to, name_len, len);
+	if (size == 0) {
+		if (name_len > ACTOR__FRAME_NAME_MAX || len > ACTOR__FRAME_MAX) {
+			actor_warn("transport: message %.*s of %zu bytes to %s is too large",
+				   (int)(name_len > 64 ? 64 : name_len), name, len, actor_pid_str(*to));
+			return ACTOR_EMSGSIZE;
+		}
+		return ACTOR_EINVAL;
+	}
+	if (size > T.max_frame) {
+		actor_warn("transport: message %.*s of %zu bytes to %s is over the frame limit of %zu",
+			   (int)(name_len > 64 ? 64 : name_len), name, len, actor_pid_str(*to),
+			   T.max_frame);
+		ACTOR__STAT_ADD(frames_dropped, 1);
+		return ACTOR_EMSGSIZE;
+	}
+	if (!T.running)
+		return ACTOR_ECLOSED;
+	struct peer *p = peer_get(to->ip, to->port);
+	if (p == NULL)
+		return T.stopping ? ACTOR_ECLOSED : ACTOR_ENOMEM;
+
+	pthread_mutex_lock(&p->mu);
+	if (buf_reserve(&p->pending, size) != 0) {
+		pthread_mutex_unlock(&p->mu);
+		return ACTOR_ENOMEM;
+	}
+	uint8_t *at = p->pending.p + p->pending.len;
+	size_t head = actor__frame_encode_head(at, from, to, name, name_len, len);
+	if (len)
+		memcpy(at + head, data, len);
+	p->pending.len += size;
+	p->pending_frames++;
+	ACTOR__STAT_ADD(frames_out, 1);
+
+	struct conn *write = NULL;
+	bool dial = false;
+	if (p->state == PEER_UP) {
+		if (peer_kick_locked(p, p->conn))
+			write = p->conn;
+	} else if (p->state == PEER_IDLE) {
+		p->state = PEER_DIALING;
+		dial = true;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (write != NULL)
+		conn_write(write);
+	if (dial)
+		nng_stream_dialer_dial(p->dialer, p->dial);
+	return 0;
+}
+
+static void accept_cb(void *arg)
+{
+	(void)arg;
+	int rv = nng_aio_result(T.accept);
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		return;
+	if (rv == 0) {
+		nng_stream *s = nng_aio_get_output(T.accept, 0);
+		nng_stream_set_bool(s, NNG_OPT_TCP_NODELAY, true);
+		struct conn *c = conn_alloc(NULL, s);
+		struct chunk *ch = c ? chunk_alloc(CHUNK_SIZE) : NULL;
+		if (c == NULL || ch == NULL) {
+			actor_error("transport: out of memory accepting a connection");
+			if (c != NULL) {
+				pthread_mutex_lock(c->mu);
+				conn_close_locked(c);
+				if (conn_maybe_free_locked(c))
+					conn_destroy(c);
+			} else {
+				nng_stream_free(s);
+			}
+		} else {
+			c->in = ch;
+			pthread_mutex_lock(&T.mu);
+			bool stopping = T.stopping;
+			pthread_mutex_unlock(&T.mu);
+			pthread_mutex_lock(c->mu);
+			if (stopping) {
+				conn_close_locked(c);
+				if (conn_maybe_free_locked(c))
+					conn_destroy(c);
+				return;
+			}
+			c->rx_busy = true;
+			pthread_mutex_unlock(c->mu);
+			post_recv(c);
+		}
+	} else {
+		actor_warn("transport: accept failed: %s", nng_strerror(rv));
+	}
+	nng_stream_listener_accept(T.listener, T.accept);
+}
+
+static int nng_start_op(const actor_config *cfg, uint32_t *ip, uint16_t *port)
+{
+	const char *ip_text = cfg->ip ? cfg->ip : getenv("ACTOR_IP");
+	if (ip_text == NULL || *ip_text == '\0')
+		ip_text = "127.0.0.1";
+	struct in_addr in;
+	if (inet_pton(AF_INET, ip_text, &in) != 1) {
+		actor_error("transport: '%s' is not an IPv4 address", ip_text);
+		return ACTOR_EINVAL;
+	}
+	int want = cfg->port;
+	if (want < 0) {
+		const char *env = getenv("ACTOR_PORT");
+		want = env ? atoi(env) : 0;
+	}
+	if (want < 0 || want > 65535) {
+		actor_error("transport: port %d out of range", want);
+		return ACTOR_EINVAL;
+	}
+	if (T.running)
+		return ACTOR_ESTATE;
+
+	T.stopping = false;
+	T.conns.next = T.conns.prev = &T.conns;
+	T.nconns = 0;
+	T.max_frame = cfg->max_frame ? cfg->max_frame : DEFAULT_MAX_FRAME;
+	if (T.max_frame > ACTOR__FRAME_MAX)
+		T.max_frame = ACTOR__FRAME_MAX;
+
+	char url[64];
+	snprintf(url, sizeof(url), "tcp://%s:%d", ip_text, want);
+	int rv = nng_stream_listener_alloc(&T.listener, url);
+	if (rv == 0)
+		rv = nng_stream_listener_listen(T.listener);
+	int bound = 0;
+	if (rv == 0)
+		rv = nng_stream_listener_get_int(T.listener, NNG_OPT_TCP_BOUND_PORT, &bound);
+	if (rv == 0)
+		rv = nng_aio_alloc(&T.accept, accept_cb, NULL);
+	if (rv != 0) {
+		actor_error("transport: cannot listen on %s: %s", url, nng_strerror(rv));
+		nng_stream_listener_free(T.listener);
+		T.listener = NULL;
+		return rv == NNG_EADDRINUSE ? ACTOR_EEXIST : ACTOR_EIO;
+	}
+	T.ip = ntohl(in.s_addr);
+	T.port = (uint16_t)bound;
+
+	rv = actor__http_start(cfg, ip_text);
+	if (rv != 0) {
+		nng_aio_free(T.accept);
+		nng_stream_listener_free(T.listener);
+		T.accept = NULL;
+		T.listener = NULL;
+		return rv;
+	}
+	T.running = true;
+	nng_stream_listener_accept(T.listener, T.accept);
+	actor_debug("transport: listening on %s (port %u)", url, T.port);
+	*ip = T.ip;
+	*port = T.port;
+	return 0;
+}
+
+static void nng_stop_op(void)
+{
+	if (!T.running)
+		return;
+	actor__http_stop();
+
+	pthread_mutex_lock(&T.mu);
+	T.stopping = true;
+	pthread_mutex_unlock(&T.mu);
+
+	nng_stream_listener_close(T.listener);
+	nng_aio_stop(T.accept);
+
+	/* Dials in flight finish (and see `stopping`) before peers go away. */
+	for (size_t i = 0; i < PEER_BUCKETS; i++)
+		for (struct peer *p = T.peers[i]; p != NULL; p = p->next) {
+			nng_stream_dialer_close(p->dialer);
+			nng_aio_stop(p->dial);
+		}
+
+	pthread_mutex_lock(&T.mu);
+	for (;;) {
+		/* Close one connection at a time: closing needs its mutex, which comes
+		 * before ours in the lock order. */
+		struct conn *c = NULL;
+		for (struct conn *x = T.conns.next; x != &T.conns; x = x->next)
+			if (!x->closed) {
+				c = x;
+				break;
+			}
+		if (c == NULL)
+			break;
+		pthread_mutex_unlock(&T.mu);
+		pthread_mutex_lock(c->mu);
+		conn_close_locked(c);
+		pthread_mutex_unlock(c->mu);
+		pthread_mutex_lock(&T.mu);
+	}
+	while (T.nconns > 0)
+		pthread_cond_wait(&T.cv, &T.mu);
+	pthread_mutex_unlock(&T.mu);
+
+	for (size_t i = 0; i < PEER_BUCKETS; i++) {
+		struct peer *p = T.peers[i];
+		while (p != NULL) {
+			struct peer *next = p->next;
+			nng_aio_free(p->dial);
+			nng_stream_dialer_free(p->dialer);
+			buf_free(&p->pending);
+			pthread_mutex_destroy(&p->mu);
+			free(p);
+			p = next;
+		}
+		T.peers[i] = NULL;
+	}
+	nng_aio_free(T.accept);
+	nng_stream_listener_free(T.listener);
+	T.accept = NULL;
+	T.listener = NULL;
+	T.running = false;
+}
+
+const struct actor_transport_ops actor__transport_nng = {
+	.name = "nng",
+	.start = nng_start_op,
+	.stop = nng_stop_op,
+	.send = nng_send_op,
+};
