@@ -15,6 +15,8 @@ typedef struct actor_pid {
 	uint16_t port;                     /* TCP port of the owning OS process */
 	uint16_t len;                      /* strlen(id) */
 	char id[ACTOR_PID_ID_MAX + 1];     /* NUL-terminated: "master", "slave(3)" */
+	uint64_t hint;                     /* internal lookup hint set by the runtime; 0 = none.
+	                                      Ignored by equal/hash/format; never sent. */
 } actor_pid;
 
 /* The PID that names nobody (id empty). Messages sent from outside any actor carry it. */
