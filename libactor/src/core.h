@@ -1,0 +1,239 @@
+/* core.h — what the files of the in-process runtime share (internal).
+ *
+ * Objects and their owners:
+ *   struct actor        one per live actor; freed when the last reference goes
+ *                       (registry.c keeps the count in the actor's slot word).
+ *   struct actor__node  one queued item of a mailbox: a message, a call, a link event.
+ *   struct actor__worker one per worker thread (sched.c); its counters are summed by stats.
+ */
+#ifndef ACTOR_CORE_H
+#define ACTOR_CORE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "actor/libactor.h"
+#include "transport.h"
+
+#define ACTOR__CACHELINE 64
+
+/* ---- mailbox items (mailbox.c) ---- */
+
+enum actor__kind {
+	ACTOR__MAIL,       /* a named message (struct actor__mail) */
+	ACTOR__CALL,       /* run fn(self, arg); the runtime frees the node */
+	ACTOR__CALL_OWNED, /* run fn(self, arg); fn owns the node (it is embedded in arg) */
+	ACTOR__EXITED,     /* a linked actor ended (struct actor__pidnode) */
+	ACTOR__LINK,       /* who wants exited when this actor ends */
+	ACTOR__UNLINK,     /* who no longer does */
+};
+
+struct actor__node {
+	struct actor__node *_Atomic next;
+	uint32_t kind;
+	uint32_t aux; /* ACTOR__MAIL: strlen(name) */
+};
+
+struct actor__mail {
+	struct actor__node node;
+	actor_msg m;
+	void (*release)(void *owner); /* borrowed body (remote); NULL when inline */
+	void *owner;
+	/* inline: name, NUL, then the body when it was copied */
+};
+
+struct actor__call {
+	struct actor__node node;
+	actor_fn fn;
+	void *arg;
+};
+
+struct actor__pidnode {
+	struct actor__node node;
+	actor_pid who;
+};
+
+/* Vyukov's intrusive multi-producer single-consumer queue: a push is one atomic
+ * exchange; the consumer (the actor's own turn) needs no atomic read-modify-write. */
+struct actor__mailbox {
+	struct actor__node *_Atomic tail;
+	_Atomic uint64_t pushed;
+	struct actor__node *head;
+	uint64_t popped;
+	struct actor__node stub;
+};
+
+void actor__mailbox_init(struct actor__mailbox *mb);
+void actor__mailbox_push(struct actor__mailbox *mb, struct actor__node *n);
+/* Consumer only. NULL when empty (or when a push is half done: it will show up). */
+struct actor__node *actor__mailbox_pop(struct actor__mailbox *mb);
+/* Consumer only. False only when nothing has been pushed that was not popped. */
+bool actor__mailbox_maybe_nonempty(struct actor__mailbox *mb);
+
+/* One allocation holding header, name and (copied) body. NULL on out of memory. */
+struct actor__mail *actor__mail_alloc(const actor_pid *from, const actor_pid *to, const char *name,
+				      size_t name_len, const void *data, size_t len);
+/* Same, but the body stays where it is until release(owner). */
+struct actor__mail *actor__mail_alloc_borrowed(const actor_pid *from, const actor_pid *to,
+					       const char *name, size_t name_len,
+					       const uint8_t *data, size_t len,
+					       void (*release)(void *), void *owner);
+void actor__mail_free(struct actor__mail *m);
+struct actor__call *actor__call_alloc(actor_fn fn, void *arg);
+struct actor__pidnode *actor__pidnode_alloc(enum actor__kind kind, const actor_pid *who);
+/* Disposes of an item that will never be delivered: messages are dropped (counted),
+ * calls run with self == NULL, link requests answer exited. */
+void actor__node_discard(const actor_pid *owner, struct actor__node *n);
+
+/* ---- actors (actor.c) ---- */
+
+enum {
+	ACTOR__SCHED_ON = 1u,   /* queued or running: only the 0 -> 1 transition enqueues */
+	ACTOR__SCHED_DEAD = 2u, /* ended: never enqueued again */
+};
+enum {
+	ACTOR__F_TERMINATE = 1u, /* asked to end; takes effect before queued items */
+	ACTOR__F_ENDED = 2u,     /* fini has returned */
+};
+
+struct actor__handler {
+	char *name;
+	size_t len;
+	actor_handler_fn fn;
+	void *arg;
+};
+
+struct actor__timer;
+
+struct actor {
+	struct actor__mailbox mb;
+	_Atomic uint32_t sched;
+	_Atomic uint32_t flags;
+	_Atomic uint32_t waiters; /* threads in actor_wait */
+	uint32_t slot;
+	struct actor *run_next; /* run queue link (sched.c) */
+	const actor_def *def;
+	void *state;
+	struct actor__handler *handlers;
+	uint16_t nhandlers, handlers_cap, last_handler;
+	uint32_t nlinked, linked_cap;   /* PIDs this actor is linked to */
+	uint32_t nlinkers, linkers_cap; /* PIDs linked to this actor */
+	actor_pid *linked;
+	actor_pid *linkers;
+	struct actor__timer *timers; /* guarded by timer.c's lock */
+	struct actor *reg_next;      /* registry bucket chain */
+	uint64_t reg_hash;
+	actor_pid pid;
+};
+
+extern _Thread_local struct actor *actor__tls_current;
+
+/* Queues n for a, scheduling a if it was idle. The caller holds a reference. */
+void actor__post(struct actor *a, struct actor__node *n);
+/* Queues n for the local actor pid; if there is none, discards n (see node_discard). */
+void actor__post_pid(const actor_pid *pid, struct actor__node *n);
+/* Runs fn inside pid's actor, or fn(NULL, arg) at once if it does not exist. */
+void actor__call_pid(const actor_pid *pid, actor_fn fn, void *arg);
+/* One turn: handles up to batch items. Returns what the scheduler does next. */
+enum actor__turn { ACTOR__TURN_IDLE, ACTOR__TURN_AGAIN, ACTOR__TURN_DEAD };
+enum actor__turn actor__run(struct actor *a, int batch);
+/* Called by registry.c when the last reference goes. */
+void actor__destroy(struct actor *a);
+bool actor__pid_is_local(const actor_pid *pid);
+void actor__wake_waiters(void);
+
+/* ---- links (link.c) ---- */
+
+/* Inside a: the item kinds EXITED, LINK, UNLINK. */
+void actor__link_event(struct actor *a, struct actor__node *n);
+/* a is ending: every linker gets exited; a's own links are dropped. */
+void actor__links_end(struct actor *a);
+/* Tells who (local or remote) that `ended` is gone. */
+void actor__send_exited(const actor_pid *ended, const actor_pid *who);
+void actor__links_fini(void);
+
+/* ---- registry (registry.c) ---- */
+
+int actor__registry_init(void);
+void actor__registry_fini(void);
+/* Gives a a slot (one reference, held by the registry) and a unique id from base. */
+int actor__registry_add(struct actor *a, const char *base);
+/* Removes a's name: lookups by id no longer find it. */
+void actor__registry_remove(struct actor *a);
+/* The local actor pid names, with a new reference; NULL if none (or ended). */
+struct actor *actor__lookup(const actor_pid *pid);
+void actor__ref(struct actor *a);
+void actor__unref(struct actor *a);
+/* Collects (with references) every registered actor; *n gets the count. */
+struct actor **actor__registry_all(size_t *n);
+
+/* ---- scheduler (sched.c) ---- */
+
+struct actor__counters {
+	_Atomic uint64_t sent, received, dropped, spawned, ended, high_water;
+	_Atomic uint64_t sched_in, sched_out; /* idle -> scheduled and back, for settle */
+};
+
+int actor__sched_start(int workers, int batch);
+void actor__sched_stop(void);
+/* a has just become runnable (its sched went 0 -> 1). */
+void actor__sched_enqueue(struct actor *a);
+/* Counters of the calling thread (a worker's own, else shared ones). */
+struct actor__counters *actor__counters(void);
+void actor__counters_sum(struct actor__counters *out);
+/* True when every actor is idle (nothing queued or running), seen consistently. */
+bool actor__sched_quiet(void);
+
+static inline void actor__count(_Atomic uint64_t *c, uint64_t n)
+{
+	/* Per-worker counters have one writer; shared ones many: fetch_add covers both. */
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* ---- runtime (runtime.c) ---- */
+
+struct actor__rt {
+	_Atomic int running;
+	uint32_t ip;
+	uint16_t port;
+	int workers;
+	int batch;
+	size_t max_frame;
+};
+extern struct actor__rt actor__rt;
+
+/* ---- timers (timer.c) and clock (clock.c) ---- */
+
+int actor__timers_start(void);
+void actor__timers_stop(void);
+/* A timer of actor owner (fn runs inside it) at deadline on the runtime clock. */
+uint64_t actor__timer_add(struct actor *owner, int64_t deadline, actor_fn fn, void *arg);
+/* A timer of nobody: fn(arg, true) on the timer thread when due, fn(arg, false) if cancelled. */
+typedef void (*actor__timer_fn)(void *arg, bool fired);
+uint64_t actor__timer_add_free(int64_t deadline, actor__timer_fn fn, void *arg);
+bool actor__timer_cancel(struct actor *owner, uint64_t id);
+/* Owner is ending: its timers run with self == NULL. */
+void actor__timers_cancel_owner(struct actor *owner);
+/* Fires every due timer; returns whether any timer is still due (none after it). */
+void actor__timers_fire_due(void);
+bool actor__timers_due(void);
+/* The clock moved or paused: re-arm the timer thread. */
+void actor__timers_kick(void);
+void actor__clock_reset(void);
+int64_t actor__real_ms(void);
+
+/* ---- filter (filter.c) ---- */
+
+extern _Atomic(void *) actor__filter_cur;
+actor_filter_verdict actor__filter_run(const actor_msg *m);
+static inline bool actor__filter_drops(const actor_msg *m)
+{
+	if (atomic_load_explicit(&actor__filter_cur, memory_order_acquire) == NULL)
+		return false;
+	return actor__filter_run(m) == ACTOR_FILTER_DROP;
+}
+
+#endif

@@ -1,0 +1,182 @@
+/* mailbox.c — the per-actor MPSC queue and the items that travel in it.
+ *
+ * The queue is Vyukov's intrusive one: producers exchange the tail and then link the
+ * old tail to the new node, so a push is one atomic exchange and never blocks. The
+ * consumer keeps a stub node to tell "empty" from "one element". Between a producer's
+ * exchange and its link the queue looks empty to the consumer; the producer then
+ * schedules the actor anyway (see actor.c), so nothing is lost. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+void actor__mailbox_init(struct actor__mailbox *mb)
+{
+	atomic_store_explicit(&mb->stub.next, NULL, memory_order_relaxed);
+	mb->head = &mb->stub;
+	mb->popped = 0;
+	atomic_store_explicit(&mb->pushed, 0, memory_order_relaxed);
+	atomic_store_explicit(&mb->tail, &mb->stub, memory_order_relaxed);
+}
+
+void actor__mailbox_push(struct actor__mailbox *mb, struct actor__node *n)
+{
+	struct actor__node *prev;
+
+	atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
+	prev = atomic_exchange_explicit(&mb->tail, n, memory_order_seq_cst);
+	atomic_store_explicit(&prev->next, n, memory_order_release);
+}
+
+struct actor__node *actor__mailbox_pop(struct actor__mailbox *mb)
+{
+	struct actor__node *head = mb->head;
+	struct actor__node *next = atomic_load_explicit(&head->next, memory_order_acquire);
+	struct actor__node *tail;
+
+	if (head == &mb->stub) {
+		if (next == NULL)
+			return NULL;
+		mb->head = next;
+		head = next;
+		next = atomic_load_explicit(&next->next, memory_order_acquire);
+	}
+	if (next != NULL) {
+		mb->head = next;
+		mb->popped++;
+		return head;
+	}
+	tail = atomic_load_explicit(&mb->tail, memory_order_acquire);
+	if (tail != head)
+		return NULL; /* a push is half done */
+	actor__mailbox_push(mb, &mb->stub);
+	next = atomic_load_explicit(&head->next, memory_order_acquire);
+	if (next != NULL) {
+		mb->head = next;
+		mb->popped++;
+		return head;
+	}
+	return NULL;
+}
+
+bool actor__mailbox_maybe_nonempty(struct actor__mailbox *mb)
+{
+	return mb->head != &mb->stub ||
+	       atomic_load_explicit(&mb->tail, memory_order_seq_cst) != &mb->stub;
+}
+
+struct actor__mail *actor__mail_alloc(const actor_pid *from, const actor_pid *to, const char *name,
+				      size_t name_len, const void *data, size_t len)
+{
+	struct actor__mail *m = malloc(sizeof(*m) + name_len + 1 + len);
+	char *p;
+
+	if (m == NULL)
+		return NULL;
+	m->node.kind = ACTOR__MAIL;
+	m->node.aux = (uint32_t)name_len;
+	m->m.from = *from;
+	m->m.to = *to;
+	p = (char *)(m + 1);
+	memcpy(p, name, name_len);
+	p[name_len] = '\0';
+	m->m.name = p;
+	if (len > 0)
+		memcpy(p + name_len + 1, data, len);
+	m->m.data = (const uint8_t *)(p + name_len + 1);
+	m->m.len = len;
+	m->release = NULL;
+	m->owner = NULL;
+	return m;
+}
+
+struct actor__mail *actor__mail_alloc_borrowed(const actor_pid *from, const actor_pid *to,
+					       const char *name, size_t name_len,
+					       const uint8_t *data, size_t len,
+					       void (*release)(void *), void *owner)
+{
+	struct actor__mail *m = malloc(sizeof(*m) + name_len + 1);
+	char *p;
+
+	if (m == NULL)
+		return NULL;
+	m->node.kind = ACTOR__MAIL;
+	m->node.aux = (uint32_t)name_len;
+	m->m.from = *from;
+	m->m.to = *to;
+	p = (char *)(m + 1);
+	memcpy(p, name, name_len);
+	p[name_len] = '\0';
+	m->m.name = p;
+	m->m.data = data;
+	m->m.len = len;
+	m->release = release;
+	m->owner = owner;
+	return m;
+}
+
+void actor__mail_free(struct actor__mail *m)
+{
+	if (m->release != NULL)
+		m->release(m->owner);
+	free(m);
+}
+
+struct actor__call *actor__call_alloc(actor_fn fn, void *arg)
+{
+	struct actor__call *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->node.kind = ACTOR__CALL;
+	c->fn = fn;
+	c->arg = arg;
+	return c;
+}
+
+struct actor__pidnode *actor__pidnode_alloc(enum actor__kind kind, const actor_pid *who)
+{
+	struct actor__pidnode *p = malloc(sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->node.kind = kind;
+	p->who = *who;
+	return p;
+}
+
+void actor__node_discard(const actor_pid *owner, struct actor__node *n)
+{
+	struct actor__counters *c = actor__counters();
+
+	switch (n->kind) {
+	case ACTOR__MAIL: {
+		struct actor__mail *m = (struct actor__mail *)n;
+		actor_debug("dropped message %s to %s: actor gone", m->m.name,
+			    actor_pid_str(m->m.to));
+		actor__count(&c->dropped, 1);
+		actor__mail_free(m);
+		break;
+	}
+	case ACTOR__CALL: {
+		struct actor__call *k = (struct actor__call *)n;
+		k->fn(NULL, k->arg);
+		free(k);
+		break;
+	}
+	case ACTOR__CALL_OWNED: {
+		struct actor__call *k = (struct actor__call *)n;
+		k->fn(NULL, k->arg);
+		break;
+	}
+	case ACTOR__LINK: {
+		struct actor__pidnode *p = (struct actor__pidnode *)n;
+		actor__send_exited(owner, &p->who);
+		free(p);
+		break;
+	}
+	default:
+		free(n);
+		break;
+	}
+}
