@@ -243,7 +243,7 @@ static int value_from_pb(struct px_resource *e, const Plexus__Resource *r, size_
 					 idx, r->name);
 		int rc = px_scalar_from_double(r->scalar->value, &e->scalar);
 		if (rc != PX_OK)
-			return px_errorf(err, errlen, rc, "resource %zu ('%s'): scalar %g is %s", idx,
+			return px_errorf(err, errlen, PX_EINVAL, "resource %zu ('%s'): scalar %g is %s", idx,
 					 r->name, r->scalar->value,
 					 rc == PX_ERANGE ? "too large" : "negative or not a number");
 		return PX_OK;
