@@ -100,12 +100,14 @@ static int entry_copy(struct px_resource *dst, const struct px_resource *src)
 		memcpy(dst->ident, src->ident, src->ident_len);
 	dst->ident_len = src->ident_len;
 	if (!failed && src->n_ranges > 0) {
-		dst->ranges = malloc(src->n_ranges * sizeof(*dst->ranges));
+		size_t cap = src->n_ranges < PX__RANGES_MIN_CAP ? PX__RANGES_MIN_CAP : src->n_ranges;
+		dst->ranges = malloc(cap * sizeof(*dst->ranges));
 		if (dst->ranges == NULL) {
 			failed = true;
 		} else {
 			memcpy(dst->ranges, src->ranges, src->n_ranges * sizeof(*dst->ranges));
-			dst->n_ranges = dst->cap_ranges = src->n_ranges;
+			dst->n_ranges = src->n_ranges;
+			dst->cap_ranges = cap;
 		}
 	}
 	if (!failed && src->n_items > 0) {
@@ -223,7 +225,7 @@ static int ranges_reserve(struct px_resource *e, size_t need)
 {
 	if (need <= e->cap_ranges)
 		return PX_OK;
-	size_t cap = e->cap_ranges ? e->cap_ranges * 2 : 4;
+	size_t cap = e->cap_ranges ? e->cap_ranges * 2 : PX__RANGES_MIN_CAP;
 	while (cap < need)
 		cap *= 2;
 	struct px_range *v = realloc(e->ranges, cap * sizeof(*v));
@@ -289,7 +291,9 @@ static int value_add(struct px_resource *e, const struct px_resource *r)
 		return PX_OK;
 	case PX_RANGES: {
 		size_t need = e->n_ranges + r->n_ranges;
-		struct px_range *out = malloc((need ? need : 1) * sizeof(*out));
+		if (need < PX__RANGES_MIN_CAP)
+			need = PX__RANGES_MIN_CAP;
+		struct px_range *out = malloc(need * sizeof(*out));
 		if (out == NULL)
 			return PX_ENOMEM;
 		size_t n = ranges_union(e->ranges, e->n_ranges, r->ranges, r->n_ranges, out);

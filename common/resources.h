@@ -30,8 +30,10 @@
  * the set it came from is next modified or freed.
  *
  * Cost: px_resources_contains(), px_resources_equal(), px_resources_scalar() and
- * subtracting scalars or sets never allocate; subtracting ranges allocates only past 64
- * intervals. Adding allocates only when a new entry, interval or item must be stored.
+ * subtracting scalars or sets never allocate. Subtracting ranges allocates only when a
+ * split leaves an entry with more intervals than it has room for (room for at least 4
+ * is kept) or when more than 64 intervals take part. Adding allocates when a new entry,
+ * interval or item must be stored. Lookups are binary searches.
  *
  * Threads: a set may be read from many threads at once, written from one.
  *

@@ -37,6 +37,10 @@ struct px_resource {
 	size_t n_items, cap_items;
 };
 
+/* Every ranges value keeps room for at least this many intervals, so that splitting
+ * an interval while subtracting rarely needs to allocate. */
+#define PX__RANGES_MIN_CAP 4
+
 /* A canonical set: entries sorted by px__entry_order(), none empty, mergeable entries
  * with equal identities merged. */
 struct px_resources {

@@ -257,10 +257,11 @@ static int value_from_pb(struct px_resource *e, const Plexus__Resource *r, size_
 		size_t n = r->ranges->n_range;
 		if (n == 0)
 			return PX_OK;
-		e->ranges = malloc(n * sizeof(*e->ranges));
+		size_t cap = n < PX__RANGES_MIN_CAP ? PX__RANGES_MIN_CAP : n;
+		e->ranges = malloc(cap * sizeof(*e->ranges));
 		if (e->ranges == NULL)
 			return PX_ENOMEM;
-		e->cap_ranges = n;
+		e->cap_ranges = cap;
 		for (size_t i = 0; i < n; i++) {
 			const Plexus__Value__Range *rg = r->ranges->range[i];
 			if (rg->begin > rg->end)

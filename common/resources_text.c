@@ -124,9 +124,12 @@ static int parse_ranges(const struct tok *t, struct span s, struct px_resource *
 	s = trim(s.p, s.n);
 	if (s.n == 0)
 		return PX_OK;
-	size_t cap = 1;
+	size_t cap = PX__RANGES_MIN_CAP;
+	size_t commas = 0;
 	for (size_t i = 0; i < s.n; i++)
-		cap += s.p[i] == ',';
+		commas += s.p[i] == ',';
+	if (commas + 1 > cap)
+		cap = commas + 1;
 	e->ranges = malloc(cap * sizeof(*e->ranges));
 	if (e->ranges == NULL)
 		return PX_ENOMEM;
