@@ -8,7 +8,7 @@
 
 #include "resources_internal.h"
 
-/* Interval counts up to this size are subtracted in a stack buffer. */
+/* Interval counts up to this size are merged or subtracted in a stack buffer. */
 #define PX_RANGES_STACK 64
 
 /* ---- Entries ---------------------------------------------------------------------- */
@@ -290,18 +290,23 @@ static int value_add(struct px_resource *e, const struct px_resource *r)
 		e->scalar += r->scalar;
 		return PX_OK;
 	case PX_RANGES: {
+		/* Merge into a scratch buffer (on the stack when small), then copy back
+		 * into e's storage, which usually has room already. */
 		size_t need = e->n_ranges + r->n_ranges;
-		if (need < PX__RANGES_MIN_CAP)
-			need = PX__RANGES_MIN_CAP;
-		struct px_range *out = malloc(need * sizeof(*out));
+		struct px_range stack[PX_RANGES_STACK];
+		struct px_range *out = need <= PX_RANGES_STACK ? stack : malloc(need * sizeof(*out));
 		if (out == NULL)
 			return PX_ENOMEM;
 		size_t n = ranges_union(e->ranges, e->n_ranges, r->ranges, r->n_ranges, out);
-		free(e->ranges);
-		e->ranges = out;
-		e->n_ranges = n;
-		e->cap_ranges = need;
-		return PX_OK;
+		int rc = ranges_reserve(e, n);
+		if (rc == PX_OK) {
+			if (n > 0)
+				memcpy(e->ranges, out, n * sizeof(*out));
+			e->n_ranges = n;
+		}
+		if (out != stack)
+			free(out);
+		return rc;
 	}
 	default: {
 		size_t need = e->n_items + r->n_items;
@@ -356,7 +361,8 @@ static int value_subtract(struct px_resource *e, const struct px_resource *r)
 		size_t n = ranges_diff(e->ranges, e->n_ranges, r->ranges, r->n_ranges, out);
 		int rc = ranges_reserve(e, n);
 		if (rc == PX_OK) {
-			memcpy(e->ranges, out, n * sizeof(*out));
+			if (n > 0)
+				memcpy(e->ranges, out, n * sizeof(*out));
 			e->n_ranges = n;
 		}
 		if (out != stack)
