@@ -378,6 +378,11 @@ void bench_result_extra(bench_result *r, const char *key, double value)
 	check(json_object_set_new(r->obj, key, json_real(value)));
 }
 
+void bench_result_count(bench_result *r, const char *key, int64_t value)
+{
+	check(json_object_set_new(r->obj, key, json_integer(value)));
+}
+
 void bench_result_param(bench_result *r, const char *key, int64_t value)
 {
 	check(json_object_set_new(r->params, key, json_integer(value)));

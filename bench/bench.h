@@ -93,6 +93,8 @@ typedef struct bench_result bench_result;
 bench_result *bench_result_alloc(double value, const char *unit);
 /* Adds a further figure as a top-level key, e.g. "p99_us". */
 void bench_result_extra(bench_result *r, const char *key, double value);
+/* Adds a further figure that is a count (printed as an integer). */
+void bench_result_count(bench_result *r, const char *key, int64_t value);
 /* Adds a parameter under "params" beyond those of the flag table (e.g. "workers"). */
 void bench_result_param(bench_result *r, const char *key, int64_t value);
 /* Adds the flags' values under "params" and "peak_rss_bytes", prints the object as one

@@ -52,9 +52,9 @@ static inline void bench_actor_stats(bench_result *r)
 {
 	actor_stats st;
 	actor_runtime_stats(&st);
-	bench_result_extra(r, "messages_received", (double)st.messages_received);
-	bench_result_extra(r, "messages_dropped", (double)st.messages_dropped);
-	bench_result_extra(r, "mailbox_high_water", (double)st.mailbox_high_water);
+	bench_result_count(r, "messages_received", (int64_t)st.messages_received);
+	bench_result_count(r, "messages_dropped", (int64_t)st.messages_dropped);
+	bench_result_count(r, "mailbox_high_water", (int64_t)st.mailbox_high_water);
 }
 
 #endif

@@ -63,8 +63,8 @@ int main(int argc, char **argv)
 
 	double per = ((double)after - (double)before) / (double)actors;
 	bench_result *r = bench_result_alloc(per, "bytes/actor");
-	bench_result_extra(r, "rss_before_bytes", (double)before);
-	bench_result_extra(r, "rss_after_bytes", (double)after);
+	bench_result_count(r, "rss_before_bytes", (int64_t)before);
+	bench_result_count(r, "rss_after_bytes", (int64_t)after);
 	bench_actor_stats(r);
 	actor_runtime_fini();
 	bench_result_print(r);

@@ -67,7 +67,7 @@ int main(int argc, char **argv)
 	bench_result *r = bench_result_alloc((double)actors / elapsed, "actors/s");
 	bench_result_extra(r, "elapsed_s", elapsed);
 	bench_result_extra(r, "spawn_loop_s", spawned);
-	bench_result_extra(r, "actors_alive_after", (double)st.actors_alive);
+	bench_result_count(r, "actors_alive_after", (int64_t)st.actors_alive);
 	bench_actor_stats(r);
 	actor_runtime_fini();
 	bench_latch_free(ended);
