@@ -29,6 +29,7 @@ void px__entry_fini(struct px_resource *e)
 	free(e->ident);
 	free(e->role);
 	free(e->persistence_id);
+	free(e->alloc_role);
 	free(e->ranges);
 	for (size_t i = 0; i < e->n_items; i++)
 		free(e->items[i]);
@@ -93,6 +94,7 @@ static int entry_copy(struct px_resource *dst, const struct px_resource *src)
 	dst->name = dup_or_null(src->name, &failed);
 	dst->role = dup_or_null(src->role, &failed);
 	dst->persistence_id = dup_or_null(src->persistence_id, &failed);
+	dst->alloc_role = dup_or_null(src->alloc_role, &failed);
 	dst->ident = malloc(src->ident_len ? src->ident_len : 1);
 	if (dst->ident == NULL)
 		failed = true;
@@ -707,11 +709,7 @@ int px_resources_named(const px_resources *rs, const char *name, px_resources **
 	return px_resources_filter(rs, is_named, (void *)name, out);
 }
 
-/* Builds out from rs with every reservation removed (flatten), or with the whole
- * identity dropped and only scalars kept (quantities). Entries that become equal
- * merge. */
-static int rekey(const px_resources *rs, bool scalars_only, bool drop_identity,
-		 px_resources **out)
+int px__rebuild(const px_resources *rs, px__ident_edit edit, void *arg, px_resources **out)
 {
 	px_resources *f = px_resources_new();
 	if (f == NULL)
@@ -719,26 +717,18 @@ static int rekey(const px_resources *rs, bool scalars_only, bool drop_identity,
 	int rc = PX_OK;
 	for (size_t i = 0; i < rs->n && rc == PX_OK; i++) {
 		const struct px_resource *r = &rs->v[i];
-		if (scalars_only && r->type != PX_SCALAR)
-			continue;
 		Plexus__Resource *ident = px__ident_unpack(r);
 		if (ident == NULL) {
 			rc = PX_ENOMEM;
 			break;
 		}
-		Plexus__Resource plain = PLEXUS__RESOURCE__INIT;
-		plain.type = ident->type;
-		Plexus__Resource stripped = *ident;
-		stripped.n_reservations = 0;
-		stripped.reservations = NULL;
-
+		rc = edit(ident, arg);
 		struct px_resource e;
-		rc = px__entry_init(&e, r->name, drop_identity ? &plain : &stripped);
+		if (rc == PX_OK)
+			rc = px__entry_init(&e, r->name, ident);
 		protobuf_c_message_free_unpacked(&ident->base, NULL);
 		if (rc != PX_OK)
 			break;
-		if (drop_identity)
-			e.flags &= ~PX_RF_EXCLUSIVE;
 		/* e starts with an empty value, so adding r's value to it copies it. */
 		rc = value_add(&e, r);
 		if (rc == PX_OK)
@@ -754,14 +744,43 @@ static int rekey(const px_resources *rs, bool scalars_only, bool drop_identity,
 	return PX_OK;
 }
 
+static int edit_unreserve(Plexus__Resource *ident, void *arg)
+{
+	while (ident->n_reservations > 0)
+		protobuf_c_message_free_unpacked(&ident->reservations[--ident->n_reservations]->base,
+						  NULL);
+	return PX_OK;
+}
+
 int px_resources_flatten(const px_resources *rs, px_resources **out)
 {
-	return rekey(rs, false, false, out);
+	return px__rebuild(rs, edit_unreserve, NULL, out);
 }
 
 int px_resources_quantities(const px_resources *rs, px_resources **out)
 {
-	return rekey(rs, true, true, out);
+	px_resources *f = px_resources_new();
+	if (f == NULL)
+		return PX_ENOMEM;
+	Plexus__Resource plain = PLEXUS__RESOURCE__INIT;
+	plain.type = PLEXUS__VALUE__TYPE__SCALAR;
+	int rc = PX_OK;
+	for (size_t i = 0; i < rs->n && rc == PX_OK; i++) {
+		if (rs->v[i].type != PX_SCALAR)
+			continue;
+		struct px_resource e;
+		rc = px__entry_init(&e, rs->v[i].name, &plain);
+		if (rc != PX_OK)
+			break;
+		e.scalar = rs->v[i].scalar;
+		rc = px__add_owned(f, &e);
+	}
+	if (rc != PX_OK) {
+		px_resources_free(f);
+		return rc;
+	}
+	*out = f;
+	return PX_OK;
 }
 
 /* ---- Accessors -------------------------------------------------------------------- */
@@ -811,6 +830,11 @@ bool px_resource_is_dynamic(const struct px_resource *r)
 const char *px_resource_persistence_id(const struct px_resource *r)
 {
 	return r->persistence_id;
+}
+
+const char *px_resource_allocation_role(const struct px_resource *r)
+{
+	return r->alloc_role;
 }
 
 bool px_resource_is_revocable(const struct px_resource *r)

@@ -119,6 +119,8 @@ bool px_resource_is_reserved(const struct px_resource *r);
 bool px_resource_is_dynamic(const struct px_resource *r);
 /* Persistence id of a persistent volume, or NULL. */
 const char *px_resource_persistence_id(const struct px_resource *r);
+/* Role of Resource.allocation_info (the role an offer is made to), or NULL. */
+const char *px_resource_allocation_role(const struct px_resource *r);
 bool px_resource_is_revocable(const struct px_resource *r);
 bool px_resource_is_shared(const struct px_resource *r);
 
@@ -181,6 +183,32 @@ int px_resources_flatten(const px_resources *rs, px_resources **out);
 /* Scalar quantities only: one unreserved entry per scalar name holding the sum over all
  * identities (disk info, reservations, revocable ... dropped). For DRF shares and quota. */
 int px_resources_quantities(const px_resources *rs, px_resources **out);
+
+/* rs with every entry marked as allocated to role (Resource.allocation_info), or with
+ * the mark removed when role is NULL, as Mesos's allocate()/unallocate(): each offer
+ * carries the role it is made to. PX_EINVAL for a bad role. */
+int px_resources_allocate(const px_resources *rs, const char *role, px_resources **out);
+
+/* rs with the innermost reservation of each entry removed (a dynamic reservation on top
+ * of a static one leaves the static one), as Mesos's popReservation(). */
+int px_resources_pop_reservation(const px_resources *rs, px_resources **out);
+
+/* ---- Offer operations ------------------------------------------------------------- */
+
+/* Applies an offer operation to rs (an agent's total or an offer's resources) as
+ * Mesos's Resources::apply() does:
+ *  - RESERVE: each given resource (dynamically reserved) replaces the same resource
+ *    without its innermost reservation;
+ *  - UNRESERVE: the reverse;
+ *  - CREATE: each given persistent volume replaces the plain disk it is made from
+ *    (same resource without persistence and volume);
+ *  - DESTROY: the reverse;
+ *  - LAUNCH, LAUNCH_GROUP: nothing changes (use px_resources_subtract for what tasks use).
+ * What is replaced must be held by rs. On failure rs is unchanged and PX_EINVAL (or
+ * PX_ENOMEM, PX_ERANGE) comes with a message, e.g.
+ * `RESERVE: 'cpus:8' is not available in 'cpus:4; mem:1024'`. */
+int px_resources_apply(px_resources *rs, const Plexus__Offer__Operation *op, char *err,
+		       size_t errlen);
 
 /* ---- Text form -------------------------------------------------------------------- */
 

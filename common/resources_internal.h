@@ -26,6 +26,7 @@ struct px_resource {
 	size_t ident_len;
 	char *role;	      /* innermost reservation's role; NULL when unreserved */
 	char *persistence_id; /* NULL unless a persistent volume */
+	char *alloc_role;     /* allocation_info.role, or NULL */
 	uint32_t n_reservations;
 	uint8_t type; /* enum px_value_type */
 	uint8_t flags;
@@ -66,6 +67,14 @@ Plexus__Resource *px__ident_unpack(const struct px_resource *e);
 /* Adds e to rs, taking ownership of what e owns in every case (e itself is
  * caller storage and is left empty). PX_OK, PX_ENOMEM or PX_ERANGE. */
 int px__add_owned(px_resources *rs, struct px_resource *e);
+
+/* Edits an identity in place (it owns its parts: free what is removed). Returns PX_OK
+ * or PX_ENOMEM. */
+typedef int (*px__ident_edit)(Plexus__Resource *ident, void *arg);
+
+/* A new set made of rs's entries with each identity passed through edit(ident, arg);
+ * entries that become equal merge. PX_OK, PX_ENOMEM or PX_ERANGE. */
+int px__rebuild(const px_resources *rs, px__ident_edit edit, void *arg, px_resources **out);
 
 /* Sorts and coalesces v[0..n) in place; returns the new count. */
 size_t px__ranges_normalize(struct px_range *v, size_t n);

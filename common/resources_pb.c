@@ -73,6 +73,11 @@ int px__entry_init(struct px_resource *e, const char *name, const Plexus__Resour
 		if (last->has_type && last->type == PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__DYNAMIC)
 			e->flags |= PX_RF_DYNAMIC;
 	}
+	if (ident->allocation_info != NULL && ident->allocation_info->role != NULL) {
+		e->alloc_role = strdup(ident->allocation_info->role);
+		if (e->alloc_role == NULL)
+			goto nomem;
+	}
 	if (ident->revocable)
 		e->flags |= PX_RF_REVOCABLE;
 	if (ident->shared)

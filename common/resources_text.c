@@ -433,6 +433,8 @@ char *px_resources_format(const px_resources *rs)
 			sb_printf(&b, "[revocable]");
 		if (r->flags & PX_RF_SHARED)
 			sb_printf(&b, "[shared]");
+		if (r->alloc_role != NULL)
+			sb_printf(&b, "[allocated:%s]", r->alloc_role);
 		sb_printf(&b, ":");
 		switch (r->type) {
 		case PX_SCALAR: {
