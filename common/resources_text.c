@@ -209,7 +209,8 @@ static int parse_token(px_resources *rs, struct span text, const char *default_r
 	int rc = PX_OK;
 
 	if (paren < colon) {
-		size_t close = span_find(text, ')');
+		struct span inner = {text.p + paren + 1, text.n - paren - 1};
+		size_t close = paren + 1 + span_find(inner, ')');
 		if (close == text.n)
 			return tok_error(&t, "missing ')' after the role");
 		struct span after = trim(text.p + close + 1, text.n - close - 1);

@@ -70,6 +70,8 @@ Test(text_errors, structure)
 	assert_parse_error("cpus(web:2", PX_EINVAL, "resource 'cpus(web:2': missing ')' after the role");
 	assert_parse_error("cpus(web)x:2", PX_EINVAL, "resource 'cpus(web)x:2': expected ':' after ')'");
 	assert_parse_error("cpus(web)", PX_EINVAL, "resource 'cpus(web)': missing ':' before the value");
+	assert_parse_error("cpus)(:1", PX_EINVAL, "resource 'cpus)(:1': missing ')' after the role");
+	assert_parse_error("cp)us(x):1", PX_EINVAL, "resource 'cp)us(x):1': invalid character ')' in name");
 	assert_parse_error("c pu:1", PX_EINVAL, "resource 'c pu:1': invalid character ' ' in name");
 	assert_parse_error(NULL, PX_EINVAL, "no resources text");
 }
