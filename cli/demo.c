@@ -155,8 +155,10 @@ int plexus_demo_main(int argc, char **argv)
 	for (long i = 0; i < actors; i++)
 		nodes[i].next = pids[(i + 1) % actors];
 
-	printf("ring of %ld actors, first %s, last %s\n", actors, actor_pid_str(pids[0]),
-	       actor_pid_str(pids[actors - 1]));
+	char first[ACTOR_PID_TEXT_MAX], last[ACTOR_PID_TEXT_MAX];
+	actor_pid_format(pids[0], first, sizeof(first));
+	actor_pid_format(pids[actors - 1], last, sizeof(last));
+	printf("ring of %ld actors, first %s, last %s\n", actors, first, last);
 
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
