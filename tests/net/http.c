@@ -250,6 +250,35 @@ Test(http, a_slow_handler_holds_only_its_own_request)
 	free(slow_body);
 }
 
+/* A short-lived actor with one route. */
+static int tmp_init(actor_t *self)
+{
+	return actor_http_route(self, "/x", hello, NULL);
+}
+
+static const actor_def tmp_def = {.name = "tmp", .init = tmp_init};
+static const actor_def tmp_plain_def = {.name = "tmp"};
+
+Test(http, routes_end_with_their_actor)
+{
+	actor_pid tmp;
+	cr_assert_eq(actor_spawn(&tmp_def, &web_state, &tmp), 0);
+	cr_assert_eq(get("/tmp/x", NULL), 200);
+	actor_terminate(tmp);
+	cr_assert_eq(actor_wait(tmp, 10000), 0);
+	cr_assert_eq(get("/tmp/x", NULL), 404);
+
+	/* A new actor under the same id does not inherit the old routes. */
+	cr_assert_eq(actor_spawn(&tmp_plain_def, NULL, &tmp), 0);
+	cr_assert_str_eq(tmp.id, "tmp");
+	cr_assert_eq(get("/tmp/x", NULL), 404);
+	actor_terminate(tmp);
+	actor_wait(tmp, 10000);
+
+	/* Routes are the actor's own: another thread cannot add them. */
+	cr_assert_eq(actor_http_route(NULL, "/y", hello, NULL), ACTOR_EINVAL);
+}
+
 static json_t *snapshot(uint16_t port)
 {
 	char *body;

@@ -5,6 +5,7 @@
  * right before the handler runs, because only that second look-up is ordered with the
  * actor's own route/unroute calls. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,8 @@ struct route {
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct route *table[BUCKETS];
+/* Routes in the table: lets the end of an actor skip the lock when there are none. */
+static _Atomic size_t nroutes;
 
 static unsigned bucket(const char *id)
 {
@@ -65,6 +68,7 @@ int actor_http_route(actor_t *self, const char *path, actor_http_fn fn, void *ar
 	r->arg = arg;
 	r->next = table[b];
 	table[b] = r;
+	atomic_fetch_add(&nroutes, 1);
 	pthread_mutex_unlock(&mu);
 	return 0;
 }
@@ -72,6 +76,8 @@ int actor_http_route(actor_t *self, const char *path, actor_http_fn fn, void *ar
 /* Removes routes of id matching path (NULL: all of them). */
 static void remove_routes(const char *id, const char *path)
 {
+	if (atomic_load(&nroutes) == 0)
+		return;
 	unsigned b = bucket(id);
 	pthread_mutex_lock(&mu);
 	struct route **at = &table[b];
@@ -81,6 +87,7 @@ static void remove_routes(const char *id, const char *path)
 			*at = r->next;
 			free(r->path);
 			free(r);
+			atomic_fetch_sub(&nroutes, 1);
 		} else {
 			at = &r->next;
 		}
@@ -111,6 +118,7 @@ void actor__http_routes_clear(void)
 			free(r->path);
 			free(r);
 		}
+		atomic_store(&nroutes, 0);
 	}
 	pthread_mutex_unlock(&mu);
 }
