@@ -169,3 +169,59 @@ Test(json_pb, errors)
 			  &plexus__framework_info__descriptor, "roles[1]: expected a string, got integer");
 	assert_load_error("[]", ts, "expected an object for plexus.TaskStatus, got array");
 }
+
+/* Random single-byte changes to a valid TaskInfo document: whatever jansson still
+ * accepts must convert or be rejected with a message, never crash or leak. */
+Test(json_pb, mutated_documents_never_crash)
+{
+	const char *good =
+		"{\"name\":\"web\",\"task_id\":{\"value\":\"t1\"},\"agent_id\":{\"value\":\"a1\"},"
+		"\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
+		"{\"name\":\"ports\",\"type\":\"RANGES\",\"ranges\":{\"range\":[{\"begin\":1,"
+		"\"end\":2}]}}],\"command\":{\"value\":\"echo hi\",\"shell\":true,"
+		"\"arguments\":[\"a\"],\"environment\":{\"variables\":[{\"name\":\"X\","
+		"\"value\":\"1\"}]}},\"data\":\"aGVsbG8=\",\"labels\":{\"labels\":[{\"key\":\"k\"}]}}";
+	ProtobufCMessage *ok = load_ok(good, &plexus__task_info__descriptor);
+	protobuf_c_message_free_unpacked(ok, NULL);
+
+	static const char subst[] = "{}[]\":,0123456789-.eE tfnul\\abAZ";
+	uint64_t state = 0x2545f4914f6cdd1dULL;
+	size_t len = strlen(good);
+	char *buf = malloc(len + 1);
+	int converted = 0;
+	for (int iter = 0; iter < 20000; iter++) {
+		memcpy(buf, good, len + 1);
+		for (int k = 0; k < 2; k++) {
+			state ^= state << 13;
+			state ^= state >> 7;
+			state ^= state << 17;
+			buf[state % len] = subst[(state >> 32) % (sizeof(subst) - 1)];
+		}
+		json_t *j = json_loads(buf, 0, NULL);
+		if (j == NULL)
+			continue;
+		char err[256] = "";
+		ProtobufCMessage *m = NULL;
+		if (px_json_to_pb(j, &plexus__task_info__descriptor, &m, err, sizeof(err)) == PX_OK) {
+			converted++;
+			json_t *again = px_pb_to_json(m);
+			cr_assert_not_null(again);
+			json_decref(again);
+			size_t n = protobuf_c_message_get_packed_size(m);
+			uint8_t *bytes = malloc(n ? n : 1);
+			protobuf_c_message_pack(m, bytes);
+			ProtobufCMessage *u =
+				protobuf_c_message_unpack(&plexus__task_info__descriptor, NULL, n, bytes);
+			cr_assert_not_null(u, "packed message does not unpack: %s", buf);
+			protobuf_c_message_free_unpacked(u, NULL);
+			free(bytes);
+			protobuf_c_message_free_unpacked(m, NULL);
+		} else {
+			cr_assert_neq(err[0], '\0', "no message for %s", buf);
+			cr_assert_null(m);
+		}
+		json_decref(j);
+	}
+	cr_assert_gt(converted, 0);
+	free(buf);
+}
