@@ -1,10 +1,5 @@
 /* resources_pb.c — resource identities and conversion to and from the generated
- * protobuf Resource (see resources.h).
- *
- * Resource.role is marked deprecated in the .proto (as in Mesos), so protoc-c tags it;
- * this file is where Plexus reads and writes that legacy field, hence the pragma. */
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-
+ * protobuf Resource (see resources.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

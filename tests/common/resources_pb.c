@@ -1,6 +1,5 @@
 /* Resources <-> protobuf and JSON: round trips, both reservation formats, volumes,
  * and validation errors. */
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations" /* Resource.role is legacy */
 
 #include <string.h>
 
