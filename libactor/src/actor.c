@@ -1,9 +1,10 @@
 /* actor.c — spawning, sending, the turn an actor takes on a worker, and its end.
  *
- * Scheduling state is one atomic word per actor (sched): a sender pushes into the
- * mailbox and then sets ACTOR__SCHED_ON; only the sender that turns it from 0 to 1
- * puts the actor on a run queue. At the end of a turn the worker clears the bit and
- * looks at the mailbox once more, so a message pushed meanwhile is never stranded. */
+ * Whether an actor is idle lives in its mailbox's tail (see core.h): the push that
+ * wakes an idle actor puts it on a run queue, so an actor is queued or running at
+ * most once, and a turn ends either with the actor marked idle (a compare-and-swap
+ * that fails if anything arrived) or with the actor queued again. An ended actor is
+ * never marked idle, so nothing schedules it again. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +45,7 @@ bool actor__pid_is_local(const actor_pid *pid)
 void actor__post(struct actor *a, struct actor__node *n)
 {
 	atomic_fetch_add_explicit(&a->mb.pushed, 1, memory_order_relaxed);
-	actor__mailbox_push(&a->mb, n);
-	if ((atomic_fetch_or_explicit(&a->sched, ACTOR__SCHED_ON, memory_order_seq_cst) &
-	     (ACTOR__SCHED_ON | ACTOR__SCHED_DEAD)) == 0)
+	if (actor__mailbox_push(&a->mb, n))
 		actor__sched_enqueue(a);
 }
 
@@ -80,11 +79,9 @@ static void actor__end(struct actor *a, bool run_fini)
 	struct actor__node *n;
 	struct actor *prev = actor__tls_current;
 
-	/* From here on no sender schedules a; what they push is discarded at destroy. */
-	atomic_fetch_or_explicit(&a->sched, ACTOR__SCHED_DEAD, memory_order_seq_cst);
-	/* Before the id is free again: an actor spawned under it must not see our routes. */
-	actor__http_forget(a->pid.id);
-	actor__registry_remove(a);
+	/* a is never marked idle again, so no sender schedules it; what they push from
+	 * now on is discarded at destroy, when nobody holds a reference. It stays
+	 * registered until fini has returned, so that actor_wait still finds it. */
 	actor__tls_current = NULL;
 	while ((n = actor__mailbox_pop(&a->mb)) != NULL)
 		actor__node_discard(&a->pid, n);
@@ -97,9 +94,12 @@ static void actor__end(struct actor *a, bool run_fini)
 	actor__links_end(a);
 	actor__tls_current = prev;
 	actor__count(&actor__counters()->ended, 1);
-	atomic_fetch_or_explicit(&a->flags, ACTOR__F_ENDED, memory_order_seq_cst);
+	atomic_fetch_or_explicit(&a->flags, ACTOR__F_ENDED | ACTOR__F_DEAD, memory_order_seq_cst);
 	if (atomic_load_explicit(&a->waiters, memory_order_seq_cst) > 0)
 		actor__wake_waiters();
+	/* Before the id is free again: an actor spawned under it must not see our routes. */
+	actor__http_forget(a->pid.id);
+	actor__registry_remove(a);
 	actor__unref(a); /* the registry's reference */
 }
 
@@ -133,8 +133,7 @@ int actor_spawn(const actor_def *def, void *state, actor_pid *out)
 	actor__mailbox_init(&a->mb);
 	a->def = def;
 	a->state = state;
-	/* Scheduled while init runs, so that nobody else runs it meanwhile. */
-	atomic_store_explicit(&a->sched, ACTOR__SCHED_ON, memory_order_relaxed);
+	/* The mailbox starts out not idle: nobody schedules a while init runs. */
 	rc = actor__registry_add(a, def->name);
 	if (rc != 0) {
 		free(a);
@@ -154,15 +153,10 @@ int actor_spawn(const actor_def *def, void *state, actor_pid *out)
 	}
 	if (out != NULL)
 		*out = a->pid;
-	/* Messages may have arrived during init, or a terminate: take the normal path. */
-	actor__ref(a);
-	atomic_store_explicit(&a->sched, 0, memory_order_seq_cst);
-	if ((actor__mailbox_maybe_nonempty(&a->mb) ||
-	     (atomic_load_explicit(&a->flags, memory_order_seq_cst) & ACTOR__F_TERMINATE)) &&
-	    (atomic_fetch_or_explicit(&a->sched, ACTOR__SCHED_ON, memory_order_seq_cst) &
-	     (ACTOR__SCHED_ON | ACTOR__SCHED_DEAD)) == 0)
+	/* Messages (or a terminate) may have arrived during init: then it runs now. */
+	if ((atomic_load_explicit(&a->flags, memory_order_acquire) & ACTOR__F_TERMINATE) ||
+	    !actor__mailbox_mark_idle(&a->mb))
 		actor__sched_enqueue(a);
-	actor__unref(a);
 	return 0;
 }
 
@@ -173,9 +167,12 @@ void actor_terminate(actor_pid pid)
 	if (!actor__pid_is_local(&pid) || (a = actor__lookup(&pid)) == NULL)
 		return;
 	atomic_fetch_or_explicit(&a->flags, ACTOR__F_TERMINATE, memory_order_seq_cst);
-	if ((atomic_fetch_or_explicit(&a->sched, ACTOR__SCHED_ON, memory_order_seq_cst) &
-	     (ACTOR__SCHED_ON | ACTOR__SCHED_DEAD)) == 0)
-		actor__sched_enqueue(a);
+	/* Wake it with an empty item; the flag is seen before anything queued. */
+	struct actor__node *n = actor__nop_alloc();
+	if (n != NULL)
+		actor__post(a, n);
+	else
+		actor_error("out of memory: %s ends at its next message", actor_pid_str(pid));
 	actor__unref(a);
 }
 
@@ -432,17 +429,6 @@ enum actor__turn actor__run(struct actor *a, int batch)
 	actor__tls_current = NULL;
 	if (done == batch)
 		return ACTOR__TURN_AGAIN; /* to the back of the run queue */
-	/* Going idle. Hold a reference: once sched is 0 another worker may run a to its
-	 * end, and the check below must not touch freed memory. */
-	actor__ref(a);
-	atomic_store_explicit(&a->sched, 0, memory_order_seq_cst);
-	if ((actor__mailbox_maybe_nonempty(&a->mb) ||
-	     (atomic_load_explicit(&a->flags, memory_order_seq_cst) & ACTOR__F_TERMINATE)) &&
-	    (atomic_fetch_or_explicit(&a->sched, ACTOR__SCHED_ON, memory_order_seq_cst) &
-	     (ACTOR__SCHED_ON | ACTOR__SCHED_DEAD)) == 0) {
-		actor__unref(a);
-		return ACTOR__TURN_AGAIN;
-	}
-	actor__unref(a);
-	return ACTOR__TURN_IDLE;
+	/* After a successful mark another worker may own a: do not touch it again. */
+	return actor__mailbox_mark_idle(&a->mb) ? ACTOR__TURN_IDLE : ACTOR__TURN_AGAIN;
 }

@@ -29,6 +29,7 @@ enum actor__kind {
 	ACTOR__EXITED,     /* a linked actor ended (struct actor__pidnode) */
 	ACTOR__LINK,       /* who wants exited when this actor ends */
 	ACTOR__UNLINK,     /* who no longer does */
+	ACTOR__NOP,        /* only wakes the actor (actor_terminate) */
 };
 
 struct actor__node {
@@ -57,7 +58,12 @@ struct actor__pidnode {
 };
 
 /* Vyukov's intrusive multi-producer single-consumer queue: a push is one atomic
- * exchange; the consumer (the actor's own turn) needs no atomic read-modify-write. */
+ * exchange; the consumer (the actor's own turn) needs no atomic read-modify-write.
+ * The queue also is the actor's scheduling state: a tail of (stub | 1) means "idle".
+ * The push that replaces a marked tail learns it woke the actor and schedules it;
+ * the consumer goes idle with one compare-and-swap of the tail from stub to
+ * (stub | 1), which fails if anything was pushed, and never touches the actor again
+ * after it succeeds (another worker may own it by then). */
 struct actor__mailbox {
 	struct actor__node *_Atomic tail;
 	_Atomic uint64_t pushed;
@@ -67,11 +73,13 @@ struct actor__mailbox {
 };
 
 void actor__mailbox_init(struct actor__mailbox *mb);
-void actor__mailbox_push(struct actor__mailbox *mb, struct actor__node *n);
+/* Returns true when the push woke an idle actor: the caller must schedule it. */
+bool actor__mailbox_push(struct actor__mailbox *mb, struct actor__node *n);
 /* Consumer only. NULL when empty (or when a push is half done: it will show up). */
 struct actor__node *actor__mailbox_pop(struct actor__mailbox *mb);
-/* Consumer only. False only when nothing has been pushed that was not popped. */
-bool actor__mailbox_maybe_nonempty(struct actor__mailbox *mb);
+/* Consumer only: marks the queue idle if it is empty. False if something is queued
+ * (or being pushed): the actor stays scheduled. */
+bool actor__mailbox_mark_idle(struct actor__mailbox *mb);
 
 /* One allocation holding header, name and (copied) body. NULL on out of memory. */
 struct actor__mail *actor__mail_alloc(const actor_pid *from, const actor_pid *to, const char *name,
@@ -83,6 +91,7 @@ struct actor__mail *actor__mail_alloc_borrowed(const actor_pid *from, const acto
 					       void (*release)(void *), void *owner);
 void actor__mail_free(struct actor__mail *m);
 struct actor__call *actor__call_alloc(actor_fn fn, void *arg);
+struct actor__node *actor__nop_alloc(void);
 struct actor__pidnode *actor__pidnode_alloc(enum actor__kind kind, const actor_pid *who);
 /* Disposes of an item that will never be delivered: messages are dropped (counted),
  * calls run with self == NULL, link requests answer exited. */
@@ -91,12 +100,9 @@ void actor__node_discard(const actor_pid *owner, struct actor__node *n);
 /* ---- actors (actor.c) ---- */
 
 enum {
-	ACTOR__SCHED_ON = 1u,   /* queued or running: only the 0 -> 1 transition enqueues */
-	ACTOR__SCHED_DEAD = 2u, /* ended: never enqueued again */
-};
-enum {
 	ACTOR__F_TERMINATE = 1u, /* asked to end; takes effect before queued items */
 	ACTOR__F_ENDED = 2u,     /* fini has returned */
+	ACTOR__F_DEAD = 4u,      /* ending: lookups no longer find it */
 };
 
 struct actor__handler {
@@ -110,7 +116,6 @@ struct actor__timer;
 
 struct actor {
 	struct actor__mailbox mb;
-	_Atomic uint32_t sched;
 	_Atomic uint32_t flags;
 	_Atomic uint32_t waiters; /* threads in actor_wait */
 	uint32_t slot;
@@ -179,7 +184,7 @@ struct actor__counters {
 
 int actor__sched_start(int workers, int batch);
 void actor__sched_stop(void);
-/* a has just become runnable (its sched went 0 -> 1). */
+/* a has just become runnable (a push woke it). */
 void actor__sched_enqueue(struct actor *a);
 /* Counters of the calling thread (a worker's own, else shared ones). */
 struct actor__counters *actor__counters(void);

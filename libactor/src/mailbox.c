@@ -3,8 +3,8 @@
  * The queue is Vyukov's intrusive one: producers exchange the tail and then link the
  * old tail to the new node, so a push is one atomic exchange and never blocks. The
  * consumer keeps a stub node to tell "empty" from "one element". Between a producer's
- * exchange and its link the queue looks empty to the consumer; the producer then
- * schedules the actor anyway (see actor.c), so nothing is lost. */
+ * exchange and its link the queue looks empty to the consumer, but the tail has moved,
+ * so the consumer cannot mark it idle and looks again on its next turn. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,13 +19,19 @@ void actor__mailbox_init(struct actor__mailbox *mb)
 	atomic_store_explicit(&mb->tail, &mb->stub, memory_order_relaxed);
 }
 
-void actor__mailbox_push(struct actor__mailbox *mb, struct actor__node *n)
+#define ACTOR__IDLE_MARK ((uintptr_t)1)
+
+bool actor__mailbox_push(struct actor__mailbox *mb, struct actor__node *n)
 {
 	struct actor__node *prev;
+	uintptr_t p;
 
 	atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
-	prev = atomic_exchange_explicit(&mb->tail, n, memory_order_seq_cst);
+	prev = atomic_exchange_explicit(&mb->tail, n, memory_order_acq_rel);
+	p = (uintptr_t)prev;
+	prev = (struct actor__node *)(p & ~ACTOR__IDLE_MARK);
 	atomic_store_explicit(&prev->next, n, memory_order_release);
+	return (p & ACTOR__IDLE_MARK) != 0;
 }
 
 struct actor__node *actor__mailbox_pop(struct actor__mailbox *mb)
@@ -59,10 +65,16 @@ struct actor__node *actor__mailbox_pop(struct actor__mailbox *mb)
 	return NULL;
 }
 
-bool actor__mailbox_maybe_nonempty(struct actor__mailbox *mb)
+bool actor__mailbox_mark_idle(struct actor__mailbox *mb)
 {
-	return mb->head != &mb->stub ||
-	       atomic_load_explicit(&mb->tail, memory_order_seq_cst) != &mb->stub;
+	struct actor__node *expect = &mb->stub;
+
+	if (mb->head != &mb->stub ||
+	    atomic_load_explicit(&mb->stub.next, memory_order_acquire) != NULL)
+		return false;
+	return atomic_compare_exchange_strong_explicit(
+		&mb->tail, &expect, (struct actor__node *)((uintptr_t)&mb->stub | ACTOR__IDLE_MARK),
+		memory_order_acq_rel, memory_order_relaxed);
 }
 
 struct actor__mail *actor__mail_alloc(const actor_pid *from, const actor_pid *to, const char *name,
@@ -179,4 +191,13 @@ void actor__node_discard(const actor_pid *owner, struct actor__node *n)
 		free(n);
 		break;
 	}
+}
+
+struct actor__node *actor__nop_alloc(void)
+{
+	struct actor__node *n = malloc(sizeof(*n));
+
+	if (n != NULL)
+		n->kind = ACTOR__NOP;
+	return n;
 }

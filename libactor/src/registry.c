@@ -18,10 +18,11 @@
 #define ACTOR__SLOT_CHUNKS 4096u /* up to 16M actors at once */
 #define ACTOR__SHARDS 64u
 
+/* One cache line each: senders to different actors must not share a line. */
 struct actor__slot {
 	_Atomic uint64_t word;
 	struct actor *_Atomic actor;
-};
+} __attribute__((aligned(ACTOR__CACHELINE)));
 
 struct actor__shard {
 	pthread_mutex_t lock;
@@ -100,7 +101,10 @@ static int actor__slot_alloc(uint32_t *out)
 			return ACTOR_ENOMEM;
 		}
 		if (atomic_load(&reg.chunks[idx / ACTOR__SLOT_CHUNK]) == NULL) {
-			struct actor__slot *c = calloc(ACTOR__SLOT_CHUNK, sizeof(*c));
+			struct actor__slot *c =
+				aligned_alloc(ACTOR__CACHELINE, ACTOR__SLOT_CHUNK * sizeof(*c));
+			if (c != NULL)
+				memset(c, 0, ACTOR__SLOT_CHUNK * sizeof(*c));
 			if (c == NULL) {
 				pthread_mutex_unlock(&reg.slot_lock);
 				return ACTOR_ENOMEM;
@@ -302,7 +306,7 @@ static struct actor *actor__lookup_hint(const actor_pid *pid)
 							memory_order_acquire, memory_order_acquire));
 	a = atomic_load_explicit(&slot->actor, memory_order_relaxed);
 	if (a != NULL && a->pid.len == pid->len && memcmp(a->pid.id, pid->id, pid->len) == 0 &&
-	    !(atomic_load_explicit(&a->sched, memory_order_relaxed) & ACTOR__SCHED_DEAD))
+	    !(atomic_load_explicit(&a->flags, memory_order_relaxed) & ACTOR__F_DEAD))
 		return a;
 	if (a != NULL)
 		actor__unref(a);

@@ -483,6 +483,7 @@ Test(actor, terminate_drops_queued_messages_and_runs_fini_once)
 	/* Gone now: sends are dropped, calls run with NULL, wait returns at once. */
 	actor_send(NULL, pid, "count", NULL, 0);
 	actor_call(pid, call_fn, &c);
+	cr_assert(latch_wait(&c.l, 2, 5000));
 	cr_assert_eq(c.with_null, 2);
 	cr_assert_eq(actor_wait(pid, 0), 0);
 	cr_assert_eq(b.actors_alive, 0);
