@@ -37,7 +37,7 @@
  * searches. (About 50 ns for contains and 120 ns for subtract plus add of a three-entry
  * request against a six-entry agent, -O2.)
  *
- * Threads: a set may be read from many threads at once, written from one.
+ * Threads: a set may be read from many threads at once; writing needs exclusive access.
  *
  * Errors: see error.h (int codes, PX_OK = 0, text in a caller's message buffer). */
 #ifndef PX_RESOURCES_H
