@@ -60,6 +60,16 @@ Test(proto, field_numbers_match_mesos)
 		{&plexus__offer__operation__descriptor, "shrink_volume", 14},
 		{&plexus__filters__descriptor, "refuse_seconds", 1},
 		{&plexus__label__descriptor, "value", 2},
+		{&plexus__executor_info__descriptor, "container", 11},
+		{&plexus__task_info__descriptor, "container", 9},
+		{&plexus__task__descriptor, "container", 13},
+		{&plexus__task_status__descriptor, "container_status", 13},
+		{&plexus__offer__operation__descriptor, "create_disk", 15},
+		{&plexus__offer__operation__descriptor, "destroy_disk", 16},
+		{&plexus__container_info__descriptor, "linux_info", 8},
+		{&plexus__container_info__descriptor, "tty_info", 10},
+		{&plexus__linux_info__descriptor, "share_pid_namespace", 4},
+		{&plexus__container_status__descriptor, "container_id", 4},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		const ProtobufCFieldDescriptor *f =
