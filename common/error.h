@@ -23,6 +23,6 @@ const char *px_strerror(int err);
 /* Writes printf-style text into err (if err != NULL and errlen > 0), truncating.
  * Returns code, so that callers can write `return px_errorf(err, len, PX_EINVAL, ...)`. */
 int px_errorf(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -19,7 +19,7 @@
 /* ---- Base64 ----------------------------------------------------------------------- */
 
 static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static char *b64_encode(const uint8_t *data, size_t len)
 {
@@ -214,7 +214,7 @@ static json_t *value_to_json(const ProtobufCFieldDescriptor *f, const void *p)
 	case PROTOBUF_C_TYPE_ENUM: {
 		int v = *(const int *)p;
 		const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
-			(const ProtobufCEnumDescriptor *)f->descriptor, v);
+		    (const ProtobufCEnumDescriptor *)f->descriptor, v);
 		return ev ? json_string(ev->name) : json_integer(v);
 	}
 	case PROTOBUF_C_TYPE_STRING: {
@@ -284,7 +284,8 @@ struct rd {
 	size_t errlen;
 };
 
-static int rd_error(struct rd *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int rd_error(struct rd *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int rd_error(struct rd *r, int code, const char *fmt, ...)
 {
@@ -345,12 +346,11 @@ static const char *json_kind(const json_t *j)
 }
 
 static int read_message(struct rd *r, const json_t *j, const ProtobufCMessageDescriptor *d,
-			ProtobufCMessage **out);
+                        ProtobufCMessage **out);
 
 /* Reads an integer as int64 or uint64 (is_unsigned) from a JSON integer, an integral
  * real, or a decimal string. */
-static int read_integer(struct rd *r, const json_t *j, bool is_unsigned, int64_t *sv,
-			uint64_t *uv)
+static int read_integer(struct rd *r, const json_t *j, bool is_unsigned, int64_t *sv, uint64_t *uv)
 {
 	if (json_is_integer(j)) {
 		json_int_t v = json_integer_value(j);
@@ -432,7 +432,7 @@ static int read_value(struct rd *r, const ProtobufCFieldDescriptor *f, const jso
 			return rc;
 		if (uv > UINT32_MAX)
 			return rd_error(r, PX_EINVAL, "%llu does not fit in uint32",
-					(unsigned long long)uv);
+			                (unsigned long long)uv);
 		*(uint32_t *)p = (uint32_t)uv;
 		return PX_OK;
 	case PROTOBUF_C_TYPE_INT64:
@@ -469,17 +469,17 @@ static int read_value(struct rd *r, const ProtobufCFieldDescriptor *f, const jso
 			ev = protobuf_c_enum_descriptor_get_value_by_name(ed, json_string_value(j));
 			if (ev == NULL)
 				return rd_error(r, PX_EINVAL, "unknown %s value '%s'", ed->name,
-						json_string_value(j));
+				                json_string_value(j));
 		} else if (json_is_integer(j)) {
 			json_int_t v = json_integer_value(j);
 			if (v >= INT32_MIN && v <= INT32_MAX)
 				ev = protobuf_c_enum_descriptor_get_value(ed, (int)v);
 			if (ev == NULL)
 				return rd_error(r, PX_EINVAL, "unknown %s value %lld", ed->name,
-						(long long)v);
+				                (long long)v);
 		} else {
 			return rd_error(r, PX_EINVAL, "expected a %s name, got %s", ed->name,
-					json_kind(j));
+			                json_kind(j));
 		}
 		*(int *)p = ev->value;
 		return PX_OK;
@@ -498,7 +498,7 @@ static int read_value(struct rd *r, const ProtobufCFieldDescriptor *f, const jso
 	case PROTOBUF_C_TYPE_BYTES: {
 		if (!json_is_string(j))
 			return rd_error(r, PX_EINVAL, "expected a base64 string, got %s",
-					json_kind(j));
+			                json_kind(j));
 		ProtobufCBinaryData *b = p;
 		uint8_t *data;
 		size_t len;
@@ -543,7 +543,7 @@ static void clear_singular(ProtobufCMessage *m, const ProtobufCFieldDescriptor *
 }
 
 static int read_field(struct rd *r, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-		      const json_t *j)
+                      const json_t *j)
 {
 	if (f->label != PROTOBUF_C_LABEL_REPEATED) {
 		clear_singular(m, f);
@@ -559,8 +559,8 @@ static int read_field(struct rd *r, ProtobufCMessage *m, const ProtobufCFieldDes
 		memcpy(field_ptr(m, f), &tmp, type_size(f->type));
 		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
 			*(uint32_t *)quant_ptr(m, f) = f->id;
-		else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
-			 f->type != PROTOBUF_C_TYPE_MESSAGE)
+		else if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&
+		         f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
 			*(protobuf_c_boolean *)quant_ptr(m, f) = 1;
 		return PX_OK;
 	}
@@ -587,11 +587,11 @@ static int read_field(struct rd *r, ProtobufCMessage *m, const ProtobufCFieldDes
 }
 
 static int read_message(struct rd *r, const json_t *j, const ProtobufCMessageDescriptor *d,
-			ProtobufCMessage **out)
+                        ProtobufCMessage **out)
 {
 	if (!json_is_object(j))
 		return rd_error(r, PX_EINVAL, "expected an object for %s, got %s", d->name,
-				json_kind(j));
+		                json_kind(j));
 	ProtobufCMessage *m = malloc(d->sizeof_message);
 	bool *seen = calloc(d->n_fields ? d->n_fields : 1, sizeof(bool));
 	if (m == NULL || seen == NULL) {
@@ -606,7 +606,7 @@ static int read_message(struct rd *r, const json_t *j, const ProtobufCMessageDes
 	json_object_foreach((json_t *)j, key, val)
 	{
 		const ProtobufCFieldDescriptor *f =
-			protobuf_c_message_descriptor_get_field_by_name(d, key);
+		    protobuf_c_message_descriptor_get_field_by_name(d, key);
 		if (f == NULL) {
 			rc = rd_error(r, PX_EINVAL, "unknown field '%s' in %s", key, d->name);
 			break;
@@ -623,7 +623,7 @@ static int read_message(struct rd *r, const json_t *j, const ProtobufCMessageDes
 	for (unsigned i = 0; rc == PX_OK && i < d->n_fields; i++)
 		if (d->fields[i].label == PROTOBUF_C_LABEL_REQUIRED && !seen[i])
 			rc = rd_error(r, PX_EINVAL, "missing required field '%s' in %s",
-				      d->fields[i].name, d->name);
+			              d->fields[i].name, d->name);
 	free(seen);
 	if (rc != PX_OK) {
 		protobuf_c_message_free_unpacked(m, NULL);
@@ -634,7 +634,7 @@ static int read_message(struct rd *r, const json_t *j, const ProtobufCMessageDes
 }
 
 int px_json_to_pb(const json_t *json, const ProtobufCMessageDescriptor *desc,
-		  ProtobufCMessage **out, char *err, size_t errlen)
+                  ProtobufCMessage **out, char *err, size_t errlen)
 {
 	struct rd r = {.err = err, .errlen = errlen};
 	r.path[0] = '\0';

@@ -36,6 +36,6 @@ json_t *px_pb_to_json(const ProtobufCMessage *msg);
  * frees with protobuf_c_message_free_unpacked(*out, NULL). PX_EINVAL with err saying
  * where and why (e.g. `scalar.value: expected a number, got string`), or PX_ENOMEM. */
 int px_json_to_pb(const json_t *json, const ProtobufCMessageDescriptor *desc,
-		  ProtobufCMessage **out, char *err, size_t errlen);
+                  ProtobufCMessage **out, char *err, size_t errlen);
 
 #endif

@@ -102,7 +102,8 @@ static int entry_copy(struct px_resource *dst, const struct px_resource *src)
 		memcpy(dst->ident, src->ident, src->ident_len);
 	dst->ident_len = src->ident_len;
 	if (!failed && src->n_ranges > 0) {
-		size_t cap = src->n_ranges < PX__RANGES_MIN_CAP ? PX__RANGES_MIN_CAP : src->n_ranges;
+		size_t cap =
+		    src->n_ranges < PX__RANGES_MIN_CAP ? PX__RANGES_MIN_CAP : src->n_ranges;
 		dst->ranges = malloc(cap * sizeof(*dst->ranges));
 		if (dst->ranges == NULL) {
 			failed = true;
@@ -171,8 +172,8 @@ size_t px__ranges_normalize(struct px_range *v, size_t n)
 }
 
 /* Union of two normalized lists into out (room for na + nb); returns its count. */
-static size_t ranges_union(const struct px_range *a, size_t na, const struct px_range *b,
-			   size_t nb, struct px_range *out)
+static size_t ranges_union(const struct px_range *a, size_t na, const struct px_range *b, size_t nb,
+                           struct px_range *out)
 {
 	size_t i = 0, j = 0, n = 0;
 	while (i < na || j < nb) {
@@ -185,8 +186,8 @@ static size_t ranges_union(const struct px_range *a, size_t na, const struct px_
 }
 
 /* a minus b (both normalized) into out (room for na + nb); returns its count. */
-static size_t ranges_diff(const struct px_range *a, size_t na, const struct px_range *b,
-			  size_t nb, struct px_range *out)
+static size_t ranges_diff(const struct px_range *a, size_t na, const struct px_range *b, size_t nb,
+                          struct px_range *out)
 {
 	size_t n = 0, j = 0;
 	for (size_t i = 0; i < na; i++) {
@@ -211,7 +212,7 @@ static size_t ranges_diff(const struct px_range *a, size_t na, const struct px_r
 
 /* True when every interval of b lies inside an interval of a (both normalized). */
 static bool ranges_contains(const struct px_range *a, size_t na, const struct px_range *b,
-			    size_t nb)
+                            size_t nb)
 {
 	size_t i = 0;
 	for (size_t j = 0; j < nb; j++) {
@@ -296,7 +297,8 @@ static int value_add(struct px_resource *e, const struct px_resource *r)
 		 * into e's storage, which usually has room already. */
 		size_t need = e->n_ranges + r->n_ranges;
 		struct px_range stack[PX_RANGES_STACK];
-		struct px_range *out = need <= PX_RANGES_STACK ? stack : malloc(need * sizeof(*out));
+		struct px_range *out =
+		    need <= PX_RANGES_STACK ? stack : malloc(need * sizeof(*out));
 		if (out == NULL)
 			return PX_ENOMEM;
 		size_t n = ranges_union(e->ranges, e->n_ranges, r->ranges, r->n_ranges, out);
@@ -317,9 +319,9 @@ static int value_add(struct px_resource *e, const struct px_resource *r)
 			return PX_ENOMEM;
 		size_t i = 0, j = 0, n = 0;
 		while (i < e->n_items || j < r->n_items) {
-			int c = i == e->n_items	  ? 1
-				: j == r->n_items ? -1
-						  : strcmp(e->items[i], r->items[j]);
+			int c = i == e->n_items   ? 1
+			        : j == r->n_items ? -1
+			                          : strcmp(e->items[i], r->items[j]);
 			if (c <= 0) {
 				out[n++] = e->items[i++];
 				if (c == 0)
@@ -357,7 +359,8 @@ static int value_subtract(struct px_resource *e, const struct px_resource *r)
 	case PX_RANGES: {
 		size_t need = e->n_ranges + r->n_ranges;
 		struct px_range stack[PX_RANGES_STACK];
-		struct px_range *out = need <= PX_RANGES_STACK ? stack : malloc(need * sizeof(*out));
+		struct px_range *out =
+		    need <= PX_RANGES_STACK ? stack : malloc(need * sizeof(*out));
 		if (out == NULL)
 			return PX_ENOMEM;
 		size_t n = ranges_diff(e->ranges, e->n_ranges, r->ranges, r->n_ranges, out);
@@ -644,7 +647,7 @@ int64_t px_resources_scalar(const px_resources *rs, const char *name)
 /* ---- Views ------------------------------------------------------------------------ */
 
 int px_resources_filter(const px_resources *rs, px_resource_pred pred, void *arg,
-			px_resources **out)
+                        px_resources **out)
 {
 	px_resources *f = px_resources_new();
 	if (f == NULL)
@@ -747,8 +750,8 @@ int px__rebuild(const px_resources *rs, px__ident_edit edit, void *arg, px_resou
 static int edit_unreserve(Plexus__Resource *ident, void *arg)
 {
 	while (ident->n_reservations > 0)
-		protobuf_c_message_free_unpacked(&ident->reservations[--ident->n_reservations]->base,
-						  NULL);
+		protobuf_c_message_free_unpacked(
+		    &ident->reservations[--ident->n_reservations]->base, NULL);
 	return PX_OK;
 }
 

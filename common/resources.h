@@ -160,7 +160,7 @@ typedef bool (*px_resource_pred)(const struct px_resource *r, void *arg);
 
 /* The entries of rs for which pred(r, arg) is true. */
 int px_resources_filter(const px_resources *rs, px_resource_pred pred, void *arg,
-			px_resources **out);
+                        px_resources **out);
 
 /* The unreserved entries. */
 int px_resources_unreserved(const px_resources *rs, px_resources **out);
@@ -208,19 +208,20 @@ int px_resources_pop_reservation(const px_resources *rs, px_resources **out);
  * PX_ENOMEM, PX_ERANGE) comes with a message, e.g.
  * `RESERVE: 'cpus:8' is not available in 'cpus:4; mem:1024'`. */
 int px_resources_apply(px_resources *rs, const Plexus__Offer__Operation *op, char *err,
-		       size_t errlen);
+                       size_t errlen);
 
 /* ---- Text form -------------------------------------------------------------------- */
 
 /* Parses `name[(role)]:value;...` where value is a scalar ("0.5"), ranges
  * ("[31000-32000, 40000]") or a set ("{a,b}"), whitespace allowed around tokens; or,
  * when the first non-blank character is '[', a JSON array of Mesos Resource objects
- * (which carry their own reservations). Text entries without a role get default_role (NULL or "*" means unreserved; any other role
- * makes them statically reserved for it). Zero scalars and empty ranges/sets are
- * dropped. On success *out is a new set; on failure PX_EINVAL (or PX_ENOMEM, PX_ERANGE)
- * and err says which resource and why, e.g. `resource 'mem:abc': invalid scalar 'abc'`. */
-int px_resources_parse(const char *text, const char *default_role, px_resources **out,
-		       char *err, size_t errlen);
+ * (which carry their own reservations). Text entries without a role get default_role (NULL or "*"
+ * means unreserved; any other role makes them statically reserved for it). Zero scalars and empty
+ * ranges/sets are dropped. On success *out is a new set; on failure PX_EINVAL (or PX_ENOMEM,
+ * PX_ERANGE) and err says which resource and why, e.g. `resource 'mem:abc': invalid scalar 'abc'`.
+ */
+int px_resources_parse(const char *text, const char *default_role, px_resources **out, char *err,
+                       size_t errlen);
 
 /* Formats rs as text ("cpus:2; mem:1024; ports:[31000-32000]; disks:{a, b}"), into a
  * new malloc'ed string the caller frees, or NULL when out of memory. Unreserved and
@@ -245,7 +246,7 @@ int px_scalar_from_double(double value, int64_t *milli);
  * <= end, no duplicate set items, reservations with a role and type). On failure
  * PX_EINVAL with err naming the resource index and the reason. */
 int px_resources_from_pb(Plexus__Resource *const *res, size_t n, px_resources **out, char *err,
-			 size_t errlen);
+                         size_t errlen);
 
 /* Output format of px_resources_to_pb(). */
 enum px_pb_format {
@@ -256,12 +257,12 @@ enum px_pb_format {
 /* Converts rs to *n new Resource messages in a new array *out. Free with
  * px_pb_resources_free(). PX_OK or PX_ENOMEM. */
 int px_resources_to_pb(const px_resources *rs, enum px_pb_format format, Plexus__Resource ***out,
-		       size_t *n);
+                       size_t *n);
 
 /* Converts one entry to a new Resource message (free with
  * protobuf_c_message_free_unpacked(&msg->base, NULL)). PX_OK or PX_ENOMEM. */
 int px_resource_to_pb(const struct px_resource *r, enum px_pb_format format,
-		      Plexus__Resource **out);
+                      Plexus__Resource **out);
 
 /* Frees an array from px_resources_to_pb(). Accepts NULL. */
 void px_pb_resources_free(Plexus__Resource **res, size_t n);

@@ -24,7 +24,7 @@ struct px_resource {
 	char *name;
 	uint8_t *ident; /* packed identity, never NULL (may have length 0) */
 	size_t ident_len;
-	char *role;	      /* innermost reservation's role; NULL when unreserved */
+	char *role;           /* innermost reservation's role; NULL when unreserved */
 	char *persistence_id; /* NULL unless a persistent volume */
 	char *alloc_role;     /* allocation_info.role, or NULL */
 	uint32_t n_reservations;

@@ -20,7 +20,7 @@ int px_resources_from_json(const json_t *array, px_resources **out, char *err, s
 		char why[384];
 		ProtobufCMessage *m;
 		rc = px_json_to_pb(json_array_get(array, got), &plexus__resource__descriptor, &m,
-				   why, sizeof(why));
+		                   why, sizeof(why));
 		if (rc != PX_OK) {
 			px_errorf(err, errlen, rc, "resource %zu: %s", got, why);
 			break;

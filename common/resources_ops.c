@@ -38,8 +38,8 @@ int px_resources_allocate(const px_resources *rs, const char *role, px_resources
 static int edit_pop(Plexus__Resource *ident, void *arg)
 {
 	if (ident->n_reservations > 0)
-		protobuf_c_message_free_unpacked(&ident->reservations[--ident->n_reservations]->base,
-						  NULL);
+		protobuf_c_message_free_unpacked(
+		    &ident->reservations[--ident->n_reservations]->base, NULL);
 	return PX_OK;
 }
 
@@ -80,13 +80,13 @@ static void swap_sets(px_resources *a, px_resources *b)
 
 /* work -= from; work += to, after checking that work holds from. */
 static int convert(px_resources *work, const px_resources *from, const px_resources *to,
-		   const char *op, char *err, size_t errlen)
+                   const char *op, char *err, size_t errlen)
 {
 	if (!px_resources_contains(work, from)) {
 		char *need = px_resources_format(from);
 		char *have = px_resources_format(work);
 		int rc = px_errorf(err, errlen, PX_EINVAL, "%s: '%s' is not available in '%s'", op,
-				   need ? need : "?", have ? have : "?");
+		                   need ? need : "?", have ? have : "?");
 		free(need);
 		free(have);
 		return rc;
@@ -99,7 +99,7 @@ static int convert(px_resources *work, const px_resources *from, const px_resour
 
 /* Checks each entry of rs with pred; names the first failure. */
 static int check_all(const px_resources *rs, bool (*pred)(const struct px_resource *),
-		     const char *op, const char *what, char *err, size_t errlen)
+                     const char *op, const char *what, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < px_resources_size(rs); i++) {
 		const struct px_resource *r = px_resources_at(rs, i);
@@ -107,7 +107,7 @@ static int check_all(const px_resources *rs, bool (*pred)(const struct px_resour
 			px_resources one = {.v = (struct px_resource *)r, .n = 1, .cap = 1};
 			char *text = px_resources_format(&one);
 			int rc = px_errorf(err, errlen, PX_EINVAL, "%s: '%s' %s", op,
-					   text ? text : "?", what);
+			                   text ? text : "?", what);
 			free(text);
 			return rc;
 		}
@@ -127,7 +127,7 @@ static bool is_volume(const struct px_resource *r)
 
 /* Reads a repeated Resource field of the operation into a set. */
 static int read_set(Plexus__Resource **v, size_t n, const char *op, px_resources **out, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	char why[256];
 	int rc = px_resources_from_pb(v, n, out, why, sizeof(why));
@@ -137,7 +137,7 @@ static int read_set(Plexus__Resource **v, size_t n, const char *op, px_resources
 }
 
 int px_resources_apply(px_resources *rs, const Plexus__Offer__Operation *op, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	if (!op->has_type)
 		return px_errorf(err, errlen, PX_EINVAL, "operation without a type");
@@ -200,7 +200,7 @@ int px_resources_apply(px_resources *rs, const Plexus__Offer__Operation *op, cha
 		break;
 	default:
 		return px_errorf(err, errlen, PX_EINVAL, "operation type %d is not supported",
-				 (int)op->type);
+		                 (int)op->type);
 	}
 	if (n == 0)
 		return px_errorf(err, errlen, PX_EINVAL, "%s: no resources given", name);
@@ -221,7 +221,7 @@ int px_resources_apply(px_resources *rs, const Plexus__Offer__Operation *op, cha
 	}
 	if (rc == PX_OK)
 		rc = forward ? convert(work, source, target, name, err, errlen)
-			     : convert(work, target, source, name, err, errlen);
+		             : convert(work, target, source, name, err, errlen);
 	if (rc == PX_ERANGE)
 		px_errorf(err, errlen, rc, "%s: a sum is too large", name);
 	if (rc == PX_OK)

@@ -61,11 +61,12 @@ int px__entry_init(struct px_resource *e, const char *name, const Plexus__Resour
 	e->n_reservations = (uint32_t)ident->n_reservations;
 	if (ident->n_reservations > 0) {
 		const Plexus__Resource__ReservationInfo *last =
-			ident->reservations[ident->n_reservations - 1];
+		    ident->reservations[ident->n_reservations - 1];
 		e->role = strdup(last->role ? last->role : "");
 		if (e->role == NULL)
 			goto nomem;
-		if (last->has_type && last->type == PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__DYNAMIC)
+		if (last->has_type &&
+		    last->type == PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__DYNAMIC)
 			e->flags |= PX_RF_DYNAMIC;
 	}
 	if (ident->allocation_info != NULL && ident->allocation_info->role != NULL) {
@@ -87,7 +88,8 @@ int px__entry_init(struct px_resource *e, const char *name, const Plexus__Resour
 		}
 		/* MOUNT and BLOCK disks are used whole or not at all. */
 		if (ident->disk->source &&
-		    (ident->disk->source->type == PLEXUS__RESOURCE__DISK_INFO__SOURCE__TYPE__MOUNT ||
+		    (ident->disk->source->type ==
+		         PLEXUS__RESOURCE__DISK_INFO__SOURCE__TYPE__MOUNT ||
 		     ident->disk->source->type == PLEXUS__RESOURCE__DISK_INFO__SOURCE__TYPE__BLOCK))
 			e->flags |= PX_RF_EXCLUSIVE;
 	}
@@ -160,41 +162,43 @@ static bool role_is_descendant(const char *role, const char *ancestor)
 /* Checks r's reservations and fills *stack and *n with the normalized stack (pointing into
  * r or at *legacy). */
 static int normalize_reservations(const Plexus__Resource *r, size_t idx,
-				  Plexus__Resource__ReservationInfo *legacy,
-				  Plexus__Resource__ReservationInfo ***stack, size_t *n, char *err,
-				  size_t errlen)
+                                  Plexus__Resource__ReservationInfo *legacy,
+                                  Plexus__Resource__ReservationInfo ***stack, size_t *n, char *err,
+                                  size_t errlen)
 {
 	bool has_role = r->role != NULL && strcmp(r->role, "*") != 0;
 	if (r->n_reservations > 0) {
 		if (has_role || r->reservation)
 			return px_errorf(err, errlen, PX_EINVAL,
-					 "resource %zu ('%s'): 'reservations' cannot be combined "
-					 "with 'role' or 'reservation'",
-					 idx, r->name);
+			                 "resource %zu ('%s'): 'reservations' cannot be combined "
+			                 "with 'role' or 'reservation'",
+			                 idx, r->name);
 		for (size_t i = 0; i < r->n_reservations; i++) {
 			const Plexus__Resource__ReservationInfo *ri = r->reservations[i];
 			const char *why = px__role_invalid(ri->role);
 			if (why != NULL)
 				return px_errorf(err, errlen, PX_EINVAL,
-						 "resource %zu ('%s'): reservation %zu: %s", idx,
-						 r->name, i, why);
+				                 "resource %zu ('%s'): reservation %zu: %s", idx,
+				                 r->name, i, why);
 			if (!ri->has_type ||
 			    (ri->type != PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__STATIC &&
 			     ri->type != PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__DYNAMIC))
-				return px_errorf(err, errlen, PX_EINVAL,
-						 "resource %zu ('%s'): reservation %zu: type must be "
-						 "STATIC or DYNAMIC",
-						 idx, r->name, i);
+				return px_errorf(
+				    err, errlen, PX_EINVAL,
+				    "resource %zu ('%s'): reservation %zu: type must be "
+				    "STATIC or DYNAMIC",
+				    idx, r->name, i);
 			if (i > 0 && ri->type != PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__DYNAMIC)
 				return px_errorf(err, errlen, PX_EINVAL,
-						 "resource %zu ('%s'): reservation %zu: a refined "
-						 "reservation must be DYNAMIC",
-						 idx, r->name, i);
+				                 "resource %zu ('%s'): reservation %zu: a refined "
+				                 "reservation must be DYNAMIC",
+				                 idx, r->name, i);
 			if (i > 0 && !role_is_descendant(ri->role, r->reservations[i - 1]->role))
-				return px_errorf(err, errlen, PX_EINVAL,
-						 "resource %zu ('%s'): reservation %zu: role '%s' is "
-						 "not a sub-role of '%s'",
-						 idx, r->name, i, ri->role, r->reservations[i - 1]->role);
+				return px_errorf(
+				    err, errlen, PX_EINVAL,
+				    "resource %zu ('%s'): reservation %zu: role '%s' is "
+				    "not a sub-role of '%s'",
+				    idx, r->name, i, ri->role, r->reservations[i - 1]->role);
 		}
 		*stack = r->reservations;
 		*n = r->n_reservations;
@@ -203,9 +207,9 @@ static int normalize_reservations(const Plexus__Resource *r, size_t idx,
 	if (!has_role) {
 		if (r->reservation)
 			return px_errorf(err, errlen, PX_EINVAL,
-					 "resource %zu ('%s'): 'reservation' set on an unreserved "
-					 "resource",
-					 idx, r->name);
+			                 "resource %zu ('%s'): 'reservation' set on an unreserved "
+			                 "resource",
+			                 idx, r->name);
 		*stack = NULL;
 		*n = 0;
 		return PX_OK;
@@ -213,7 +217,7 @@ static int normalize_reservations(const Plexus__Resource *r, size_t idx,
 	const char *why = px__role_invalid(r->role);
 	if (why != NULL)
 		return px_errorf(err, errlen, PX_EINVAL, "resource %zu ('%s'): %s", idx, r->name,
-				 why);
+		                 why);
 	/* Pre-refinement format: role alone is a static reservation, role plus
 	 * `reservation` a dynamic one (whose principal and labels it carries). */
 	legacy->has_type = 1;
@@ -232,28 +236,29 @@ static int normalize_reservations(const Plexus__Resource *r, size_t idx,
 
 /* Copies r's value into e after checking it. */
 static int value_from_pb(struct px_resource *e, const Plexus__Resource *r, size_t idx, char *err,
-			 size_t errlen)
+                         size_t errlen)
 {
 	switch (r->type) {
 	case PLEXUS__VALUE__TYPE__SCALAR: {
 		if (r->scalar == NULL || r->ranges || r->set)
 			return px_errorf(err, errlen, PX_EINVAL,
-					 "resource %zu ('%s'): a SCALAR resource needs 'scalar' "
-					 "and nothing else",
-					 idx, r->name);
+			                 "resource %zu ('%s'): a SCALAR resource needs 'scalar' "
+			                 "and nothing else",
+			                 idx, r->name);
 		int rc = px_scalar_from_double(r->scalar->value, &e->scalar);
 		if (rc != PX_OK)
-			return px_errorf(err, errlen, PX_EINVAL, "resource %zu ('%s'): scalar %g is %s", idx,
-					 r->name, r->scalar->value,
-					 rc == PX_ERANGE ? "too large" : "negative or not a number");
+			return px_errorf(
+			    err, errlen, PX_EINVAL, "resource %zu ('%s'): scalar %g is %s", idx,
+			    r->name, r->scalar->value,
+			    rc == PX_ERANGE ? "too large" : "negative or not a number");
 		return PX_OK;
 	}
 	case PLEXUS__VALUE__TYPE__RANGES: {
 		if (r->ranges == NULL || r->scalar || r->set)
 			return px_errorf(err, errlen, PX_EINVAL,
-					 "resource %zu ('%s'): a RANGES resource needs 'ranges' "
-					 "and nothing else",
-					 idx, r->name);
+			                 "resource %zu ('%s'): a RANGES resource needs 'ranges' "
+			                 "and nothing else",
+			                 idx, r->name);
 		size_t n = r->ranges->n_range;
 		if (n == 0)
 			return PX_OK;
@@ -266,10 +271,10 @@ static int value_from_pb(struct px_resource *e, const Plexus__Resource *r, size_
 			const Plexus__Value__Range *rg = r->ranges->range[i];
 			if (rg->begin > rg->end)
 				return px_errorf(err, errlen, PX_EINVAL,
-						 "resource %zu ('%s'): range %llu-%llu has begin "
-						 "greater than end",
-						 idx, r->name, (unsigned long long)rg->begin,
-						 (unsigned long long)rg->end);
+				                 "resource %zu ('%s'): range %llu-%llu has begin "
+				                 "greater than end",
+				                 idx, r->name, (unsigned long long)rg->begin,
+				                 (unsigned long long)rg->end);
 			e->ranges[i] = (struct px_range){rg->begin, rg->end};
 		}
 		e->n_ranges = px__ranges_normalize(e->ranges, n);
@@ -278,9 +283,9 @@ static int value_from_pb(struct px_resource *e, const Plexus__Resource *r, size_
 	case PLEXUS__VALUE__TYPE__SET: {
 		if (r->set == NULL || r->scalar || r->ranges)
 			return px_errorf(err, errlen, PX_EINVAL,
-					 "resource %zu ('%s'): a SET resource needs 'set' and "
-					 "nothing else",
-					 idx, r->name);
+			                 "resource %zu ('%s'): a SET resource needs 'set' and "
+			                 "nothing else",
+			                 idx, r->name);
 		size_t n = r->set->n_item;
 		if (n == 0)
 			return PX_OK;
@@ -297,20 +302,20 @@ static int value_from_pb(struct px_resource *e, const Plexus__Resource *r, size_
 		size_t dup = px__items_sort(e->items, n);
 		if (dup < n)
 			return px_errorf(err, errlen, PX_EINVAL,
-					 "resource %zu ('%s'): duplicate item '%s' in set", idx,
-					 r->name, e->items[dup]);
+			                 "resource %zu ('%s'): duplicate item '%s' in set", idx,
+			                 r->name, e->items[dup]);
 		return PX_OK;
 	}
 	default:
 		return px_errorf(err, errlen, PX_EINVAL,
-				 "resource %zu ('%s'): value type %d is not supported (SCALAR, "
-				 "RANGES or SET)",
-				 idx, r->name, (int)r->type);
+		                 "resource %zu ('%s'): value type %d is not supported (SCALAR, "
+		                 "RANGES or SET)",
+		                 idx, r->name, (int)r->type);
 	}
 }
 
 int px_resources_from_pb(Plexus__Resource *const *res, size_t n, px_resources **out, char *err,
-			 size_t errlen)
+                         size_t errlen)
 {
 	px_resources *rs = px_resources_new();
 	if (rs == NULL)
@@ -322,8 +327,7 @@ int px_resources_from_pb(Plexus__Resource *const *res, size_t n, px_resources **
 			rc = px_errorf(err, errlen, PX_EINVAL, "resource %zu: empty name", i);
 			break;
 		}
-		Plexus__Resource__ReservationInfo legacy =
-			PLEXUS__RESOURCE__RESERVATION_INFO__INIT;
+		Plexus__Resource__ReservationInfo legacy = PLEXUS__RESOURCE__RESERVATION_INFO__INIT;
 		Plexus__Resource__ReservationInfo *legacy_stack[1];
 		Plexus__Resource__ReservationInfo **stack = legacy_stack;
 		size_t n_stack = 0;
@@ -333,8 +337,8 @@ int px_resources_from_pb(Plexus__Resource *const *res, size_t n, px_resources **
 		if (r->disk && r->disk->persistence &&
 		    (r->disk->persistence->id == NULL || r->disk->persistence->id[0] == '\0')) {
 			rc = px_errorf(err, errlen, PX_EINVAL,
-				       "resource %zu ('%s'): persistent volume with an empty id", i,
-				       r->name);
+			               "resource %zu ('%s'): persistent volume with an empty id", i,
+			               r->name);
 			break;
 		}
 		Plexus__Resource ident = *r;
@@ -353,7 +357,7 @@ int px_resources_from_pb(Plexus__Resource *const *res, size_t n, px_resources **
 		rc = px__add_owned(rs, &e);
 		if (rc == PX_ERANGE)
 			px_errorf(err, errlen, rc, "resource %zu ('%s'): sum is too large", i,
-				  r->name);
+			          r->name);
 	}
 	if (rc != PX_OK) {
 		if (rc == PX_ENOMEM)
@@ -434,8 +438,7 @@ static int to_legacy(Plexus__Resource *m)
 	return PX_OK;
 }
 
-int px_resource_to_pb(const struct px_resource *r, enum px_pb_format format,
-		      Plexus__Resource **out)
+int px_resource_to_pb(const struct px_resource *r, enum px_pb_format format, Plexus__Resource **out)
 {
 	Plexus__Resource *m = px__ident_unpack(r);
 	if (m == NULL)
@@ -464,7 +467,7 @@ void px_pb_resources_free(Plexus__Resource **res, size_t n)
 }
 
 int px_resources_to_pb(const px_resources *rs, enum px_pb_format format, Plexus__Resource ***out,
-		       size_t *n)
+                       size_t *n)
 {
 	Plexus__Resource **v = calloc(rs->n ? rs->n : 1, sizeof(*v));
 	if (v == NULL)

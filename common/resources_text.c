@@ -51,7 +51,8 @@ struct tok {
 	size_t errlen;
 };
 
-static int tok_error(const struct tok *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int tok_error(const struct tok *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int tok_error(const struct tok *t, const char *fmt, ...)
 {
@@ -61,7 +62,7 @@ static int tok_error(const struct tok *t, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	return px_errorf(t->err, t->errlen, PX_EINVAL, "resource '%.*s': %s", (int)t->text.n,
-			 t->text.p, why);
+	                 t->text.p, why);
 }
 
 static const char *name_invalid_char(struct span s)
@@ -145,11 +146,12 @@ static int parse_ranges(const struct tok *t, struct span s, struct px_resource *
 		if (parse_u64(trim(item.p, dash), &r.begin) != 0)
 			return tok_error(t, "invalid range '%.*s'", (int)item.n, item.p);
 		r.end = r.begin;
-		if (dash < item.n && parse_u64(trim(item.p + dash + 1, item.n - dash - 1), &r.end) != 0)
+		if (dash < item.n &&
+		    parse_u64(trim(item.p + dash + 1, item.n - dash - 1), &r.end) != 0)
 			return tok_error(t, "invalid range '%.*s'", (int)item.n, item.p);
 		if (r.begin > r.end)
 			return tok_error(t, "range '%.*s' has begin greater than end", (int)item.n,
-					 item.p);
+			                 item.p);
 		e->ranges[n++] = r;
 		if (comma == s.n)
 			break;
@@ -181,7 +183,7 @@ static int parse_set(const struct tok *t, struct span s, struct px_resource *e)
 		const char *bad = name_invalid_char(item);
 		if (bad != NULL)
 			return tok_error(t, "invalid character '%c' in set item '%.*s'", *bad,
-					 (int)item.n, item.p);
+			                 (int)item.n, item.p);
 		e->items[e->n_items] = span_dup(item);
 		if (e->items[e->n_items] == NULL)
 			return PX_ENOMEM;
@@ -199,7 +201,7 @@ static int parse_set(const struct tok *t, struct span s, struct px_resource *e)
 
 /* Parses one `name[(role)]:value` token and adds it to rs. */
 static int parse_token(px_resources *rs, struct span text, const char *default_role, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	struct tok t = {text, err, errlen};
 	size_t colon = span_find(text, ':');
@@ -216,7 +218,7 @@ static int parse_token(px_resources *rs, struct span text, const char *default_r
 		struct span after = trim(text.p + close + 1, text.n - close - 1);
 		if (after.n == 0 || after.p[0] != ':')
 			return tok_error(&t, after.n == 0 ? "missing ':' before the value"
-							  : "expected ':' after ')'");
+			                                  : "expected ':' after ')'");
 		name = trim(text.p, paren);
 		struct span rspan = trim(text.p + paren + 1, close - paren - 1);
 		role = span_dup(rspan);
@@ -304,14 +306,15 @@ static int parse_token(px_resources *rs, struct span text, const char *default_r
 	}
 	rc = px__add_owned(rs, &e);
 	if (rc == PX_ERANGE)
-		px_errorf(err, errlen, rc, "resource '%.*s': sum is too large", (int)text.n, text.p);
+		px_errorf(err, errlen, rc, "resource '%.*s': sum is too large", (int)text.n,
+		          text.p);
 out:
 	free(role);
 	return rc;
 }
 
-int px_resources_parse(const char *text, const char *default_role, px_resources **out,
-		       char *err, size_t errlen)
+int px_resources_parse(const char *text, const char *default_role, px_resources **out, char *err,
+                       size_t errlen)
 {
 	if (text == NULL)
 		return px_errorf(err, errlen, PX_EINVAL, "no resources text");
@@ -321,8 +324,8 @@ int px_resources_parse(const char *text, const char *default_role, px_resources 
 		json_t *j = json_loadb(all.p, all.n, 0, &jerr);
 		if (j == NULL)
 			return px_errorf(err, errlen, PX_EINVAL,
-					 "resources JSON, line %d column %d: %s", jerr.line,
-					 jerr.column, jerr.text);
+			                 "resources JSON, line %d column %d: %s", jerr.line,
+			                 jerr.column, jerr.text);
 		/* JSON carries its own reservations: default_role does not apply. */
 		int rc = px_resources_from_json(j, out, err, errlen);
 		json_decref(j);
@@ -447,8 +450,8 @@ char *px_resources_format(const px_resources *rs)
 			sb_printf(&b, "[");
 			for (size_t k = 0; k < r->n_ranges; k++)
 				sb_printf(&b, "%s%llu-%llu", k ? ", " : "",
-					  (unsigned long long)r->ranges[k].begin,
-					  (unsigned long long)r->ranges[k].end);
+				          (unsigned long long)r->ranges[k].begin,
+				          (unsigned long long)r->ranges[k].end);
 			sb_printf(&b, "]");
 			break;
 		default:

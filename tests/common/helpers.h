@@ -18,12 +18,12 @@ static inline px_resources *R(const char *text)
 }
 
 /* Asserts that rs formats as expected. */
-#define assert_format(rs, expected)                                                         \
-	do {                                                                                \
-		char *s_ = px_resources_format(rs);                                         \
-		cr_assert_not_null(s_);                                                     \
-		cr_assert_str_eq(s_, expected);                                             \
-		free(s_);                                                                   \
+#define assert_format(rs, expected)                                                                \
+	do {                                                                                       \
+		char *s_ = px_resources_format(rs);                                                \
+		cr_assert_not_null(s_);                                                            \
+		cr_assert_str_eq(s_, expected);                                                    \
+		free(s_);                                                                          \
 	} while (0)
 
 #endif

@@ -16,7 +16,8 @@ static Plexus__Offer__Operation *make_op(int type, const char *text, const char 
 	for (size_t i = 0; i < n; i++) {
 		Plexus__Resource *r = v[i];
 		if (r->n_reservations > 0) {
-			Plexus__Resource__ReservationInfo *last = r->reservations[r->n_reservations - 1];
+			Plexus__Resource__ReservationInfo *last =
+			    r->reservations[r->n_reservations - 1];
 			last->type = PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__DYNAMIC;
 			last->principal = strdup("ops");
 		}
@@ -86,9 +87,11 @@ Test(ops, reserve_and_unreserve)
 {
 	px_resources *rs = R("cpus:4;mem:1024");
 	px_resources *orig = px_resources_copy(rs);
-	apply_ok(rs, make_op(PLEXUS__OFFER__OPERATION__TYPE__RESERVE, "cpus(web):1;mem(web):24", NULL));
+	apply_ok(rs,
+	         make_op(PLEXUS__OFFER__OPERATION__TYPE__RESERVE, "cpus(web):1;mem(web):24", NULL));
 	assert_format(rs, "cpus:3; cpus(web)[dynamic]:1; mem:1000; mem(web)[dynamic]:24");
-	apply_ok(rs, make_op(PLEXUS__OFFER__OPERATION__TYPE__UNRESERVE, "cpus(web):1;mem(web):24", NULL));
+	apply_ok(rs, make_op(PLEXUS__OFFER__OPERATION__TYPE__UNRESERVE, "cpus(web):1;mem(web):24",
+	                     NULL));
 	cr_assert(px_resources_equal(rs, orig));
 	px_resources_free(rs);
 	px_resources_free(orig);
@@ -98,7 +101,7 @@ Test(ops, refine_a_static_reservation)
 {
 	px_resources *rs = R("cpus(eng):2");
 	Plexus__Offer__Operation *op =
-		make_op(PLEXUS__OFFER__OPERATION__TYPE__RESERVE, "cpus(eng):1", NULL);
+	    make_op(PLEXUS__OFFER__OPERATION__TYPE__RESERVE, "cpus(eng):1", NULL);
 	/* Stack a dynamic eng/web reservation on the static eng one. */
 	Plexus__Resource *r = op->reserve->resources[0];
 	r->reservations[0]->type = PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__STATIC;
@@ -126,16 +129,16 @@ Test(ops, reserve_errors)
 {
 	px_resources *rs = R("cpus:4;mem:1024");
 	apply_error(rs, make_op(PLEXUS__OFFER__OPERATION__TYPE__RESERVE, "cpus(web):8", NULL),
-		    "RESERVE: 'cpus:8' is not available in 'cpus:4; mem:1024'");
+	            "RESERVE: 'cpus:8' is not available in 'cpus:4; mem:1024'");
 	Plexus__Offer__Operation *op =
-		make_op(PLEXUS__OFFER__OPERATION__TYPE__RESERVE, "cpus(web):1", NULL);
+	    make_op(PLEXUS__OFFER__OPERATION__TYPE__RESERVE, "cpus(web):1", NULL);
 	op->reserve->resources[0]->reservations[0]->type =
-		PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__STATIC;
+	    PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__STATIC;
 	apply_error(rs, op, "RESERVE: 'cpus(web):1' is not a dynamic reservation");
 	apply_error(rs, make_op(PLEXUS__OFFER__OPERATION__TYPE__UNRESERVE, "cpus(web):1", NULL),
-		    "UNRESERVE: 'cpus(web)[dynamic]:1' is not available in 'cpus:4; mem:1024'");
+	            "UNRESERVE: 'cpus(web)[dynamic]:1' is not available in 'cpus:4; mem:1024'");
 	apply_error(rs, make_op(PLEXUS__OFFER__OPERATION__TYPE__RESERVE, "", NULL),
-		    "RESERVE: no resources given");
+	            "RESERVE: no resources given");
 	op = make_op(PLEXUS__OFFER__OPERATION__TYPE__GROW_VOLUME, "", NULL);
 	apply_error(rs, op, "operation type 11 is not supported");
 	op = make_op(PLEXUS__OFFER__OPERATION__TYPE__LAUNCH, "", NULL);
@@ -156,18 +159,18 @@ Test(ops, create_and_destroy_volumes)
 	/* A second volume of the same id and size is another copy. */
 	apply_ok(rs, make_op(PLEXUS__OFFER__OPERATION__TYPE__CREATE, "disk(db):512", "v1"));
 	assert_format(rs, "disk:1024; disk(db)[dynamic][volume:v1]:512; "
-			  "disk(db)[dynamic][volume:v1]:512");
+	                  "disk(db)[dynamic][volume:v1]:512");
 	apply_error(rs, make_op(PLEXUS__OFFER__OPERATION__TYPE__CREATE, "disk(db):1", "v2"),
-		    "CREATE: 'disk(db)[dynamic]:1' is not available in 'disk:1024; "
-		    "disk(db)[dynamic][volume:v1]:512; disk(db)[dynamic][volume:v1]:512'");
+	            "CREATE: 'disk(db)[dynamic]:1' is not available in 'disk:1024; "
+	            "disk(db)[dynamic][volume:v1]:512; disk(db)[dynamic][volume:v1]:512'");
 	apply_error(rs, make_op(PLEXUS__OFFER__OPERATION__TYPE__CREATE, "disk(db):1", NULL),
-		    "CREATE: 'disk(db)[dynamic]:1' is not a persistent volume");
+	            "CREATE: 'disk(db)[dynamic]:1' is not a persistent volume");
 	apply_ok(rs, make_op(PLEXUS__OFFER__OPERATION__TYPE__DESTROY, "disk(db):512", "v1"));
 	apply_ok(rs, make_op(PLEXUS__OFFER__OPERATION__TYPE__DESTROY, "disk(db):512", "v1"));
 	cr_assert(px_resources_equal(rs, reserved));
 	apply_error(rs, make_op(PLEXUS__OFFER__OPERATION__TYPE__DESTROY, "disk(db):512", "v1"),
-		    "DESTROY: 'disk(db)[dynamic][volume:v1]:512' is not available in "
-		    "'disk:1024; disk(db)[dynamic]:1024'");
+	            "DESTROY: 'disk(db)[dynamic][volume:v1]:512' is not available in "
+	            "'disk:1024; disk(db)[dynamic]:1024'");
 	px_resources_free(reserved);
 	px_resources_free(rs);
 }

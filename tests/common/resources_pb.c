@@ -70,7 +70,8 @@ Test(pb, wire_round_trip_of_every_value_type)
 	}
 	px_resources *again = from_pb_ok(back, n);
 	cr_assert(px_resources_equal(rs, again));
-	assert_format(again, "cpus:1.5; cpus(eng/web):2; disks:{x, y}; mem:1024; ports:[1-5, 10-10]");
+	assert_format(again,
+	              "cpus:1.5; cpus(eng/web):2; disks:{x, y}; mem:1024; ports:[1-5, 10-10]");
 	px_pb_resources_free(v, n);
 	px_pb_resources_free(back, n);
 	px_resources_free(rs);
@@ -107,12 +108,12 @@ static Plexus__Resource *legacy_volume(const char *id, double size)
 Test(pb, legacy_dynamic_reservation_and_volumes)
 {
 	Plexus__Resource *v[3] = {legacy_volume("db1", 1024), legacy_volume("db1", 1024),
-				  legacy_volume("db2", 512)};
+	                          legacy_volume("db2", 512)};
 	px_resources *rs = from_pb_ok(v, 3);
 	/* Volumes are indivisible: two copies of db1 stay two entries. */
 	cr_assert_eq(px_resources_size(rs), 3);
 	assert_format(rs, "disk(db)[dynamic][volume:db1]:1024; disk(db)[dynamic][volume:db1]:1024; "
-			  "disk(db)[dynamic][volume:db2]:512");
+	                  "disk(db)[dynamic][volume:db2]:512");
 	const struct px_resource *r = px_resources_at(rs, 0);
 	cr_assert(px_resource_is_dynamic(r));
 	cr_assert_str_eq(px_resource_role(r), "db");
@@ -200,7 +201,8 @@ Test(pb, refined_reservations)
 {
 	Plexus__Resource *r = scalar_resource("cpus", 2);
 	push_reservation(r, reservation(PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__STATIC, "eng"));
-	push_reservation(r, reservation(PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__DYNAMIC, "eng/web"));
+	push_reservation(r,
+	                 reservation(PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__DYNAMIC, "eng/web"));
 	px_resources *rs = from_pb_ok(&r, 1);
 	assert_format(rs, "cpus(eng/web)[dynamic][refined]:2");
 	px_resources *v;
@@ -224,9 +226,11 @@ Test(pb_errors, values)
 	r->scalar->value = 1e300;
 	assert_from_pb_error(r, "resource 0 ('cpus'): scalar 1e+300 is too large");
 	r->type = PLEXUS__VALUE__TYPE__RANGES;
-	assert_from_pb_error(r, "resource 0 ('cpus'): a RANGES resource needs 'ranges' and nothing else");
+	assert_from_pb_error(
+	    r, "resource 0 ('cpus'): a RANGES resource needs 'ranges' and nothing else");
 	r->type = PLEXUS__VALUE__TYPE__TEXT;
-	assert_from_pb_error(r, "resource 0 ('cpus'): value type 3 is not supported (SCALAR, RANGES or SET)");
+	assert_from_pb_error(
+	    r, "resource 0 ('cpus'): value type 3 is not supported (SCALAR, RANGES or SET)");
 	r->type = PLEXUS__VALUE__TYPE__SET;
 	free(r->scalar);
 	r->scalar = NULL;
@@ -262,22 +266,27 @@ Test(pb_errors, reservations)
 {
 	Plexus__Resource *r = scalar_resource("cpus", 1);
 	push_reservation(r, reservation(0, "eng"));
-	assert_from_pb_error(r, "resource 0 ('cpus'): reservation 0: type must be STATIC or DYNAMIC");
+	assert_from_pb_error(r,
+	                     "resource 0 ('cpus'): reservation 0: type must be STATIC or DYNAMIC");
 	r->reservations[0]->has_type = 1;
 	r->reservations[0]->type = PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__STATIC;
 	push_reservation(r, reservation(PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__DYNAMIC, "ops"));
-	assert_from_pb_error(r, "resource 0 ('cpus'): reservation 1: role 'ops' is not a sub-role of 'eng'");
+	assert_from_pb_error(
+	    r, "resource 0 ('cpus'): reservation 1: role 'ops' is not a sub-role of 'eng'");
 	free(r->reservations[1]->role);
 	r->reservations[1]->role = strdup("*");
-	assert_from_pb_error(r, "resource 0 ('cpus'): reservation 1: '*' means unreserved and cannot be "
-				"reserved for");
+	assert_from_pb_error(
+	    r, "resource 0 ('cpus'): reservation 1: '*' means unreserved and cannot be "
+	       "reserved for");
 	r->reservations[1]->type = PLEXUS__RESOURCE__RESERVATION_INFO__TYPE__STATIC;
 	free(r->reservations[1]->role);
 	r->reservations[1]->role = strdup("eng/x");
-	assert_from_pb_error(r, "resource 0 ('cpus'): reservation 1: a refined reservation must be DYNAMIC");
+	assert_from_pb_error(
+	    r, "resource 0 ('cpus'): reservation 1: a refined reservation must be DYNAMIC");
 	r->role = strdup("eng");
-	assert_from_pb_error(r, "resource 0 ('cpus'): 'reservations' cannot be combined with 'role' or "
-				"'reservation'");
+	assert_from_pb_error(
+	    r, "resource 0 ('cpus'): 'reservations' cannot be combined with 'role' or "
+	       "'reservation'");
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 
 	r = scalar_resource("cpus", 1);
@@ -302,17 +311,18 @@ Test(json, exact_output)
 	px_resources *rs = R("cpus(web):0.3;ports:[1-2];disks:{a}");
 	char *s = to_json_text(rs);
 	cr_assert_str_eq(s, "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.3},"
-			    "\"reservations\":[{\"role\":\"web\",\"type\":\"STATIC\"}]},"
-			    "{\"name\":\"disks\",\"type\":\"SET\",\"set\":{\"item\":[\"a\"]}},"
-			    "{\"name\":\"ports\",\"type\":\"RANGES\",\"ranges\":{\"range\":"
-			    "[{\"begin\":1,\"end\":2}]}}]");
+	                    "\"reservations\":[{\"role\":\"web\",\"type\":\"STATIC\"}]},"
+	                    "{\"name\":\"disks\",\"type\":\"SET\",\"set\":{\"item\":[\"a\"]}},"
+	                    "{\"name\":\"ports\",\"type\":\"RANGES\",\"ranges\":{\"range\":"
+	                    "[{\"begin\":1,\"end\":2}]}}]");
 	free(s);
 	px_resources_free(rs);
 }
 
 Test(json, round_trip_through_text)
 {
-	px_resources *rs = R("cpus:0.1;cpus(eng/web):2.25;mem:8192;ports:[31000-32000];disks:{a,b}");
+	px_resources *rs =
+	    R("cpus:0.1;cpus(eng/web):2.25;mem:8192;ports:[31000-32000];disks:{a,b}");
 	char *s = to_json_text(rs);
 	char err[256] = "";
 	px_resources *again = NULL;
@@ -326,9 +336,9 @@ Test(json, round_trip_through_text)
 Test(json, mesos_legacy_json_is_read)
 {
 	const char *text = "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":2},"
-			   "\"role\":\"*\"},"
-			   "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":512},"
-			   "\"role\":\"db\",\"reservation\":{\"principal\":\"ops\"}}]";
+	                   "\"role\":\"*\"},"
+	                   "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":512},"
+	                   "\"role\":\"db\",\"reservation\":{\"principal\":\"ops\"}}]";
 	char err[256] = "";
 	px_resources *rs = NULL;
 	cr_assert_eq(px_resources_parse(text, NULL, &rs, err, sizeof(err)), PX_OK, "%s", err);
@@ -348,17 +358,17 @@ static void assert_json_error(const char *text, const char *message)
 Test(json, errors_name_the_field)
 {
 	assert_json_error("[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":\"x\"}}]",
-			  "resource 0: scalar.value: expected a number, got string 'x'");
+	                  "resource 0: scalar.value: expected a number, got string 'x'");
 	assert_json_error("[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"colour\":1}]",
-			  "resource 0: unknown field 'colour' in plexus.Resource");
+	                  "resource 0: unknown field 'colour' in plexus.Resource");
 	assert_json_error("[{\"name\":\"cpus\",\"type\":\"FLOAT\"}]",
-			  "resource 0: type: unknown plexus.Value.Type value 'FLOAT'");
+	                  "resource 0: type: unknown plexus.Value.Type value 'FLOAT'");
 	assert_json_error("[{\"type\":\"SCALAR\"}]",
-			  "resource 0: missing required field 'name' in plexus.Resource");
+	                  "resource 0: missing required field 'name' in plexus.Resource");
 	assert_json_error("[{\"name\":\"cpus\",\"type\":\"SCALAR\"}]",
-			  "resource 0 ('cpus'): a SCALAR resource needs 'scalar' and nothing else");
+	                  "resource 0 ('cpus'): a SCALAR resource needs 'scalar' and nothing else");
 	assert_json_error("[{\"name\":\"p\",\"type\":\"RANGES\",\"ranges\":{\"range\":"
-			  "[{\"begin\":1,\"end\":2},{\"begin\":-1,\"end\":2}]}}]",
-			  "resource 0: ranges.range[1].begin: -1 is negative");
+	                  "[{\"begin\":1,\"end\":2},{\"begin\":-1,\"end\":2}]}}]",
+	                  "resource 0: ranges.range[1].begin: -1 is negative");
 	assert_json_error("[1]", "resource 0: expected an object for plexus.Resource, got integer");
 }

@@ -28,18 +28,18 @@ static void random_text(char *buf, size_t len)
 		switch (rnd() % 3) {
 		case 0:
 			n += (size_t)snprintf(buf + n, len - n, "cpus%s:%u.%03u;", role,
-					      (unsigned)(rnd() % 8), (unsigned)(rnd() % 1000));
+			                      (unsigned)(rnd() % 8), (unsigned)(rnd() % 1000));
 			break;
 		case 1: {
 			unsigned b = (unsigned)(rnd() % 100), e = b + (unsigned)(rnd() % 20);
 			unsigned b2 = (unsigned)(rnd() % 100), e2 = b2 + (unsigned)(rnd() % 5);
-			n += (size_t)snprintf(buf + n, len - n, "ports%s:[%u-%u,%u-%u];", role, b, e,
-					      b2, e2);
+			n += (size_t)snprintf(buf + n, len - n, "ports%s:[%u-%u,%u-%u];", role, b,
+			                      e, b2, e2);
 			break;
 		}
 		default:
 			n += (size_t)snprintf(buf + n, len - n, "disks%s:{d%u,e%u};", role,
-					      (unsigned)(rnd() % 4), (unsigned)(rnd() % 4));
+			                      (unsigned)(rnd() % 4), (unsigned)(rnd() % 4));
 			break;
 		}
 	}
@@ -68,12 +68,12 @@ Test(properties, add_subtract_contains)
 		cr_assert_eq(px_resources_subtract(diff, b), PX_OK);
 		cr_assert(px_resources_contains(a, diff), "%s - %s not inside %s", ta, tb, ta);
 		cr_assert_eq(px_resources_add(diff, b), PX_OK);
-		cr_assert(px_resources_contains(diff, a), "(%s - %s) + %s does not cover it", ta, tb,
-			  tb);
+		cr_assert(px_resources_contains(diff, a), "(%s - %s) + %s does not cover it", ta,
+		          tb, tb);
 
 		/* contains both ways is equality. */
 		cr_assert_eq(px_resources_contains(a, b) && px_resources_contains(b, a),
-			     px_resources_equal(a, b), "%s vs %s", ta, tb);
+		             px_resources_equal(a, b), "%s vs %s", ta, tb);
 
 		/* Text and JSON round trips. */
 		char *s = px_resources_format(sum);

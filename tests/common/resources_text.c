@@ -45,9 +45,9 @@ Test(text, hierarchical_roles_and_star)
 Test(text, round_trip)
 {
 	const char *texts[] = {
-		"cpus:0.125; cpus(web):2; disks:{a, b}; mem:1024; ports:[1-5, 7-9]",
-		"gpus:1",
-		"",
+	    "cpus:0.125; cpus(web):2; disks:{a, b}; mem:1024; ports:[1-5, 7-9]",
+	    "gpus:1",
+	    "",
 	};
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		px_resources *rs = R(texts[i]);
@@ -67,27 +67,37 @@ Test(text_errors, structure)
 	assert_parse_error("cpus:1;mem", PX_EINVAL, "resource 'mem': missing ':' before the value");
 	assert_parse_error(":2", PX_EINVAL, "resource ':2': empty name");
 	assert_parse_error("cpus:", PX_EINVAL, "resource 'cpus:': empty value");
-	assert_parse_error("cpus(web:2", PX_EINVAL, "resource 'cpus(web:2': missing ')' after the role");
-	assert_parse_error("cpus(web)x:2", PX_EINVAL, "resource 'cpus(web)x:2': expected ':' after ')'");
-	assert_parse_error("cpus(web)", PX_EINVAL, "resource 'cpus(web)': missing ':' before the value");
-	assert_parse_error("cpus)(:1", PX_EINVAL, "resource 'cpus)(:1': missing ')' after the role");
-	assert_parse_error("cp)us(x):1", PX_EINVAL, "resource 'cp)us(x):1': invalid character ')' in name");
+	assert_parse_error("cpus(web:2", PX_EINVAL,
+	                   "resource 'cpus(web:2': missing ')' after the role");
+	assert_parse_error("cpus(web)x:2", PX_EINVAL,
+	                   "resource 'cpus(web)x:2': expected ':' after ')'");
+	assert_parse_error("cpus(web)", PX_EINVAL,
+	                   "resource 'cpus(web)': missing ':' before the value");
+	assert_parse_error("cpus)(:1", PX_EINVAL,
+	                   "resource 'cpus)(:1': missing ')' after the role");
+	assert_parse_error("cp)us(x):1", PX_EINVAL,
+	                   "resource 'cp)us(x):1': invalid character ')' in name");
 	assert_parse_error("c pu:1", PX_EINVAL, "resource 'c pu:1': invalid character ' ' in name");
 	assert_parse_error(NULL, PX_EINVAL, "no resources text");
 }
 
 Test(text_errors, roles)
 {
-	assert_parse_error("cpus():1", PX_EINVAL, "resource 'cpus():1': invalid role '': role is empty");
-	assert_parse_error("cpus(-a):1", PX_EINVAL,
-			   "resource 'cpus(-a):1': invalid role '-a': role component cannot start with '-'");
-	assert_parse_error("cpus(a//b):1", PX_EINVAL,
-			   "resource 'cpus(a//b):1': invalid role 'a//b': role has an empty component");
-	assert_parse_error("cpus(a/..):1", PX_EINVAL,
-			   "resource 'cpus(a/..):1': invalid role 'a/..': role component cannot be '.' or '..'");
-	assert_parse_error("cpus(a b):1", PX_EINVAL,
-			   "resource 'cpus(a b):1': invalid role 'a b': role contains a blank, control "
-			   "character or '\\'");
+	assert_parse_error("cpus():1", PX_EINVAL,
+	                   "resource 'cpus():1': invalid role '': role is empty");
+	assert_parse_error(
+	    "cpus(-a):1", PX_EINVAL,
+	    "resource 'cpus(-a):1': invalid role '-a': role component cannot start with '-'");
+	assert_parse_error(
+	    "cpus(a//b):1", PX_EINVAL,
+	    "resource 'cpus(a//b):1': invalid role 'a//b': role has an empty component");
+	assert_parse_error(
+	    "cpus(a/..):1", PX_EINVAL,
+	    "resource 'cpus(a/..):1': invalid role 'a/..': role component cannot be '.' or '..'");
+	assert_parse_error(
+	    "cpus(a b):1", PX_EINVAL,
+	    "resource 'cpus(a b):1': invalid role 'a b': role contains a blank, control "
+	    "character or '\\'");
 }
 
 Test(text_errors, scalars)
@@ -96,38 +106,45 @@ Test(text_errors, scalars)
 	assert_parse_error("mem:1.2.3", PX_EINVAL, "resource 'mem:1.2.3': invalid scalar '1.2.3'");
 	assert_parse_error("mem:nan", PX_EINVAL, "resource 'mem:nan': invalid scalar 'nan'");
 	assert_parse_error("mem:-1", PX_EINVAL, "resource 'mem:-1': scalar '-1' is negative");
-	assert_parse_error("mem:1e300", PX_EINVAL, "resource 'mem:1e300': scalar '1e300' is too large");
+	assert_parse_error("mem:1e300", PX_EINVAL,
+	                   "resource 'mem:1e300': scalar '1e300' is too large");
 }
 
 Test(text_errors, ranges)
 {
-	assert_parse_error("ports:[1-5", PX_EINVAL, "resource 'ports:[1-5': missing ']' at the end of ranges");
+	assert_parse_error("ports:[1-5", PX_EINVAL,
+	                   "resource 'ports:[1-5': missing ']' at the end of ranges");
 	assert_parse_error("ports:[1-x]", PX_EINVAL, "resource 'ports:[1-x]': invalid range '1-x'");
 	assert_parse_error("ports:[-5]", PX_EINVAL, "resource 'ports:[-5]': invalid range '-5'");
 	assert_parse_error("ports:[5-1]", PX_EINVAL,
-			   "resource 'ports:[5-1]': range '5-1' has begin greater than end");
-	assert_parse_error("ports:[1-2,,3]", PX_EINVAL, "resource 'ports:[1-2,,3]': empty range in ranges");
-	assert_parse_error("ports:[99999999999999999999]", PX_EINVAL,
-			   "resource 'ports:[99999999999999999999]': invalid range '99999999999999999999'");
+	                   "resource 'ports:[5-1]': range '5-1' has begin greater than end");
+	assert_parse_error("ports:[1-2,,3]", PX_EINVAL,
+	                   "resource 'ports:[1-2,,3]': empty range in ranges");
+	assert_parse_error(
+	    "ports:[99999999999999999999]", PX_EINVAL,
+	    "resource 'ports:[99999999999999999999]': invalid range '99999999999999999999'");
 }
 
 Test(text_errors, sets)
 {
-	assert_parse_error("disks:{a,b", PX_EINVAL, "resource 'disks:{a,b': missing '}' at the end of set");
-	assert_parse_error("disks:{a,a}", PX_EINVAL, "resource 'disks:{a,a}': duplicate item 'a' in set");
+	assert_parse_error("disks:{a,b", PX_EINVAL,
+	                   "resource 'disks:{a,b': missing '}' at the end of set");
+	assert_parse_error("disks:{a,a}", PX_EINVAL,
+	                   "resource 'disks:{a,a}': duplicate item 'a' in set");
 	assert_parse_error("disks:{a,,b}", PX_EINVAL, "resource 'disks:{a,,b}': empty item in set");
 	assert_parse_error("disks:{a b}", PX_EINVAL,
-			   "resource 'disks:{a b}': invalid character ' ' in set item 'a b'");
+	                   "resource 'disks:{a b}': invalid character ' ' in set item 'a b'");
 }
 
 Test(text_errors, sum_too_large)
 {
 	assert_parse_error("cpus:9000000000000;cpus:9000000000000", PX_ERANGE,
-			   "resource 'cpus:9000000000000': sum is too large");
+	                   "resource 'cpus:9000000000000': sum is too large");
 }
 
 Test(text_errors, json_syntax)
 {
-	assert_parse_error("[{", PX_EINVAL,
-			   "resources JSON, line 1 column 2: string or '}' expected near end of file");
+	assert_parse_error(
+	    "[{", PX_EINVAL,
+	    "resources JSON, line 1 column 2: string or '}' expected near end of file");
 }
