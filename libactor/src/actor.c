@@ -44,9 +44,16 @@ bool actor__pid_is_local(const actor_pid *pid)
 
 void actor__post(struct actor *a, struct actor__node *n)
 {
-	atomic_fetch_add_explicit(&a->mb.pushed, 1, memory_order_relaxed);
-	if (actor__mailbox_push(&a->mb, n))
+	atomic_fetch_add_explicit(&a->mb_pushed, 1, memory_order_relaxed);
+	if (actor__mailbox_push(a, n))
 		actor__sched_enqueue(a);
+}
+
+void actor__post_here(struct actor *a, struct actor__node *n)
+{
+	atomic_fetch_add_explicit(&a->mb_pushed, 1, memory_order_relaxed);
+	if (actor__mailbox_push(a, n))
+		actor__sched_run_here(a);
 }
 
 void actor__post_pid(const actor_pid *pid, struct actor__node *n)
@@ -83,7 +90,7 @@ static void actor__end(struct actor *a, bool run_fini)
 	 * now on is discarded at destroy, when nobody holds a reference. It stays
 	 * registered until fini has returned, so that actor_wait still finds it. */
 	actor__tls_current = NULL;
-	while ((n = actor__mailbox_pop(&a->mb)) != NULL)
+	while ((n = actor__mailbox_pop(a)) != NULL)
 		actor__node_discard(&a->pid, n);
 	actor__timers_cancel_owner(a);
 	if (run_fini && a->def->fini != NULL) {
@@ -93,7 +100,7 @@ static void actor__end(struct actor *a, bool run_fini)
 	}
 	actor__links_end(a);
 	actor__tls_current = prev;
-	actor__count(&actor__counters()->ended, 1);
+	actor__count(actor__counters(), &actor__counters()->ended, 1);
 	atomic_fetch_or_explicit(&a->flags, ACTOR__F_ENDED | ACTOR__F_DEAD, memory_order_seq_cst);
 	if (atomic_load_explicit(&a->waiters, memory_order_seq_cst) > 0)
 		actor__wake_waiters();
@@ -107,7 +114,7 @@ void actor__destroy(struct actor *a)
 {
 	struct actor__node *n;
 
-	while ((n = actor__mailbox_pop(&a->mb)) != NULL)
+	while ((n = actor__mailbox_pop(a)) != NULL)
 		actor__node_discard(&a->pid, n);
 	for (uint16_t i = 0; i < a->nhandlers; i++)
 		free(a->handlers[i].name);
@@ -130,7 +137,7 @@ int actor_spawn(const actor_def *def, void *state, actor_pid *out)
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return ACTOR_ENOMEM;
-	actor__mailbox_init(&a->mb);
+	actor__mailbox_init(a);
 	a->def = def;
 	a->state = state;
 	/* The mailbox starts out not idle: nobody schedules a while init runs. */
@@ -139,7 +146,7 @@ int actor_spawn(const actor_def *def, void *state, actor_pid *out)
 		free(a);
 		return rc;
 	}
-	actor__count(&actor__counters()->spawned, 1);
+	actor__count(actor__counters(), &actor__counters()->spawned, 1);
 	if (def->init != NULL) {
 		prev = actor__tls_current;
 		actor__tls_current = a;
@@ -155,7 +162,7 @@ int actor_spawn(const actor_def *def, void *state, actor_pid *out)
 		*out = a->pid;
 	/* Messages (or a terminate) may have arrived during init: then it runs now. */
 	if ((atomic_load_explicit(&a->flags, memory_order_acquire) & ACTOR__F_TERMINATE) ||
-	    !actor__mailbox_mark_idle(&a->mb))
+	    !actor__mailbox_mark_idle(a))
 		actor__sched_enqueue(a);
 	return 0;
 }
@@ -286,20 +293,20 @@ int actor_send(actor_t *self, actor_pid to, const char *name, const void *data, 
 		if (t == NULL) {
 			actor_debug("dropped message %s to %s: not local and no transport", name,
 				    actor_pid_str(to));
-			actor__count(&c->sent, 1);
-			actor__count(&c->dropped, 1);
+			actor__count(c, &c->sent, 1);
+			actor__count(c, &c->dropped, 1);
 			return 0;
 		}
 		int rc = t->send(from, &to, name, name_len, data, len);
 		if (rc == 0)
-			actor__count(&c->sent, 1);
+			actor__count(c, &c->sent, 1);
 		return rc;
 	}
-	actor__count(&c->sent, 1);
+	actor__count(c, &c->sent, 1);
 	a = actor__lookup(&to);
 	if (a == NULL) {
 		actor_debug("dropped message %s to %s: no such actor", name, actor_pid_str(to));
-		actor__count(&c->dropped, 1);
+		actor__count(c, &c->dropped, 1);
 		return 0;
 	}
 	m = actor__mail_alloc(from, &to, name, name_len, data, len);
@@ -319,7 +326,7 @@ int actor_call(actor_pid to, actor_fn fn, void *arg)
 		return ACTOR_EINVAL;
 	if (!actor__pid_is_local(&to))
 		return ACTOR_EINVAL; /* code cannot travel; fn never runs */
-	actor__count(&actor__counters()->sent, 1);
+	actor__count(actor__counters(), &actor__counters()->sent, 1);
 	actor__call_pid(&to, fn, arg);
 	return 0;
 }
@@ -367,31 +374,31 @@ static void actor__deliver(struct actor *a, struct actor__node *n, struct actor_
 		struct actor__mail *m = (struct actor__mail *)n;
 		struct actor__handler *h;
 		if (actor__filter_drops(&m->m)) {
-			actor__count(&c->dropped, 1);
+			actor__count(c, &c->dropped, 1);
 		} else if ((h = actor__find_handler(a, m->m.name, n->aux)) != NULL) {
-			actor__count(&c->received, 1);
+			actor__count(c, &c->received, 1);
 			h->fn(a, &m->m, h->arg);
 		} else if (a->def->unhandled != NULL) {
-			actor__count(&c->received, 1);
+			actor__count(c, &c->received, 1);
 			a->def->unhandled(a, &m->m);
 		} else {
 			actor_debug("dropped message %s to %s: no handler", m->m.name,
 				    actor_pid_str(a->pid));
-			actor__count(&c->dropped, 1);
+			actor__count(c, &c->dropped, 1);
 		}
 		actor__mail_free(m);
 		break;
 	}
 	case ACTOR__CALL: {
 		struct actor__call *k = (struct actor__call *)n;
-		actor__count(&c->received, 1);
+		actor__count(c, &c->received, 1);
 		k->fn(a, k->arg);
 		free(k);
 		break;
 	}
 	case ACTOR__CALL_OWNED: {
 		struct actor__call *k = (struct actor__call *)n;
-		actor__count(&c->received, 1);
+		actor__count(c, &c->received, 1);
 		k->fn(a, k->arg);
 		break;
 	}
@@ -409,7 +416,7 @@ enum actor__turn actor__run(struct actor *a, int batch)
 	int done = 0;
 
 	actor__tls_current = a;
-	depth = atomic_load_explicit(&a->mb.pushed, memory_order_relaxed) - a->mb.popped;
+	depth = atomic_load_explicit(&a->mb_pushed, memory_order_relaxed) - a->mb_popped;
 	if (depth > atomic_load_explicit(&c->high_water, memory_order_relaxed) && depth < (1ull << 62))
 		atomic_store_explicit(&c->high_water, depth, memory_order_relaxed);
 	for (;;) {
@@ -420,7 +427,7 @@ enum actor__turn actor__run(struct actor *a, int batch)
 		}
 		if (done == batch)
 			break;
-		n = actor__mailbox_pop(&a->mb);
+		n = actor__mailbox_pop(a);
 		if (n == NULL)
 			break;
 		actor__deliver(a, n, c);
@@ -430,5 +437,5 @@ enum actor__turn actor__run(struct actor *a, int batch)
 	if (done == batch)
 		return ACTOR__TURN_AGAIN; /* to the back of the run queue */
 	/* After a successful mark another worker may own a: do not touch it again. */
-	return actor__mailbox_mark_idle(&a->mb) ? ACTOR__TURN_IDLE : ACTOR__TURN_AGAIN;
+	return actor__mailbox_mark_idle(a) ? ACTOR__TURN_IDLE : ACTOR__TURN_AGAIN;
 }

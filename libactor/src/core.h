@@ -64,22 +64,15 @@ struct actor__pidnode {
  * the consumer goes idle with one compare-and-swap of the tail from stub to
  * (stub | 1), which fails if anything was pushed, and never touches the actor again
  * after it succeeds (another worker may own it by then). */
-struct actor__mailbox {
-	struct actor__node *_Atomic tail;
-	_Atomic uint64_t pushed;
-	struct actor__node *head;
-	uint64_t popped;
-	struct actor__node stub;
-};
-
-void actor__mailbox_init(struct actor__mailbox *mb);
+struct actor;
+void actor__mailbox_init(struct actor *a);
 /* Returns true when the push woke an idle actor: the caller must schedule it. */
-bool actor__mailbox_push(struct actor__mailbox *mb, struct actor__node *n);
+bool actor__mailbox_push(struct actor *a, struct actor__node *n);
 /* Consumer only. NULL when empty (or when a push is half done: it will show up). */
-struct actor__node *actor__mailbox_pop(struct actor__mailbox *mb);
+struct actor__node *actor__mailbox_pop(struct actor *a);
 /* Consumer only: marks the queue idle if it is empty. False if something is queued
  * (or being pushed): the actor stays scheduled. */
-bool actor__mailbox_mark_idle(struct actor__mailbox *mb);
+bool actor__mailbox_mark_idle(struct actor *a);
 
 /* One allocation holding header, name and (copied) body. NULL on out of memory. */
 struct actor__mail *actor__mail_alloc(const actor_pid *from, const actor_pid *to, const char *name,
@@ -114,8 +107,13 @@ struct actor__handler {
 
 struct actor__timer;
 
+/* Laid out so that what senders write (mb_tail, mb_pushed) is at least a cache line
+ * away from what the actor's own turn writes (mb_head, mb_popped, last_handler): a
+ * flooded actor and its senders on two cores do not fight over one line. */
 struct actor {
-	struct actor__mailbox mb;
+	struct actor__node *mb_head; /* mailbox, consumer side */
+	uint64_t mb_popped;
+	struct actor__node mb_stub;
 	_Atomic uint32_t flags;
 	_Atomic uint32_t waiters; /* threads in actor_wait */
 	uint32_t slot;
@@ -131,13 +129,18 @@ struct actor {
 	struct actor__timer *timers; /* guarded by timer.c's lock */
 	struct actor *reg_next;      /* registry bucket chain */
 	uint64_t reg_hash;
-	actor_pid pid;
+	actor_pid pid;                    /* read-only once spawned */
+	struct actor__node *_Atomic mb_tail; /* mailbox, producer side */
+	_Atomic uint64_t mb_pushed;
 };
 
 extern _Thread_local struct actor *actor__tls_current;
 
 /* Queues n for a, scheduling a if it was idle. The caller holds a reference. */
 void actor__post(struct actor *a, struct actor__node *n);
+/* The same for a thread that is no worker (the transport's): if a was idle, runs one
+ * turn of it right here (see actor__sched_run_here). The caller holds a reference. */
+void actor__post_here(struct actor *a, struct actor__node *n);
 /* Queues n for the local actor pid; if there is none, discards n (see node_discard). */
 void actor__post_pid(const actor_pid *pid, struct actor__node *n);
 /* Runs fn inside pid's actor, or fn(NULL, arg) at once if it does not exist. */
@@ -180,22 +183,33 @@ struct actor **actor__registry_all(size_t *n);
 struct actor__counters {
 	_Atomic uint64_t sent, received, dropped, spawned, ended, high_water;
 	_Atomic uint64_t sched_in, sched_out; /* idle -> scheduled and back, for settle */
+	bool single_writer;                   /* a worker's own */
 };
 
 int actor__sched_start(int workers, int batch);
 void actor__sched_stop(void);
 /* a has just become runnable (a push woke it). */
 void actor__sched_enqueue(struct actor *a);
+/* a has just become runnable by a push from this thread: on a thread that is no
+ * worker and runs no actor, runs one turn of a here and queues the rest for the
+ * workers; elsewhere the same as actor__sched_enqueue. */
+void actor__sched_run_here(struct actor *a);
 /* Counters of the calling thread (a worker's own, else shared ones). */
 struct actor__counters *actor__counters(void);
 void actor__counters_sum(struct actor__counters *out);
 /* True when every actor is idle (nothing queued or running), seen consistently. */
 bool actor__sched_quiet(void);
 
-static inline void actor__count(_Atomic uint64_t *c, uint64_t n)
+/* Adds n to one counter of cs. A worker's own counters have one writer, so a plain
+ * load and store do (a locked add would drain the store buffer on every message);
+ * the shared ones take an atomic add. */
+static inline void actor__count(struct actor__counters *cs, _Atomic uint64_t *c, uint64_t n)
 {
-	/* Per-worker counters have one writer; shared ones many: fetch_add covers both. */
-	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	if (cs->single_writer)
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+				      memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
 /* ---- runtime (runtime.c) ---- */

@@ -360,7 +360,7 @@ actor_future *actor_dispatch(actor_pid to, actor_dispatch_fn fn, void *arg,
 	d->arg = arg;
 	d->value_free = value_free;
 	atomic_store_explicit(&f->refs, 2, memory_order_relaxed); /* caller's and d's */
-	actor__count(&actor__counters()->sent, 1);
+	actor__count(actor__counters(), &actor__counters()->sent, 1);
 	actor__post_pid(&to, &d->call.node);
 	return f;
 }

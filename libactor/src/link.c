@@ -284,7 +284,7 @@ void actor__deliver_remote(const actor_pid *from, const actor_pid *to, const cha
 	if (!actor__pid_is_local(&t) || name_len == 0 || memchr(name, '\0', name_len) != NULL) {
 		actor_debug("dropped remote message to %s: misaddressed or bad name",
 			    actor_pid_str(t));
-		actor__count(&c->dropped, 1);
+		actor__count(c, &c->dropped, 1);
 		if (release != NULL)
 			release(owner);
 		return;
@@ -313,7 +313,7 @@ void actor__deliver_remote(const actor_pid *from, const actor_pid *to, const cha
 	if (a == NULL) {
 		actor_debug("dropped remote message %.*s to %s: no such actor", (int)name_len, name,
 			    actor_pid_str(t));
-		actor__count(&c->dropped, 1);
+		actor__count(c, &c->dropped, 1);
 		if (release != NULL)
 			release(owner);
 		return;
@@ -321,12 +321,12 @@ void actor__deliver_remote(const actor_pid *from, const actor_pid *to, const cha
 	m = actor__mail_alloc_borrowed(&f, &t, name, name_len, data, len, release, owner);
 	if (m == NULL) {
 		actor_error("out of memory: dropped remote message to %s", actor_pid_str(t));
-		actor__count(&c->dropped, 1);
+		actor__count(c, &c->dropped, 1);
 		actor__unref(a);
 		if (release != NULL)
 			release(owner);
 		return;
 	}
-	actor__post(a, &m->node);
+	actor__post_here(a, &m->node);
 	actor__unref(a);
 }

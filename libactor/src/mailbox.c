@@ -10,70 +10,70 @@
 
 #include "core.h"
 
-void actor__mailbox_init(struct actor__mailbox *mb)
+void actor__mailbox_init(struct actor *a)
 {
-	atomic_store_explicit(&mb->stub.next, NULL, memory_order_relaxed);
-	mb->head = &mb->stub;
-	mb->popped = 0;
-	atomic_store_explicit(&mb->pushed, 0, memory_order_relaxed);
-	atomic_store_explicit(&mb->tail, &mb->stub, memory_order_relaxed);
+	atomic_store_explicit(&a->mb_stub.next, NULL, memory_order_relaxed);
+	a->mb_head = &a->mb_stub;
+	a->mb_popped = 0;
+	atomic_store_explicit(&a->mb_pushed, 0, memory_order_relaxed);
+	atomic_store_explicit(&a->mb_tail, &a->mb_stub, memory_order_relaxed);
 }
 
 #define ACTOR__IDLE_MARK ((uintptr_t)1)
 
-bool actor__mailbox_push(struct actor__mailbox *mb, struct actor__node *n)
+bool actor__mailbox_push(struct actor *a, struct actor__node *n)
 {
 	struct actor__node *prev;
 	uintptr_t p;
 
 	atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
-	prev = atomic_exchange_explicit(&mb->tail, n, memory_order_acq_rel);
+	prev = atomic_exchange_explicit(&a->mb_tail, n, memory_order_acq_rel);
 	p = (uintptr_t)prev;
 	prev = (struct actor__node *)(p & ~ACTOR__IDLE_MARK);
 	atomic_store_explicit(&prev->next, n, memory_order_release);
 	return (p & ACTOR__IDLE_MARK) != 0;
 }
 
-struct actor__node *actor__mailbox_pop(struct actor__mailbox *mb)
+struct actor__node *actor__mailbox_pop(struct actor *a)
 {
-	struct actor__node *head = mb->head;
+	struct actor__node *head = a->mb_head;
 	struct actor__node *next = atomic_load_explicit(&head->next, memory_order_acquire);
 	struct actor__node *tail;
 
-	if (head == &mb->stub) {
+	if (head == &a->mb_stub) {
 		if (next == NULL)
 			return NULL;
-		mb->head = next;
+		a->mb_head = next;
 		head = next;
 		next = atomic_load_explicit(&next->next, memory_order_acquire);
 	}
 	if (next != NULL) {
-		mb->head = next;
-		mb->popped++;
+		a->mb_head = next;
+		a->mb_popped++;
 		return head;
 	}
-	tail = atomic_load_explicit(&mb->tail, memory_order_acquire);
+	tail = atomic_load_explicit(&a->mb_tail, memory_order_acquire);
 	if (tail != head)
 		return NULL; /* a push is half done */
-	actor__mailbox_push(mb, &mb->stub);
+	actor__mailbox_push(a, &a->mb_stub);
 	next = atomic_load_explicit(&head->next, memory_order_acquire);
 	if (next != NULL) {
-		mb->head = next;
-		mb->popped++;
+		a->mb_head = next;
+		a->mb_popped++;
 		return head;
 	}
 	return NULL;
 }
 
-bool actor__mailbox_mark_idle(struct actor__mailbox *mb)
+bool actor__mailbox_mark_idle(struct actor *a)
 {
-	struct actor__node *expect = &mb->stub;
+	struct actor__node *expect = &a->mb_stub;
 
-	if (mb->head != &mb->stub ||
-	    atomic_load_explicit(&mb->stub.next, memory_order_acquire) != NULL)
+	if (a->mb_head != &a->mb_stub ||
+	    atomic_load_explicit(&a->mb_stub.next, memory_order_acquire) != NULL)
 		return false;
 	return atomic_compare_exchange_strong_explicit(
-		&mb->tail, &expect, (struct actor__node *)((uintptr_t)&mb->stub | ACTOR__IDLE_MARK),
+		&a->mb_tail, &expect, (struct actor__node *)((uintptr_t)&a->mb_stub | ACTOR__IDLE_MARK),
 		memory_order_acq_rel, memory_order_relaxed);
 }
 
@@ -166,7 +166,7 @@ void actor__node_discard(const actor_pid *owner, struct actor__node *n)
 		struct actor__mail *m = (struct actor__mail *)n;
 		actor_debug("dropped message %s to %s: actor gone", m->m.name,
 			    actor_pid_str(m->m.to));
-		actor__count(&c->dropped, 1);
+		actor__count(c, &c->dropped, 1);
 		actor__mail_free(m);
 		break;
 	}

@@ -192,6 +192,32 @@ void actor__sched_enqueue(struct actor *a)
 	actor__notify();
 }
 
+/* A message from another OS process reaches an idle actor on one of nng's threads.
+ * Waking a worker for it costs a futex wake-up (~10 µs here) and, on a busy machine, a
+ * wait for a core; a remote ping-pong pays that twice per round trip. So the thread
+ * that decoded the message runs the actor's turn itself, as a worker would (one batch
+ * at most, then whatever is left goes to the workers). The actor still runs on one
+ * thread at a time: the push that woke it made this thread its owner. */
+void actor__sched_run_here(struct actor *a)
+{
+	if (actor__tls_worker != NULL || actor__tls_current != NULL) {
+		actor__sched_enqueue(a);
+		return;
+	}
+	atomic_fetch_add_explicit(&sch.shared.sched_in, 1, memory_order_seq_cst);
+	switch (actor__run(a, sch.batch)) {
+	case ACTOR__TURN_AGAIN:
+		/* Still scheduled: sched_in stays counted until a worker ends the turn. */
+		actor__qpush(&sch.inject, a);
+		actor__notify();
+		break;
+	case ACTOR__TURN_IDLE:
+	case ACTOR__TURN_DEAD:
+		atomic_fetch_add_explicit(&sch.shared.sched_out, 1, memory_order_seq_cst);
+		break;
+	}
+}
+
 static bool actor__any_work(void)
 {
 	if (atomic_load_explicit(&sch.inject.len, memory_order_seq_cst) > 0)
@@ -313,7 +339,7 @@ int actor__sched_start(int workers, int batch)
 		return ACTOR_ENOMEM;
 	for (int i = 0; i < workers; i++) {
 		struct actor__worker *w = &sch.workers[i];
-		*w = (struct actor__worker){.index = i};
+		*w = (struct actor__worker){.index = i, .c.single_writer = true};
 		atomic_flag_clear(&w->q.lock);
 	}
 	for (int i = 0; i < workers; i++) {
