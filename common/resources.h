@@ -204,7 +204,10 @@ int px_resources_pop_reservation(const px_resources *rs, px_resources **out);
  *    (same resource without persistence and volume);
  *  - DESTROY: the reverse;
  *  - LAUNCH, LAUNCH_GROUP: nothing changes (use px_resources_subtract for what tasks use).
- * What is replaced must be held by rs. On failure rs is unchanged and PX_EINVAL (or
+ * What is replaced must be held by rs, identity included: resources of an operation that
+ * carry allocation_info (as offered resources do) only match allocated resources, so
+ * apply such an operation to offered resources, or strip the marks before applying it
+ * to an agent's unallocated total. On failure rs is unchanged and PX_EINVAL (or
  * PX_ENOMEM, PX_ERANGE) comes with a message, e.g.
  * `RESERVE: 'cpus:8' is not available in 'cpus:4; mem:1024'`. */
 int px_resources_apply(px_resources *rs, const Plexus__Offer__Operation *op, char *err,
