@@ -59,6 +59,7 @@ struct conn {
 	pthread_mutex_t own_mu;
 	nng_stream *s;
 	nng_aio *tx, *rx;
+	nng_aio *txs;            /* outbound: writes waited for on the sender's thread */
 	bool closed, tx_busy, rx_busy;
 	struct buf out;          /* outbound: the bytes of the write in flight */
 	size_t out_off;
@@ -164,8 +165,10 @@ static struct conn *conn_alloc(struct peer *p, nng_stream *s)
 	c->peer = p;
 	c->mu = p ? &p->mu : &c->own_mu;
 	c->s = s;
-	if (nng_aio_alloc(&c->tx, conn_tx_cb, c) != 0 || nng_aio_alloc(&c->rx, conn_rx_cb, c) != 0) {
+	if (nng_aio_alloc(&c->tx, conn_tx_cb, c) != 0 || nng_aio_alloc(&c->rx, conn_rx_cb, c) != 0 ||
+	    (p != NULL && nng_aio_alloc(&c->txs, NULL, NULL) != 0)) {
 		nng_aio_free(c->tx);
+		nng_aio_free(c->rx);
 		pthread_mutex_destroy(&c->own_mu);
 		free(c);
 		return NULL;
@@ -213,6 +216,8 @@ static bool conn_maybe_free_locked(struct conn *c)
 	/* Reaping: we may be inside one of these aios' callbacks. */
 	nng_aio_reap(c->tx);
 	nng_aio_reap(c->rx);
+	if (c->txs != NULL)
+		nng_aio_reap(c->txs);
 	nng_stream_free(c->s);
 	buf_free(&c->out);
 	chunk_unref(c->in);
@@ -229,13 +234,54 @@ static void conn_destroy(struct conn *c)
 	free(c);
 }
 
-/* Starts writing c->out from c->out_off. Called without c->mu, with tx_busy set, so
- * nobody else touches c->out meanwhile. */
-static void conn_write(struct conn *c)
+static bool peer_kick_locked(struct peer *p, struct conn *c);
+
+/* Writes the rest of c->out (from c->out_off) in the background: conn_tx_cb goes on.
+ * Called without c->mu, with tx_busy set, so nobody else touches c->out meanwhile. */
+static void conn_write_async(struct conn *c)
 {
 	nng_iov iov = {.iov_buf = c->out.p + c->out_off, .iov_len = c->out.len - c->out_off};
 	nng_aio_set_iov(c->tx, 1, &iov);
 	nng_stream_send(c->s, c->tx);
+}
+
+/* Writes c->out from the sender's thread (same conditions as conn_write_async).
+ *
+ * nng completes an aio that has a callback on one of its task threads, so a write
+ * done in the background costs a thread wake-up after the bytes are already out: on a
+ * remote ping-pong that is a few microseconds of every round trip and, on a small
+ * machine, a thread competing for a core. A small write into a socket with room is
+ * done inside nng_stream_send, so it is waited for here, with a callback-less aio,
+ * bounded by SYNC_WRITE_WAIT_MS. Whatever is left then (a full socket buffer, a write
+ * too large to wait for, an error) goes on in the background as before. */
+#define SYNC_WRITE_MAX (256u * 1024u)
+#define SYNC_WRITE_WAIT_MS 1
+static void conn_write(struct conn *c)
+{
+	/* A few rounds at most: frames other threads queue meanwhile must not keep this
+	 * thread writing for them. */
+	for (int round = 0; round < 4 && c->out.len - c->out_off <= SYNC_WRITE_MAX; round++) {
+		nng_iov iov = {.iov_buf = c->out.p + c->out_off, .iov_len = c->out.len - c->out_off};
+		nng_aio_set_iov(c->txs, 1, &iov);
+		nng_aio_set_timeout(c->txs, SYNC_WRITE_WAIT_MS);
+		nng_stream_send(c->s, c->txs);
+		nng_aio_wait(c->txs);
+		int rv = nng_aio_result(c->txs);
+		size_t n = nng_aio_count(c->txs);
+		ACTOR__STAT_ADD(bytes_out, n);
+		c->out_off += n;
+		if (rv != 0 || c->out_off < c->out.len)
+			break; /* the background write finishes it, or reports the failure */
+		pthread_mutex_lock(c->mu);
+		c->out.len = 0;
+		c->out_off = 0;
+		c->tx_busy = false;
+		bool again = peer_kick_locked(c->peer, c);
+		pthread_mutex_unlock(c->mu);
+		if (!again)
+			return;
+	}
+	conn_write_async(c);
 }
 
 /* Hands the peer's pending frames to c as its next write if c is not writing.
@@ -282,7 +328,7 @@ static void conn_tx_cb(void *arg)
 	c->out_off += n;
 	if (c->out_off < c->out.len) { /* a partial write: go on with the rest */
 		pthread_mutex_unlock(c->mu);
-		conn_write(c);
+		conn_write_async(c);
 		return;
 	}
 	c->out.len = 0;
@@ -290,8 +336,9 @@ static void conn_tx_cb(void *arg)
 	c->tx_busy = false;
 	bool again = peer_kick_locked(p, c);
 	pthread_mutex_unlock(c->mu);
+	/* Frames queued while the socket was busy: stay in the background. */
 	if (again)
-		conn_write(c);
+		conn_write_async(c);
 }
 
 /* ---- inbound: decoding ------------------------------------------------------ */
@@ -533,7 +580,7 @@ static void dial_cb(void *arg)
 	pthread_mutex_unlock(&p->mu);
 	post_recv(c);
 	if (write)
-		conn_write(c);
+		conn_write_async(c);
 }
 
 /* ---- the ops ---------------------------------------------------------------- */
