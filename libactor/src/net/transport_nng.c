@@ -272,12 +272,20 @@ static void conn_write(struct conn *c)
 		c->out_off += n;
 		if (rv != 0 || c->out_off < c->out.len)
 			break; /* the background write finishes it, or reports the failure */
-		pthread_mutex_lock(c->mu);
+		struct peer *p = c->peer;
+		pthread_mutex_lock(&p->mu);
 		c->out.len = 0;
 		c->out_off = 0;
 		c->tx_busy = false;
-		bool again = peer_kick_locked(c->peer, c);
-		pthread_mutex_unlock(c->mu);
+		if (c->closed) { /* lost meanwhile: the last one out frees it */
+			bool gone = conn_maybe_free_locked(c);
+			pthread_mutex_unlock(&p->mu);
+			if (gone)
+				conn_destroy(c);
+			return;
+		}
+		bool again = peer_kick_locked(p, c);
+		pthread_mutex_unlock(&p->mu);
 		if (!again)
 			return;
 	}
