@@ -1,0 +1,19 @@
+/* driver_status.h — the state of a scheduler or executor driver, as Mesos's Status.
+ *
+ * Every call of a driver returns the driver's status: PX_DRIVER_RUNNING when the call
+ * was taken, anything else when it was ignored because the driver is not running. */
+#ifndef PX_DRIVER_STATUS_H
+#define PX_DRIVER_STATUS_H
+
+/* The values are Mesos's (mesos.proto, enum Status). */
+enum px_driver_status {
+	PX_DRIVER_NOT_STARTED = 1,
+	PX_DRIVER_RUNNING = 2,
+	PX_DRIVER_ABORTED = 3,
+	PX_DRIVER_STOPPED = 4,
+};
+
+/* "DRIVER_RUNNING" ...; "DRIVER_UNKNOWN" for anything else. Static string. */
+const char *px_driver_status_name(enum px_driver_status status);
+
+#endif
