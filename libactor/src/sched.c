@@ -8,7 +8,9 @@
  * in a row, so a ping-pong pair cannot starve the run queue.
  *
  * A worker with nothing to do steals half of another worker's queue, spins for a
- * while and then sleeps on a futex. Whoever queues work that the current thread will
+ * while and then sleeps on a futex. Before it sleeps it also takes the next slot of a
+ * worker that has been inside one turn for its whole spin: a long handler must not
+ * hold up the actor it just woke while a core is idle. Whoever queues work that the current thread will
  * not run itself wakes one sleeper, but only when nobody is spinning: a spinning
  * worker finds the work on its own. Sleepers read wake_seq before their last look at
  * the queues, so a wake that comes in between is never lost. */
@@ -24,6 +26,7 @@
 #define ACTOR__NEXT_STREAK 32
 #define ACTOR__SPIN_NS 50000
 #define ACTOR__GLOBAL_EVERY 61
+#define ACTOR__STEAL_NEXT_MAX 64 /* workers whose next slot can be taken when stuck */
 
 struct actor__queue {
 	atomic_flag lock;
@@ -34,7 +37,8 @@ struct actor__queue {
 struct actor__worker {
 	struct actor__counters c; /* first: written on every message by this worker only */
 	struct actor__queue q;
-	struct actor *next;
+	struct actor *_Atomic next; /* taken by the owner, or by a thief if the owner is stuck */
+	_Atomic uint64_t turns;     /* turns begun; a thief sees a long turn by its not moving */
 	int streak;
 	unsigned ticks;
 	int index;
@@ -178,13 +182,16 @@ void actor__sched_enqueue(struct actor *a)
 		atomic_store_explicit(&w->c.sched_in,
 				      atomic_load_explicit(&w->c.sched_in, memory_order_relaxed) + 1,
 				      memory_order_release);
-		if (w->next == NULL) {
-			w->next = a;
+		/* Only the owner puts into the slot, so an empty slot stays empty until then. */
+		if (atomic_load_explicit(&w->next, memory_order_relaxed) == NULL) {
+			atomic_store_explicit(&w->next, a, memory_order_release);
 			return;
 		}
-		actor__qpush(&w->q, w->next);
-		w->next = a;
-		actor__notify();
+		struct actor *old = atomic_exchange_explicit(&w->next, a, memory_order_acq_rel);
+		if (old != NULL) {
+			actor__qpush(&w->q, old);
+			actor__notify();
+		}
 		return;
 	}
 	atomic_fetch_add_explicit(&sch.shared.sched_in, 1, memory_order_seq_cst);
@@ -234,9 +241,8 @@ static struct actor *actor__find_work(struct actor__worker *w)
 
 	if (++w->ticks % ACTOR__GLOBAL_EVERY == 0 && (a = actor__qpop(&sch.inject)) != NULL)
 		return a;
-	if (w->next != NULL) {
-		a = w->next;
-		w->next = NULL;
+	if (atomic_load_explicit(&w->next, memory_order_relaxed) != NULL &&
+	    (a = atomic_exchange_explicit(&w->next, NULL, memory_order_acquire)) != NULL) {
 		if (++w->streak <= ACTOR__NEXT_STREAK)
 			return a;
 		/* Too many in a row: let the run queue have a turn. */
@@ -255,6 +261,22 @@ static struct actor *actor__find_work(struct actor__worker *w)
 	return NULL;
 }
 
+/* Takes the next slot of a worker whose turn count has not moved since seen[]. */
+static struct actor *actor__steal_stuck_next(struct actor__worker *w, const uint64_t *seen)
+{
+	for (int i = 0; i < sch.nworkers && i < ACTOR__STEAL_NEXT_MAX; i++) {
+		struct actor__worker *v = &sch.workers[i];
+		struct actor *a;
+		if (v == w || atomic_load_explicit(&v->next, memory_order_relaxed) == NULL ||
+		    atomic_load_explicit(&v->turns, memory_order_relaxed) != seen[i])
+			continue;
+		a = atomic_exchange_explicit(&v->next, NULL, memory_order_acquire);
+		if (a != NULL)
+			return a;
+	}
+	return NULL;
+}
+
 static int64_t actor__now_ns(void)
 {
 	struct timespec ts;
@@ -265,6 +287,8 @@ static int64_t actor__now_ns(void)
 
 static void actor__run_one(struct actor__worker *w, struct actor *a)
 {
+	atomic_store_explicit(&w->turns, atomic_load_explicit(&w->turns, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	switch (actor__run(a, sch.batch)) {
 	case ACTOR__TURN_AGAIN:
 		actor__qpush(&w->q, a);
@@ -292,6 +316,9 @@ static void *actor__worker_main(void *arg)
 			continue;
 		}
 		/* Spin a little: work often comes back within microseconds. */
+		uint64_t seen[ACTOR__STEAL_NEXT_MAX];
+		for (int i = 0; i < sch.nworkers && i < ACTOR__STEAL_NEXT_MAX; i++)
+			seen[i] = atomic_load_explicit(&sch.workers[i].turns, memory_order_relaxed);
 		atomic_fetch_add_explicit(&sch.nspinning, 1, memory_order_seq_cst);
 		int64_t until = actor__now_ns() + ACTOR__SPIN_NS;
 		unsigned spins = 0;
@@ -304,6 +331,8 @@ static void *actor__worker_main(void *arg)
 			if ((++spins & 15) == 0 && actor__now_ns() > until)
 				break;
 		}
+		if (a == NULL)
+			a = actor__steal_stuck_next(w, seen);
 		if (atomic_fetch_sub_explicit(&sch.nspinning, 1, memory_order_seq_cst) == 1 &&
 		    a != NULL && actor__any_work())
 			actor__notify(); /* the last spinner leaves: someone else looks */

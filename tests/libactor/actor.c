@@ -643,3 +643,53 @@ Test(actor, listen_without_transport_or_with_fails_cleanly)
 	cr_assert_eq(actor_runtime_port(), 0);
 	actor_runtime_fini();
 }
+
+/* ---- a long handler does not hold up the actor it woke while a core is idle ---- */
+
+struct longturn {
+	actor_pid other;
+	struct latch other_ran;
+	bool ran_during_turn;
+};
+
+static void long_go(actor_t *self, const actor_msg *m, void *arg)
+{
+	struct longturn *t = actor_state(self);
+
+	actor_send(self, t->other, "y", NULL, 0);
+	/* Stay in this turn until the woken actor has run elsewhere (or give up). */
+	t->ran_during_turn = latch_wait(&t->other_ran, 1, 5000);
+}
+
+static int long_init(actor_t *self)
+{
+	return actor_install(self, "go", long_go, NULL);
+}
+
+static void long_other(actor_t *self, const actor_msg *m, void *arg)
+{
+	struct longturn *t = actor_state(self);
+	latch_add(&t->other_ran, 1);
+}
+
+static int long_other_init(actor_t *self)
+{
+	return actor_install(self, "y", long_other, NULL);
+}
+
+Test(actor, idle_worker_takes_over_what_a_long_turn_woke)
+{
+	static const actor_def ld = {.name = "long", .init = long_init};
+	static const actor_def od = {.name = "woken", .init = long_other_init};
+	struct longturn t = {0};
+	actor_pid lp;
+
+	latch_init(&t.other_ran);
+	rt_start(2);
+	cr_assert_eq(actor_spawn(&od, &t, &t.other), 0);
+	cr_assert_eq(actor_spawn(&ld, &t, &lp), 0);
+	actor_send(NULL, lp, "go", NULL, 0);
+	actor_clock_settle();
+	cr_assert(t.ran_during_turn, "the woken actor waited for the long turn to end");
+	actor_runtime_fini();
+}
