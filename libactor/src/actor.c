@@ -58,14 +58,14 @@ void actor__post_here(struct actor *a, struct actor__node *n)
 
 void actor__post_pid(const actor_pid *pid, struct actor__node *n)
 {
-	struct actor *a = actor__pid_is_local(pid) ? actor__lookup(pid) : NULL;
+	struct actor *a = actor__pid_is_local(pid) ? actor__acquire(pid) : NULL;
 
 	if (a == NULL) {
 		actor__node_discard(pid, n);
 		return;
 	}
 	actor__post(a, n);
-	actor__unref(a);
+	actor__release(a);
 }
 
 void actor__call_pid(const actor_pid *pid, actor_fn fn, void *arg)
@@ -112,8 +112,11 @@ static void actor__end(struct actor *a, bool run_fini)
 
 void actor__destroy(struct actor *a)
 {
+	struct actor *prev = actor__tls_current;
 	struct actor__node *n;
 
+	/* Leftover calls run with self == NULL, wherever the free happens. */
+	actor__tls_current = NULL;
 	while ((n = actor__mailbox_pop(a)) != NULL)
 		actor__node_discard(&a->pid, n);
 	for (uint16_t i = 0; i < a->nhandlers; i++)
@@ -122,6 +125,7 @@ void actor__destroy(struct actor *a)
 	free(a->linked);
 	free(a->linkers);
 	free(a);
+	actor__tls_current = prev;
 }
 
 int actor_spawn(const actor_def *def, void *state, actor_pid *out)
@@ -303,7 +307,7 @@ int actor_send(actor_t *self, actor_pid to, const char *name, const void *data, 
 		return rc;
 	}
 	actor__count(c, &c->sent, 1);
-	a = actor__lookup(&to);
+	a = actor__acquire(&to);
 	if (a == NULL) {
 		actor_debug("dropped message %s to %s: no such actor", name, actor_pid_str(to));
 		actor__count(c, &c->dropped, 1);
@@ -311,12 +315,12 @@ int actor_send(actor_t *self, actor_pid to, const char *name, const void *data, 
 	}
 	m = actor__mail_alloc(from, &to, name, name_len, data, len);
 	if (m == NULL) {
-		actor__unref(a);
+		actor__release(a);
 		return ACTOR_ENOMEM;
 	}
 	m->m.to.hint = 0;
 	actor__post(a, &m->node);
-	actor__unref(a);
+	actor__release(a);
 	return 0;
 }
 

@@ -173,6 +173,13 @@ int actor__registry_add(struct actor *a, const char *base);
 void actor__registry_remove(struct actor *a);
 /* The local actor pid names, with a new reference; NULL if none (or ended). */
 struct actor *actor__lookup(const actor_pid *pid);
+/* The same for a short use: on a worker thread no reference is taken (the actor's
+ * memory outlives the worker's current turn, see registry.c); elsewhere it is one.
+ * Pair with actor__release on the same thread, before the turn ends. */
+struct actor *actor__acquire(const actor_pid *pid);
+void actor__release(struct actor *a);
+/* Frees ended actors that no worker can still be looking at. */
+void actor__reclaim(void);
 void actor__ref(struct actor *a);
 void actor__unref(struct actor *a);
 /* Collects (with references) every registered actor; *n gets the count. */
@@ -194,6 +201,13 @@ void actor__sched_enqueue(struct actor *a);
  * worker and runs no actor, runs one turn of a here and queues the rest for the
  * workers; elsewhere the same as actor__sched_enqueue. */
 void actor__sched_run_here(struct actor *a);
+extern _Thread_local struct actor__worker *actor__tls_worker;
+/* Epochs for deferred frees: a worker announces the epoch it has seen between turns
+ * (UINT64_MAX while it sleeps); actors retired before the smallest announced epoch
+ * can be freed. */
+extern _Atomic uint64_t actor__epoch;
+uint64_t actor__sched_min_epoch(void);
+
 /* Counters of the calling thread (a worker's own, else shared ones). */
 struct actor__counters *actor__counters(void);
 void actor__counters_sum(struct actor__counters *out);

@@ -7,7 +7,14 @@
  * target with one compare-and-swap and no lock. PIDs without a usable hint (parsed
  * from text, or naming a newer actor of the same id) are looked up by id in one of
  * ACTOR__SHARDS mutex-guarded hash tables. Slot memory lives until the runtime ends,
- * so a stale hint is always safe to read. */
+ * so a stale hint is always safe to read.
+ *
+ * Worker threads send without touching the count at all (two locked operations on a
+ * line that every sender to a busy actor would share): when the count of an actor
+ * falls to 0 it is retired, not freed, and freed only once every worker has passed
+ * a point between turns after that (each announces the epoch it has seen, see
+ * sched.c). A worker that finds an actor during a turn can use it until the turn
+ * ends. Other threads (main, timer, transport) take a reference as before. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +41,17 @@ struct actor__shard {
 static struct {
 	struct actor__slot *_Atomic chunks[ACTOR__SLOT_CHUNKS];
 	pthread_mutex_t slot_lock;
+	pthread_mutex_t limbo_lock;
+	/* Retired actors, oldest first (epochs are taken under the lock, so they rise
+	 * along the list); linked by reg_next, reg_hash holds the epoch. */
+	struct actor *limbo, **limbo_tail;
+	_Atomic size_t nlimbo;
 	uint32_t *free_slots;
 	size_t nfree, free_cap;
 	uint32_t next_unused;
 	_Atomic uint64_t name_seq;
 	struct actor__shard shards[ACTOR__SHARDS];
-} reg = {.slot_lock = PTHREAD_MUTEX_INITIALIZER};
+} reg = {.slot_lock = PTHREAD_MUTEX_INITIALIZER, .limbo_lock = PTHREAD_MUTEX_INITIALIZER};
 
 static struct actor__slot *actor__slot_at(uint32_t idx)
 {
@@ -77,6 +89,7 @@ void actor__registry_fini(void)
 		reg.shards[i].buckets = NULL;
 		pthread_mutex_destroy(&reg.shards[i].lock);
 	}
+	actor__reclaim();
 	for (size_t i = 0; i < ACTOR__SLOT_CHUNKS; i++) {
 		free(atomic_load(&reg.chunks[i]));
 		atomic_store(&reg.chunks[i], NULL);
@@ -282,9 +295,88 @@ void actor__unref(struct actor *a)
 	/* Last reference: nobody can take another (refs are 0). New generation, then free. */
 	atomic_store_explicit(&slot->actor, NULL, memory_order_relaxed);
 	atomic_store_explicit(&slot->word, ((w >> 32) + 1) << 32, memory_order_release);
-	uint32_t idx = a->slot;
-	actor__destroy(a);
-	actor__slot_release(idx);
+	actor__slot_release(a->slot);
+	pthread_mutex_lock(&reg.limbo_lock);
+	a->reg_hash = atomic_fetch_add_explicit(&actor__epoch, 1, memory_order_seq_cst);
+	a->reg_next = NULL;
+	if (reg.limbo_tail == NULL)
+		reg.limbo_tail = &reg.limbo;
+	*reg.limbo_tail = a;
+	reg.limbo_tail = &a->reg_next;
+	atomic_fetch_add_explicit(&reg.nlimbo, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&reg.limbo_lock);
+	if (actor__tls_worker == NULL)
+		actor__reclaim(); /* workers reclaim between turns */
+}
+
+void actor__reclaim(void)
+{
+	struct actor *done, *a, **last = NULL;
+	uint64_t min;
+	size_t n = 0;
+
+	if (atomic_load_explicit(&reg.nlimbo, memory_order_relaxed) == 0)
+		return;
+	pthread_mutex_lock(&reg.limbo_lock);
+	min = actor__sched_min_epoch();
+	done = reg.limbo;
+	for (a = reg.limbo; a != NULL && a->reg_hash < min; a = a->reg_next) {
+		last = &a->reg_next;
+		n++;
+	}
+	if (last == NULL) {
+		done = NULL;
+	} else {
+		reg.limbo = *last;
+		*last = NULL;
+		if (reg.limbo == NULL)
+			reg.limbo_tail = &reg.limbo;
+		atomic_fetch_sub_explicit(&reg.nlimbo, n, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&reg.limbo_lock);
+	while ((a = done) != NULL) {
+		done = a->reg_next;
+		actor__destroy(a);
+	}
+}
+
+struct actor *actor__acquire(const actor_pid *pid)
+{
+	struct actor__slot *slot;
+	struct actor__shard *s;
+	struct actor *a;
+	uint64_t w, h;
+
+	if (actor__tls_worker == NULL)
+		return actor__lookup(pid);
+	if (pid->hint != 0) {
+		slot = actor__slot_at((uint32_t)pid->hint - 1);
+		if (slot != NULL) {
+			w = atomic_load_explicit(&slot->word, memory_order_seq_cst);
+			if ((uint32_t)(w >> 32) == (uint32_t)(pid->hint >> 32) && (uint32_t)w != 0) {
+				a = atomic_load_explicit(&slot->actor, memory_order_acquire);
+				if (a != NULL && a->pid.len == pid->len &&
+				    memcmp(a->pid.id, pid->id, pid->len) == 0 &&
+				    !(atomic_load_explicit(&a->flags, memory_order_relaxed) &
+				      ACTOR__F_DEAD))
+					return a;
+			}
+		}
+	}
+	if (pid->len == 0 || pid->len > ACTOR_PID_ID_MAX)
+		return NULL;
+	h = actor__id_hash(pid->id, pid->len);
+	s = actor__shard_of(h);
+	pthread_mutex_lock(&s->lock);
+	a = actor__shard_find(s, h, pid->id, pid->len);
+	pthread_mutex_unlock(&s->lock);
+	return a;
+}
+
+void actor__release(struct actor *a)
+{
+	if (actor__tls_worker == NULL)
+		actor__unref(a);
 }
 
 static struct actor *actor__lookup_hint(const actor_pid *pid)

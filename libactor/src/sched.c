@@ -39,6 +39,7 @@ struct actor__worker {
 	struct actor__queue q;
 	struct actor *_Atomic next; /* taken by the owner, or by a thief if the owner is stuck */
 	_Atomic uint64_t turns;     /* turns begun; a thief sees a long turn by its not moving */
+	_Atomic uint64_t epoch;     /* last epoch seen between turns; UINT64_MAX asleep */
 	int streak;
 	unsigned ticks;
 	int index;
@@ -57,7 +58,29 @@ static struct {
 	_Atomic int stop;
 } sch;
 
-static _Thread_local struct actor__worker *actor__tls_worker;
+_Thread_local struct actor__worker *actor__tls_worker;
+_Atomic uint64_t actor__epoch = 1;
+
+/* Between turns the worker holds no actor it did not take a reference to. */
+static inline void actor__quiescent(struct actor__worker *w)
+{
+	uint64_t e = atomic_load_explicit(&actor__epoch, memory_order_seq_cst);
+
+	if (atomic_load_explicit(&w->epoch, memory_order_relaxed) != e)
+		atomic_store_explicit(&w->epoch, e, memory_order_seq_cst);
+}
+
+uint64_t actor__sched_min_epoch(void)
+{
+	uint64_t min = UINT64_MAX;
+
+	for (int i = 0; i < sch.nworkers; i++) {
+		uint64_t e = atomic_load_explicit(&sch.workers[i].epoch, memory_order_seq_cst);
+		if (e < min)
+			min = e;
+	}
+	return min;
+}
 
 static inline void actor__cpu_relax(void)
 {
@@ -287,8 +310,11 @@ static int64_t actor__now_ns(void)
 
 static void actor__run_one(struct actor__worker *w, struct actor *a)
 {
-	atomic_store_explicit(&w->turns, atomic_load_explicit(&w->turns, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	uint64_t turns = atomic_load_explicit(&w->turns, memory_order_relaxed) + 1;
+
+	atomic_store_explicit(&w->turns, turns, memory_order_relaxed);
+	if ((turns & 255) == 0)
+		actor__reclaim();
 	switch (actor__run(a, sch.batch)) {
 	case ACTOR__TURN_AGAIN:
 		actor__qpush(&w->q, a);
@@ -310,7 +336,9 @@ static void *actor__worker_main(void *arg)
 	struct actor *a;
 
 	actor__tls_worker = w;
+	actor__quiescent(w);
 	while (!atomic_load_explicit(&sch.stop, memory_order_acquire)) {
+		actor__quiescent(w);
 		if ((a = actor__find_work(w)) != NULL) {
 			actor__run_one(w, a);
 			continue;
@@ -323,7 +351,9 @@ static void *actor__worker_main(void *arg)
 		int64_t until = actor__now_ns() + ACTOR__SPIN_NS;
 		unsigned spins = 0;
 		a = NULL;
+		actor__reclaim();
 		while (!atomic_load_explicit(&sch.stop, memory_order_relaxed)) {
+			actor__quiescent(w);
 			if ((a = actor__find_work(w)) != NULL)
 				break;
 			for (int i = 0; i < 32; i++)
@@ -342,10 +372,15 @@ static void *actor__worker_main(void *arg)
 		}
 		uint32_t seq = atomic_load_explicit(&sch.wake_seq, memory_order_seq_cst);
 		atomic_fetch_add_explicit(&sch.nsleeping, 1, memory_order_seq_cst);
-		if (!actor__any_work() && !atomic_load_explicit(&sch.stop, memory_order_seq_cst))
+		if (!actor__any_work() && !atomic_load_explicit(&sch.stop, memory_order_seq_cst)) {
+			atomic_store_explicit(&w->epoch, UINT64_MAX, memory_order_seq_cst);
+			actor__reclaim(); /* what this worker's epoch was holding back */
 			actor__futex_wait(&sch.wake_seq, seq);
+			actor__quiescent(w);
+		}
 		atomic_fetch_sub_explicit(&sch.nsleeping, 1, memory_order_seq_cst);
 	}
+	atomic_store_explicit(&w->epoch, UINT64_MAX, memory_order_seq_cst);
 	actor__tls_worker = NULL;
 	return NULL;
 }
@@ -368,7 +403,7 @@ int actor__sched_start(int workers, int batch)
 		return ACTOR_ENOMEM;
 	for (int i = 0; i < workers; i++) {
 		struct actor__worker *w = &sch.workers[i];
-		*w = (struct actor__worker){.index = i, .c.single_writer = true};
+		*w = (struct actor__worker){.index = i, .c.single_writer = true, .epoch = UINT64_MAX};
 		atomic_flag_clear(&w->q.lock);
 	}
 	for (int i = 0; i < workers; i++) {
@@ -397,6 +432,7 @@ void actor__sched_stop(void)
 	free(sch.workers);
 	sch.workers = NULL;
 	sch.nworkers = 0;
+	actor__reclaim(); /* no worker is left to hold anything back */
 }
 
 struct actor__counters *actor__counters(void)
