@@ -29,6 +29,22 @@ static struct {
 	int port;
 } B = {.name = "bench", .runs = 1, .port = -1};
 
+void *bench_alloc_aligned(size_t n, size_t size)
+{
+	size_t bytes = n * size;
+	if (size != 0 && bytes / size != n)
+		bench_fail("out of memory");
+	/* aligned_alloc wants a multiple of the alignment. */
+	bytes = (bytes + BENCH_CACHELINE - 1) / BENCH_CACHELINE * BENCH_CACHELINE;
+	if (bytes == 0)
+		bytes = BENCH_CACHELINE;
+	void *p = aligned_alloc(BENCH_CACHELINE, bytes);
+	if (p == NULL)
+		bench_fail("out of memory");
+	memset(p, 0, bytes);
+	return p;
+}
+
 uint64_t bench_now_ns(void)
 {
 	struct timespec ts;

@@ -33,6 +33,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Actors of one benchmark that run on different workers must not share a cache line
+ * in their state, or the benchmark measures its own false sharing: give every state
+ * struct a first member `BENCH_CACHELINE_ALIGNED char pad_;` or align the struct, and
+ * allocate arrays of them with bench_alloc_aligned(). */
+#define BENCH_CACHELINE 64
+#define BENCH_CACHELINE_ALIGNED _Alignas(BENCH_CACHELINE)
+
+/* n zeroed objects of size bytes each, aligned to a cache line; bench_fail()s on out of
+ * memory. Free with free(). */
+void *bench_alloc_aligned(size_t n, size_t size);
+
 /* ---- time -------------------------------------------------------------------- */
 
 /* Nanoseconds on CLOCK_MONOTONIC. */

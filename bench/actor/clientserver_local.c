@@ -25,15 +25,16 @@ static const bench_flag flags[] = {
 
 #define MAX_SIZE 4096
 
+/* Each state on its own cache line: clients and server run on different workers. */
 struct server {
-	int64_t pings;
+	BENCH_CACHELINE_ALIGNED int64_t pings;
 	int64_t bad;      /* requests of the wrong size */
 	size_t nlinked;
 	actor_pid *linked; /* clients seen so far (there are few: a linear scan is enough) */
 };
 
 struct client {
-	actor_pid server;
+	BENCH_CACHELINE_ALIGNED actor_pid server;
 	int64_t sent;
 	int64_t received;
 	int64_t bad; /* replies of the wrong size */
@@ -112,9 +113,9 @@ int main(int argc, char **argv)
 	size_t n = (size_t)clients;
 	bench_latch *done = bench_latch_alloc(clients);
 	struct server server = {.linked = calloc(n, sizeof(actor_pid))};
-	struct client *cli = calloc(n, sizeof(*cli));
+	struct client *cli = bench_alloc_aligned(n, sizeof(*cli));
 	actor_pid spid, *cpid = calloc(n, sizeof(*cpid));
-	if (server.linked == NULL || cli == NULL || cpid == NULL)
+	if (server.linked == NULL || cpid == NULL)
 		bench_fail("out of memory");
 	int rc = actor_spawn(&server_def, &server, &spid);
 	if (rc != 0)

@@ -15,7 +15,7 @@ static const bench_flag flags[] = {
 };
 
 struct chain {
-	int64_t dispatched; /* dispatch functions run */
+	BENCH_CACHELINE_ALIGNED int64_t dispatched; /* dispatch functions run */
 	int64_t continued;  /* continuations run */
 	int64_t lost;       /* callbacks that ran with self == NULL */
 	bench_latch *done;

@@ -17,12 +17,13 @@ static const bench_flag flags[] = {
 	{"timeout_s", &timeout_s, "give up after this many seconds"},
 };
 
+/* Each state on its own cache line: the two actors may run on different workers. */
 struct ponger {
-	int64_t pings;
+	BENCH_CACHELINE_ALIGNED int64_t pings;
 };
 
 struct pinger {
-	actor_pid ponger;
+	BENCH_CACHELINE_ALIGNED actor_pid ponger;
 	int64_t pongs;
 	int64_t bad; /* pongs of the wrong size or out of order */
 	bench_latch *done;

@@ -19,12 +19,13 @@ static const bench_flag flags[] = {
 
 static const char empty[1];
 
+/* Each state on its own cache line: pairs run on different workers. */
 struct destination {
-	int64_t pings;
+	BENCH_CACHELINE_ALIGNED int64_t pings;
 };
 
 struct client {
-	actor_pid destination;
+	BENCH_CACHELINE_ALIGNED actor_pid destination;
 	int64_t repeat;
 	int64_t sent;
 	int64_t received;
@@ -84,10 +85,10 @@ int main(int argc, char **argv)
 		bench_fail("need --total >= workers and --window >= 1");
 
 	bench_latch *done = bench_latch_alloc((int64_t)pairs);
-	struct destination *dst = calloc(pairs, sizeof(*dst));
-	struct client *cli = calloc(pairs, sizeof(*cli));
+	struct destination *dst = bench_alloc_aligned(pairs, sizeof(*dst));
+	struct client *cli = bench_alloc_aligned(pairs, sizeof(*cli));
 	actor_pid *dpid = calloc(pairs, sizeof(*dpid)), *cpid = calloc(pairs, sizeof(*cpid));
-	if (dst == NULL || cli == NULL || dpid == NULL || cpid == NULL)
+	if (dpid == NULL || cpid == NULL)
 		bench_fail("out of memory");
 	for (size_t i = 0; i < pairs; i++) {
 		int rc = actor_spawn(&destination_def, &dst[i], &dpid[i]);
