@@ -92,12 +92,13 @@ static void actor__end(struct actor *a, bool run_fini)
 	actor__tls_current = NULL;
 	while ((n = actor__mailbox_pop(a)) != NULL)
 		actor__node_discard(&a->pid, n);
-	actor__timers_cancel_owner(a);
 	if (run_fini && a->def->fini != NULL) {
 		actor__tls_current = a;
 		a->def->fini(a);
 		actor__tls_current = NULL;
 	}
+	/* After fini, which may still have set timers: they run now, with self == NULL. */
+	actor__timers_cancel_owner(a);
 	actor__links_end(a);
 	actor__tls_current = prev;
 	actor__count(actor__counters(), &actor__counters()->ended, 1);

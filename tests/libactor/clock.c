@@ -252,3 +252,31 @@ Test(clock, pending_timers_run_at_fini)
 	cr_assert_eq(t.with_null, 4);
 	cr_assert_eq(t.n, 0);
 }
+
+static struct timers fini_timers;
+
+static void fini_sets_timer(actor_t *self)
+{
+	ticks[5].t = &fini_timers;
+	ticks[5].tag = 5;
+	cr_assert_neq(actor_delay(self, 10, on_tick, &ticks[5]), 0);
+}
+
+Test(clock, timer_set_in_fini_runs_with_null)
+{
+	static const actor_def d = {.name = "finitimer", .fini = fini_sets_timer};
+	actor_pid pid;
+
+	memset(&fini_timers, 0, sizeof(fini_timers));
+	latch_init(&fini_timers.fired);
+	rt_start(1);
+	actor_clock_pause();
+	cr_assert_eq(actor_spawn(&d, NULL, &pid), 0);
+	actor_terminate(pid);
+	cr_assert_eq(actor_wait(pid, 5000), 0);
+	cr_assert_eq(fini_timers.with_null, 1);
+	actor_clock_advance(100);
+	actor_clock_settle();
+	cr_assert_eq(fini_timers.n, 0);
+	actor_runtime_fini();
+}
