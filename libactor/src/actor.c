@@ -319,7 +319,6 @@ int actor_send(actor_t *self, actor_pid to, const char *name, const void *data, 
 		actor__release(a);
 		return ACTOR_ENOMEM;
 	}
-	m->m.to.hint = 0;
 	actor__post(a, &m->node);
 	actor__release(a);
 	return 0;
@@ -378,16 +377,18 @@ static void actor__deliver(struct actor *a, struct actor__node *n, struct actor_
 	case ACTOR__MAIL: {
 		struct actor__mail *m = (struct actor__mail *)n;
 		struct actor__handler *h;
-		if (actor__filter_drops(&m->m)) {
+		actor_msg msg;
+		actor__mail_msg(m, &a->pid, &msg);
+		if (actor__filter_drops(&msg)) {
 			actor__count(c, &c->dropped, 1);
-		} else if ((h = actor__find_handler(a, m->m.name, n->aux)) != NULL) {
+		} else if ((h = actor__find_handler(a, msg.name, n->aux)) != NULL) {
 			actor__count(c, &c->received, 1);
-			h->fn(a, &m->m, h->arg);
+			h->fn(a, &msg, h->arg);
 		} else if (a->def->unhandled != NULL) {
 			actor__count(c, &c->received, 1);
-			a->def->unhandled(a, &m->m);
+			a->def->unhandled(a, &msg);
 		} else {
-			actor_debug("dropped message %s to %s: no handler", m->m.name,
+			actor_debug("dropped message %s to %s: no handler", msg.name,
 				    actor_pid_str(a->pid));
 			actor__count(c, &c->dropped, 1);
 		}

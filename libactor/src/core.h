@@ -38,13 +38,28 @@ struct actor__node {
 	uint32_t aux; /* ACTOR__MAIL: strlen(name) */
 };
 
+/* Compact on purpose (a 64-byte header): a message often crosses cores, and every
+ * cache line of it is a transfer. The receiver rebuilds the actor_msg on its stack. */
 struct actor__mail {
-	struct actor__node node;
-	actor_msg m;
+	struct actor__node node; /* aux: strlen(name) */
+	uint64_t from_hint;
+	uint32_t from_ip;
+	uint16_t from_port;
+	uint16_t from_len;
+	const uint8_t *data;
+	size_t len;
 	void (*release)(void *owner); /* borrowed body (remote); NULL when inline */
 	void *owner;
-	/* inline: name, NUL, then the body when it was copied */
+	/* inline: the sender's id (from_len bytes), name, NUL, then the body if copied */
 };
+
+static inline const char *actor__mail_name(const struct actor__mail *m)
+{
+	return (const char *)(m + 1) + m->from_len;
+}
+
+/* Fills *out for the handler; to is the receiving actor's PID. */
+void actor__mail_msg(const struct actor__mail *m, const actor_pid *to, actor_msg *out);
 
 struct actor__call {
 	struct actor__node node;

@@ -77,28 +77,45 @@ bool actor__mailbox_mark_idle(struct actor *a)
 		memory_order_acq_rel, memory_order_relaxed);
 }
 
-struct actor__mail *actor__mail_alloc(const actor_pid *from, const actor_pid *to, const char *name,
-				      size_t name_len, const void *data, size_t len)
+/* Header, sender id and name; the body is placed after it by the caller. */
+static struct actor__mail *actor__mail_head(const actor_pid *from, const char *name,
+					    size_t name_len, size_t extra)
 {
-	struct actor__mail *m = malloc(sizeof(*m) + name_len + 1 + len);
+	size_t from_len = from->len <= ACTOR_PID_ID_MAX ? from->len : ACTOR_PID_ID_MAX;
+	struct actor__mail *m = malloc(sizeof(*m) + from_len + name_len + 1 + extra);
 	char *p;
 
 	if (m == NULL)
 		return NULL;
 	m->node.kind = ACTOR__MAIL;
 	m->node.aux = (uint32_t)name_len;
-	m->m.from = *from;
-	m->m.to = *to;
+	m->from_hint = from->hint;
+	m->from_ip = from->ip;
+	m->from_port = from->port;
+	m->from_len = (uint16_t)from_len;
 	p = (char *)(m + 1);
+	memcpy(p, from->id, from_len);
+	p += from_len;
 	memcpy(p, name, name_len);
 	p[name_len] = '\0';
-	m->m.name = p;
-	if (len > 0)
-		memcpy(p + name_len + 1, data, len);
-	m->m.data = (const uint8_t *)(p + name_len + 1);
-	m->m.len = len;
 	m->release = NULL;
 	m->owner = NULL;
+	return m;
+}
+
+struct actor__mail *actor__mail_alloc(const actor_pid *from, const actor_pid *to, const char *name,
+				      size_t name_len, const void *data, size_t len)
+{
+	struct actor__mail *m = actor__mail_head(from, name, name_len, len);
+	uint8_t *body;
+
+	if (m == NULL)
+		return NULL;
+	body = (uint8_t *)actor__mail_name(m) + name_len + 1;
+	if (len > 0)
+		memcpy(body, data, len);
+	m->data = body;
+	m->len = len;
 	return m;
 }
 
@@ -107,24 +124,29 @@ struct actor__mail *actor__mail_alloc_borrowed(const actor_pid *from, const acto
 					       const uint8_t *data, size_t len,
 					       void (*release)(void *), void *owner)
 {
-	struct actor__mail *m = malloc(sizeof(*m) + name_len + 1);
-	char *p;
+	struct actor__mail *m = actor__mail_head(from, name, name_len, 0);
 
 	if (m == NULL)
 		return NULL;
-	m->node.kind = ACTOR__MAIL;
-	m->node.aux = (uint32_t)name_len;
-	m->m.from = *from;
-	m->m.to = *to;
-	p = (char *)(m + 1);
-	memcpy(p, name, name_len);
-	p[name_len] = '\0';
-	m->m.name = p;
-	m->m.data = data;
-	m->m.len = len;
+	m->data = data;
+	m->len = len;
 	m->release = release;
 	m->owner = owner;
 	return m;
+}
+
+void actor__mail_msg(const struct actor__mail *m, const actor_pid *to, actor_msg *out)
+{
+	memset(&out->from, 0, sizeof(out->from));
+	out->from.ip = m->from_ip;
+	out->from.port = m->from_port;
+	out->from.len = m->from_len;
+	out->from.hint = m->from_hint;
+	memcpy(out->from.id, m + 1, m->from_len);
+	out->to = *to;
+	out->name = actor__mail_name(m);
+	out->data = m->data;
+	out->len = m->len;
 }
 
 void actor__mail_free(struct actor__mail *m)
@@ -164,8 +186,8 @@ void actor__node_discard(const actor_pid *owner, struct actor__node *n)
 	switch (n->kind) {
 	case ACTOR__MAIL: {
 		struct actor__mail *m = (struct actor__mail *)n;
-		actor_debug("dropped message %s to %s: actor gone", m->m.name,
-			    actor_pid_str(m->m.to));
+		actor_debug("dropped message %s to %s: actor gone", actor__mail_name(m),
+			    actor_pid_str(*owner));
 		actor__count(c, &c->dropped, 1);
 		actor__mail_free(m);
 		break;
