@@ -1,0 +1,506 @@
+/* pass.c — one allocation pass, and the offer batch it fills.
+ *
+ * Order of work, as Mesos's HierarchicalAllocator does it:
+ *  1. quota stage: on every offerable agent, roles whose guarantee is not met yet are
+ *     offered unreserved resources, up to what the guarantee still needs;
+ *  2. fair stage: on every offerable agent, first each role with free reservations
+ *     there is offered them (only its subtree may have them), then the unreserved
+ *     resources go to clients in hierarchical DRF order.
+ * Every offer respects quota limits (of the role and all its ancestors) and leaves the
+ * headroom that unmet guarantees of other roles still need.
+ *
+ * Cost. Mesos sorts every role's clients once per agent (MESOS-4694). Here the
+ * sorters stay ordered: finding the next candidate is walking the skip lists from the
+ * front, and an offer moves only the client and its ancestors, each O(log n). An agent
+ * whose unreserved resources are gone is skipped at once, so a pass is about
+ * A x (depth x log n + cost of building one offer) when clients take what they get. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "actor/log.h"
+#include "internal.h"
+
+/* ---- the batch -------------------------------------------------------------------- */
+
+size_t alloc_offers_count(const alloc_offers *b)
+{
+	return b ? b->n : 0;
+}
+
+const alloc_offer *alloc_offers_at(const alloc_offers *b, size_t i)
+{
+	return b && i < b->n ? &b->pub[i] : NULL;
+}
+
+void alloc_offers_free(alloc_offers *b)
+{
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		px_resources_free(b->v[i].resources);
+	free(b->v);
+	free(b->pub);
+	free(b->arena);
+	free(b);
+}
+
+static int arena_put(struct alloc_offers *b, const char *s, size_t *off)
+{
+	size_t n = strlen(s) + 1;
+	if (b->arena_len + n > b->arena_cap) {
+		size_t cap = b->arena_cap ? b->arena_cap * 2 : 4096;
+		while (cap < b->arena_len + n)
+			cap *= 2;
+		char *v = realloc(b->arena, cap);
+		if (v == NULL)
+			return -1;
+		b->arena = v;
+		b->arena_cap = cap;
+	}
+	memcpy(b->arena + b->arena_len, s, n);
+	*off = b->arena_len;
+	b->arena_len += n;
+	return 0;
+}
+
+/* Adds offer (taken over) for c on the current agent, merged with an earlier offer
+ * to c on that agent in this stage. */
+static int batch_add(struct pass *p, struct client *c, px_resources *offer)
+{
+	struct alloc_offers *b = p->out;
+	for (size_t i = p->agent_first; i < b->n; i++) {
+		if (b->v[i].c == c) {
+			int rc = px_resources_add(b->v[i].resources, offer);
+			px_resources_free(offer);
+			return rc == PX_OK ? 0 : -1;
+		}
+	}
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct offer_entry *v = realloc(b->v, cap * sizeof(*v));
+		if (v == NULL) {
+			px_resources_free(offer);
+			return -1;
+		}
+		b->v = v;
+		b->cap = cap;
+	}
+	struct offer_entry *e = &b->v[b->n];
+	if (arena_put(b, c->fw->id, &e->fw_off) != 0 || arena_put(b, c->role->name, &e->role_off) ||
+	    arena_put(b, p->agent->id, &e->agent_off) != 0) {
+		px_resources_free(offer);
+		return -1;
+	}
+	e->c = c;
+	e->resources = offer;
+	b->n++;
+	return 0;
+}
+
+static int batch_finish(struct alloc_offers *b)
+{
+	b->pub = calloc(b->n ? b->n : 1, sizeof(*b->pub));
+	if (b->pub == NULL)
+		return -1;
+	for (size_t i = 0; i < b->n; i++) {
+		struct offer_entry *e = &b->v[i];
+		b->pub[i] = (alloc_offer){
+			.framework_id = b->arena + e->fw_off,
+			.role = b->arena + e->role_off,
+			.agent_id = b->arena + e->agent_off,
+			.resources = e->resources,
+		};
+		e->c = NULL; /* clients may go away once the batch is handed out */
+	}
+	return 0;
+}
+
+/* ---- headroom --------------------------------------------------------------------- */
+
+/* What role g (a top guaranteed role) still misses of its guarantee. */
+static void unsatisfied(const struct role *g, avec *out)
+{
+	avec used;
+	alloc__consumed(g, &used);
+	for (size_t k = 0; k < ALLOC_NAMES; k++) {
+		int64_t want = g->guarantee.v[k];
+		out->v[k] = want == ALLOC_UNSET || used.v[k] >= want ? 0 : want - used.v[k];
+	}
+}
+
+static void compute_required(alloc_core *a, struct pass *p)
+{
+	memset(&p->required, 0, sizeof(p->required));
+	p->any_required = false;
+	for (size_t i = 0; i < a->nroles; i++) {
+		struct role *r = a->role_list[i];
+		if (!r->has_guarantee || alloc__guarantee_top(r) != r)
+			continue;
+		avec u;
+		unsatisfied(r, &u);
+		for (size_t k = 0; k < ALLOC_NAMES; k++) {
+			p->required.v[k] += u.v[k];
+			p->any_required |= u.v[k] > 0;
+		}
+	}
+}
+
+void alloc__pass_prepare(alloc_core *a, struct pass *p, int64_t now_ms)
+{
+	memset(p, 0, sizeof(*p));
+	p->now_ms = now_ms;
+	if (a->resort)
+		alloc__resort(a);
+	for (size_t i = 0; i < a->nagents; i++)
+		if (alloc__agent_offerable(a->agent_v[i]))
+			alloc__vec_add(&p->cluster_free, &a->agent_v[i]->free_unres, 1);
+	compute_required(a, p);
+}
+
+/* ---- what one client may get on one agent ----------------------------------------- */
+
+static bool role_within(const char *role, const char *ancestor)
+{
+	size_t n = strlen(ancestor);
+	return strncmp(role, ancestor, n) == 0 && (role[n] == '\0' || role[n] == '/');
+}
+
+static bool reserved_within(const struct px_resource *e, void *arg)
+{
+	return px_resource_is_reserved(e) && role_within(arg, px_resource_role(e));
+}
+
+struct drop_arg {
+	alloc_core *a;
+	const bool *drop;
+};
+
+static bool keep_entry(const struct px_resource *e, void *arg)
+{
+	struct drop_arg *d = arg;
+	if (px_resource_is_reserved(e) || px_resource_type(e) != PX_SCALAR)
+		return true;
+	int k = alloc__name_find(d->a, px_resource_name(e));
+	return k < 0 || !d->drop[k];
+}
+
+static bool min_allocatable(const alloc_core *a, const avec *v)
+{
+	int cpus = alloc__name_find(a, "cpus"), mem = alloc__name_find(a, "mem");
+	return (cpus >= 0 && v->v[cpus] >= a->cfg.min_cpus_milli) ||
+	       (mem >= 0 && v->v[mem] >= a->cfg.min_mem_milli);
+}
+
+/* Caps the unreserved scalars of offer at cap (per name). On return offer may have
+ * been replaced. */
+static int shrink(alloc_core *a, struct agent *g, px_resources **offer, const avec *cap,
+		  bool *shrunk)
+{
+	px_resources *excess = NULL;
+	*shrunk = false;
+	for (size_t k = 0; k < a->nnames; k++) {
+		int64_t room = cap->v[k] < 0 ? 0 : cap->v[k];
+		if (g->free_unres.v[k] <= room)
+			continue;
+		if (excess == NULL && (excess = px_resources_new()) == NULL)
+			return ALLOC_ENOMEM;
+		if (px_resources_add_scalar(excess, a->names[k], NULL, g->free_unres.v[k] - room) !=
+		    PX_OK) {
+			px_resources_free(excess);
+			return ALLOC_ENOMEM;
+		}
+	}
+	if (excess == NULL)
+		return ALLOC_OK;
+	*shrunk = true;
+	px_resources_subtract(*offer, excess);
+	px_resources_free(excess);
+	/* Subtracting a plain scalar leaves unreserved entries of other identities
+	 * (revocable, disks with a source) alone; if those still pass the cap, drop
+	 * every unreserved entry of that name rather than offer past it. */
+	avec unres;
+	bool drop[ALLOC_NAMES] = {false}, any = false;
+	alloc__vec_of(a, *offer, NULL, &unres);
+	for (size_t k = 0; k < a->nnames; k++) {
+		drop[k] = unres.v[k] > (cap->v[k] < 0 ? 0 : cap->v[k]);
+		any |= drop[k];
+	}
+	if (!any)
+		return ALLOC_OK;
+	px_resources *kept = NULL;
+	struct drop_arg d = {a, drop};
+	if (px_resources_filter(*offer, keep_entry, &d, &kept) != PX_OK)
+		return ALLOC_ENOMEM;
+	px_resources_free(*offer);
+	*offer = kept;
+	return ALLOC_OK;
+}
+
+px_resources *alloc__offer_for(alloc_core *a, struct pass *p, struct client *c, struct agent *g,
+			       enum why *why)
+{
+	struct role *r = c->role;
+	px_resources *offer = NULL;
+	enum why capped = WHY_NOTHING_FREE;
+	bool shrunk = false;
+	int rc;
+
+	*why = WHY_NOTHING_FREE;
+	if (p->phase == PHASE_RESERVED) {
+		rc = px_resources_filter(g->free, reserved_within, r->name, &offer);
+	} else if (g->nrr == 0) {
+		offer = px_resources_copy(g->free);
+		rc = offer ? PX_OK : PX_ENOMEM;
+	} else {
+		rc = px_resources_allocatable_to(g->free, r->name, &offer);
+	}
+	if (rc != PX_OK) {
+		p->err = ALLOC_ENOMEM;
+		return NULL;
+	}
+	if (p->phase != PHASE_RESERVED) {
+		avec cap, used;
+		bool any_cap = false;
+		for (size_t k = 0; k < ALLOC_NAMES; k++)
+			cap.v[k] = INT64_MAX;
+		for (struct role *x = r; x != &a->root; x = x->parent) {
+			if (!x->has_limit)
+				continue;
+			alloc__consumed(x, &used);
+			for (size_t k = 0; k < a->nnames; k++) {
+				if (x->limit.v[k] == ALLOC_UNSET)
+					continue;
+				int64_t room = x->limit.v[k] - used.v[k];
+				if (room < cap.v[k]) {
+					cap.v[k] = room;
+					any_cap = true;
+					if (room < g->free_unres.v[k])
+						capped = WHY_QUOTA_LIMIT;
+				}
+			}
+		}
+		if (p->any_required) {
+			struct role *top = alloc__guarantee_top(r);
+			avec mine = {{0}};
+			if (top != NULL)
+				unsatisfied(top, &mine);
+			for (size_t k = 0; k < a->nnames; k++) {
+				int64_t room = p->cluster_free.v[k] - (p->required.v[k] - mine.v[k]);
+				if (room < cap.v[k]) {
+					cap.v[k] = room;
+					any_cap = true;
+					if (room < g->free_unres.v[k] && capped == WHY_NOTHING_FREE)
+						capped = WHY_HEADROOM;
+				}
+			}
+		}
+		if (p->phase == PHASE_QUOTA) {
+			avec need;
+			unsatisfied(p->quota_role, &need);
+			for (size_t k = 0; k < a->nnames; k++) {
+				if (p->quota_role->guarantee.v[k] != ALLOC_UNSET && need.v[k] < cap.v[k]) {
+					cap.v[k] = need.v[k];
+					any_cap = true;
+				}
+			}
+		}
+		if (any_cap && shrink(a, g, &offer, &cap, &shrunk) != ALLOC_OK) {
+			px_resources_free(offer);
+			p->err = ALLOC_ENOMEM;
+			return NULL;
+		}
+	}
+	avec all, unres;
+	alloc__vec_of(a, offer, &all, &unres);
+	if (px_resources_is_empty(offer) || !min_allocatable(a, &all)) {
+		*why = shrunk ? capped : WHY_NOTHING_FREE;
+		px_resources_free(offer);
+		return NULL;
+	}
+	if (p->phase == PHASE_QUOTA) {
+		/* The quota stage offers only what counts toward an unmet guarantee. */
+		avec need;
+		bool helps = false;
+		unsatisfied(p->quota_role, &need);
+		for (size_t k = 0; k < a->nnames; k++)
+			helps |= need.v[k] > 0 && unres.v[k] > 0;
+		if (!helps) {
+			px_resources_free(offer);
+			return NULL;
+		}
+	}
+	if (alloc__filtered(c, g->serial, p->now_ms, &all)) {
+		*why = WHY_FILTERED;
+		px_resources_free(offer);
+		return NULL;
+	}
+	*why = WHY_OFFERED;
+	return offer;
+}
+
+/* ---- the pass --------------------------------------------------------------------- */
+
+enum { VISIT_NONE, VISIT_ALLOCATED, VISIT_ERROR };
+
+static bool try_client(alloc_core *a, struct pass *p, struct client *c)
+{
+	struct agent *g = p->agent;
+	enum why why;
+	px_resources *offer = alloc__offer_for(a, p, c, g, &why);
+	if (offer == NULL)
+		return false;
+	struct record *rec = alloc__record(g, c, true);
+	if (rec == NULL || px_resources_add(rec->offered, offer) != PX_OK) {
+		px_resources_free(offer);
+		p->err = ALLOC_ENOMEM;
+		return false;
+	}
+	avec unres;
+	alloc__vec_of(a, offer, NULL, &unres);
+	px_resources_subtract(g->free, offer);
+	alloc__agent_refresh_free(a, g);
+	c->bump = true;
+	alloc__record_refresh(a, g, rec);
+	alloc__vec_add(&p->cluster_free, &unres, -1);
+	if (p->any_required)
+		compute_required(a, p);
+	a->offers++;
+	if (batch_add(p, c, offer) != 0)
+		p->err = ALLOC_ENOMEM;
+	return true;
+}
+
+static int visit(alloc_core *a, struct pass *p, struct role *node, uint64_t stamp)
+{
+	for (struct slot *s = sorter_first(&node->kids); s != NULL; s = s->next[0]) {
+		if (s->kind == SLOT_SELF) {
+			if (node->self_stamp == stamp)
+				continue;
+			for (struct slot *cs = sorter_first(&node->fws); cs; cs = cs->next[0]) {
+				struct client *c = cs->owner;
+				if (c->stamp == stamp)
+					continue;
+				c->stamp = stamp;
+				if (try_client(a, p, c))
+					return p->err ? VISIT_ERROR : VISIT_ALLOCATED;
+				if (p->err)
+					return VISIT_ERROR;
+			}
+			node->self_stamp = stamp;
+		} else {
+			struct role *k = s->owner;
+			if (k->stamp == stamp)
+				continue;
+			int rc = visit(a, p, k, stamp);
+			if (rc != VISIT_NONE)
+				return rc;
+			k->stamp = stamp;
+		}
+	}
+	return VISIT_NONE;
+}
+
+static bool has_free_reserved(const struct agent *g, const char *role)
+{
+	size_t n = px_resources_size(g->free);
+	for (size_t i = 0; i < n; i++) {
+		const struct px_resource *e = px_resources_at(g->free, i);
+		if (px_resource_is_reserved(e) && strcmp(px_resource_role(e), role) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool unreserved_left(const alloc_core *a, const struct agent *g)
+{
+	return min_allocatable(a, &g->free_unres);
+}
+
+static bool phase_done(alloc_core *a, struct pass *p)
+{
+	switch (p->phase) {
+	case PHASE_RESERVED:
+		return !has_free_reserved(p->agent, p->res_role->name);
+	case PHASE_QUOTA: {
+		avec need;
+		bool any = false;
+		unsatisfied(p->quota_role, &need);
+		for (size_t k = 0; k < ALLOC_NAMES; k++)
+			any |= need.v[k] > 0;
+		return !any || !unreserved_left(a, p->agent);
+	}
+	default:
+		return !unreserved_left(a, p->agent);
+	}
+}
+
+/* Offers the current agent to start's subtree in order until the phase is done or
+ * no client there can take anything. After each offer the order has changed, so the
+ * walk starts again from start; the stamp remembers who was already tried. */
+static void run_from(alloc_core *a, struct pass *p, struct role *start)
+{
+	uint64_t stamp = ++a->stamp;
+	while (!phase_done(a, p) && visit(a, p, start, stamp) == VISIT_ALLOCATED)
+		;
+}
+
+int alloc_run(alloc_core *a, int64_t now_ms, alloc_offers **out)
+{
+	struct pass *p = &a->p;
+	struct alloc_offers *b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return ALLOC_ENOMEM;
+	alloc__pass_prepare(a, p, now_ms);
+	p->out = b;
+	a->passes++;
+
+	if (p->any_required) {
+		for (size_t i = 0; i < a->nagents && !p->err; i++) {
+			struct agent *g = a->agent_v[i];
+			if (!alloc__agent_offerable(g) || !unreserved_left(a, g))
+				continue;
+			p->agent = g;
+			p->agent_first = b->n;
+			for (size_t j = 0; j < a->nroles && p->any_required && !p->err; j++) {
+				struct role *q = a->role_list[j];
+				if (!q->has_guarantee || q->sub_active == 0 ||
+				    alloc__guarantee_top(q) != q)
+					continue;
+				p->phase = PHASE_QUOTA;
+				p->quota_role = q;
+				run_from(a, p, q);
+			}
+		}
+	}
+	for (size_t i = 0; i < a->nagents && !p->err; i++) {
+		struct agent *g = a->agent_v[i];
+		if (!alloc__agent_offerable(g))
+			continue;
+		p->agent = g;
+		p->agent_first = b->n;
+		for (size_t j = 0; j < g->nrr && !p->err; j++) {
+			struct role *rr = g->rr[j].role;
+			if (rr->sub_active == 0)
+				continue;
+			p->phase = PHASE_RESERVED;
+			p->res_role = rr;
+			run_from(a, p, rr);
+		}
+		if (p->err || !unreserved_left(a, g) || a->root.kids.n == 0)
+			continue;
+		p->phase = PHASE_FAIR;
+		run_from(a, p, &a->root);
+	}
+	int err = p->err;
+	if (batch_finish(b) != 0)
+		err = ALLOC_ENOMEM;
+	p->out = NULL;
+	p->agent = NULL;
+	if (err) {
+		/* What was allocated stays allocated and is in the batch: hand it out
+		 * anyway, so nothing is lost; the caller sees the error. */
+		actor_error("allocator: pass ran out of memory after %zu offers", b->n);
+	}
+	*out = b;
+	return err;
+}
