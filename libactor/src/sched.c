@@ -25,6 +25,7 @@
 
 #define ACTOR__NEXT_STREAK 32
 #define ACTOR__SPIN_NS 50000
+#define ACTOR__NAP_NS (10 * 1000 * 1000) /* a sleeper looks for stuck workers this often */
 #define ACTOR__GLOBAL_EVERY 61
 #define ACTOR__STEAL_NEXT_MAX 64 /* workers whose next slot can be taken when stuck */
 
@@ -170,9 +171,9 @@ static struct actor *actor__steal(struct actor__worker *w, struct actor__queue *
 
 static void actor__futex_wait(_Atomic uint32_t *addr, uint32_t val)
 {
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = ACTOR__NAP_NS};
 
-	/* The timeout is a safety net only; wakes are not expected to be lost. */
+	/* Wakes are not lost; the timeout lets a sleeper look for a stuck next slot. */
 	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
 }
 
@@ -330,6 +331,37 @@ static void actor__run_one(struct actor__worker *w, struct actor *a)
 	}
 }
 
+/* Sleeps until woken, or until another worker has been inside one turn for a whole
+ * nap with an actor waiting in its next slot: that actor is returned, to run here. */
+static struct actor *actor__sleep(struct actor__worker *w)
+{
+	uint64_t seen[ACTOR__STEAL_NEXT_MAX];
+	struct actor *a = NULL;
+	uint32_t seq = atomic_load_explicit(&sch.wake_seq, memory_order_seq_cst);
+
+	atomic_fetch_add_explicit(&sch.nsleeping, 1, memory_order_seq_cst);
+	if (!actor__any_work() && !atomic_load_explicit(&sch.stop, memory_order_seq_cst)) {
+		atomic_store_explicit(&w->epoch, UINT64_MAX, memory_order_seq_cst);
+		actor__reclaim(); /* what this worker's epoch was holding back */
+		for (;;) {
+			for (int i = 0; i < sch.nworkers && i < ACTOR__STEAL_NEXT_MAX; i++)
+				seen[i] = atomic_load_explicit(&sch.workers[i].turns,
+							       memory_order_relaxed);
+			actor__futex_wait(&sch.wake_seq, seq);
+			if (atomic_load_explicit(&sch.wake_seq, memory_order_seq_cst) != seq ||
+			    atomic_load_explicit(&sch.stop, memory_order_seq_cst) || actor__any_work())
+				break;
+			actor__quiescent(w);
+			if ((a = actor__steal_stuck_next(w, seen)) != NULL)
+				break;
+			atomic_store_explicit(&w->epoch, UINT64_MAX, memory_order_seq_cst);
+		}
+		actor__quiescent(w);
+	}
+	atomic_fetch_sub_explicit(&sch.nsleeping, 1, memory_order_seq_cst);
+	return a;
+}
+
 static void *actor__worker_main(void *arg)
 {
 	struct actor__worker *w = arg;
@@ -370,15 +402,9 @@ static void *actor__worker_main(void *arg)
 			actor__run_one(w, a);
 			continue;
 		}
-		uint32_t seq = atomic_load_explicit(&sch.wake_seq, memory_order_seq_cst);
-		atomic_fetch_add_explicit(&sch.nsleeping, 1, memory_order_seq_cst);
-		if (!actor__any_work() && !atomic_load_explicit(&sch.stop, memory_order_seq_cst)) {
-			atomic_store_explicit(&w->epoch, UINT64_MAX, memory_order_seq_cst);
-			actor__reclaim(); /* what this worker's epoch was holding back */
-			actor__futex_wait(&sch.wake_seq, seq);
-			actor__quiescent(w);
-		}
-		atomic_fetch_sub_explicit(&sch.nsleeping, 1, memory_order_seq_cst);
+		a = actor__sleep(w);
+		if (a != NULL)
+			actor__run_one(w, a);
 	}
 	atomic_store_explicit(&w->epoch, UINT64_MAX, memory_order_seq_cst);
 	actor__tls_worker = NULL;
