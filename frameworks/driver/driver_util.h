@@ -1,0 +1,41 @@
+/* driver_util.h — helpers shared by the scheduler and executor drivers (internal). */
+#ifndef PX_DRIVER_UTIL_H
+#define PX_DRIVER_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "actor/actor.h"
+
+/* A deep copy of m (packed then unpacked), owned by the caller: free it with
+ * protobuf_c_message_free_unpacked(copy, NULL). NULL on out of memory or when m does
+ * not survive the round trip (a required field missing). m NULL gives NULL. */
+ProtobufCMessage *px_pb_copy(const ProtobufCMessage *m);
+
+/* Sends m to `to` with its message field `field` (a singular message field, e.g.
+ * "framework_id") set to value for the duration of the send; m is left as it was. */
+int px_pb_send_with(actor_t *self, actor_pid to, ProtobufCMessage *m, const char *field,
+		    const ProtobufCMessage *value);
+
+/* 16 random bytes (a version 4 UUID), and its text form (37 bytes with the NUL). */
+void px_uuid_bytes(uint8_t out[16]);
+void px_uuid_format(const uint8_t uuid[16], char out[37]);
+
+/* A random integer in [0, bound] (bound >= 0) from a thread-safe generator. */
+int64_t px_random_upto(int64_t bound);
+
+/* Seconds since the epoch (wall clock): the timestamp of a status update, which is a
+ * date for people and frameworks, not a time for timers. */
+double px_wall_time(void);
+
+/* Whether the calling thread is running inside the actor pid. */
+bool px_in_actor(actor_pid pid);
+
+/* Reads a duration ("15mins", "30secs", "500ms", "2hrs", "1days", "100us", "5ns" or a
+ * bare number of seconds) into milliseconds; false if text is not one. */
+bool px_parse_duration_ms(const char *text, int64_t *ms);
+
+#endif
