@@ -628,7 +628,7 @@ Test(actor, runtime_fini_ends_live_actors_and_init_works_again)
 	actor_runtime_fini(); /* a second fini is a no-op */
 }
 
-Test(actor, listen_without_transport_or_with_fails_cleanly)
+Test(actor, bad_ip_is_einval_and_configured_ip_is_used)
 {
 	actor_config cfg;
 
