@@ -8,12 +8,17 @@
  * in a row, so a ping-pong pair cannot starve the run queue.
  *
  * A worker with nothing to do steals half of another worker's queue, spins for a
- * while and then sleeps on a futex. Before it sleeps it also takes the next slot of a
- * worker that has been inside one turn for its whole spin: a long handler must not
- * hold up the actor it just woke while a core is idle. Whoever queues work that the current thread will
+ * while and then sleeps on a futex. Whoever queues work that the current thread will
  * not run itself wakes one sleeper, but only when nobody is spinning: a spinning
  * worker finds the work on its own. Sleepers read wake_seq before their last look at
- * the queues, so a wake that comes in between is never lost. */
+ * the queues, so a wake that comes in between is never lost.
+ *
+ * The next slot is not stealable in the ordinary way, so a long handler could hold up
+ * the actor it just woke while a core idles. A spinner about to sleep, and a sleeper
+ * every ACTOR__NAP_NS, therefore takes the next slot of a worker whose turn count has
+ * not moved meanwhile (an atomic exchange, as the owner takes it).
+ *
+ * Between turns each worker announces the epoch it has seen (see registry.c). */
 #include <errno.h>
 #include <linux/futex.h>
 #include <stdlib.h>
