@@ -105,4 +105,42 @@ static inline bool take_task(alloc_core *a, const alloc_offer *o, const px_resou
 	return fits;
 }
 
+/* A RESERVE (or UNRESERVE) operation of rs; free with op_free(). */
+static inline Plexus__Offer__Operation *reserve_op(const px_resources *rs, bool unreserve)
+{
+	Plexus__Offer__Operation *op = calloc(1, sizeof(*op));
+	plexus__offer__operation__init(op);
+	Plexus__Resource **pb;
+	size_t n;
+	cr_assert_eq(px_resources_to_pb(rs, PX_PB_REFINED, &pb, &n), PX_OK);
+	op->has_type = 1;
+	if (unreserve) {
+		op->type = PLEXUS__OFFER__OPERATION__TYPE__UNRESERVE;
+		op->unreserve = calloc(1, sizeof(*op->unreserve));
+		plexus__offer__operation__unreserve__init(op->unreserve);
+		op->unreserve->resources = pb;
+		op->unreserve->n_resources = n;
+	} else {
+		op->type = PLEXUS__OFFER__OPERATION__TYPE__RESERVE;
+		op->reserve = calloc(1, sizeof(*op->reserve));
+		plexus__offer__operation__reserve__init(op->reserve);
+		op->reserve->resources = pb;
+		op->reserve->n_resources = n;
+	}
+	return op;
+}
+
+static inline void op_free(Plexus__Offer__Operation *op)
+{
+	if (op->reserve) {
+		px_pb_resources_free(op->reserve->resources, op->reserve->n_resources);
+		free(op->reserve);
+	}
+	if (op->unreserve) {
+		px_pb_resources_free(op->unreserve->resources, op->unreserve->n_resources);
+		free(op->unreserve);
+	}
+	free(op);
+}
+
 #endif
