@@ -187,6 +187,26 @@ void peer_send(peer *p, actor_pid to, const ProtobufCMessage *msg)
 	cr_assert_eq(actor_call(p->pid, send_cb, o), 0);
 }
 
+static void *send_dispatch(actor_t *self, void *arg, int *err)
+{
+	send_cb(self, arg);
+	return NULL;
+}
+
+void peer_send_sync(peer *p, actor_pid to, const ProtobufCMessage *msg)
+{
+	struct outgoing *o = calloc(1, sizeof(*o));
+	cr_assert_not_null(o);
+	o->to = to;
+	o->name = msg->descriptor->name;
+	o->len = protobuf_c_message_get_packed_size(msg);
+	o->data = malloc(o->len ? o->len : 1);
+	protobuf_c_message_pack(msg, o->data);
+	actor_future *f = actor_dispatch(p->pid, send_dispatch, o, NULL);
+	cr_assert_eq(actor_future_await(f, 10000), 0);
+	actor_future_unref(f);
+}
+
 void counter_add(struct counter *c, int n)
 {
 	pthread_mutex_lock(&mu);

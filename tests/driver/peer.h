@@ -35,6 +35,10 @@ int peer_count(peer *p, const ProtobufCMessageDescriptor *desc);
 /* Sends msg to `to` from inside the peer's actor (packed now, sent there). */
 void peer_send(peer *p, actor_pid to, const ProtobufCMessage *msg);
 
+/* The same, returning once the message is in the receiver's mailbox (local receivers):
+ * anything sent afterwards, by anyone, is handled after it. */
+void peer_send_sync(peer *p, actor_pid to, const ProtobufCMessage *msg);
+
 /* A counter the test thread can wait on, bumped from callbacks. */
 struct counter {
 	int value;

@@ -325,7 +325,7 @@ Test(scheduler, ignores_registration_from_a_stranger)
 	Plexus__Internal__FrameworkRegisteredMessage ok =
 		PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
 	ok.framework_id = &fid;
-	peer_send(stranger, from, &ok.base);
+	peer_send_sync(stranger, from, &ok.base);
 	/* Garbage under a real message name from the master itself must not crash either. */
 	cr_assert_eq(actor_send(NULL, from, "plexus.internal.FrameworkRegisteredMessage", "\xff\xff", 2), 0);
 	/* Then the real answer; the stranger's must not have counted. */
