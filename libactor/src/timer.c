@@ -1,13 +1,15 @@
 /* timer.c — timers, on one libev loop thread. The only file that touches libev.
  *
- * Timers are kept in one binary heap ordered by (deadline on the runtime clock, id),
- * guarded by a mutex because actors add and cancel them from any worker. The loop
- * thread has a single ev_timer armed for the earliest deadline while the clock runs;
- * other threads never touch libev except ev_async_send, whose callback re-reads the
- * whole state (wake-ups coalesce, so one callback must serve them all). While the
- * clock is paused nothing is armed: timers fire when actor_clock_advance() moves the
- * clock, from the advancing thread. Firing is serialized so that the timers of one
- * actor are posted to it in deadline order. */
+ * A new timer is pushed onto a lock-free incoming queue and the loop thread is woken
+ * with ev_async_send when the queue was empty; other threads never touch libev
+ * otherwise. The async callback drains the whole queue (wake-ups coalesce, so one
+ * callback must serve them all) into a binary heap ordered by (deadline on the
+ * runtime clock, id) and arms the loop's single ev_timer for the earliest deadline.
+ * The heap is guarded by a mutex, and whoever takes it drains the queue first, so
+ * cancel, actor_clock_advance and settle always see every timer. While the clock is
+ * paused nothing is armed: timers fire when actor_clock_advance() moves the clock,
+ * from the advancing thread. Firing is serialized so that the timers of one actor
+ * are posted to it in deadline order. */
 #include <ev.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@ struct actor__timer {
 	size_t heap_idx;
 	struct actor *owner; /* NULL: a free timer (ffn) */
 	struct actor__timer *onext, *oprev;
+	struct actor__timer *qnext; /* incoming queue */
 	actor_fn fn;
 	actor__timer_fn ffn;
 	void *arg;
@@ -31,7 +34,8 @@ static struct {
 	pthread_mutex_t fire_lock;
 	struct actor__timer **heap;
 	size_t n, cap;
-	uint64_t next_id;
+	_Atomic uint64_t next_id;
+	struct actor__timer *_Atomic incoming; /* newest first */
 	struct ev_loop *loop;
 	ev_async async;
 	ev_timer tick;
@@ -39,6 +43,8 @@ static struct {
 	_Atomic int stop;
 	bool started;
 } tm = {.lock = PTHREAD_MUTEX_INITIALIZER, .fire_lock = PTHREAD_MUTEX_INITIALIZER};
+
+static _Thread_local bool actor__tls_on_loop;
 
 static bool actor__timer_before(const struct actor__timer *a, const struct actor__timer *b)
 {
@@ -120,36 +126,92 @@ void actor__timers_kick(void)
 		ev_async_send(tm.loop, &tm.async);
 }
 
-static uint64_t actor__timer_insert(struct actor__timer *t)
+/* Runs a timer that will not fire. */
+static void actor__timer_drop(struct actor__timer *t)
 {
-	bool earliest;
+	if (t->fn != NULL)
+		t->fn(NULL, t->arg);
+	else
+		t->ffn(t->arg, false);
+	free(t);
+}
+
+/* Moves the incoming queue into the heap, oldest first. Caller holds tm.lock. Timers
+ * that cannot be stored (out of memory) are returned, to be dropped after unlocking. */
+static struct actor__timer *actor__timers_drain(bool *inserted)
+{
+	struct actor__timer *t = atomic_exchange_explicit(&tm.incoming, NULL, memory_order_acquire);
+	struct actor__timer *fifo = NULL, *lost = NULL, *next;
+
+	for (; t != NULL; t = next) {
+		next = t->qnext;
+		t->qnext = fifo;
+		fifo = t;
+	}
+	for (t = fifo; t != NULL; t = next) {
+		next = t->qnext;
+		if (tm.n == tm.cap) {
+			size_t cap = tm.cap ? tm.cap * 2 : 64;
+			struct actor__timer **h = realloc(tm.heap, cap * sizeof(*h));
+			if (h == NULL) {
+				t->qnext = lost;
+				lost = t;
+				continue;
+			}
+			tm.heap = h;
+			tm.cap = cap;
+		}
+		tm.heap[tm.n++] = t;
+		actor__heap_up(tm.n - 1);
+		*inserted = true;
+		if (t->owner != NULL) {
+			t->oprev = NULL;
+			t->onext = t->owner->timers;
+			if (t->onext != NULL)
+				t->onext->oprev = t;
+			t->owner->timers = t;
+		}
+	}
+	return lost;
+}
+
+static void actor__timers_lock(void)
+{
+	struct actor__timer *lost;
+	bool inserted = false;
 
 	pthread_mutex_lock(&tm.lock);
-	if (tm.n == tm.cap) {
-		size_t cap = tm.cap ? tm.cap * 2 : 64;
-		struct actor__timer **h = realloc(tm.heap, cap * sizeof(*h));
-		if (h == NULL) {
-			pthread_mutex_unlock(&tm.lock);
-			return 0;
-		}
-		tm.heap = h;
-		tm.cap = cap;
-	}
-	t->id = ++tm.next_id;
-	tm.heap[tm.n++] = t;
-	actor__heap_up(tm.n - 1);
-	if (t->owner != NULL) {
-		t->oprev = NULL;
-		t->onext = t->owner->timers;
-		if (t->onext != NULL)
-			t->onext->oprev = t;
-		t->owner->timers = t;
-	}
-	earliest = tm.heap[0] == t;
-	pthread_mutex_unlock(&tm.lock);
-	if (earliest && !actor_clock_paused())
+	lost = actor__timers_drain(&inserted);
+	/* Drained by some other thread: the loop must re-arm for a possibly earlier one
+	 * (the loop thread re-arms by itself after every callback). */
+	if (inserted && !actor__tls_on_loop)
 		actor__timers_kick();
-	return t->id;
+	if (lost != NULL) {
+		pthread_mutex_unlock(&tm.lock);
+		actor_error("out of memory: timers run as cancelled");
+		while (lost != NULL) {
+			struct actor__timer *next = lost->qnext;
+			actor__timer_drop(lost);
+			lost = next;
+		}
+		pthread_mutex_lock(&tm.lock);
+	}
+}
+
+static uint64_t actor__timer_insert(struct actor__timer *t)
+{
+	struct actor__timer *head = atomic_load_explicit(&tm.incoming, memory_order_relaxed);
+	uint64_t id = atomic_fetch_add_explicit(&tm.next_id, 1, memory_order_relaxed) + 1;
+
+	t->id = id;
+	do
+		t->qnext = head;
+	while (!atomic_compare_exchange_weak_explicit(&tm.incoming, &head, t, memory_order_release,
+						      memory_order_relaxed));
+	/* t may be fired and freed from here on: only id is used. */
+	if (head == NULL)
+		actor__timers_kick();
+	return id;
 }
 
 uint64_t actor__timer_add(struct actor *owner, int64_t deadline, actor_fn fn, void *arg)
@@ -186,21 +248,11 @@ uint64_t actor__timer_add_free(int64_t deadline, actor__timer_fn fn, void *arg)
 	return id;
 }
 
-/* Runs a timer that will not fire. */
-static void actor__timer_drop(struct actor__timer *t)
-{
-	if (t->fn != NULL)
-		t->fn(NULL, t->arg);
-	else
-		t->ffn(t->arg, false);
-	free(t);
-}
-
 bool actor__timer_cancel(struct actor *owner, uint64_t id)
 {
 	struct actor__timer *t = NULL;
 
-	pthread_mutex_lock(&tm.lock);
+	actor__timers_lock();
 	if (owner != NULL) {
 		for (t = owner->timers; t != NULL && t->id != id; t = t->onext)
 			;
@@ -227,7 +279,7 @@ void actor__timers_cancel_owner(struct actor *owner)
 {
 	struct actor__timer *list = NULL, *t;
 
-	pthread_mutex_lock(&tm.lock);
+	actor__timers_lock();
 	while ((t = owner->timers) != NULL) {
 		actor__heap_remove(t);
 		actor__owner_unlink(t);
@@ -256,7 +308,7 @@ void actor__timers_fire_due(void)
 	int64_t now;
 
 	pthread_mutex_lock(&tm.fire_lock);
-	pthread_mutex_lock(&tm.lock);
+	actor__timers_lock();
 	now = actor_clock_now();
 	while (tm.n > 0 && tm.heap[0]->deadline <= now) {
 		t = tm.heap[0];
@@ -283,7 +335,7 @@ bool actor__timers_due(void)
 {
 	bool due;
 
-	pthread_mutex_lock(&tm.lock);
+	actor__timers_lock();
 	due = tm.n > 0 && tm.heap[0]->deadline <= actor_clock_now();
 	pthread_mutex_unlock(&tm.lock);
 	return due;
@@ -293,7 +345,7 @@ static void actor__timers_rearm(struct ev_loop *loop)
 {
 	int64_t wait = -1;
 
-	pthread_mutex_lock(&tm.lock);
+	actor__timers_lock();
 	if (tm.n > 0 && !actor_clock_paused()) {
 		wait = tm.heap[0]->deadline - actor_clock_now();
 		if (wait < 0)
@@ -328,6 +380,7 @@ static void actor__async_cb(struct ev_loop *loop, ev_async *w, int revents)
 
 static void *actor__timer_main(void *arg)
 {
+	actor__tls_on_loop = true;
 	ev_run(tm.loop, 0);
 	return NULL;
 }
@@ -338,7 +391,6 @@ int actor__timers_start(void)
 	if (tm.loop == NULL)
 		return ACTOR_ENOMEM;
 	atomic_store(&tm.stop, 0);
-	tm.next_id = 0;
 	ev_async_init(&tm.async, actor__async_cb);
 	ev_async_start(tm.loop, &tm.async);
 	ev_timer_init(&tm.tick, actor__tick_cb, 0.0, 0.0);
@@ -365,7 +417,7 @@ void actor__timers_stop(void)
 	}
 	/* Timers nobody will fire now: each callback still runs once. */
 	for (;;) {
-		pthread_mutex_lock(&tm.lock);
+		actor__timers_lock();
 		t = tm.n > 0 ? tm.heap[0] : NULL;
 		if (t != NULL) {
 			actor__heap_remove(t);

@@ -280,3 +280,29 @@ Test(clock, timer_set_in_fini_runs_with_null)
 	cr_assert_eq(fini_timers.n, 0);
 	actor_runtime_fini();
 }
+
+static void arm_long_then_short(actor_t *self, void *arg)
+{
+	struct timers *t = arg;
+	ticks[6].t = t;
+	ticks[6].tag = 60000;
+	ticks[7].t = t;
+	ticks[7].tag = 5;
+	actor_delay(self, 60000, on_tick, &ticks[6]);
+	actor_delay(self, 5, on_tick, &ticks[7]);
+}
+
+Test(clock, a_sooner_timer_rearms_the_real_clock)
+{
+	struct timers t = {0};
+	actor_pid pid;
+
+	latch_init(&t.fired);
+	rt_start(1);
+	cr_assert_eq(actor_spawn(&plain, NULL, &pid), 0);
+	actor_call(pid, arm_long_then_short, &t);
+	cr_assert(latch_wait(&t.fired, 1, 3000), "the 5 ms timer waited behind the 60 s one");
+	cr_assert_eq(t.order[0], 5);
+	actor_runtime_fini();
+	cr_assert_eq(t.with_null, 1); /* the 60 s timer, at fini */
+}
