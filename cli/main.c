@@ -7,6 +7,7 @@
 
 static const struct plexus_command commands[] = {
 	{"demo", "run a ring of actors passing a token (a tour of libactor)", plexus_demo_main},
+	{"execute", "run one command as a task on the cluster and wait for it", plexus_execute_main},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,362 @@
+/* plexus execute — a small framework on the scheduler driver: it launches one shell
+ * command on the first offer that fits, prints each status update as it arrives, and
+ * exits with the task's outcome (as Mesos's mesos-execute).
+ *
+ * Exit status: 0 when the task FINISHED; the command's own exit status when it FAILED
+ * (read from the executor's message "... exited with status N", 1 if absent); 1 for
+ * any other terminal state, an error from the master, or a master that cannot be
+ * reached; 2 for bad flags. */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "actor/libactor.h"
+#include "commands.h"
+#include "common/master_discovery.h"
+#include "common/resources.h"
+#include "frameworks/driver/scheduler_driver.h"
+
+#define REGISTRATION_TIMEOUT_MS 30000
+
+struct execute {
+	const char *name;
+	const char *command;
+	px_resources *resources;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool registered; /* under mu */
+	bool launched;   /* inside the driver's actor only */
+	int exit_status; /* set once the task ends or the driver fails */
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: plexus execute --master=MASTER --name=NAME --command=CMD [flags]\n"
+		"\n"
+		"Runs CMD (with /bin/sh -c) as one task on the cluster, prints its status\n"
+		"updates, and exits with the task's outcome: 0 when it finished, the\n"
+		"command's exit status when it failed, 1 otherwise, 2 for bad flags.\n"
+		"\n"
+		"  --master=MASTER       the master's HTTP address (host:5050) or its PID\n"
+		"                        (master@ip:port)\n"
+		"  --name=NAME           the task's name (also its id)\n"
+		"  --command=CMD         the shell command to run\n"
+		"  --resources=RES       what the task needs, unreserved (default\n"
+		"                        cpus:0.1;mem:32)\n"
+		"  --role=ROLE           the framework's role (default *)\n"
+		"  --help                this text\n");
+}
+
+static const char *state_name(Plexus__TaskState s)
+{
+	const ProtobufCEnumValue *v =
+		protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, (int)s);
+	return v != NULL ? v->name : "TASK_UNKNOWN";
+}
+
+static bool is_terminal(Plexus__TaskState s)
+{
+	switch (s) {
+	case PLEXUS__TASK_STATE__TASK_FINISHED:
+	case PLEXUS__TASK_STATE__TASK_FAILED:
+	case PLEXUS__TASK_STATE__TASK_KILLED:
+	case PLEXUS__TASK_STATE__TASK_ERROR:
+	case PLEXUS__TASK_STATE__TASK_LOST:
+	case PLEXUS__TASK_STATE__TASK_DROPPED:
+	case PLEXUS__TASK_STATE__TASK_GONE:
+	case PLEXUS__TASK_STATE__TASK_GONE_BY_OPERATOR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The command's exit status from a FAILED update's message, as Mesos's command
+ * executor words it ("Command exited with status 3"); 1 when it is not there. */
+static int failed_status(const char *message)
+{
+	const char *p = message ? strstr(message, "exited with status ") : NULL;
+	if (p == NULL)
+		return 1;
+	int v = atoi(p + strlen("exited with status "));
+	return v > 0 && v < 256 ? v : 1;
+}
+
+static void on_registered(px_scheduler_driver *d, const Plexus__FrameworkID *id,
+			  const Plexus__MasterInfo *master, void *arg)
+{
+	struct execute *x = arg;
+	printf("Registered with the master as framework %s\n", id->value);
+	fflush(stdout);
+	pthread_mutex_lock(&x->mu);
+	x->registered = true;
+	pthread_cond_broadcast(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+}
+
+static void on_reregistered(px_scheduler_driver *d, const Plexus__MasterInfo *master, void *arg)
+{
+	fprintf(stderr, "plexus execute: registered again with the master\n");
+}
+
+static void on_disconnected(px_scheduler_driver *d, void *arg)
+{
+	fprintf(stderr, "plexus execute: lost the master; trying to reach it again\n");
+}
+
+static bool offer_fits(struct execute *x, const Plexus__Offer *offer)
+{
+	px_resources *have = NULL;
+	char err[256];
+	if (px_resources_from_pb(offer->resources, offer->n_resources, &have, err, sizeof(err)) != 0)
+		return false;
+	bool fits = px_resources_contains(have, x->resources);
+	px_resources_free(have);
+	return fits;
+}
+
+static void launch(px_scheduler_driver *d, struct execute *x, const Plexus__Offer *offer)
+{
+	Plexus__Resource **res = NULL;
+	size_t nres = 0;
+	if (px_resources_to_pb(x->resources, PX_PB_REFINED, &res, &nres) != 0) {
+		fprintf(stderr, "plexus execute: out of memory\n");
+		x->exit_status = 1;
+		px_scheduler_driver_stop(d, false);
+		return;
+	}
+	Plexus__TaskID tid = PLEXUS__TASK_ID__INIT;
+	tid.value = (char *)x->name;
+	Plexus__CommandInfo cmd = PLEXUS__COMMAND_INFO__INIT;
+	cmd.value = (char *)x->command;
+	cmd.has_shell = true;
+	cmd.shell = true;
+	Plexus__TaskInfo task = PLEXUS__TASK_INFO__INIT;
+	task.name = (char *)x->name;
+	task.task_id = &tid;
+	task.agent_id = offer->agent_id;
+	task.n_resources = nres;
+	task.resources = res;
+	task.command = &cmd;
+	const Plexus__TaskInfo *tasks[1] = {&task};
+	const Plexus__OfferID *ids[1] = {offer->id};
+	px_scheduler_driver_launch(d, ids, 1, tasks, 1, NULL);
+	px_pb_resources_free(res, nres);
+	printf("Launching task '%s' on agent %s (%s)\n", x->name, offer->agent_id->value,
+	       offer->hostname ? offer->hostname : "?");
+	fflush(stdout);
+	x->launched = true;
+}
+
+static void on_offers(px_scheduler_driver *d, Plexus__Offer *const *offers, size_t n, void *arg)
+{
+	struct execute *x = arg;
+	for (size_t i = 0; i < n; i++) {
+		if (!x->launched && offer_fits(x, offers[i]))
+			launch(d, x, offers[i]);
+		else
+			px_scheduler_driver_decline(d, offers[i]->id, NULL);
+	}
+}
+
+static void on_status(px_scheduler_driver *d, const Plexus__TaskStatus *s, void *arg)
+{
+	struct execute *x = arg;
+	printf("%-14s task '%s' on agent %s%s%s\n", state_name(s->state), s->task_id->value,
+	       s->agent_id && s->agent_id->value ? s->agent_id->value : "-",
+	       s->message ? ": " : "", s->message ? s->message : "");
+	fflush(stdout);
+	/* Acknowledge first, so that the terminal update is not resent after we go. */
+	if (s->has_uuid)
+		px_scheduler_driver_acknowledge(d, s);
+	if (!is_terminal(s->state) || strcmp(s->task_id->value, x->name) != 0)
+		return;
+	if (s->state == PLEXUS__TASK_STATE__TASK_FINISHED)
+		x->exit_status = 0;
+	else if (s->state == PLEXUS__TASK_STATE__TASK_FAILED)
+		x->exit_status = failed_status(s->message);
+	else
+		x->exit_status = 1;
+	px_scheduler_driver_stop(d, false);
+}
+
+static void on_error(px_scheduler_driver *d, const char *message, void *arg)
+{
+	struct execute *x = arg;
+	fprintf(stderr, "plexus execute: the master refused the framework: %s\n", message);
+	x->exit_status = 1;
+}
+
+static void on_agent_lost(px_scheduler_driver *d, const Plexus__AgentID *agent, void *arg)
+{
+	fprintf(stderr, "plexus execute: agent %s was lost\n", agent->value);
+}
+
+/* Waits (real time) for the registered callback; false on timeout. */
+static bool wait_registered(struct execute *x, int64_t ms)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += ms / 1000;
+	pthread_mutex_lock(&x->mu);
+	while (!x->registered)
+		if (pthread_cond_timedwait(&x->cv, &x->mu, &dl) != 0)
+			break;
+	bool ok = x->registered;
+	pthread_mutex_unlock(&x->mu);
+	return ok;
+}
+
+static int run(struct execute *x, const char *master, const char *role)
+{
+	actor_config cfg;
+	actor_config_default(&cfg);
+	cfg.listen = true; /* the master answers over the network */
+	cfg.port = 0;
+	cfg.http_port = -1;
+	int rv = actor_runtime_init(&cfg);
+	if (rv != 0) {
+		fprintf(stderr, "plexus execute: cannot start the runtime: %s\n", actor_strerror(rv));
+		return 1;
+	}
+
+	/* Find the master once up front, so that an unreachable one is a clear error
+	 * rather than endless retries. */
+	int status = 1;
+	actor_future *f = px_master_discover(master, 5000);
+	actor_future_await(f, 10000);
+	if (actor_future_state(f) != ACTOR_FUTURE_READY) {
+		const char *why = actor_future_why(f);
+		if (why != NULL)
+			fprintf(stderr, "plexus execute: %s\n", why);
+		else
+			fprintf(stderr, "plexus execute: cannot reach the master at %s: no answer\n",
+				master);
+		actor_future_unref(f);
+		actor_runtime_fini();
+		return 1;
+	}
+	actor_future_unref(f);
+
+	const char *user = getenv("USER");
+	Plexus__FrameworkInfo fw = PLEXUS__FRAMEWORK_INFO__INIT;
+	fw.user = (char *)(user && *user ? user : "root");
+	fw.name = "plexus-execute";
+	if (role != NULL)
+		fw.role = (char *)role;
+	px_scheduler_callbacks cb = {
+		.registered = on_registered,
+		.reregistered = on_reregistered,
+		.disconnected = on_disconnected,
+		.resource_offers = on_offers,
+		.status_update = on_status,
+		.agent_lost = on_agent_lost,
+		.error = on_error,
+	};
+	px_scheduler_options opts;
+	px_scheduler_options_default(&opts);
+	opts.implicit_acknowledgements = false;
+	px_scheduler_driver *d = px_scheduler_driver_alloc(&cb, x, &fw, master, &opts);
+	if (d == NULL || px_scheduler_driver_start(d) != PX_DRIVER_RUNNING) {
+		fprintf(stderr, "plexus execute: cannot start the scheduler driver\n");
+	} else if (!wait_registered(x, REGISTRATION_TIMEOUT_MS)) {
+		fprintf(stderr, "plexus execute: the master at %s did not register the framework "
+				"within %d seconds\n", master, REGISTRATION_TIMEOUT_MS / 1000);
+		px_scheduler_driver_stop(d, false);
+	} else {
+		px_scheduler_driver_join(d);
+		status = x->exit_status;
+	}
+	px_scheduler_driver_free(d);
+	actor_runtime_fini();
+	return status;
+}
+
+int plexus_execute_main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"master", required_argument, NULL, 'm'},
+		{"name", required_argument, NULL, 'n'},
+		{"command", required_argument, NULL, 'c'},
+		{"resources", required_argument, NULL, 'r'},
+		{"role", required_argument, NULL, 'R'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *master = NULL, *resources = "cpus:0.1;mem:32", *role = NULL;
+	struct execute x = {.exit_status = 1};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			master = optarg;
+			break;
+		case 'n':
+			x.name = optarg;
+			break;
+		case 'c':
+			x.command = optarg;
+			break;
+		case 'r':
+			resources = optarg;
+			break;
+		case 'R':
+			role = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "plexus execute: flag '%s' needs a value\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "plexus execute: unknown flag '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "plexus execute: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	const char *missing = master == NULL ? "--master" : x.name == NULL ? "--name"
+			      : x.command == NULL ? "--command" : NULL;
+	if (missing != NULL) {
+		fprintf(stderr, "plexus execute: %s is required\n", missing);
+		usage(stderr);
+		return 2;
+	}
+	char err[256];
+	if (px_master_spec_check(master, err, sizeof(err)) != 0) {
+		fprintf(stderr, "plexus execute: --master: %s\n", err);
+		return 2;
+	}
+	if (x.name[0] == '\0' || x.command[0] == '\0') {
+		fprintf(stderr, "plexus execute: --name and --command must not be empty\n");
+		return 2;
+	}
+	if (px_resources_parse(resources, NULL, &x.resources, err, sizeof(err)) != 0) {
+		fprintf(stderr, "plexus execute: --resources: %s\n", err);
+		return 2;
+	}
+	if (px_resources_is_empty(x.resources)) {
+		fprintf(stderr, "plexus execute: --resources: the task needs some resources\n");
+		px_resources_free(x.resources);
+		return 2;
+	}
+	pthread_mutex_init(&x.mu, NULL);
+	pthread_cond_init(&x.cv, NULL);
+	int status = run(&x, master, role);
+	pthread_cond_destroy(&x.cv);
+	pthread_mutex_destroy(&x.mu);
+	px_resources_free(x.resources);
+	return status;
+}
