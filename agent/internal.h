@@ -1,0 +1,190 @@
+/* internal.h — the agent actor's state, shared by the files that handle one concern
+ * each (agent.c core, registration.c, executors.c, http.c, ...). Everything here runs
+ * inside the agent actor, so nothing is locked. */
+#ifndef PLEXUS_AGENT_INTERNAL_H
+#define PLEXUS_AGENT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "actor/libactor.h"
+#include "agent/agent.h"
+#include "agent/launcher.h"
+#include "agent/status_updates.h"
+#include "common/resources.h"
+#include "proto/internal.pb-c.h"
+#include "proto/plexus.pb-c.h"
+
+enum agent_conn {
+	AGENT_DISCONNECTED, /* no master known, or it went away */
+	AGENT_REGISTERING,  /* (re-)registration sent, waiting for the answer */
+	AGENT_REGISTERED,
+};
+
+enum executor_phase {
+	EXECUTOR_LAUNCHING,   /* process started, not registered yet */
+	EXECUTOR_RUNNING,     /* registered: tasks go straight to it */
+	EXECUTOR_TERMINATING, /* asked to shut down; killed when the grace period ends */
+	EXECUTOR_TERMINATED,  /* the process is gone */
+};
+
+struct agent_task {
+	Plexus__TaskInfo *info;   /* owned copy */
+	Plexus__TaskState state;  /* the latest state the agent knows */
+	Plexus__TaskState acked;  /* the latest state the master acknowledged, or -1 */
+	bool terminal_acked;      /* its terminal update was acknowledged */
+	double *timestamps;       /* one per state change, for /state "statuses" */
+	Plexus__TaskState *states;
+	size_t nstatus;
+	struct agent_task *next;
+};
+
+struct agent_executor {
+	struct agent_framework *fw;
+	Plexus__ExecutorInfo *info;  /* owned; generated for command tasks */
+	bool command;                /* generated for a task without an executor */
+	char *id;
+	char run_uuid[37];
+	char *directory;             /* the run's sandbox */
+	enum executor_phase phase;
+	struct agent_container container;
+	actor_pid driver;            /* the executor driver's PID once registered */
+	bool linked;
+	uint64_t registration_timer;
+	uint64_t shutdown_timer;
+	int64_t grace_ms;            /* shutdown grace period */
+	int wait_status;             /* once TERMINATED */
+	uint64_t serial;             /* names the executor in timer callbacks */
+	bool has_end_reason;         /* why the agent ended it, for its tasks' updates */
+	Plexus__TaskStatus__Reason end_reason;
+	char *end_message;           /* owned */
+	struct agent_task *queued;   /* waiting for the executor to register */
+	struct agent_task *launched; /* sent to the executor */
+	struct agent_task *completed;
+	struct agent_executor *next;
+};
+
+struct agent_framework {
+	char *id;
+	Plexus__FrameworkInfo *info; /* owned */
+	char *pid;                   /* the scheduler's PID, as the master sent it */
+	struct agent_executor *executors;
+	struct agent_executor *completed;
+	bool removing;               /* ShutdownFrameworkMessage: forget it once empty */
+	struct agent_framework *next;
+};
+
+struct agent_metrics {
+	actor_gauge *registered;
+	actor_gauge *tasks[16];      /* by TaskState, for the non-terminal states */
+	actor_counter *terminal[16]; /* by TaskState, for the terminal ones */
+	actor_gauge *executors_running;
+	actor_counter *executors_terminated;
+	actor_counter *valid_status_updates;
+	actor_counter *invalid_status_updates;
+	actor_counter *invalid_messages;
+	actor_gauge *frameworks_active;
+};
+
+struct agent {
+	actor_def def;   /* lives as long as the actor: freed in its fini, its last use */
+	char name[32];
+	actor_t *self;
+	actor_pid pid;
+	/* Configuration (owned copies). */
+	char *master_text;
+	char *hostname;
+	char *work_dir;
+	char *executor_path;
+	int http_port;
+	px_resources *resources;
+	Plexus__Attribute **attributes;
+	size_t nattributes;
+	int64_t shutdown_grace_ms;
+	int64_t registration_timeout_ms;
+	int64_t backoff_ms;
+	double start_time;
+	/* Master. */
+	enum agent_conn conn;
+	actor_pid master;
+	bool master_known;
+	bool linked;
+	char *agent_id;              /* NULL until the first registration */
+	Plexus__MasterInfo *master_info;
+	int64_t backoff_cur;
+	uint64_t register_timer;
+	uint64_t ping_timer;
+	int64_t ping_timeout_ms;
+	/* Work. */
+	struct agent_framework *frameworks;
+	struct agent_framework *completed_frameworks;
+	size_t ncompleted_frameworks;
+	struct status_update_manager sum;
+	struct agent_metrics m;
+	const struct agent_launcher_ops *launcher;
+	uint64_t next_serial;
+	bool stopping;
+};
+
+/* ---- agent.c: core ---------------------------------------------------------------- */
+
+struct agent_framework *agent_framework_find(struct agent *a, const char *id);
+struct agent_executor *agent_executor_find(struct agent_framework *fw, const char *id);
+/* The executor that runs (or will run) task_id, and the task itself. */
+struct agent_task *agent_task_find(struct agent_framework *fw, const char *task_id,
+				   struct agent_executor **ex);
+/* Records a new state of a task (metrics, /state) without sending anything. */
+void agent_task_transition(struct agent *a, struct agent_task *t, Plexus__TaskState state);
+/* Builds a status update the agent itself generates (source AGENT) and hands it to the
+ * status update manager. */
+void agent_send_update(struct agent *a, struct agent_framework *fw, struct agent_executor *ex,
+		       const char *task_id, Plexus__TaskState state,
+		       Plexus__TaskStatus__Reason reason, const char *message);
+/* Moves finished executors and frameworks to the completed lists. */
+void agent_gc(struct agent *a, struct agent_framework *fw);
+bool agent_state_terminal(Plexus__TaskState s);
+void agent_fill_info(struct agent *a, Plexus__AgentInfo *info, Plexus__Resource ***res,
+		     size_t *nres);
+
+/* ---- registration.c: the master -------------------------------------------------- */
+
+void agent_registration_install(struct agent *a);
+void agent_registration_start(struct agent *a);
+void agent_registration_exited(struct agent *a, actor_pid who);
+void agent_registration_stop(struct agent *a);
+/* True when msg came from the master we are registered with (logs and counts if not). */
+bool agent_from_master(struct agent *a, actor_pid from, const char *what);
+
+/* ---- executors.c: launching, registration and ending of executors --------------- */
+
+void agent_executors_install(struct agent *a);
+void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m);
+void agent_kill_task(struct agent *a, const Plexus__Internal__KillTaskMessage *m);
+void agent_shutdown_executor(struct agent *a, struct agent_executor *ex, const char *why);
+void agent_shutdown_framework(struct agent *a, struct agent_framework *fw);
+/* An executor's driver ended or its connection broke. */
+bool agent_executors_exited(struct agent *a, actor_pid who);
+/* Kills every executor at once and waits for them (agent shutdown). */
+void agent_executors_destroy_all(struct agent *a);
+void agent_executor_free(struct agent_executor *ex);
+bool agent_executor_has_live_tasks(const struct agent_executor *ex);
+
+/* ---- http.c ----------------------------------------------------------------------- */
+
+int agent_http_install(struct agent *a);
+
+/* ---- pb.c: protobuf helpers ------------------------------------------------------- */
+
+/* A deep copy of msg through pack/unpack; NULL on out of memory. */
+void *agent_pb_dup(const ProtobufCMessage *msg);
+void agent_pb_free(void *msg);
+/* 16 random bytes. */
+void agent_uuid(uint8_t out[16]);
+/* The canonical text form of 16 bytes (37 bytes with the NUL). */
+void agent_uuid_text(const uint8_t uuid[16], char out[37]);
+/* Wall-clock seconds, as Mesos's timestamps are. */
+double agent_wall_now(void);
+
+#endif

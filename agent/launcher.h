@@ -1,0 +1,48 @@
+/* launcher.h — how an executor's processes are started, signalled and destroyed.
+ *
+ * The agent sees a "container": the executor process and everything it starts. The
+ * launcher sits behind a small ops table so that containment (cgroups, pid namespaces)
+ * and recovery after an agent restart can replace the posix launcher without touching
+ * the agent. The posix launcher starts the executor as the leader of a new session
+ * (setsid), so its process group and session both carry its pid: signalling the group
+ * reaches the executor and whatever stayed in its group, and destroy also finds the
+ * processes that moved to groups of their own (tasks of the command executor) by their
+ * session id, as Mesos's posix launcher kills the whole tree.
+ *
+ * The child is reaped by agent/reaper.h, never by the launcher. */
+#ifndef PLEXUS_AGENT_LAUNCHER_H
+#define PLEXUS_AGENT_LAUNCHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct agent_container {
+	pid_t pid;    /* the executor, leader of its session; 0 when not started */
+	bool exited;  /* reaped */
+};
+
+struct agent_launch {
+	const char *path;       /* program to execute */
+	char *const *argv;      /* NULL-terminated; argv[0] included */
+	char *const *envp;      /* the complete environment */
+	const char *directory;  /* working directory; its "stdout" and "stderr" files receive
+	                           the container's output (created or appended) */
+};
+
+struct agent_launcher_ops {
+	const char *name;
+	/* Starts the container. On success c->pid is set and 0 returned; otherwise errno
+	 * style code (the exec error of the child included) with err saying why, and no
+	 * process is left behind. */
+	int (*launch)(const struct agent_launch *l, struct agent_container *c, char *err,
+		      size_t errlen);
+	/* Sends sig to the container's process group. */
+	int (*signal)(const struct agent_container *c, int sig);
+	/* SIGKILLs every process of the container (its whole session). Does not reap. */
+	void (*destroy)(const struct agent_container *c);
+};
+
+extern const struct agent_launcher_ops agent_posix_launcher;
+
+#endif

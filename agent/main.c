@@ -1,0 +1,207 @@
+/* main.c — `plexus agent`: flags, the runtime, the agent, and waiting for a signal. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actor/libactor.h"
+#include "agent/agent.h"
+#include "agent/detect.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: plexus agent --master=MASTER [flags]\n"
+		"  --master=MASTER          the master: a PID (master@10.0.0.5:41234) or its HTTP\n"
+		"                           address (10.0.0.5:5050); required\n"
+		"  --ip=IP                  address to bind and advertise (default 127.0.0.1)\n"
+		"  --port=N                 HTTP port (default 5051)\n"
+		"  --actor-port=N           actor transport port (default 0: ephemeral)\n"
+		"  --hostname=NAME          hostname to advertise (default: this machine's)\n"
+		"  --resources=R            'cpus:4;mem:8192;ports:[31000-32000]' or a JSON array of\n"
+		"                           Resource objects; what is not named is detected\n"
+		"  --attributes=A           'rack:a;zone:1'\n"
+		"  --work-dir=DIR           sandboxes live below it (default /tmp/plexus/agent)\n"
+		"  --executor-path=PATH     the plexus-executor program (default: beside plexus)\n"
+		"  --executor-shutdown-grace-period=D   default 5secs\n"
+		"  --executor-registration-timeout=D    default 1mins\n"
+		"  --registration-backoff-factor=D      default 1secs\n"
+		"  --status-update-retry-interval-min=D default 10secs\n"
+		"  --status-update-retry-interval-max=D default 10mins\n"
+		"Durations: 500ms, 5secs, 2mins, 1hrs, or a number of seconds.\n");
+}
+
+/* "500ms", "5secs", "2mins", "1hrs", "3days" or seconds; -1 when malformed. */
+static int64_t parse_duration(const char *text)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = {{"", 1000},     {"ns", 1e-6},   {"us", 1e-3},  {"ms", 1},
+		     {"s", 1000},    {"secs", 1000}, {"mins", 60000}, {"hrs", 3600000},
+		     {"days", 86400000}};
+	if (end == text || errno != 0 || !isfinite(v) || v < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].unit) == 0)
+			return (int64_t)(v * units[i].ms);
+	return -1;
+}
+
+static int parse_port(const char *flag, const char *text, int *out)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+	if (*text == '\0' || *end != '\0' || v < 0 || v > 65535) {
+		fprintf(stderr, "plexus agent: --%s must be a port from 0 to 65535, not '%s'\n",
+			flag, text);
+		return 2;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
+{
+	enum {
+		F_MASTER = 256, F_IP, F_PORT, F_ACTOR_PORT, F_HOSTNAME, F_RESOURCES, F_ATTRIBUTES,
+		F_WORK_DIR, F_EXECUTOR_PATH, F_GRACE, F_REG_TIMEOUT, F_BACKOFF, F_RETRY_MIN,
+		F_RETRY_MAX, F_HELP,
+	};
+	static const struct option options[] = {
+		{"master", required_argument, NULL, F_MASTER},
+		{"ip", required_argument, NULL, F_IP},
+		{"port", required_argument, NULL, F_PORT},
+		{"actor-port", required_argument, NULL, F_ACTOR_PORT},
+		{"hostname", required_argument, NULL, F_HOSTNAME},
+		{"resources", required_argument, NULL, F_RESOURCES},
+		{"attributes", required_argument, NULL, F_ATTRIBUTES},
+		{"work-dir", required_argument, NULL, F_WORK_DIR},
+		{"executor-path", required_argument, NULL, F_EXECUTOR_PATH},
+		{"executor-shutdown-grace-period", required_argument, NULL, F_GRACE},
+		{"executor-registration-timeout", required_argument, NULL, F_REG_TIMEOUT},
+		{"registration-backoff-factor", required_argument, NULL, F_BACKOFF},
+		{"status-update-retry-interval-min", required_argument, NULL, F_RETRY_MIN},
+		{"status-update-retry-interval-max", required_argument, NULL, F_RETRY_MAX},
+		{"help", no_argument, NULL, F_HELP},
+		{0},
+	};
+	int opt;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		int64_t *dur = NULL;
+		switch (opt) {
+		case F_MASTER: f->master = optarg; break;
+		case F_IP: f->ip = optarg; break;
+		case F_PORT:
+			if (parse_port("port", optarg, &f->port))
+				return 2;
+			break;
+		case F_ACTOR_PORT:
+			if (parse_port("actor-port", optarg, &f->actor_port))
+				return 2;
+			break;
+		case F_HOSTNAME: f->hostname = optarg; break;
+		case F_RESOURCES: f->resources = optarg; break;
+		case F_ATTRIBUTES: f->attributes = optarg; break;
+		case F_WORK_DIR: f->work_dir = optarg; break;
+		case F_EXECUTOR_PATH: f->executor_path = optarg; break;
+		case F_GRACE: dur = &f->executor_shutdown_grace_ms; break;
+		case F_REG_TIMEOUT: dur = &f->executor_registration_timeout_ms; break;
+		case F_BACKOFF: dur = &f->registration_backoff_ms; break;
+		case F_RETRY_MIN: dur = &f->update_retry_min_ms; break;
+		case F_RETRY_MAX: dur = &f->update_retry_max_ms; break;
+		case F_HELP: usage(stdout); return 1;
+		default:
+			fprintf(stderr, "plexus agent: unknown or incomplete flag '%s'\n",
+				argv[optind - 1]);
+			usage(stderr);
+			return 2;
+		}
+		if (dur != NULL && (*dur = parse_duration(optarg)) < 0) {
+			fprintf(stderr, "plexus agent: --%s: '%s' is not a duration\n",
+				options[opt - F_MASTER].name, optarg);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "plexus agent: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (f->master == NULL || *f->master == '\0') {
+		fprintf(stderr, "plexus agent: --master is required\n");
+		return 2;
+	}
+	/* Check the values that need no runtime now, so a typo is exit status 2. */
+	char err[512];
+	px_resources *rs = NULL;
+	if (f->resources != NULL && px_resources_parse(f->resources, NULL, &rs, err, sizeof(err))) {
+		fprintf(stderr, "plexus agent: --resources: %s\n", err);
+		return 2;
+	}
+	px_resources_free(rs);
+	Plexus__Attribute **attrs = NULL;
+	size_t n = 0;
+	if (f->attributes != NULL &&
+	    agent_attributes_parse(f->attributes, &attrs, &n, err, sizeof(err))) {
+		fprintf(stderr, "plexus agent: --attributes: %s\n", err);
+		return 2;
+	}
+	agent_attributes_free(attrs, n);
+	return 0;
+}
+
+static volatile sig_atomic_t stop_signal;
+
+int agent_main(int argc, char **argv)
+{
+	struct agent_flags f;
+	agent_flags_default(&f);
+	int rc = agent_flags_parse(&f, argc, argv);
+	if (rc != 0)
+		return rc == 1 ? 0 : 2;
+
+	actor_config cfg;
+	actor_config_default(&cfg);
+	cfg.ip = f.ip;
+	cfg.port = f.actor_port;
+	cfg.listen = true;
+	cfg.http_port = f.port;
+	if ((rc = actor_runtime_init(&cfg)) != 0) {
+		fprintf(stderr, "plexus agent: cannot start the runtime: %s\n", actor_strerror(rc));
+		return 1;
+	}
+
+	/* Block the stop signals in every thread (the runtime's inherit the mask from here
+	 * on, and the ones already running never take them since sigwait claims them). */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	char err[512];
+	actor_pid pid;
+	if ((rc = agent_start(&f, &pid, err, sizeof(err))) != 0) {
+		fprintf(stderr, "plexus agent: %s\n", err);
+		actor_runtime_fini();
+		return 2;
+	}
+	fprintf(stderr, "plexus agent: %s, HTTP on port %u\n", actor_pid_str(pid),
+		(unsigned)actor_runtime_http_port());
+	int sig = 0;
+	sigwait(&set, &sig);
+	(void)stop_signal;
+	fprintf(stderr, "plexus agent: %s, stopping\n", strsignal(sig));
+	agent_stop(pid);
+	actor_runtime_fini();
+	return 0;
+}
