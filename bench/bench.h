@@ -2,7 +2,7 @@
  * the one JSON result line, a countdown latch, and peer processes.
  *
  * A benchmark is one program that runs one fixed workload and prints, as the last line
- * of its stdout, one JSON object (see /work/shared/BENCH.md and docs/benchmarks.md):
+ * of its stdout, one JSON object (see docs/benchmarks.md):
  *
  *     {"bench":"net.tcp_floor","value":27000.0,"unit":"roundtrips/s","params":{...},...}
  *
