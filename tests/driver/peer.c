@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,18 @@ peer *peer_spawn(const char *id)
 	snprintf(def_names[i], sizeof(def_names[i]), "%s", id);
 	defs[i] = peer_def_template;
 	defs[i].name = def_names[i];
-	cr_assert_eq(actor_spawn(&defs[i], p, &p->pid), 0);
+	/* The id must be exactly `id` (a master coming back under the same PID). libactor
+	 * wakes actor_wait before it frees the ended actor's id, so right after a
+	 * peer_kill a spawn may get "id(1)": try again until the old id is free. */
+	for (int attempt = 0;; attempt++) {
+		cr_assert_eq(actor_spawn(&defs[i], p, &p->pid), 0);
+		if (strcmp(p->pid.id, id) == 0)
+			break;
+		cr_assert_lt(attempt, 100000, "the id '%s' never became free", id);
+		actor_terminate(p->pid);
+		cr_assert_eq(actor_wait(p->pid, 10000), 0);
+		sched_yield();
+	}
 	actor_pid_format(p->pid, p->text, sizeof(p->text));
 	return p;
 }
