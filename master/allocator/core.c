@@ -75,7 +75,7 @@ void alloc__vec_of(alloc_core *a, const px_resources *rs, avec *all, avec *unres
 		memset(all, 0, sizeof(*all));
 	if (unres)
 		memset(unres, 0, sizeof(*unres));
-	size_t n = px_resources_size(rs);
+	size_t n = rs ? px_resources_size(rs) : 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct px_resource *e = px_resources_at(rs, i);
 		if (px_resource_type(e) != PX_SCALAR)
@@ -191,17 +191,11 @@ struct record *alloc__record(struct agent *g, struct client *c, bool create)
 		g->recs = v;
 		g->caprecs = cap;
 	}
-	px_resources *o = px_resources_new(), *u = px_resources_new();
-	if (o == NULL || u == NULL) {
-		px_resources_free(o);
-		px_resources_free(u);
-		return NULL;
-	}
+	/* The sets are created when something is put in them: a pass hands the agent's
+	 * free set over as the offered one without allocating. */
 	struct record *r = &g->recs[g->nrecs++];
 	memset(r, 0, sizeof(*r));
 	r->c = c;
-	r->offered = o;
-	r->used = u;
 	c->nrecords++;
 	return r;
 }
@@ -214,17 +208,12 @@ void alloc__record_refresh(alloc_core *a, struct agent *g, struct record *r)
 {
 	avec all, unres, off, use, d_all, d_unres, d_off, d_use;
 
-	alloc__vec_of(a, r->offered, &off, NULL);
-	alloc__vec_of(a, r->used, &use, NULL);
+	avec u2;
+	alloc__vec_of(a, r->offered, &off, &unres);
+	alloc__vec_of(a, r->used, &use, &u2);
 	all = off;
 	alloc__vec_add(&all, &use, 1);
-	{
-		avec u1, u2;
-		alloc__vec_of(a, r->offered, NULL, &u1);
-		alloc__vec_of(a, r->used, NULL, &u2);
-		unres = u1;
-		alloc__vec_add(&unres, &u2, 1);
-	}
+	alloc__vec_add(&unres, &u2, 1);
 	d_all = all, d_unres = unres, d_off = off, d_use = use;
 	alloc__vec_add(&d_all, &r->all, -1);
 	alloc__vec_add(&d_unres, &r->unres, -1);
@@ -233,7 +222,7 @@ void alloc__record_refresh(alloc_core *a, struct agent *g, struct record *r)
 	r->all = all, r->unres = unres, r->off = off, r->use = use;
 	struct client *c = r->c;
 	alloc__account(a, c, &d_all, &d_unres, &d_off, &d_use);
-	if (px_resources_is_empty(r->offered) && px_resources_is_empty(r->used)) {
+	if (alloc__rs_empty(r->offered) && alloc__rs_empty(r->used)) {
 		record_free(r);
 		*r = g->recs[--g->nrecs];
 		c->nrecords--;
@@ -354,6 +343,7 @@ int alloc_agent_add(alloc_core *a, const char *agent_id, const px_resources *tot
 		free(g);
 		return ALLOC_ENOMEM;
 	}
+	g->id_len = strlen(agent_id);
 	g->serial = a->next_serial++;
 	g->active = true;
 	g->idx = a->nagents;
@@ -383,8 +373,9 @@ int alloc_agent_remove(alloc_core *a, const char *agent_id)
 		return ALLOC_ENOENT;
 	while (g->nrecs > 0) {
 		struct record *r = &g->recs[g->nrecs - 1];
-		px_resources_clear(r->offered);
-		px_resources_clear(r->used);
+		px_resources_free(r->offered);
+		px_resources_free(r->used);
+		r->offered = r->used = NULL;
 		alloc__record_refresh(a, g, r);
 	}
 	rr_account(a, g, -1);
@@ -407,8 +398,8 @@ static px_resources *agent_allocated(const struct agent *g)
 {
 	px_resources *sum = px_resources_new();
 	for (size_t i = 0; sum && i < g->nrecs; i++) {
-		if (px_resources_add(sum, g->recs[i].offered) != PX_OK ||
-		    px_resources_add(sum, g->recs[i].used) != PX_OK) {
+		if ((g->recs[i].offered && px_resources_add(sum, g->recs[i].offered) != PX_OK) ||
+		    (g->recs[i].used && px_resources_add(sum, g->recs[i].used) != PX_OK)) {
 			px_resources_free(sum);
 			return NULL;
 		}
@@ -714,6 +705,7 @@ int alloc_framework_add(alloc_core *a, const char *framework_id, const char *con
 		free(f);
 		return ALLOC_ENOMEM;
 	}
+	f->id_len = strlen(framework_id);
 	f->active = true;
 	a->nframeworks++;
 	return set_roles(a, f, roles, n);
@@ -736,10 +728,13 @@ int alloc_framework_remove(alloc_core *a, const char *framework_id)
 			struct record *r = &g->recs[j];
 			if (r->c->fw != f)
 				continue;
-			px_resources_add(g->free, r->offered);
-			px_resources_add(g->free, r->used);
-			px_resources_clear(r->offered);
-			px_resources_clear(r->used);
+			if (r->offered)
+				px_resources_add(g->free, r->offered);
+			if (r->used)
+				px_resources_add(g->free, r->used);
+			px_resources_free(r->offered);
+			px_resources_free(r->used);
+			r->offered = r->used = NULL;
 			alloc__record_refresh(a, g, r);
 			alloc__agent_refresh_free(a, g);
 		}
@@ -838,7 +833,7 @@ int alloc_recover_offered(alloc_core *a, const char *framework_id, const char *r
 	struct record *r = find_record(a, "recover_offered", framework_id, role, agent_id, &g);
 	if (r == NULL)
 		return ALLOC_ENOENT;
-	if (resources == NULL || !px_resources_contains(r->offered, resources))
+	if (resources == NULL || r->offered == NULL || !px_resources_contains(r->offered, resources))
 		return alloc__warn("recover_offered", ALLOC_ENOTAVAIL,
 				   "'%s' was not offered those resources on '%s'", framework_id,
 				   agent_id);
@@ -865,10 +860,12 @@ int alloc_offer_use(alloc_core *a, const char *framework_id, const char *role,
 	struct record *r = find_record(a, "offer_use", framework_id, role, agent_id, &g);
 	if (r == NULL)
 		return ALLOC_ENOENT;
-	if (resources == NULL || !px_resources_contains(r->offered, resources))
+	if (resources == NULL || r->offered == NULL || !px_resources_contains(r->offered, resources))
 		return alloc__warn("offer_use", ALLOC_ENOTAVAIL,
 				   "'%s' was not offered those resources on '%s'", framework_id,
 				   agent_id);
+	if (r->used == NULL && (r->used = px_resources_new()) == NULL)
+		return ALLOC_ENOMEM;
 	if (px_resources_add(r->used, resources) != PX_OK)
 		return ALLOC_ENOMEM;
 	px_resources_subtract(r->offered, resources);
@@ -883,7 +880,7 @@ int alloc_recover_used(alloc_core *a, const char *framework_id, const char *role
 	struct record *r = find_record(a, "recover_used", framework_id, role, agent_id, &g);
 	if (r == NULL)
 		return ALLOC_ENOENT;
-	if (resources == NULL || !px_resources_contains(r->used, resources))
+	if (resources == NULL || r->used == NULL || !px_resources_contains(r->used, resources))
 		return alloc__warn("recover_used", ALLOC_ENOTAVAIL,
 				   "'%s' does not use those resources on '%s'", framework_id,
 				   agent_id);
@@ -932,6 +929,9 @@ int alloc_offer_apply(alloc_core *a, const char *framework_id, const char *role,
 	if (!op_supported(op) || !op_roles_match(op, role))
 		return alloc__warn("offer_apply", ALLOC_EINVAL,
 				   "unsupported operation or reservation role other than '%s'", role);
+	if (r->offered == NULL)
+		return alloc__warn("offer_apply", ALLOC_ENOTAVAIL, "nothing offered to '%s' on '%s'",
+				   framework_id, agent_id);
 	px_resources *offered = px_resources_copy(r->offered);
 	px_resources *total = px_resources_copy(g->total);
 	int rc = offered && total ? PX_OK : PX_ENOMEM;
@@ -987,14 +987,14 @@ const px_resources *alloc_offered(const alloc_core *a, const char *framework_id,
 				  const char *role, const char *agent_id)
 {
 	const struct record *r = record_of(a, framework_id, role, agent_id);
-	return r && !px_resources_is_empty(r->offered) ? r->offered : NULL;
+	return r && !alloc__rs_empty(r->offered) ? r->offered : NULL;
 }
 
 const px_resources *alloc_used(const alloc_core *a, const char *framework_id, const char *role,
 			       const char *agent_id)
 {
 	const struct record *r = record_of(a, framework_id, role, agent_id);
-	return r && !px_resources_is_empty(r->used) ? r->used : NULL;
+	return r && !alloc__rs_empty(r->used) ? r->used : NULL;
 }
 
 void alloc_counters_get(const alloc_core *a, alloc_counters *out)

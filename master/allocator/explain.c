@@ -84,8 +84,12 @@ int alloc_explain(alloc_core *a, const char *framework_id, int64_t now_ms, char 
 				if (alloc__agent_offerable(g)) {
 					p->agent = g;
 					p->phase = PHASE_FAIR;
-					px_resources *o = alloc__offer_for(a, p, c, g, &why);
-					px_resources_free(o);
+					bool whole;
+					avec all, unres;
+					px_resources *o = alloc__offer_for(a, p, c, g, &why, &whole,
+									   &all, &unres);
+					if (!whole)
+						px_resources_free(o);
 				}
 				count[why]++;
 			}

@@ -23,6 +23,7 @@ typedef struct avec {
 
 struct role {
 	char *name;            /* "" for the root */
+	size_t name_len;
 	struct role *parent;   /* NULL for the root */
 	struct role *first_kid, *next_sibling;
 	size_t depth;          /* 0 for the root */
@@ -63,6 +64,7 @@ struct client {
 
 struct framework {
 	char *id;
+	size_t id_len;
 	bool active;
 	struct client **clients;
 	size_t nclients;
@@ -71,7 +73,7 @@ struct framework {
 /* What one client holds on one agent. */
 struct record {
 	struct client *c;
-	px_resources *offered, *used;
+	px_resources *offered, *used; /* NULL until something is put there */
 	avec all, unres, off, use; /* scalar sums of the above */
 };
 
@@ -82,6 +84,7 @@ struct resrole {
 
 struct agent {
 	char *id;
+	size_t id_len;
 	uint64_t serial; /* never reused: keys filters */
 	size_t idx;      /* in alloc_core.agents */
 	px_resources *total, *free;
@@ -159,7 +162,8 @@ struct alloc_core {
 /* ---- vectors and names (core.c) ---- */
 int alloc__name_index(alloc_core *a, const char *name);
 int alloc__name_find(const alloc_core *a, const char *name);
-/* Scalar sums of rs: all identities into *all, unreserved into *unres (either NULL). */
+/* Scalar sums of rs (NULL: empty): all identities into *all, unreserved into *unres
+ * (either NULL). */
 void alloc__vec_of(alloc_core *a, const px_resources *rs, avec *all, avec *unres);
 void alloc__vec_add(avec *x, const avec *y, int sign);
 double alloc__dominant(const alloc_core *a, const avec *v);
@@ -191,11 +195,17 @@ void alloc__filters_fini(struct client *c);
 
 /* ---- offers and pass (pass.c) ---- */
 void alloc__pass_prepare(alloc_core *a, struct pass *p, int64_t now_ms);
-/* What client c would be offered on agent g in phase p->phase; NULL with *why set
- * when nothing (or on out of memory, p->err set). */
+/* What client c would be offered on agent g in phase p->phase, with its scalar sums
+ * in *all and *unres; NULL with *why set when nothing (or on out of memory, p->err
+ * set). When *whole, the offer is g->free itself (borrowed), else a new set. */
 px_resources *alloc__offer_for(alloc_core *a, struct pass *p, struct client *c, struct agent *g,
-			       enum why *why);
+			       enum why *why, bool *whole, avec *all, avec *unres);
 bool alloc__agent_offerable(const struct agent *g);
+
+static inline bool alloc__rs_empty(const px_resources *rs)
+{
+	return rs == NULL || px_resources_is_empty(rs);
+}
 
 /* ---- records (core.c) ---- */
 struct record *alloc__record(struct agent *g, struct client *c, bool create);

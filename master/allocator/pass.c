@@ -44,9 +44,9 @@ void alloc_offers_free(alloc_offers *b)
 	free(b);
 }
 
-static int arena_put(struct alloc_offers *b, const char *s, size_t *off)
+static int arena_put(struct alloc_offers *b, const char *s, size_t len, size_t *off)
 {
-	size_t n = strlen(s) + 1;
+	size_t n = len + 1;
 	if (b->arena_len + n > b->arena_cap) {
 		size_t cap = b->arena_cap ? b->arena_cap * 2 : 4096;
 		while (cap < b->arena_len + n)
@@ -86,8 +86,9 @@ static int batch_add(struct pass *p, struct client *c, px_resources *offer)
 		b->cap = cap;
 	}
 	struct offer_entry *e = &b->v[b->n];
-	if (arena_put(b, c->fw->id, &e->fw_off) != 0 || arena_put(b, c->role->name, &e->role_off) ||
-	    arena_put(b, p->agent->id, &e->agent_off) != 0) {
+	if (arena_put(b, c->fw->id, c->fw->id_len, &e->fw_off) != 0 ||
+	    arena_put(b, c->role->name, c->role->name_len, &e->role_off) != 0 ||
+	    arena_put(b, p->agent->id, p->agent->id_len, &e->agent_off) != 0) {
 		px_resources_free(offer);
 		return -1;
 	}
@@ -151,10 +152,13 @@ void alloc__pass_prepare(alloc_core *a, struct pass *p, int64_t now_ms)
 	p->now_ms = now_ms;
 	if (a->resort)
 		alloc__resort(a);
-	for (size_t i = 0; i < a->nagents; i++)
-		if (alloc__agent_offerable(a->agent_v[i]))
-			alloc__vec_add(&p->cluster_free, &a->agent_v[i]->free_unres, 1);
 	compute_required(a, p);
+	/* What is free cluster-wide matters only for headroom: skip the walk over every
+	 * agent when no guarantee is unmet. */
+	if (p->any_required)
+		for (size_t i = 0; i < a->nagents; i++)
+			if (alloc__agent_offerable(a->agent_v[i]))
+				alloc__vec_add(&p->cluster_free, &a->agent_v[i]->free_unres, 1);
 }
 
 /* ---- what one client may get on one agent ----------------------------------------- */
@@ -236,102 +240,128 @@ static int shrink(alloc_core *a, struct agent *g, px_resources **offer, const av
 	return ALLOC_OK;
 }
 
+/* Per-name caps on the unreserved scalars c may get now (limits of c's role and its
+ * ancestors, headroom owed to other roles' guarantees, and in the quota stage what
+ * the guarantee still needs). Returns whether any cap binds on g's free resources,
+ * with *capped saying which kind binds first. */
+static bool caps_for(alloc_core *a, struct pass *p, struct client *c, struct agent *g, avec *cap,
+		     enum why *capped)
+{
+	struct role *r = c->role;
+	bool binds = false;
+	avec used;
+
+	*capped = WHY_NOTHING_FREE;
+	for (size_t k = 0; k < ALLOC_NAMES; k++)
+		cap->v[k] = INT64_MAX;
+	for (struct role *x = r; x != &a->root; x = x->parent) {
+		if (!x->has_limit)
+			continue;
+		alloc__consumed(x, &used);
+		for (size_t k = 0; k < a->nnames; k++) {
+			if (x->limit.v[k] == ALLOC_UNSET)
+				continue;
+			int64_t room = x->limit.v[k] - used.v[k];
+			if (room < cap->v[k]) {
+				cap->v[k] = room;
+				if (room < g->free_unres.v[k]) {
+					binds = true;
+					*capped = WHY_QUOTA_LIMIT;
+				}
+			}
+		}
+	}
+	if (p->any_required) {
+		struct role *top = alloc__guarantee_top(r);
+		avec mine = {{0}};
+		if (top != NULL)
+			unsatisfied(top, &mine);
+		for (size_t k = 0; k < a->nnames; k++) {
+			int64_t room = p->cluster_free.v[k] - (p->required.v[k] - mine.v[k]);
+			if (room < cap->v[k]) {
+				cap->v[k] = room;
+				if (room < g->free_unres.v[k]) {
+					binds = true;
+					if (*capped == WHY_NOTHING_FREE)
+						*capped = WHY_HEADROOM;
+				}
+			}
+		}
+	}
+	if (p->phase == PHASE_QUOTA) {
+		avec need;
+		unsatisfied(p->quota_role, &need);
+		for (size_t k = 0; k < a->nnames; k++) {
+			if (p->quota_role->guarantee.v[k] != ALLOC_UNSET && need.v[k] < cap->v[k]) {
+				cap->v[k] = need.v[k];
+				binds |= need.v[k] < g->free_unres.v[k];
+			}
+		}
+	}
+	return binds;
+}
+
 px_resources *alloc__offer_for(alloc_core *a, struct pass *p, struct client *c, struct agent *g,
-			       enum why *why)
+			       enum why *why, bool *whole, avec *all, avec *unres)
 {
 	struct role *r = c->role;
 	px_resources *offer = NULL;
 	enum why capped = WHY_NOTHING_FREE;
 	bool shrunk = false;
-	int rc;
+	avec cap;
+	int rc = PX_OK;
 
 	*why = WHY_NOTHING_FREE;
+	*whole = false;
 	if (p->phase == PHASE_RESERVED) {
 		rc = px_resources_filter(g->free, reserved_within, r->name, &offer);
-	} else if (g->nrr == 0) {
-		offer = px_resources_copy(g->free);
-		rc = offer ? PX_OK : PX_ENOMEM;
 	} else {
-		rc = px_resources_allocatable_to(g->free, r->name, &offer);
+		bool binds = caps_for(a, p, c, g, &cap, &capped);
+		if (g->nrr == 0 && !binds) {
+			/* The common case: an agent without reservations, nothing held back.
+			 * The offer is the agent's whole free set, whose scalars are all
+			 * unreserved and already summed: no copy, no scan. */
+			offer = g->free;
+			*whole = true;
+			*all = *unres = g->free_unres;
+		} else {
+			if (g->nrr == 0) {
+				offer = px_resources_copy(g->free);
+				rc = offer ? PX_OK : PX_ENOMEM;
+			} else {
+				rc = px_resources_allocatable_to(g->free, r->name, &offer);
+			}
+			if (rc == PX_OK && binds && shrink(a, g, &offer, &cap, &shrunk) != ALLOC_OK)
+				rc = PX_ENOMEM;
+		}
 	}
 	if (rc != PX_OK) {
+		px_resources_free(offer);
 		p->err = ALLOC_ENOMEM;
 		return NULL;
 	}
-	if (p->phase != PHASE_RESERVED) {
-		avec cap, used;
-		bool any_cap = false;
-		for (size_t k = 0; k < ALLOC_NAMES; k++)
-			cap.v[k] = INT64_MAX;
-		for (struct role *x = r; x != &a->root; x = x->parent) {
-			if (!x->has_limit)
-				continue;
-			alloc__consumed(x, &used);
-			for (size_t k = 0; k < a->nnames; k++) {
-				if (x->limit.v[k] == ALLOC_UNSET)
-					continue;
-				int64_t room = x->limit.v[k] - used.v[k];
-				if (room < cap.v[k]) {
-					cap.v[k] = room;
-					any_cap = true;
-					if (room < g->free_unres.v[k])
-						capped = WHY_QUOTA_LIMIT;
-				}
-			}
-		}
-		if (p->any_required) {
-			struct role *top = alloc__guarantee_top(r);
-			avec mine = {{0}};
-			if (top != NULL)
-				unsatisfied(top, &mine);
-			for (size_t k = 0; k < a->nnames; k++) {
-				int64_t room = p->cluster_free.v[k] - (p->required.v[k] - mine.v[k]);
-				if (room < cap.v[k]) {
-					cap.v[k] = room;
-					any_cap = true;
-					if (room < g->free_unres.v[k] && capped == WHY_NOTHING_FREE)
-						capped = WHY_HEADROOM;
-				}
-			}
-		}
-		if (p->phase == PHASE_QUOTA) {
-			avec need;
-			unsatisfied(p->quota_role, &need);
-			for (size_t k = 0; k < a->nnames; k++) {
-				if (p->quota_role->guarantee.v[k] != ALLOC_UNSET && need.v[k] < cap.v[k]) {
-					cap.v[k] = need.v[k];
-					any_cap = true;
-				}
-			}
-		}
-		if (any_cap && shrink(a, g, &offer, &cap, &shrunk) != ALLOC_OK) {
-			px_resources_free(offer);
-			p->err = ALLOC_ENOMEM;
-			return NULL;
-		}
-	}
-	avec all, unres;
-	alloc__vec_of(a, offer, &all, &unres);
-	if (px_resources_is_empty(offer) || !min_allocatable(a, &all)) {
+	if (!*whole)
+		alloc__vec_of(a, offer, all, unres);
+	bool ok = !px_resources_is_empty(offer) && min_allocatable(a, all);
+	if (!ok)
 		*why = shrunk ? capped : WHY_NOTHING_FREE;
-		px_resources_free(offer);
-		return NULL;
-	}
-	if (p->phase == PHASE_QUOTA) {
+	if (ok && p->phase == PHASE_QUOTA) {
 		/* The quota stage offers only what counts toward an unmet guarantee. */
 		avec need;
 		bool helps = false;
 		unsatisfied(p->quota_role, &need);
 		for (size_t k = 0; k < a->nnames; k++)
-			helps |= need.v[k] > 0 && unres.v[k] > 0;
-		if (!helps) {
-			px_resources_free(offer);
-			return NULL;
-		}
+			helps |= need.v[k] > 0 && unres->v[k] > 0;
+		ok = helps;
 	}
-	if (alloc__filtered(c, g->serial, p->now_ms, &all)) {
+	if (ok && alloc__filtered(c, g->serial, p->now_ms, all)) {
 		*why = WHY_FILTERED;
-		px_resources_free(offer);
+		ok = false;
+	}
+	if (!ok) {
+		if (!*whole)
+			px_resources_free(offer);
+		*whole = false;
 		return NULL;
 	}
 	*why = WHY_OFFERED;
@@ -346,28 +376,67 @@ static bool try_client(alloc_core *a, struct pass *p, struct client *c)
 {
 	struct agent *g = p->agent;
 	enum why why;
-	px_resources *offer = alloc__offer_for(a, p, c, g, &why);
+	bool whole;
+	avec all, unres;
+	px_resources *offer = alloc__offer_for(a, p, c, g, &why, &whole, &all, &unres);
 	if (offer == NULL)
 		return false;
 	struct record *rec = alloc__record(g, c, true);
-	if (rec == NULL || px_resources_add(rec->offered, offer) != PX_OK) {
-		px_resources_free(offer);
-		p->err = ALLOC_ENOMEM;
-		return false;
+	px_resources *keep = NULL; /* the set the record keeps, if it had none */
+	if (rec == NULL)
+		goto oom;
+	if (whole) {
+		/* The agent's free set itself becomes the offer; the agent gets a new
+		 * empty one. */
+		px_resources *fresh = px_resources_new();
+		if (fresh == NULL)
+			goto oom;
+		g->free = fresh;
+		memset(&g->free_unres, 0, sizeof(g->free_unres));
+	} else {
+		px_resources_subtract(g->free, offer);
+		alloc__agent_refresh_free(a, g);
 	}
-	avec unres;
-	alloc__vec_of(a, offer, NULL, &unres);
-	px_resources_subtract(g->free, offer);
-	alloc__agent_refresh_free(a, g);
+	/* The record and the batch each need their own set: when the record holds
+	 * nothing yet, it keeps the offer and the batch gets the copy. */
+	px_resources *copy = px_resources_copy(offer);
+	if (copy == NULL) {
+		p->err = ALLOC_ENOMEM;
+		keep = offer;
+		offer = NULL;
+	} else if (rec->offered == NULL) {
+		keep = offer;
+		offer = copy;
+	} else {
+		if (px_resources_add(rec->offered, offer) != PX_OK)
+			p->err = ALLOC_ENOMEM;
+		px_resources_free(copy);
+	}
+	if (keep != NULL) {
+		if (rec->offered == NULL) {
+			rec->offered = keep;
+		} else {
+			px_resources_add(rec->offered, keep);
+			px_resources_free(keep);
+		}
+	}
+	alloc__vec_add(&rec->all, &all, 1);
+	alloc__vec_add(&rec->unres, &unres, 1);
+	alloc__vec_add(&rec->off, &all, 1);
 	c->bump = true;
-	alloc__record_refresh(a, g, rec);
+	alloc__account(a, c, &all, &unres, &all, NULL);
 	alloc__vec_add(&p->cluster_free, &unres, -1);
 	if (p->any_required)
 		compute_required(a, p);
 	a->offers++;
-	if (batch_add(p, c, offer) != 0)
+	if (offer != NULL && batch_add(p, c, offer) != 0)
 		p->err = ALLOC_ENOMEM;
 	return true;
+oom:
+	if (!whole)
+		px_resources_free(offer);
+	p->err = ALLOC_ENOMEM;
+	return false;
 }
 
 static int visit(alloc_core *a, struct pass *p, struct role *node, uint64_t stamp)
@@ -452,6 +521,21 @@ int alloc_run(alloc_core *a, int64_t now_ms, alloc_offers **out)
 		return ALLOC_ENOMEM;
 	alloc__pass_prepare(a, p, now_ms);
 	p->out = b;
+	/* Room for about one offer per agent up front: growing multi-megabyte arrays
+	 * by realloc in the middle of a pass costs more than the pass itself. */
+	if (a->nagents > 0) {
+		b->v = malloc(a->nagents * sizeof(*b->v));
+		b->arena = malloc(a->nagents * 48);
+		if (b->v && b->arena) {
+			b->cap = a->nagents;
+			b->arena_cap = a->nagents * 48;
+		} else {
+			free(b->v);
+			free(b->arena);
+			b->v = NULL;
+			b->arena = NULL;
+		}
+	}
 	a->passes++;
 
 	if (p->any_required) {

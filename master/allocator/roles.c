@@ -103,6 +103,7 @@ struct role *alloc__role_get(alloc_core *a, const char *name, bool create)
 		free(r);
 		return NULL;
 	}
+	r->name_len = strlen(name);
 	r->parent = parent;
 	r->depth = parent->depth + 1;
 	r->next_sibling = parent->first_kid;
