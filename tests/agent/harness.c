@@ -329,6 +329,25 @@ void harness_start_agent(struct harness *h, const char *resources, const char *a
 	free(r);
 }
 
+void harness_restart_master(struct harness *h)
+{
+	actor_terminate(h->master);
+	cr_assert_eq(actor_wait(h->master, 10000), 0);
+	/* actor_wait returns once fini has run, a moment before the id is free again:
+	 * until then a new actor under that name gets a suffixed id. */
+	for (int i = 0; i < 1000; i++) {
+		cr_assert_eq(actor_spawn(&master_def, NULL, &h->master), 0);
+		if (strcmp(h->master.id, "master") == 0)
+			break;
+		actor_terminate(h->master);
+		actor_wait(h->master, 10000);
+		struct timespec ts = {0, 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	cr_assert_str_eq(h->master.id, "master");
+	master_pid = h->master;
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;

@@ -38,6 +38,10 @@ void harness_start_agent(struct harness *h, const char *resources, const char *a
 /* Stops the agent (if any), the runtime, removes the work dir. */
 void harness_stop(struct harness *h);
 
+/* Ends the master actor and starts a new one under the same PID (a master failover
+ * as the agent sees it: `exited`, then the same PID answering again). */
+void harness_restart_master(struct harness *h);
+
 /* Whether the master acknowledges updates it receives (default true). */
 void master_set_auto_ack(bool on);
 /* Sends msg from the master actor to `to`. */
