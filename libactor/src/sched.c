@@ -346,8 +346,11 @@ static struct actor *actor__sleep(struct actor__worker *w)
 
 	atomic_fetch_add_explicit(&sch.nsleeping, 1, memory_order_seq_cst);
 	if (!actor__any_work() && !atomic_load_explicit(&sch.stop, memory_order_seq_cst)) {
+		/* Frees what this worker's epoch held back. Not after going offline: freeing
+		 * can post (a link request answered with exited) and look actors up. */
+		actor__quiescent(w);
+		actor__reclaim();
 		atomic_store_explicit(&w->epoch, UINT64_MAX, memory_order_seq_cst);
-		actor__reclaim(); /* what this worker's epoch was holding back */
 		for (;;) {
 			for (int i = 0; i < sch.nworkers && i < ACTOR__STEAL_NEXT_MAX; i++)
 				seen[i] = atomic_load_explicit(&sch.workers[i].turns,
