@@ -164,6 +164,12 @@ int alloc_offer_use(alloc_core *a, const char *framework_id, const char *role,
 /* Used resources come back (task finished, killed, lost). */
 int alloc_recover_used(alloc_core *a, const char *framework_id, const char *role,
 		       const char *agent_id, const px_resources *resources);
+/* Resources already used by the framework's tasks in role on the agent when the
+ * master learns of them (an agent re-registering, a master failing over): taken from
+ * the agent's free resources into "used". The framework needs not be subscribed to
+ * role any more. ALLOC_ENOTAVAIL unless they are free. */
+int alloc_used_add(alloc_core *a, const char *framework_id, const char *role,
+		   const char *agent_id, const px_resources *resources);
 /* An accepted RESERVE / UNRESERVE / CREATE / DESTROY on resources offered to the
  * client: applied to the offered set and the agent's total. Reservations made or
  * removed must be for the offer's role exactly (ALLOC_EINVAL otherwise). */

@@ -893,6 +893,36 @@ int alloc_recover_used(alloc_core *a, const char *framework_id, const char *role
 	return ALLOC_OK;
 }
 
+int alloc_used_add(alloc_core *a, const char *framework_id, const char *role,
+		   const char *agent_id, const px_resources *resources)
+{
+	struct framework *f = fw_find(a, "used_add", framework_id);
+	struct agent *g = agent_find(a, "used_add", agent_id);
+	if (f == NULL || g == NULL)
+		return ALLOC_ENOENT;
+	if (!alloc_role_valid(role, true))
+		return alloc__warn("used_add", ALLOC_EINVAL, "invalid role '%s'", role ? role : "");
+	if (resources == NULL || !px_resources_contains(g->free, resources))
+		return alloc__warn("used_add", ALLOC_ENOTAVAIL, "resources are not free on '%s'",
+				   agent_id);
+	struct client *c = client_of(f, role);
+	if (c == NULL && (c = client_new(a, f, role)) == NULL)
+		return ALLOC_ENOMEM;
+	struct record *r = alloc__record(g, c, true);
+	if (r == NULL || (r->used == NULL && (r->used = px_resources_new()) == NULL) ||
+	    px_resources_add(r->used, resources) != PX_OK) {
+		if (r != NULL)
+			alloc__record_refresh(a, g, r);
+		else
+			client_maybe_free(c);
+		return ALLOC_ENOMEM;
+	}
+	px_resources_subtract(g->free, resources);
+	alloc__record_refresh(a, g, r);
+	alloc__agent_refresh_free(a, g);
+	return ALLOC_OK;
+}
+
 /* Reservations an operation makes or removes must be for exactly the offer's role,
  * so that reserved resources never sit in an allocation outside their role. */
 static bool op_roles_match(const Plexus__Offer__Operation *op, const char *role)

@@ -211,3 +211,31 @@ Test(lifecycle, role_figures)
 	px_resources_free(task);
 	alloc_core_free(a);
 }
+
+Test(lifecycle, used_resources_of_a_reregistering_agent)
+{
+	alloc_core *a = alloc_core_new(NULL);
+	agent(a, "s1", "cpus:4; mem:4096");
+	fw1(a, "f", "r");
+	px_resources *t = R("cpus:3; mem:1024"), *more = R("cpus:2");
+	cr_assert_eq(alloc_used_add(a, "f", "r", "s1", t), ALLOC_OK);
+	cr_assert_eq(alloc_used_add(a, "f", "old", "s1", more), ALLOC_ENOTAVAIL);
+	cr_assert_eq(alloc_used_add(a, "nope", "r", "s1", t), ALLOC_ENOENT);
+	cr_assert(px_resources_equal(alloc_used(a, "f", "r", "s1"), t));
+	alloc_offers *b = run(a, 0);
+	cr_assert_eq(S(offer_to(b, "f", "s1")->resources, "cpus"), 1000);
+	decline_all(a, b, 0, 0);
+	/* A role the framework is not subscribed to is tracked until recovered. */
+	px_resources *one = R("cpus:1");
+	cr_assert_eq(alloc_used_add(a, "f", "old", "s1", one), ALLOC_OK);
+	alloc_role_stats st;
+	cr_assert_eq(alloc_role_stats_get(a, "old", &st), ALLOC_OK);
+	cr_assert_eq(st.res[0].used, 1000);
+	cr_assert_eq(alloc_recover_used(a, "f", "old", "s1", one), ALLOC_OK);
+	cr_assert_eq(alloc_role_stats_get(a, "old", &st), ALLOC_OK);
+	cr_assert_eq(st.res[0].used, 0);
+	px_resources_free(t);
+	px_resources_free(more);
+	px_resources_free(one);
+	alloc_core_free(a);
+}
