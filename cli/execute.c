@@ -5,9 +5,12 @@
  * Exit status: 0 when the task FINISHED; the command's own exit status when it FAILED
  * (read from the executor's message "... exited with status N", 1 if absent); 1 for
  * any other terminal state, an error from the master, or a master that cannot be
- * reached; 2 for bad flags. */
+ * reached; 128 + N when signal N (SIGINT, SIGTERM) interrupts it, after it has
+ * unregistered (the master then kills the task); 2 for bad flags. */
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +31,8 @@ struct execute {
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool registered; /* under mu */
+	bool registered;  /* under mu */
+	bool ended;       /* under mu: interrupted by a signal, or refused by the master */
 	bool launched;   /* inside the driver's actor only */
 	int exit_status; /* set once the task ends or the driver fails */
 };
@@ -126,7 +130,6 @@ static void launch(px_scheduler_driver *d, struct execute *x, const Plexus__Offe
 	size_t nres = 0;
 	if (px_resources_to_pb(x->resources, PX_PB_REFINED, &res, &nres) != 0) {
 		fprintf(stderr, "plexus execute: out of memory\n");
-		x->exit_status = 1;
 		px_scheduler_driver_stop(d, false);
 		return;
 	}
@@ -176,12 +179,14 @@ static void on_status(px_scheduler_driver *d, const Plexus__TaskStatus *s, void 
 		px_scheduler_driver_acknowledge(d, s);
 	if (!is_terminal(s->state) || strcmp(s->task_id->value, x->name) != 0)
 		return;
+	pthread_mutex_lock(&x->mu);
 	if (s->state == PLEXUS__TASK_STATE__TASK_FINISHED)
 		x->exit_status = 0;
 	else if (s->state == PLEXUS__TASK_STATE__TASK_FAILED)
 		x->exit_status = failed_status(s->message);
 	else
 		x->exit_status = 1;
+	pthread_mutex_unlock(&x->mu);
 	px_scheduler_driver_stop(d, false);
 }
 
@@ -189,7 +194,10 @@ static void on_error(px_scheduler_driver *d, const char *message, void *arg)
 {
 	struct execute *x = arg;
 	fprintf(stderr, "plexus execute: the master refused the framework: %s\n", message);
-	x->exit_status = 1;
+	pthread_mutex_lock(&x->mu);
+	x->ended = true; /* exit_status stays 1 */
+	pthread_cond_broadcast(&x->cv);
+	pthread_mutex_unlock(&x->mu);
 }
 
 static void on_agent_lost(px_scheduler_driver *d, const Plexus__AgentID *agent, void *arg)
@@ -204,7 +212,7 @@ static bool wait_registered(struct execute *x, int64_t ms)
 	clock_gettime(CLOCK_REALTIME, &dl);
 	dl.tv_sec += ms / 1000;
 	pthread_mutex_lock(&x->mu);
-	while (!x->registered)
+	while (!x->registered && !x->ended)
 		if (pthread_cond_timedwait(&x->cv, &x->mu, &dl) != 0)
 			break;
 	bool ok = x->registered;
@@ -212,8 +220,40 @@ static bool wait_registered(struct execute *x, int64_t ms)
 	return ok;
 }
 
+/* SIGINT and SIGTERM are blocked in every thread and taken here: the framework
+ * unregisters (the master kills the task) and plexus exits with 128 + the signal. */
+struct signals {
+	sigset_t set;
+	struct execute *x;
+	px_scheduler_driver *d;
+	atomic_bool done;
+};
+
+static void *signal_thread(void *arg)
+{
+	struct signals *sg = arg;
+	int sig;
+	if (sigwait(&sg->set, &sig) != 0 || atomic_load(&sg->done))
+		return NULL;
+	fprintf(stderr, "plexus execute: interrupted; unregistering the framework\n");
+	pthread_mutex_lock(&sg->x->mu);
+	sg->x->ended = true;
+	sg->x->exit_status = 128 + sig;
+	pthread_cond_broadcast(&sg->x->cv);
+	pthread_mutex_unlock(&sg->x->mu);
+	px_scheduler_driver_stop(sg->d, false);
+	return NULL;
+}
+
 static int run(struct execute *x, const char *master, const char *role)
 {
+	/* Blocked before the runtime's threads exist, so that they inherit the mask. */
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+
 	actor_config cfg;
 	actor_config_default(&cfg);
 	cfg.listen = true; /* the master answers over the network */
@@ -262,15 +302,37 @@ static int run(struct execute *x, const char *master, const char *role)
 	px_scheduler_options_default(&opts);
 	opts.implicit_acknowledgements = false;
 	px_scheduler_driver *d = px_scheduler_driver_alloc(&cb, x, &fw, master, &opts);
+	struct signals sg = {.x = x, .d = d};
+	pthread_t sigthread;
+	bool have_sigthread = false;
+	sigemptyset(&sg.set);
+	sigaddset(&sg.set, SIGINT);
+	sigaddset(&sg.set, SIGTERM);
+	atomic_init(&sg.done, false);
+	if (d != NULL)
+		have_sigthread = pthread_create(&sigthread, NULL, signal_thread, &sg) == 0;
 	if (d == NULL || px_scheduler_driver_start(d) != PX_DRIVER_RUNNING) {
 		fprintf(stderr, "plexus execute: cannot start the scheduler driver\n");
 	} else if (!wait_registered(x, REGISTRATION_TIMEOUT_MS)) {
-		fprintf(stderr, "plexus execute: the master at %s did not register the framework "
-				"within %d seconds\n", master, REGISTRATION_TIMEOUT_MS / 1000);
+		pthread_mutex_lock(&x->mu);
+		bool ended = x->ended;
+		status = x->exit_status;
+		pthread_mutex_unlock(&x->mu);
+		if (!ended)
+			fprintf(stderr, "plexus execute: the master at %s did not register the "
+					"framework within %d seconds\n", master,
+				REGISTRATION_TIMEOUT_MS / 1000);
 		px_scheduler_driver_stop(d, false);
 	} else {
 		px_scheduler_driver_join(d);
+		pthread_mutex_lock(&x->mu);
 		status = x->exit_status;
+		pthread_mutex_unlock(&x->mu);
+	}
+	if (have_sigthread) {
+		atomic_store(&sg.done, true);
+		pthread_kill(sigthread, SIGTERM); /* blocked: only wakes its sigwait */
+		pthread_join(sigthread, NULL);
 	}
 	px_scheduler_driver_free(d);
 	actor_runtime_fini();
