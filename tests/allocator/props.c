@@ -7,7 +7,7 @@
  *  - nothing beyond an agent's total is held, and the allocator's free + held equals
  *    the total the model computed itself;
  *  - nothing reserved is offered outside its role's subtree;
- *  - no quota limit is exceeded; nothing goes to an agent under maintenance or to a
+ *  - no quota limit is exceeded (also when frameworks reserve from their offers); nothing goes to an agent under maintenance or to a
  *    suppressed, inactive or removed framework. */
 #include "helpers.h"
 
@@ -220,7 +220,7 @@ Test(props, random_events_keep_every_invariant, .timeout = 240)
 	cr_assert_eq(alloc_role_set_quota(a, "a/y", g8, NULL), ALLOC_OK);
 	px_resources_free(g8);
 	cr_assert_eq(alloc_role_set_weight(a, "b", 2.5), ALLOC_OK);
-	int serial = 0, passes = 0, offers_used = 0;
+	int serial = 0, passes = 0, offers_used = 0, reserves_from_offers = 0;
 	int64_t now = 0;
 	for (int step = 0; step < STEPS; step++) {
 		now += rnd(200);
@@ -315,6 +315,25 @@ Test(props, random_events_keep_every_invariant, .timeout = 240)
 				else
 					px_resources_free(task);
 			}
+		} else if (ev < 88 && ngrants > 0) { /* an offer is accepted with a RESERVE */
+			size_t i = rnd((uint32_t)ngrants);
+			struct grant *gr = &grants[i];
+			px_resources *u = NULL;
+			cr_assert_eq(px_resources_unreserved(gr->rs, &u), PX_OK);
+			if (!gr->used && strcmp(gr->role, "*") != 0 && S(u, "cpus") >= 1000) {
+				px_resources *dyn = DYN(gr->role, "cpus", 1);
+				Plexus__Offer__Operation *op = reserve_op(dyn, false);
+				char err[256] = "";
+				cr_assert_eq(alloc_offer_apply(a, fws[gr->fw].id, gr->role, ags[gr->ag].id, op,
+							       err, sizeof(err)),
+					     ALLOC_OK, "%s", err);
+				cr_assert_eq(px_resources_apply(gr->rs, op, NULL, 0), PX_OK);
+				cr_assert_eq(px_resources_apply(ags[gr->ag].total, op, NULL, 0), PX_OK);
+				reserves_from_offers++;
+				op_free(op);
+				px_resources_free(dyn);
+			}
+			px_resources_free(u);
 		} else if (ev < 92 && ngrants > 0) { /* a task ends */
 			size_t i = rnd((uint32_t)ngrants);
 			struct grant *gr = &grants[i];
@@ -345,9 +364,11 @@ Test(props, random_events_keep_every_invariant, .timeout = 240)
 		check_agents(a);
 		check_limits();
 	}
-	fprintf(stderr, "props: %d passes, %d tasks, %zu grants held at the end\n", passes, offers_used, ngrants);
+	fprintf(stderr, "props: %d passes, %d tasks, %d reserves from offers, %zu grants held\n",
+		passes, offers_used, reserves_from_offers, ngrants);
 	cr_assert_gt(passes, 500);
 	cr_assert_gt(offers_used, 100);
+	cr_assert_gt(reserves_from_offers, 20);
 	for (int i = 0; i < NAGENTS; i++)
 		if (ags[i].alive)
 			px_resources_free(ags[i].total);
