@@ -276,6 +276,16 @@ size_t master_exited_executors(void)
 	return n;
 }
 
+static bool have_exited(size_t n) { return nexited >= n; }
+
+bool master_wait_exited(size_t n, int64_t timeout_ms)
+{
+	pthread_mutex_lock(&mu);
+	bool ok = wait_locked(have_exited, n, timeout_ms);
+	pthread_mutex_unlock(&mu);
+	return ok;
+}
+
 size_t master_pongs(void)
 {
 	pthread_mutex_lock(&mu);
@@ -357,12 +367,29 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return 0;
 }
 
+/* A sanitizer report of an executor lands in its sandbox's stderr: it fails the test. */
+static int check_stderr(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	if (flag != FTW_F || strcmp(path + ftw->base, "stderr") != 0)
+		return 0;
+	char *text = read_file(path);
+	bool bad = text != NULL && (strstr(text, "Sanitizer") != NULL ||
+				    strstr(text, "runtime error") != NULL);
+	cr_expect(!bad, "sanitizer report in %s:\n%s", path, text);
+	free(text);
+	return 0;
+}
+
 void harness_stop(struct harness *h)
 {
 	if (h->agent.len > 0)
 		agent_stop(h->agent);
 	actor_runtime_fini();
-	nftw(h->work_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(h->work_dir, check_stderr, 16, FTW_PHYS);
+	/* PLEXUS_TEST_KEEP=1 keeps the work dir for a look after a failure. */
+	if (getenv("PLEXUS_TEST_KEEP") == NULL)
+		nftw(h->work_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	pthread_mutex_lock(&mu);
 	free(last_resources);
 	last_resources = NULL;

@@ -58,6 +58,8 @@ char *master_wait_registration(int kind, size_t n, int64_t timeout_ms);
 /* The number of re-registrations' tasks reported in the latest ReregisterAgentMessage. */
 size_t master_last_reregistration_tasks(void);
 size_t master_exited_executors(void);
+/* Waits until the master heard of n executors' ends (ExitedExecutorMessage). */
+bool master_wait_exited(size_t n, int64_t timeout_ms);
 size_t master_pongs(void);
 /* The attributes of the latest registration, as "name=value" joined with ';'. */
 void master_last_attributes(char *buf, size_t len);

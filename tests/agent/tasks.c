@@ -95,6 +95,8 @@ Test(tasks, command_runs_and_finishes_with_stdout_in_the_sandbox)
 	cr_assert_str_eq(out, expected);
 	free(out);
 	free(dir);
+	/* Its task over, the executor is told to go and exits by itself. */
+	cr_assert(master_wait_exited(1, 10000), "the executor did not exit");
 }
 
 Test(tasks, failing_command_fails_with_its_exit_status)
@@ -116,6 +118,7 @@ Test(tasks, failing_command_fails_with_its_exit_status)
 	cr_assert(err != NULL && strstr(err, "oops\n") != NULL);
 	free(err);
 	free(dir);
+	cr_assert(master_wait_exited(1, 10000), "the executor did not exit");
 }
 
 Test(tasks, kill_ends_the_task_and_its_process_group)
@@ -156,6 +159,7 @@ Test(tasks, kill_ends_the_task_and_its_process_group)
 	cr_assert_eq(gone, 0, "the task's background child survived the kill");
 	cr_assert_eq(kill(-shell, 0), -1, "the process group still exists");
 	free(dir);
+	cr_assert(master_wait_exited(1, 10000), "the executor did not exit");
 }
 
 Test(tasks, executor_that_dies_fails_its_task_with_a_reason)
