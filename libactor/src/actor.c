@@ -249,7 +249,7 @@ int actor_install(actor_t *self, const char *name, actor_handler_fn fn, void *ar
 	len = strlen(name);
 	for (uint16_t i = 0; i < self->nhandlers; i++) {
 		h = &self->handlers[i];
-		if (h->len == len && memcmp(h->name, name, len) == 0) {
+		if (h->len == len && actor__bytes_equal(h->name, name, len)) {
 			h->fn = fn;
 			h->arg = arg;
 			return 0;
@@ -358,12 +358,12 @@ static struct actor__handler *actor__find_handler(struct actor *a, const char *n
 	/* Most actors see one message kind at a time: try the last match first. */
 	if (a->last_handler < a->nhandlers) {
 		h = &a->handlers[a->last_handler];
-		if (h->len == len && memcmp(h->name, name, len) == 0)
+		if (h->len == len && actor__bytes_equal(h->name, name, len))
 			return h;
 	}
 	for (uint16_t i = 0; i < a->nhandlers; i++) {
 		h = &a->handlers[i];
-		if (h->len == len && memcmp(h->name, name, len) == 0) {
+		if (h->len == len && actor__bytes_equal(h->name, name, len)) {
 			a->last_handler = i;
 			return h;
 		}

@@ -171,7 +171,7 @@ static struct actor *actor__shard_find(struct actor__shard *s, uint64_t h, const
 				       size_t len)
 {
 	for (struct actor *a = s->buckets[h & (s->nbuckets - 1)]; a != NULL; a = a->reg_next)
-		if (a->reg_hash == h && a->pid.len == len && memcmp(a->pid.id, id, len) == 0)
+		if (a->reg_hash == h && a->pid.len == len && actor__bytes_equal(a->pid.id, id, len))
 			return a;
 	return NULL;
 }
@@ -356,7 +356,7 @@ struct actor *actor__acquire(const actor_pid *pid)
 			if ((uint32_t)(w >> 32) == (uint32_t)(pid->hint >> 32) && (uint32_t)w != 0) {
 				a = atomic_load_explicit(&slot->actor, memory_order_acquire);
 				if (a != NULL && a->pid.len == pid->len &&
-				    memcmp(a->pid.id, pid->id, pid->len) == 0 &&
+				    actor__bytes_equal(a->pid.id, pid->id, pid->len) &&
 				    !(atomic_load_explicit(&a->flags, memory_order_relaxed) &
 				      ACTOR__F_DEAD))
 					return a;
@@ -397,7 +397,7 @@ static struct actor *actor__lookup_hint(const actor_pid *pid)
 	} while (!atomic_compare_exchange_weak_explicit(&slot->word, &w, w + 1,
 							memory_order_acquire, memory_order_acquire));
 	a = atomic_load_explicit(&slot->actor, memory_order_relaxed);
-	if (a != NULL && a->pid.len == pid->len && memcmp(a->pid.id, pid->id, pid->len) == 0 &&
+	if (a != NULL && a->pid.len == pid->len && actor__bytes_equal(a->pid.id, pid->id, pid->len) &&
 	    !(atomic_load_explicit(&a->flags, memory_order_relaxed) & ACTOR__F_DEAD))
 		return a;
 	if (a != NULL)
