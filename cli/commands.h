@@ -11,5 +11,6 @@ struct plexus_command {
 
 int plexus_demo_main(int argc, char **argv);
 int plexus_execute_main(int argc, char **argv);
+int agent_main(int argc, char **argv); /* agent/agent.h */
 
 #endif
