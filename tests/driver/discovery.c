@@ -202,3 +202,68 @@ Test(discovery, scheduler_driver_finds_master_over_http)
 	px_scheduler_driver_free(d);
 	peer_free(master);
 }
+
+static struct counter disconnected, reregistered;
+
+static void on_disconnected(px_scheduler_driver *d, void *arg)
+{
+	counter_add(&disconnected, 1);
+}
+
+static void on_reregistered(px_scheduler_driver *d, const Plexus__MasterInfo *mi, void *arg)
+{
+	counter_add(&reregistered, 1);
+}
+
+/* A master that comes back under another PID is found again through /master/info, and
+ * the framework re-registers there with its id. */
+Test(discovery, lost_master_is_rediscovered_under_a_new_pid)
+{
+	peer *first = peer_spawn("master-a");
+	peer *second = peer_spawn("master-b");
+	snprintf(info_pid, sizeof(info_pid), "%s", peer_pid_text(first));
+
+	memset(&registered, 0, sizeof(registered));
+	memset(&disconnected, 0, sizeof(disconnected));
+	memset(&reregistered, 0, sizeof(reregistered));
+	px_scheduler_callbacks cb = {.registered = on_registered,
+				     .disconnected = on_disconnected,
+				     .reregistered = on_reregistered};
+	Plexus__FrameworkInfo fw = PLEXUS__FRAMEWORK_INFO__INIT;
+	fw.user = "u";
+	fw.name = "n";
+	px_scheduler_driver *d = px_scheduler_driver_alloc(&cb, NULL, &fw, http_addr, NULL);
+	cr_assert_not_null(d);
+	cr_assert_eq(px_scheduler_driver_start(d), PX_DRIVER_RUNNING);
+	actor_pid from;
+	ProtobufCMessage *reg = peer_wait(first, &plexus__internal__register_framework_message__descriptor,
+					  1, WAIT_MS, &from);
+	cr_assert_not_null(reg);
+	protobuf_c_message_free_unpacked(reg, NULL);
+	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
+	fid.value = "fw-moved";
+	Plexus__Internal__FrameworkRegisteredMessage ok =
+		PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
+	ok.framework_id = &fid;
+	peer_send(first, from, &ok.base);
+	cr_assert(counter_wait(&registered, 1, WAIT_MS));
+
+	/* /master/info now names the second master; the first one goes away. */
+	snprintf(info_pid, sizeof(info_pid), "%s", peer_pid_text(second));
+	peer_kill(first);
+	cr_assert(counter_wait(&disconnected, 1, WAIT_MS));
+	Plexus__Internal__ReregisterFrameworkMessage *rr = (void *)peer_wait(
+		second, &plexus__internal__reregister_framework_message__descriptor, 1, WAIT_MS, &from);
+	cr_assert_not_null(rr, "the driver did not find the new master");
+	cr_assert_not_null(rr->framework->id);
+	cr_expect_str_eq(rr->framework->id->value, "fw-moved");
+	protobuf_c_message_free_unpacked(&rr->base, NULL);
+	Plexus__Internal__FrameworkReregisteredMessage again =
+		PLEXUS__INTERNAL__FRAMEWORK_REREGISTERED_MESSAGE__INIT;
+	again.framework_id = &fid;
+	peer_send(second, from, &again.base);
+	cr_expect(counter_wait(&reregistered, 1, WAIT_MS));
+	px_scheduler_driver_free(d);
+	peer_free(first);
+	peer_free(second);
+}
