@@ -741,7 +741,7 @@ enum px_driver_status px_executor_driver_stop(px_executor_driver *d)
 		c->kind = CALL_STOP;
 		submit(d, c, true);
 	}
-	return PX_DRIVER_STOPPED;
+	return s == PX_DRIVER_ABORTED ? PX_DRIVER_ABORTED : PX_DRIVER_STOPPED;
 }
 
 enum px_driver_status px_executor_driver_abort(px_executor_driver *d)

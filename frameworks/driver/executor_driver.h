@@ -64,11 +64,22 @@ void px_executor_driver_free(px_executor_driver *d);
 /* Spawns the actor and registers with the agent. The libactor runtime must be running
  * (listening when the agent is another OS process). */
 enum px_driver_status px_executor_driver_start(px_executor_driver *d);
+
+/* Ends the driver's actor after the calls queued before it (so status updates sent
+ * earlier from the same thread or actor leave first) and wakes join. Returns
+ * PX_DRIVER_STOPPED (PX_DRIVER_ABORTED if it had been aborted, as Mesos), or the status
+ * if the driver was neither running nor aborted. */
 enum px_driver_status px_executor_driver_stop(px_executor_driver *d);
+
+/* The driver ignores everything from now on and wakes join; the actor lives until stop
+ * or free. Returns PX_DRIVER_ABORTED, or the status if it was not running. */
 enum px_driver_status px_executor_driver_abort(px_executor_driver *d);
+
 /* Blocks a thread that is not an actor until the driver is stopped or aborted. */
 enum px_driver_status px_executor_driver_join(px_executor_driver *d);
+/* start, then join. */
 enum px_driver_status px_executor_driver_run(px_executor_driver *d);
+/* The current status (thread-safe snapshot). */
 enum px_driver_status px_executor_driver_status(px_executor_driver *d);
 
 /* Sends a task's status to the agent. The driver fills uuid, timestamp, source

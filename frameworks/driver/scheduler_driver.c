@@ -574,13 +574,13 @@ static void stop_in_actor(actor_t *self, px_scheduler_driver *d, bool failover)
 
 static void abort_in_actor(actor_t *self, px_scheduler_driver *d)
 {
+	/* Still connected afterwards (as Mesos): a later stop(false) unregisters. */
 	if (d->connected && d->framework->id != NULL) {
 		Plexus__Internal__DeactivateFrameworkMessage m =
 			PLEXUS__INTERNAL__DEACTIVATE_FRAMEWORK_MESSAGE__INIT;
 		m.framework_id = d->framework->id;
 		actor_send_pb(self, d->master, &m.base);
 	}
-	d->connected = false;
 	if (d->retry_timer != 0) {
 		actor_cancel(self, d->retry_timer);
 		d->retry_timer = 0;
@@ -854,7 +854,7 @@ enum px_driver_status px_scheduler_driver_stop(px_scheduler_driver *d, bool fail
 		c->failover = failover;
 		submit(d, c, true);
 	}
-	return PX_DRIVER_STOPPED;
+	return s == PX_DRIVER_ABORTED ? PX_DRIVER_ABORTED : PX_DRIVER_STOPPED;
 }
 
 enum px_driver_status px_scheduler_driver_abort(px_scheduler_driver *d)

@@ -29,7 +29,8 @@ typedef struct px_scheduler_driver px_scheduler_driver;
 /* The scheduler's side. Any member may be NULL (the event is then only logged).
  * arg is the `arg` given to px_scheduler_driver_alloc. */
 typedef struct px_scheduler_callbacks {
-	/* First registration: the master assigned framework_id. */
+	/* First registration: the master assigned framework_id. master may be NULL (here
+	 * and in reregistered) when the master does not describe itself. */
 	void (*registered)(px_scheduler_driver *d, const Plexus__FrameworkID *framework_id,
 			   const Plexus__MasterInfo *master, void *arg);
 	/* Registered again (after a master failover or a lost connection). */
@@ -88,11 +89,12 @@ void px_scheduler_driver_free(px_scheduler_driver *d);
  * PX_DRIVER_RUNNING on success; the current status if it is not NOT_STARTED. */
 enum px_driver_status px_scheduler_driver_start(px_scheduler_driver *d);
 
-/* Stops the driver. failover false: the framework is done (the master is told to
- * remove it, its tasks are killed). failover true: the master keeps the framework for
- * its failover_timeout so that another scheduler can take over its id. Wakes join.
- * Returns PX_DRIVER_STOPPED, or the status if the driver was neither running nor
- * aborted. */
+/* Stops the driver and ends its actor. failover false: the framework is done (the
+ * master is told to remove it, its tasks are killed; also after an abort). failover
+ * true: the master keeps the framework for its failover_timeout so that another
+ * scheduler can take over its id. Wakes join. From a plain thread it returns once the
+ * master has been told. Returns PX_DRIVER_STOPPED (PX_DRIVER_ABORTED if the driver
+ * had been aborted, as Mesos), or the status if it was neither running nor aborted. */
 enum px_driver_status px_scheduler_driver_stop(px_scheduler_driver *d, bool failover);
 
 /* Aborts: the driver ignores everything afterwards and the master deactivates the
@@ -114,7 +116,10 @@ enum px_driver_status px_scheduler_driver_status(px_scheduler_driver *d);
 int px_scheduler_driver_pid(px_scheduler_driver *d, char *buf, size_t size);
 
 /* Accepts offers (all from one agent) with operations applied in order; what is not
- * used is declined with filters (NULL: Mesos's default 5 seconds). */
+ * used is declined with filters (NULL: Mesos's default 5 seconds). Like every call
+ * that carries public types, a message missing one of their required fields (a
+ * TaskInfo without name, task_id or agent_id ...) cannot be encoded: the call is
+ * dropped with an error log line. */
 enum px_driver_status px_scheduler_driver_accept(px_scheduler_driver *d,
 						 const Plexus__OfferID *const *offer_ids, size_t n,
 						 const Plexus__Offer__Operation *const *ops, size_t nops,

@@ -660,6 +660,14 @@ Test(scheduler, master_error_aborts_and_reports)
 	cr_assert_not_null(m);
 	cr_expect_str_eq(m->framework_id->value, "fw-1");
 	protobuf_c_message_free_unpacked(&m->base, NULL);
+	/* Stopping an aborted driver still unregisters, and says it was aborted (Mesos). */
+	cr_expect_eq(px_scheduler_driver_stop(driver, false), PX_DRIVER_ABORTED);
+	cr_expect_eq(px_scheduler_driver_status(driver), PX_DRIVER_STOPPED);
+	ProtobufCMessage *u = peer_wait(ev.master, &plexus__internal__unregister_framework_message__descriptor,
+					1, WAIT_MS, NULL);
+	cr_expect_not_null(u, "no UnregisterFrameworkMessage after stop");
+	if (u != NULL)
+		protobuf_c_message_free_unpacked(u, NULL);
 }
 
 static void *stopper(void *arg)
