@@ -535,6 +535,19 @@ Test(scheduler, kill_revive_suppress_and_messages)
 	cr_expect(counter_wait(&ev.messages, 1, WAIT_MS));
 	cr_expect(counter_wait(&ev.agent_lost, 1, WAIT_MS));
 	cr_expect(counter_wait(&ev.executor_lost, 1, WAIT_MS));
+
+	/* Data for an executor on an agent the driver knows no PID of goes via the master. */
+	Plexus__ExecutorID eid = PLEXUS__EXECUTOR_ID__INIT;
+	eid.value = "e-2";
+	cr_assert_eq(px_scheduler_driver_send_message(driver, &eid, &aid, (const uint8_t *)"x", 1),
+		     PX_DRIVER_RUNNING);
+	Plexus__Internal__FrameworkToExecutorMessage *fm = (void *)peer_wait(
+		ev.master, &plexus__internal__framework_to_executor_message__descriptor, 1, WAIT_MS, NULL);
+	cr_assert_not_null(fm, "the message did not go through the master");
+	cr_expect_str_eq(fm->framework_id->value, "fw-1");
+	cr_expect_str_eq(fm->executor_id->value, "e-2");
+	cr_expect_str_eq(fm->agent_id->value, "agent-1");
+	protobuf_c_message_free_unpacked(&fm->base, NULL);
 }
 
 Test(scheduler, framework_message_goes_straight_to_the_offer_agent)
