@@ -1,21 +1,23 @@
 /* transport_nng.c — remote messages over nng's byte streams on tcp://.
  *
- * One listener per OS process. Connections are one-way: this process dials one
- * outbound connection per peer (ip:port) and writes only on it; connections it
- * accepts are only read. So every message from here to a peer rides one TCP stream,
- * which is what keeps per-sender order. Frames queued for a peer are appended to its
- * pending buffer and go out as one write (one iov) when the previous write is done:
- * under load every write carries every frame queued since the last one.
+ * One listener per OS process and one TCP connection per pair of processes, used both
+ * ways. The first message to a peer dials it; the peer adopts the connection it
+ * accepted for its own messages back (the first frame names the sender's ip:port), so
+ * replies ride the same stream and TCP acknowledgements ride the replies. Every
+ * message from here to a peer goes over the one connection in use for it, which is
+ * what keeps per-sender order. Frames queued for a peer are appended to its pending
+ * buffer and go out as one write (one iov) when the previous write is done: under load
+ * every write carries every frame queued since the last one.
  *
- * Threads: send() runs on the caller's thread (a worker); every callback runs on an
- * nng task thread. A peer's mutex guards the peer and its current connection; the
- * transport mutex guards the peer table and the list of live connections. Order:
- * peer mutex, then transport mutex. No callback into the core is made with a lock held.
+ * Threads and locks: send() runs on the caller's thread; callbacks run on nng's task
+ * threads. One mutex (T.mu) guards the peer table, every peer and every connection's
+ * flags and buffers. It is held only to append, swap buffers and change state, never
+ * across I/O that can wait or a call into the core.
  *
- * Failure: any error on an outbound connection (or a failed dial) closes it, drops
- * what was queued (at-most-once, like libprocess) and reports actor__peer_lost(); the
- * next send dials again. Bad bytes on an inbound connection close it; a well-framed
- * frame with bad contents is dropped alone. */
+ * Failure: an error on the connection in use for a peer (or a failed dial) closes it,
+ * drops what was queued (at-most-once, like libprocess) and reports
+ * actor__peer_lost(); the next send dials again. Bad bytes close the connection they
+ * came on; a well-framed frame with bad contents is dropped alone. */
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -36,6 +38,9 @@
 #define KEEP_OUT_BUF (4u << 20)     /* write buffers above this are freed when drained */
 #define PEER_BUCKETS 256u
 #define DEFAULT_MAX_FRAME ((size_t)64 << 20)
+/* Writes waited for on the sender's thread: at most this large, for at most this long. */
+#define SYNC_WRITE_MAX (256u * 1024u)
+#define SYNC_WRITE_WAIT_MS 1
 
 /* A receive buffer. Frames decoded from it are handed to the core in place; each
  * holds a reference until the core releases it. */
@@ -54,19 +59,19 @@ struct buf {
 struct peer;
 
 struct conn {
-	struct peer *peer;       /* outbound: its peer; NULL for an accepted connection */
-	pthread_mutex_t *mu;     /* the peer's mutex, or own_mu */
-	pthread_mutex_t own_mu;
+	struct peer *peer;       /* the peer whose messages this connection carries, or NULL
+	                            (an accepted connection not adopted yet, or a spare) */
 	nng_stream *s;
-	nng_aio *tx, *rx;
-	nng_aio *txs;            /* outbound: writes waited for on the sender's thread */
+	nng_aio *tx, *rx;        /* background write; reads */
+	nng_aio *txs;            /* writes waited for on the sender's thread (no callback) */
 	bool closed, tx_busy, rx_busy;
-	struct buf out;          /* outbound: the bytes of the write in flight */
+	bool adopt_done;         /* accepted: the first frame with a sender has been seen */
+	uint32_t remote_ip;
+	struct buf out;          /* the bytes of the write in flight */
 	size_t out_off;
-	struct chunk *in;        /* inbound: current receive buffer */
+	struct chunk *in;        /* current receive buffer */
 	size_t in_off;           /* start of the first frame not yet decoded */
-	uint8_t scratch[64];     /* outbound: reads that only watch for the peer closing */
-	char addr[32];           /* for logs */
+	char addr[32];           /* remote address, for logs */
 	struct conn *next, *prev;
 };
 
@@ -75,7 +80,6 @@ enum peer_state { PEER_IDLE, PEER_DIALING, PEER_UP };
 struct peer {
 	uint32_t ip;
 	uint16_t port;
-	pthread_mutex_t mu;
 	enum peer_state state;
 	struct conn *conn;       /* when PEER_UP */
 	struct buf pending;      /* frames queued, not yet handed to a write */
@@ -104,7 +108,7 @@ static struct {
 
 static void conn_tx_cb(void *arg);
 static void conn_rx_cb(void *arg);
-static bool peer_fail(struct peer *p, struct conn *c, const char *why, int err);
+static void dial_cb(void *arg);
 
 static const char *ip_str(uint32_t ip, uint16_t port, char *buf, size_t size)
 {
@@ -154,30 +158,84 @@ static void chunk_unref(void *owner)
 		free(ch);
 }
 
+/* ---- peers ------------------------------------------------------------------ */
+
+/* The peer at ip:port, created on first use. NULL when stopping or out of memory.
+ * Called with T.mu held. */
+static struct peer *peer_get_locked(uint32_t ip, uint16_t port)
+{
+	uint32_t h = (ip * 2654435761u ^ port) % PEER_BUCKETS;
+	struct peer *p;
+	for (p = T.peers[h]; p != NULL; p = p->next)
+		if (p->ip == ip && p->port == port)
+			return p;
+	if (T.stopping || (p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	char url[64], a[32];
+	snprintf(url, sizeof(url), "tcp://%s", ip_str(ip, port, a, sizeof(a)));
+	if (nng_stream_dialer_alloc(&p->dialer, url) != 0 || nng_aio_alloc(&p->dial, dial_cb, p) != 0) {
+		nng_stream_dialer_free(p->dialer);
+		free(p);
+		return NULL;
+	}
+	p->ip = ip;
+	p->port = port;
+	p->next = T.peers[h];
+	T.peers[h] = p;
+	return p;
+}
+
+/* The connection in use for p failed (c is it, or NULL for a failed dial): forgets it
+ * and drops what was queued. Called with T.mu held. Returns true if the caller must
+ * report the loss with actor__peer_lost() once it has unlocked (the core is never
+ * called under our lock: it may send, and sending takes it). */
+static bool peer_fail_locked(struct peer *p, struct conn *c, const char *why, int err)
+{
+	if (c != NULL && p->conn != c)
+		return false; /* a spare connection: the peer is still served by another */
+	uint64_t dropped = p->pending_frames;
+	if (c != NULL)
+		c->peer = NULL;
+	p->conn = NULL;
+	p->state = PEER_IDLE;
+	p->pending.len = 0;
+	p->pending_frames = 0;
+	ACTOR__STAT_ADD(connections_failed, 1);
+	if (dropped)
+		ACTOR__STAT_ADD(frames_dropped, dropped);
+	if (T.stopping)
+		return false;
+	char a[32];
+	actor_info("transport: peer %s lost (%s: %s); %llu queued message(s) dropped",
+		   ip_str(p->ip, p->port, a, sizeof(a)), why, err ? nng_strerror(err) : "closed",
+		   (unsigned long long)dropped);
+	return true;
+}
+
 /* ---- connections ------------------------------------------------------------ */
 
-static struct conn *conn_alloc(struct peer *p, nng_stream *s)
+static struct conn *conn_alloc(nng_stream *s)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	pthread_mutex_init(&c->own_mu, NULL);
-	c->peer = p;
-	c->mu = p ? &p->mu : &c->own_mu;
 	c->s = s;
 	if (nng_aio_alloc(&c->tx, conn_tx_cb, c) != 0 || nng_aio_alloc(&c->rx, conn_rx_cb, c) != 0 ||
-	    (p != NULL && nng_aio_alloc(&c->txs, NULL, NULL) != 0)) {
+	    nng_aio_alloc(&c->txs, NULL, NULL) != 0 || (c->in = chunk_alloc(CHUNK_SIZE)) == NULL) {
 		nng_aio_free(c->tx);
 		nng_aio_free(c->rx);
-		pthread_mutex_destroy(&c->own_mu);
+		nng_aio_free(c->txs);
 		free(c);
 		return NULL;
 	}
+	nng_stream_set_bool(s, NNG_OPT_TCP_NODELAY, true);
 	nng_sockaddr sa;
-	if (nng_stream_get_addr(s, NNG_OPT_REMADDR, &sa) == 0 && sa.s_family == NNG_AF_INET)
-		ip_str(ntohl(sa.s_in.sa_addr), ntohs(sa.s_in.sa_port), c->addr, sizeof(c->addr));
-	else
+	if (nng_stream_get_addr(s, NNG_OPT_REMADDR, &sa) == 0 && sa.s_family == NNG_AF_INET) {
+		c->remote_ip = ntohl(sa.s_in.sa_addr);
+		ip_str(c->remote_ip, ntohs(sa.s_in.sa_port), c->addr, sizeof(c->addr));
+	} else {
 		snprintf(c->addr, sizeof(c->addr), "?");
+	}
 	pthread_mutex_lock(&T.mu);
 	c->next = T.conns.next;
 	c->prev = &T.conns;
@@ -190,7 +248,7 @@ static struct conn *conn_alloc(struct peer *p, nng_stream *s)
 }
 
 /* Closes the stream; the aio callbacks then see errors and the last one frees c.
- * Called with c->mu held. */
+ * Called with T.mu held. */
 static void conn_close_locked(struct conn *c)
 {
 	if (!c->closed) {
@@ -199,45 +257,54 @@ static void conn_close_locked(struct conn *c)
 	}
 }
 
-/* Frees c if it is closed and no operation is in flight. Called with c->mu held;
- * returns true if c is gone (the caller must then unlock only the peer's mutex,
- * which outlives c, or nothing at all for an inbound connection). */
-static bool conn_maybe_free_locked(struct conn *c)
+/* Unlinks c if it is closed and no operation is in flight; the caller then calls
+ * conn_free(c) after unlocking. Called with T.mu held. */
+static bool conn_done_locked(struct conn *c)
 {
 	if (!c->closed || c->tx_busy || c->rx_busy)
 		return false;
-	pthread_mutex_lock(&T.mu);
 	c->prev->next = c->next;
 	c->next->prev = c->prev;
 	T.nconns--;
 	pthread_cond_broadcast(&T.cv);
-	pthread_mutex_unlock(&T.mu);
+	return true;
+}
+
+static void conn_free(struct conn *c)
+{
 	ACTOR__STAT_ADD(connections_open, -1);
 	/* Reaping: we may be inside one of these aios' callbacks. */
 	nng_aio_reap(c->tx);
 	nng_aio_reap(c->rx);
-	if (c->txs != NULL)
-		nng_aio_reap(c->txs);
+	nng_aio_reap(c->txs);
 	nng_stream_free(c->s);
 	buf_free(&c->out);
 	chunk_unref(c->in);
-	return true;
-}
-
-static void conn_destroy(struct conn *c)
-{
-	bool inbound = c->peer == NULL;
-	if (inbound) {
-		pthread_mutex_unlock(&c->own_mu);
-		pthread_mutex_destroy(&c->own_mu);
-	}
 	free(c);
 }
 
-static bool peer_kick_locked(struct peer *p, struct conn *c);
+/* Hands the peer's pending frames to its connection as the next write if it is not
+ * writing. Called with T.mu held; returns the connection whose write the caller must
+ * start (conn_write or conn_write_async) after unlocking, or NULL. */
+static struct conn *peer_kick_locked(struct peer *p)
+{
+	struct conn *c = p->conn;
+	if (c == NULL || c->closed || c->tx_busy || p->pending.len == 0)
+		return NULL;
+	struct buf tmp = c->out;
+	c->out = p->pending;
+	c->out_off = 0;
+	tmp.len = 0;
+	if (tmp.cap > KEEP_OUT_BUF)
+		buf_free(&tmp);
+	p->pending = tmp;
+	p->pending_frames = 0;
+	c->tx_busy = true;
+	return c;
+}
 
 /* Writes the rest of c->out (from c->out_off) in the background: conn_tx_cb goes on.
- * Called without c->mu, with tx_busy set, so nobody else touches c->out meanwhile. */
+ * Called without T.mu, with tx_busy set, so nobody else touches c->out meanwhile. */
 static void conn_write_async(struct conn *c)
 {
 	nng_iov iov = {.iov_buf = c->out.p + c->out_off, .iov_len = c->out.len - c->out_off};
@@ -253,9 +320,7 @@ static void conn_write_async(struct conn *c)
  * machine, a thread competing for a core. A small write into a socket with room is
  * done inside nng_stream_send, so it is waited for here, with a callback-less aio,
  * bounded by SYNC_WRITE_WAIT_MS. Whatever is left then (a full socket buffer, a write
- * too large to wait for, an error) goes on in the background as before. */
-#define SYNC_WRITE_MAX (256u * 1024u)
-#define SYNC_WRITE_WAIT_MS 1
+ * too large to wait for, an error) goes on in the background. */
 static void conn_write(struct conn *c)
 {
 	/* A few rounds at most: frames other threads queue meanwhile must not keep this
@@ -272,102 +337,104 @@ static void conn_write(struct conn *c)
 		c->out_off += n;
 		if (rv != 0 || c->out_off < c->out.len)
 			break; /* the background write finishes it, or reports the failure */
-		struct peer *p = c->peer;
-		pthread_mutex_lock(&p->mu);
+
+		pthread_mutex_lock(&T.mu);
 		c->out.len = 0;
 		c->out_off = 0;
 		c->tx_busy = false;
 		if (c->closed) { /* lost meanwhile: the last one out frees it */
-			bool gone = conn_maybe_free_locked(c);
-			pthread_mutex_unlock(&p->mu);
-			if (gone)
-				conn_destroy(c);
+			bool done = conn_done_locked(c);
+			pthread_mutex_unlock(&T.mu);
+			if (done)
+				conn_free(c);
 			return;
 		}
-		bool again = peer_kick_locked(p, c);
-		pthread_mutex_unlock(&p->mu);
-		if (!again)
+		struct conn *next = c->peer != NULL ? peer_kick_locked(c->peer) : NULL;
+		pthread_mutex_unlock(&T.mu);
+		if (next != c)
 			return;
 	}
 	conn_write_async(c);
-}
-
-/* Hands the peer's pending frames to c as its next write if c is not writing.
- * Called with the peer's mutex held; returns true if the caller must call
- * conn_write(c) after unlocking. */
-static bool peer_kick_locked(struct peer *p, struct conn *c)
-{
-	if (c->closed || c->tx_busy || p->pending.len == 0)
-		return false;
-	struct buf tmp = c->out;
-	c->out = p->pending;
-	c->out_off = 0;
-	tmp.len = 0;
-	if (tmp.cap > KEEP_OUT_BUF)
-		buf_free(&tmp);
-	p->pending = tmp;
-	p->pending_frames = 0;
-	c->tx_busy = true;
-	return true;
 }
 
 static void conn_tx_cb(void *arg)
 {
 	struct conn *c = arg;
 	int rv = nng_aio_result(c->tx);
-	size_t n = rv == 0 ? nng_aio_count(c->tx) : 0;
+	size_t n = nng_aio_count(c->tx);
 	ACTOR__STAT_ADD(bytes_out, n);
 
-	pthread_mutex_lock(c->mu);
+	pthread_mutex_lock(&T.mu);
 	struct peer *p = c->peer;
 	if (rv != 0 || c->closed) {
 		c->tx_busy = false;
-		bool lost = !c->closed && peer_fail(p, c, "write failed", rv);
-		if (conn_maybe_free_locked(c)) {
-			pthread_mutex_unlock(&p->mu);
-			conn_destroy(c);
-		} else {
-			pthread_mutex_unlock(&p->mu);
+		bool lost = false;
+		if (!c->closed) {
+			conn_close_locked(c);
+			lost = p != NULL && peer_fail_locked(p, c, "write failed", rv);
 		}
+		/* Copied under the lock: once c is gone, stop() may free p. */
+		uint32_t ip = p ? p->ip : 0;
+		uint16_t port = p ? p->port : 0;
+		bool done = conn_done_locked(c);
+		pthread_mutex_unlock(&T.mu);
+		if (done)
+			conn_free(c);
 		if (lost)
-			actor__peer_lost(p->ip, p->port);
+			actor__peer_lost(ip, port);
 		return;
 	}
 	c->out_off += n;
 	if (c->out_off < c->out.len) { /* a partial write: go on with the rest */
-		pthread_mutex_unlock(c->mu);
+		pthread_mutex_unlock(&T.mu);
 		conn_write_async(c);
 		return;
 	}
 	c->out.len = 0;
 	c->out_off = 0;
 	c->tx_busy = false;
-	bool again = peer_kick_locked(p, c);
-	pthread_mutex_unlock(c->mu);
 	/* Frames queued while the socket was busy: stay in the background. */
-	if (again)
-		conn_write_async(c);
+	struct conn *next = p != NULL ? peer_kick_locked(p) : NULL;
+	pthread_mutex_unlock(&T.mu);
+	if (next != NULL)
+		conn_write_async(next);
 }
 
-/* ---- inbound: decoding ------------------------------------------------------ */
+/* ---- reading ---------------------------------------------------------------- */
 
 static void post_recv(struct conn *c)
 {
-	nng_iov iov;
-	if (c->peer != NULL) {
-		iov.iov_buf = c->scratch;
-		iov.iov_len = sizeof(c->scratch);
-	} else {
-		iov.iov_buf = c->in->data + c->in->len;
-		iov.iov_len = c->in->cap - c->in->len;
-	}
+	nng_iov iov = {.iov_buf = c->in->data + c->in->len, .iov_len = c->in->cap - c->in->len};
 	nng_aio_set_iov(c->rx, 1, &iov);
 	nng_stream_recv(c->s, c->rx);
 }
 
+/* An accepted connection carries the messages of the process that dialed it, whose
+ * address its frames name. Unless we already have a way to that process, we answer on
+ * the same connection. The sender's address must be the one the connection comes from:
+ * a frame cannot take over the route to a third process. */
+static void conn_adopt(struct conn *c, const actor_pid *from)
+{
+	c->adopt_done = true;
+	if (from->ip != c->remote_ip)
+		return;
+	pthread_mutex_lock(&T.mu);
+	struct peer *p = c->closed ? NULL : peer_get_locked(from->ip, from->port);
+	struct conn *write = NULL;
+	if (p != NULL && p->state == PEER_IDLE) {
+		p->state = PEER_UP;
+		p->conn = c;
+		c->peer = p;
+		write = peer_kick_locked(p);
+	}
+	pthread_mutex_unlock(&T.mu);
+	if (write != NULL)
+		conn_write_async(write);
+}
+
 /* Decodes every whole frame in c->in and hands it to the core. Returns 0, or an
  * error when the stream cannot be trusted any more (the caller closes it). Makes sure
- * c->in has room for more bytes afterwards. */
+ * c->in has room for more bytes afterwards. Runs on c's read callback only. */
 static int conn_decode(struct conn *c)
 {
 	struct chunk *ch = c->in;
@@ -405,13 +472,8 @@ static int conn_decode(struct conn *c)
 			ACTOR__STAT_ADD(frames_dropped, 1);
 			continue;
 		}
-		if (f.name_len >= 10 && memcmp(f.name, "actor.http", 10) == 0) {
-			/* Names under actor.http are the runtime's own, local only. */
-			actor_warn("transport: frame from %s uses the reserved name %.*s; dropped",
-				   c->addr, (int)f.name_len, f.name);
-			ACTOR__STAT_ADD(frames_dropped, 1);
-			continue;
-		}
+		if (!c->adopt_done && c->peer == NULL && f.from.port != 0)
+			conn_adopt(c, &f.from);
 		ACTOR__STAT_ADD(frames_in, 1);
 		atomic_fetch_add_explicit(&ch->refs, 1, memory_order_relaxed);
 		actor__deliver_remote(&f.from, &f.to, f.name, f.name_len, f.body, f.body_len,
@@ -423,7 +485,7 @@ static int conn_decode(struct conn *c)
 	size_t total = 0;
 	(void)actor__frame_peek(ch->data + c->in_off, left, T.max_frame, &total);
 	if (left == 0 && atomic_load_explicit(&ch->refs, memory_order_acquire) == 1) {
-		ch->len = 0; /* nobody else holds it: reuse from the start */
+		ch->len = 0; /* nobody else holds it: reuse it from the start */
 		c->in_off = 0;
 		return 0;
 	}
@@ -450,102 +512,38 @@ static void conn_rx_cb(void *arg)
 {
 	struct conn *c = arg;
 	int rv = nng_aio_result(c->rx);
-	size_t n = rv == 0 ? nng_aio_count(c->rx) : 0;
-	struct peer *p = c->peer;
-
-	if (rv == 0 && p == NULL) {
+	if (rv == 0) {
+		size_t n = nng_aio_count(c->rx);
 		ACTOR__STAT_ADD(bytes_in, n);
 		c->in->len += n;
-		rv = conn_decode(c);
-		if (rv == 0 && n == 0)
-			rv = NNG_ECLOSED;
-	} else if (rv == 0 && p != NULL) {
-		/* Peers never write on connections we dialed: ignore whatever comes. */
-		ACTOR__STAT_ADD(bytes_in, n);
+		rv = n == 0 ? NNG_ECLOSED : conn_decode(c);
 	}
 
-	pthread_mutex_lock(c->mu);
-	if (rv != 0 || c->closed) {
-		c->rx_busy = false;
-		bool lost = p != NULL && !c->closed && peer_fail(p, c, "connection lost", rv);
-		conn_close_locked(c);
-		if (conn_maybe_free_locked(c)) {
-			if (p != NULL)
-				pthread_mutex_unlock(&p->mu);
-			conn_destroy(c);
-		} else {
-			pthread_mutex_unlock(c->mu);
-		}
-		if (lost)
-			actor__peer_lost(p->ip, p->port);
+	pthread_mutex_lock(&T.mu);
+	if (rv == 0 && !c->closed) {
+		pthread_mutex_unlock(&T.mu);
+		post_recv(c);
 		return;
 	}
-	pthread_mutex_unlock(c->mu);
-	post_recv(c);
-}
-
-/* ---- peers ------------------------------------------------------------------ */
-
-static void dial_cb(void *arg);
-
-static struct peer *peer_get(uint32_t ip, uint16_t port)
-{
-	uint32_t h = (ip * 2654435761u ^ port) % PEER_BUCKETS;
-	pthread_mutex_lock(&T.mu);
-	struct peer *p;
-	for (p = T.peers[h]; p != NULL; p = p->next)
-		if (p->ip == ip && p->port == port)
-			break;
-	if (p == NULL && !T.stopping) {
-		p = calloc(1, sizeof(*p));
-		char url[64], a[32];
-		snprintf(url, sizeof(url), "tcp://%s", ip_str(ip, port, a, sizeof(a)));
-		if (p != NULL && nng_stream_dialer_alloc(&p->dialer, url) == 0 &&
-		    nng_aio_alloc(&p->dial, dial_cb, p) == 0) {
-			p->ip = ip;
-			p->port = port;
-			pthread_mutex_init(&p->mu, NULL);
-			p->next = T.peers[h];
-			T.peers[h] = p;
-		} else if (p != NULL) {
-			nng_stream_dialer_free(p->dialer);
-			free(p);
-			p = NULL;
-		}
-	}
-	pthread_mutex_unlock(&T.mu);
-	return p;
-}
-
-/* The connection to p failed (c is it, or NULL for a failed dial): closes it and drops
- * what was queued. Called with p->mu held. Returns true if the caller must report the
- * loss with actor__peer_lost() once it has unlocked (never call the core under a lock:
- * it may send, and sending takes this mutex). */
-static bool peer_fail(struct peer *p, struct conn *c, const char *why, int err)
-{
-	char a[32];
-	ip_str(p->ip, p->port, a, sizeof(a));
-	uint64_t dropped = p->pending_frames;
-	if (c != NULL) {
+	c->rx_busy = false;
+	struct peer *p = c->peer;
+	bool lost = false;
+	if (!c->closed) {
 		conn_close_locked(c);
-		if (p->conn == c)
-			p->conn = NULL;
+		lost = p != NULL && peer_fail_locked(p, c, "connection lost", rv);
 	}
-	p->state = PEER_IDLE;
-	p->pending.len = 0;
-	p->pending_frames = 0;
-	ACTOR__STAT_ADD(connections_failed, 1);
-	if (dropped)
-		ACTOR__STAT_ADD(frames_dropped, dropped);
-	pthread_mutex_lock(&T.mu);
-	bool stopping = T.stopping;
+	/* Copied under the lock: once c is gone, stop() may free p. */
+	uint32_t ip = p ? p->ip : 0;
+	uint16_t port = p ? p->port : 0;
+	bool done = conn_done_locked(c);
 	pthread_mutex_unlock(&T.mu);
-	if (stopping)
-		return false;
-	actor_info("transport: peer %s lost (%s: %s); %llu queued message(s) dropped", a, why,
-		   err ? nng_strerror(err) : "closed", (unsigned long long)dropped);
-	return true;
+	if (done)
+		conn_free(c);
+	if (lost)
+		actor__peer_lost(ip, port);
 }
+
+/* ---- dialing and accepting ---------------------------------------------------- */
 
 static void dial_cb(void *arg)
 {
@@ -554,75 +552,106 @@ static void dial_cb(void *arg)
 	nng_stream *s = rv == 0 ? nng_aio_get_output(p->dial, 0) : NULL;
 	struct conn *c = NULL;
 
-	if (s != NULL) {
-		nng_stream_set_bool(s, NNG_OPT_TCP_NODELAY, true);
-		c = conn_alloc(p, s);
-		if (c == NULL) {
-			nng_stream_free(s);
-			rv = NNG_ENOMEM;
-		}
+	if (s != NULL && (c = conn_alloc(s)) == NULL) {
+		nng_stream_free(s);
+		rv = NNG_ENOMEM;
 	}
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&T.mu);
 	if (rv != 0) {
-		bool lost = peer_fail(p, NULL, "connect failed", rv);
-		pthread_mutex_unlock(&p->mu);
+		bool lost = p->state == PEER_DIALING && peer_fail_locked(p, NULL, "connect failed", rv);
+		pthread_mutex_unlock(&T.mu);
 		if (lost)
 			actor__peer_lost(p->ip, p->port);
 		return;
 	}
-	pthread_mutex_lock(&T.mu);
-	bool stopping = T.stopping;
-	pthread_mutex_unlock(&T.mu);
-	if (stopping) {
+	if (T.stopping) {
 		conn_close_locked(c);
-		bool gone = conn_maybe_free_locked(c);
-		pthread_mutex_unlock(&p->mu);
-		if (gone)
-			conn_destroy(c);
+		bool done = conn_done_locked(c);
+		pthread_mutex_unlock(&T.mu);
+		if (done)
+			conn_free(c);
 		return;
 	}
-	p->state = PEER_UP;
-	p->conn = c;
+	/* Unless the peer dialed us meanwhile and we took its connection, this one is the
+	 * peer's; else it stays a spare that the peer may use. */
+	struct conn *write = NULL;
+	if (p->state == PEER_DIALING) {
+		p->state = PEER_UP;
+		p->conn = c;
+		c->peer = p;
+		write = peer_kick_locked(p);
+	}
+	c->adopt_done = true;
 	c->rx_busy = true;
-	bool write = peer_kick_locked(p, c);
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&T.mu);
 	post_recv(c);
-	if (write)
-		conn_write_async(c);
+	if (write != NULL)
+		conn_write_async(write);
+}
+
+static void accept_cb(void *arg)
+{
+	(void)arg;
+	int rv = nng_aio_result(T.accept);
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		return;
+	if (rv != 0) {
+		actor_warn("transport: accept failed: %s", nng_strerror(rv));
+	} else {
+		nng_stream *s = nng_aio_get_output(T.accept, 0);
+		struct conn *c = conn_alloc(s);
+		if (c == NULL) {
+			actor_error("transport: out of memory accepting a connection");
+			nng_stream_free(s);
+		} else {
+			pthread_mutex_lock(&T.mu);
+			if (T.stopping) {
+				conn_close_locked(c);
+				bool done = conn_done_locked(c);
+				pthread_mutex_unlock(&T.mu);
+				if (done)
+					conn_free(c);
+				return;
+			}
+			c->rx_busy = true;
+			pthread_mutex_unlock(&T.mu);
+			post_recv(c);
+		}
+	}
+	nng_stream_listener_accept(T.listener, T.accept);
 }
 
 /* ---- the ops ---------------------------------------------------------------- */
 
-static void accept_cb(void *arg);
-
 static int nng_send_op(const actor_pid *from, const actor_pid *to, const char *name,
 		       size_t name_len, const void *data, size_t len)
 {
+	int show = name_len > 64 ? 64 : (int)name_len;
 	size_t size = actor__frame_size(from, to, name_len, len);
 	if (size == 0) {
 		if (name_len > ACTOR__FRAME_NAME_MAX || len > ACTOR__FRAME_MAX) {
-			actor_warn("transport: message %.*s of %zu bytes to %s is too large",
-				   (int)(name_len > 64 ? 64 : name_len), name, len, actor_pid_str(*to));
+			actor_warn("transport: message %.*s of %zu bytes to %s is too large", show,
+				   name, len, actor_pid_str(*to));
+			ACTOR__STAT_ADD(frames_dropped, 1);
 			return ACTOR_EMSGSIZE;
 		}
 		return ACTOR_EINVAL;
 	}
 	if (size > T.max_frame) {
 		actor_warn("transport: message %.*s of %zu bytes to %s is over the frame limit of %zu",
-			   (int)(name_len > 64 ? 64 : name_len), name, len, actor_pid_str(*to),
-			   T.max_frame);
+			   show, name, len, actor_pid_str(*to), T.max_frame);
 		ACTOR__STAT_ADD(frames_dropped, 1);
 		return ACTOR_EMSGSIZE;
 	}
-	if (!T.running)
-		return ACTOR_ECLOSED;
-	struct peer *p = peer_get(to->ip, to->port);
-	if (p == NULL)
-		return T.stopping ? ACTOR_ECLOSED : ACTOR_ENOMEM;
 
-	pthread_mutex_lock(&p->mu);
-	if (buf_reserve(&p->pending, size) != 0) {
-		pthread_mutex_unlock(&p->mu);
+	pthread_mutex_lock(&T.mu);
+	if (!T.running || T.stopping) {
+		pthread_mutex_unlock(&T.mu);
+		return ACTOR_ECLOSED;
+	}
+	struct peer *p = peer_get_locked(to->ip, to->port);
+	if (p == NULL || buf_reserve(&p->pending, size) != 0) {
+		pthread_mutex_unlock(&T.mu);
 		return ACTOR_ENOMEM;
 	}
 	uint8_t *at = p->pending.p + p->pending.len;
@@ -636,61 +665,17 @@ static int nng_send_op(const actor_pid *from, const actor_pid *to, const char *n
 	struct conn *write = NULL;
 	bool dial = false;
 	if (p->state == PEER_UP) {
-		if (peer_kick_locked(p, p->conn))
-			write = p->conn;
+		write = peer_kick_locked(p);
 	} else if (p->state == PEER_IDLE) {
 		p->state = PEER_DIALING;
 		dial = true;
 	}
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&T.mu);
 	if (write != NULL)
 		conn_write(write);
 	if (dial)
 		nng_stream_dialer_dial(p->dialer, p->dial);
 	return 0;
-}
-
-static void accept_cb(void *arg)
-{
-	(void)arg;
-	int rv = nng_aio_result(T.accept);
-	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
-		return;
-	if (rv == 0) {
-		nng_stream *s = nng_aio_get_output(T.accept, 0);
-		nng_stream_set_bool(s, NNG_OPT_TCP_NODELAY, true);
-		struct conn *c = conn_alloc(NULL, s);
-		struct chunk *ch = c ? chunk_alloc(CHUNK_SIZE) : NULL;
-		if (c == NULL || ch == NULL) {
-			actor_error("transport: out of memory accepting a connection");
-			if (c != NULL) {
-				pthread_mutex_lock(c->mu);
-				conn_close_locked(c);
-				if (conn_maybe_free_locked(c))
-					conn_destroy(c);
-			} else {
-				nng_stream_free(s);
-			}
-		} else {
-			c->in = ch;
-			pthread_mutex_lock(&T.mu);
-			bool stopping = T.stopping;
-			pthread_mutex_unlock(&T.mu);
-			pthread_mutex_lock(c->mu);
-			if (stopping) {
-				conn_close_locked(c);
-				if (conn_maybe_free_locked(c))
-					conn_destroy(c);
-				return;
-			}
-			c->rx_busy = true;
-			pthread_mutex_unlock(c->mu);
-			post_recv(c);
-		}
-	} else {
-		actor_warn("transport: accept failed: %s", nng_strerror(rv));
-	}
-	nng_stream_listener_accept(T.listener, T.accept);
 }
 
 static int nng_start_op(const actor_config *cfg, uint32_t *ip, uint16_t *port)
@@ -749,7 +734,9 @@ static int nng_start_op(const actor_config *cfg, uint32_t *ip, uint16_t *port)
 		T.listener = NULL;
 		return rv;
 	}
+	pthread_mutex_lock(&T.mu);
 	T.running = true;
+	pthread_mutex_unlock(&T.mu);
 	nng_stream_listener_accept(T.listener, T.accept);
 	actor_debug("transport: listening on %s (port %u)", url, T.port);
 	*ip = T.ip;
@@ -778,23 +765,8 @@ static void nng_stop_op(void)
 		}
 
 	pthread_mutex_lock(&T.mu);
-	for (;;) {
-		/* Close one connection at a time: closing needs its mutex, which comes
-		 * before ours in the lock order. */
-		struct conn *c = NULL;
-		for (struct conn *x = T.conns.next; x != &T.conns; x = x->next)
-			if (!x->closed) {
-				c = x;
-				break;
-			}
-		if (c == NULL)
-			break;
-		pthread_mutex_unlock(&T.mu);
-		pthread_mutex_lock(c->mu);
+	for (struct conn *c = T.conns.next; c != &T.conns; c = c->next)
 		conn_close_locked(c);
-		pthread_mutex_unlock(c->mu);
-		pthread_mutex_lock(&T.mu);
-	}
 	while (T.nconns > 0)
 		pthread_cond_wait(&T.cv, &T.mu);
 	pthread_mutex_unlock(&T.mu);
@@ -806,7 +778,6 @@ static void nng_stop_op(void)
 			nng_aio_free(p->dial);
 			nng_stream_dialer_free(p->dialer);
 			buf_free(&p->pending);
-			pthread_mutex_destroy(&p->mu);
 			free(p);
 			p = next;
 		}
@@ -816,7 +787,9 @@ static void nng_stop_op(void)
 	nng_stream_listener_free(T.listener);
 	T.accept = NULL;
 	T.listener = NULL;
+	pthread_mutex_lock(&T.mu);
 	T.running = false;
+	pthread_mutex_unlock(&T.mu);
 }
 
 const struct actor_transport_ops actor__transport_nng = {
