@@ -75,7 +75,8 @@ enum px_driver_status px_executor_driver_stop(px_executor_driver *d);
  * or free. Returns PX_DRIVER_ABORTED, or the status if it was not running. */
 enum px_driver_status px_executor_driver_abort(px_executor_driver *d);
 
-/* Blocks a thread that is not an actor until the driver is stopped or aborted. */
+/* Blocks a thread that is not an actor until the driver is stopped or aborted and
+ * returns that status. Inside an actor it logs an error and returns at once. */
 enum px_driver_status px_executor_driver_join(px_executor_driver *d);
 /* start, then join. */
 enum px_driver_status px_executor_driver_run(px_executor_driver *d);

@@ -103,7 +103,8 @@ enum px_driver_status px_scheduler_driver_stop(px_scheduler_driver *d, bool fail
 enum px_driver_status px_scheduler_driver_abort(px_scheduler_driver *d);
 
 /* Blocks the calling thread (not an actor) until the driver is stopped or aborted;
- * returns that status (the status at once if it is not running). */
+ * returns that status (the status at once if it is not running). Inside an actor it
+ * does not wait: it logs an error and returns the current status. */
 enum px_driver_status px_scheduler_driver_join(px_scheduler_driver *d);
 
 /* start, then join. */
