@@ -134,8 +134,10 @@ typedef struct alloc_offer {
 	const char *framework_id;
 	const char *role;     /* the offer's allocation role */
 	const char *agent_id;
-	px_resources *resources; /* owned by the batch; without allocation_info marks
-	                            (px_resources_allocate(resources, role) adds them) */
+	const px_resources *resources; /* owned by the batch, read-only (it may be shared
+	                                  with the allocator's books); without
+	                                  allocation_info marks:
+	                                  px_resources_allocate(resources, role) adds them */
 } alloc_offer;
 
 typedef struct alloc_offers alloc_offers;
@@ -143,7 +145,9 @@ typedef struct alloc_offers alloc_offers;
 /* Number of offers in the batch, and offer i (borrowed from the batch). */
 size_t alloc_offers_count(const alloc_offers *b);
 const alloc_offer *alloc_offers_at(const alloc_offers *b, size_t i);
-/* Frees a batch and its resources. NULL is a no-op. */
+/* Frees a batch and its resources. NULL is a no-op. A batch may be read and freed
+ * on another thread than the core's (it shares sets with the core through atomic
+ * reference counts). */
 void alloc_offers_free(alloc_offers *b);
 
 /* One allocation pass over every agent at time now_ms: quota guarantees first, then

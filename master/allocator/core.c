@@ -128,9 +128,48 @@ alloc_core *alloc_core_new(const alloc_config *cfg)
 	return a;
 }
 
+void alloc__rsref_release(struct rsref *w)
+{
+	if (w != NULL && atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1) {
+		px_resources_free(w->rs);
+		free(w);
+	}
+}
+
+int alloc__record_own_offered(struct record *r)
+{
+	struct rsref *w = r->lent;
+	if (w == NULL)
+		return ALLOC_OK;
+	if (atomic_load_explicit(&w->refs, memory_order_acquire) == 1) {
+		/* The batch is gone: the set is ours alone again. */
+		free(w);
+		r->lent = NULL;
+		return ALLOC_OK;
+	}
+	px_resources *copy = px_resources_copy(r->offered);
+	if (copy == NULL)
+		return ALLOC_ENOMEM;
+	r->offered = copy;
+	r->lent = NULL;
+	alloc__rsref_release(w);
+	return ALLOC_OK;
+}
+
+/* Forgets what is offered (its set freed, or the shared one released). */
+static void record_drop_offered(struct record *r)
+{
+	if (r->lent != NULL)
+		alloc__rsref_release(r->lent);
+	else
+		px_resources_free(r->offered);
+	r->lent = NULL;
+	r->offered = NULL;
+}
+
 static void record_free(struct record *r)
 {
-	px_resources_free(r->offered);
+	record_drop_offered(r);
 	px_resources_free(r->used);
 }
 
@@ -373,9 +412,9 @@ int alloc_agent_remove(alloc_core *a, const char *agent_id)
 		return ALLOC_ENOENT;
 	while (g->nrecs > 0) {
 		struct record *r = &g->recs[g->nrecs - 1];
-		px_resources_free(r->offered);
+		record_drop_offered(r);
 		px_resources_free(r->used);
-		r->offered = r->used = NULL;
+		r->used = NULL;
 		alloc__record_refresh(a, g, r);
 	}
 	rr_account(a, g, -1);
@@ -732,9 +771,9 @@ int alloc_framework_remove(alloc_core *a, const char *framework_id)
 				px_resources_add(g->free, r->offered);
 			if (r->used)
 				px_resources_add(g->free, r->used);
-			px_resources_free(r->offered);
+			record_drop_offered(r);
 			px_resources_free(r->used);
-			r->offered = r->used = NULL;
+			r->used = NULL;
 			alloc__record_refresh(a, g, r);
 			alloc__agent_refresh_free(a, g);
 		}
@@ -837,9 +876,17 @@ int alloc_recover_offered(alloc_core *a, const char *framework_id, const char *r
 		return alloc__warn("recover_offered", ALLOC_ENOTAVAIL,
 				   "'%s' was not offered those resources on '%s'", framework_id,
 				   agent_id);
+	/* Declining a whole offer (the usual case) just lets go of the set; a part
+	 * needs the set as the record's own first. */
+	bool whole = px_resources_equal(r->offered, resources);
+	if (!whole && alloc__record_own_offered(r) != ALLOC_OK)
+		return ALLOC_ENOMEM;
 	if (px_resources_add(g->free, resources) != PX_OK)
 		return ALLOC_ENOMEM;
-	px_resources_subtract(r->offered, resources);
+	if (whole)
+		record_drop_offered(r);
+	else
+		px_resources_subtract(r->offered, resources);
 	struct client *c = r->c;
 	uint64_t serial = g->serial;
 	if (refuse_ms > 0) {
@@ -866,7 +913,7 @@ int alloc_offer_use(alloc_core *a, const char *framework_id, const char *role,
 				   agent_id);
 	if (r->used == NULL && (r->used = px_resources_new()) == NULL)
 		return ALLOC_ENOMEM;
-	if (px_resources_add(r->used, resources) != PX_OK)
+	if (alloc__record_own_offered(r) != ALLOC_OK || px_resources_add(r->used, resources) != PX_OK)
 		return ALLOC_ENOMEM;
 	px_resources_subtract(r->offered, resources);
 	alloc__record_refresh(a, g, r);
@@ -978,7 +1025,7 @@ int alloc_offer_apply(alloc_core *a, const char *framework_id, const char *role,
 	}
 	/* The operation converts offered resources in place: the agent's free part does
 	 * not change, its total and the offer change alike. */
-	px_resources_free(r->offered);
+	record_drop_offered(r);
 	r->offered = offered;
 	rr_account(a, g, -1);
 	agent_set_total_vec(a, g, -1);

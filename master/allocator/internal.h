@@ -3,6 +3,7 @@
 #ifndef PLEXUS_ALLOCATOR_INTERNAL_H
 #define PLEXUS_ALLOCATOR_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -70,10 +71,19 @@ struct framework {
 	size_t nclients;
 };
 
+/* A resource set shared by a record and an offer batch (which another actor may
+ * hold and free on another thread). Nobody changes it while refs > 1: the record
+ * copies it first (copy on write); whoever drops the last reference frees it. */
+struct rsref {
+	atomic_uint refs;
+	px_resources *rs;
+};
+
 /* What one client holds on one agent. */
 struct record {
 	struct client *c;
 	px_resources *offered, *used; /* NULL until something is put there */
+	struct rsref *lent;           /* non-NULL while offered is shared with a batch */
 	avec all, unres, off, use; /* scalar sums of the above */
 };
 
@@ -99,7 +109,7 @@ struct agent {
 struct offer_entry {
 	size_t fw_off, role_off, agent_off; /* into the batch's string arena */
 	struct client *c;                   /* while building; NULL afterwards */
-	px_resources *resources;
+	struct rsref *ref;                  /* the offer's resources */
 };
 
 struct alloc_offers {
@@ -208,6 +218,11 @@ static inline bool alloc__rs_empty(const px_resources *rs)
 }
 
 /* ---- records (core.c) ---- */
+/* Drops one reference to w, freeing it (and its set) with the last. Any thread. */
+void alloc__rsref_release(struct rsref *w);
+/* Makes r->offered the record's own before a change: taken back when the batch has
+ * let go of it, else copied. ALLOC_OK or ALLOC_ENOMEM. */
+int alloc__record_own_offered(struct record *r);
 struct record *alloc__record(struct agent *g, struct client *c, bool create);
 void alloc__record_refresh(alloc_core *a, struct agent *g, struct record *r);
 void alloc__agent_refresh_free(alloc_core *a, struct agent *g);

@@ -37,7 +37,7 @@ void alloc_offers_free(alloc_offers *b)
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < b->n; i++)
-		px_resources_free(b->v[i].resources);
+		alloc__rsref_release(b->v[i].ref);
 	free(b->v);
 	free(b->pub);
 	free(b->arena);
@@ -63,23 +63,38 @@ static int arena_put(struct alloc_offers *b, const char *s, size_t len, size_t *
 	return 0;
 }
 
-/* Adds offer (taken over) for c on the current agent, merged with an earlier offer
- * to c on that agent in this stage. */
-static int batch_add(struct pass *p, struct client *c, px_resources *offer)
+/* Adds the offer w (one reference taken over) for c on the current agent, merged
+ * with an earlier offer to c on that agent in this stage. */
+static int batch_add(struct pass *p, struct client *c, struct rsref *w)
 {
 	struct alloc_offers *b = p->out;
 	for (size_t i = p->agent_first; i < b->n; i++) {
-		if (b->v[i].c == c) {
-			int rc = px_resources_add(b->v[i].resources, offer);
-			px_resources_free(offer);
-			return rc == PX_OK ? 0 : -1;
+		struct offer_entry *e = &b->v[i];
+		if (e->c != c)
+			continue;
+		/* The earlier offer's set may still be the record's: merge into a copy. */
+		if (atomic_load_explicit(&e->ref->refs, memory_order_acquire) > 1) {
+			struct rsref *own = malloc(sizeof(*own));
+			px_resources *copy = own ? px_resources_copy(e->ref->rs) : NULL;
+			if (copy == NULL) {
+				free(own);
+				alloc__rsref_release(w);
+				return -1;
+			}
+			atomic_init(&own->refs, 1);
+			own->rs = copy;
+			alloc__rsref_release(e->ref);
+			e->ref = own;
 		}
+		int rc = px_resources_add(e->ref->rs, w->rs);
+		alloc__rsref_release(w);
+		return rc == PX_OK ? 0 : -1;
 	}
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		struct offer_entry *v = realloc(b->v, cap * sizeof(*v));
 		if (v == NULL) {
-			px_resources_free(offer);
+			alloc__rsref_release(w);
 			return -1;
 		}
 		b->v = v;
@@ -89,11 +104,11 @@ static int batch_add(struct pass *p, struct client *c, px_resources *offer)
 	if (arena_put(b, c->fw->id, c->fw->id_len, &e->fw_off) != 0 ||
 	    arena_put(b, c->role->name, c->role->name_len, &e->role_off) != 0 ||
 	    arena_put(b, p->agent->id, p->agent->id_len, &e->agent_off) != 0) {
-		px_resources_free(offer);
+		alloc__rsref_release(w);
 		return -1;
 	}
 	e->c = c;
-	e->resources = offer;
+	e->ref = w;
 	b->n++;
 	return 0;
 }
@@ -109,7 +124,7 @@ static int batch_finish(struct alloc_offers *b)
 			.framework_id = b->arena + e->fw_off,
 			.role = b->arena + e->role_off,
 			.agent_id = b->arena + e->agent_off,
-			.resources = e->resources,
+			.resources = e->ref->rs,
 		};
 		e->c = NULL; /* clients may go away once the batch is handed out */
 	}
@@ -382,9 +397,11 @@ static bool try_client(alloc_core *a, struct pass *p, struct client *c)
 	if (offer == NULL)
 		return false;
 	struct record *rec = alloc__record(g, c, true);
-	px_resources *keep = NULL; /* the set the record keeps, if it had none */
-	if (rec == NULL)
+	struct rsref *w = malloc(sizeof(*w));
+	if (rec == NULL || w == NULL) {
+		free(w);
 		goto oom;
+	}
 	if (whole) {
 		/* The agent's free set itself becomes the offer; the agent gets a new
 		 * empty one. */
@@ -397,28 +414,19 @@ static bool try_client(alloc_core *a, struct pass *p, struct client *c)
 		px_resources_subtract(g->free, offer);
 		alloc__agent_refresh_free(a, g);
 	}
-	/* The record and the batch each need their own set: when the record holds
-	 * nothing yet, it keeps the offer and the batch gets the copy. */
-	px_resources *copy = px_resources_copy(offer);
-	if (copy == NULL) {
-		p->err = ALLOC_ENOMEM;
-		keep = offer;
-		offer = NULL;
-	} else if (rec->offered == NULL) {
-		keep = offer;
-		offer = copy;
+	/* The record and the batch share the offer's set rather than copying it: most
+	 * offers come back whole (declined) or not at all before the next pass, so the
+	 * copy is made only if the record must change while the batch still holds it. */
+	w->rs = offer;
+	if (rec->offered == NULL) {
+		atomic_init(&w->refs, 2);
+		rec->offered = offer;
+		rec->lent = w;
 	} else {
-		if (px_resources_add(rec->offered, offer) != PX_OK)
+		atomic_init(&w->refs, 1);
+		if (alloc__record_own_offered(rec) != ALLOC_OK ||
+		    px_resources_add(rec->offered, offer) != PX_OK)
 			p->err = ALLOC_ENOMEM;
-		px_resources_free(copy);
-	}
-	if (keep != NULL) {
-		if (rec->offered == NULL) {
-			rec->offered = keep;
-		} else {
-			px_resources_add(rec->offered, keep);
-			px_resources_free(keep);
-		}
 	}
 	alloc__vec_add(&rec->all, &all, 1);
 	alloc__vec_add(&rec->unres, &unres, 1);
@@ -429,7 +437,7 @@ static bool try_client(alloc_core *a, struct pass *p, struct client *c)
 	if (p->any_required)
 		compute_required(a, p);
 	a->offers++;
-	if (offer != NULL && batch_add(p, c, offer) != 0)
+	if (batch_add(p, c, w) != 0)
 		p->err = ALLOC_ENOMEM;
 	return true;
 oom:
