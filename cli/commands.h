@@ -12,5 +12,6 @@ struct plexus_command {
 int plexus_demo_main(int argc, char **argv);
 int plexus_execute_main(int argc, char **argv);
 int agent_main(int argc, char **argv); /* agent/agent.h */
+int master_main(int argc, char **argv); /* master/master.h */
 
 #endif

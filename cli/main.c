@@ -9,6 +9,7 @@ static const struct plexus_command commands[] = {
 	{"agent", "run an agent (executors and tasks in sandboxes; HTTP on --port)", agent_main},
 	{"demo", "run a ring of actors passing a token (a tour of libactor)", plexus_demo_main},
 	{"execute", "run one command as a task on the cluster and wait for it", plexus_execute_main},
+	{"master", "run a master (frameworks, agents, offers; HTTP on --port)", master_main},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,653 @@
+/* http.c — the master's HTTP endpoints, in the shapes Mesos serves them:
+ *
+ *   GET  /master/state        everything (frameworks with tasks and offers, agents ...)
+ *   GET  /master/frameworks   frameworks, completed frameworks
+ *   GET  /master/slaves       agents
+ *   GET  /master/tasks        tasks (?limit=N&offset=N, as Mesos: default limit 100)
+ *   POST /master/teardown     frameworkId=<id> as a form, or a JSON body
+ *                             {"framework_id": {"value": "<id>"}} or {"frameworkId": "<id>"}
+ *   GET  /master/info         {"id", "pid", "hostname", "ip", "port", "version"}: how
+ *                             agents and drivers find the master's PID from its HTTP
+ *                             address
+ *   GET  /master/health, /health
+ *
+ * Resources appear as Mesos's model: {"cpus": 2, "mem": 1024, "disk": 0, "gpus": 0,
+ * "ports": "[31000-32000]"}, with the full Resource objects in *_full fields. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/json_pb.h"
+#include "master/master_internal.h"
+
+static const char *const state_names[] = {
+	[PLEXUS__TASK_STATE__TASK_STAGING] = "TASK_STAGING",
+	[PLEXUS__TASK_STATE__TASK_STARTING] = "TASK_STARTING",
+	[PLEXUS__TASK_STATE__TASK_RUNNING] = "TASK_RUNNING",
+	[PLEXUS__TASK_STATE__TASK_KILLING] = "TASK_KILLING",
+	[PLEXUS__TASK_STATE__TASK_FINISHED] = "TASK_FINISHED",
+	[PLEXUS__TASK_STATE__TASK_FAILED] = "TASK_FAILED",
+	[PLEXUS__TASK_STATE__TASK_KILLED] = "TASK_KILLED",
+	[PLEXUS__TASK_STATE__TASK_ERROR] = "TASK_ERROR",
+	[PLEXUS__TASK_STATE__TASK_LOST] = "TASK_LOST",
+	[PLEXUS__TASK_STATE__TASK_DROPPED] = "TASK_DROPPED",
+	[PLEXUS__TASK_STATE__TASK_UNREACHABLE] = "TASK_UNREACHABLE",
+	[PLEXUS__TASK_STATE__TASK_GONE] = "TASK_GONE",
+	[PLEXUS__TASK_STATE__TASK_GONE_BY_OPERATOR] = "TASK_GONE_BY_OPERATOR",
+	[PLEXUS__TASK_STATE__TASK_UNKNOWN] = "TASK_UNKNOWN",
+};
+
+static const char *state_name(Plexus__TaskState s)
+{
+	if (s < 0 || (size_t)s >= sizeof(state_names) / sizeof(state_names[0]) || !state_names[s])
+		return "TASK_UNKNOWN";
+	return state_names[s];
+}
+
+static char *ranges_text(const struct px_range *r, size_t n)
+{
+	size_t cap = 2 + n * 44, len = 0;
+	char *s = malloc(cap);
+
+	if (s == NULL)
+		return NULL;
+	s[len++] = '[';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(s + len, cap - len, "%s%llu-%llu", i ? ", " : "",
+					(unsigned long long)r[i].begin, (unsigned long long)r[i].end);
+	snprintf(s + len, cap - len, "]");
+	return s;
+}
+
+static char *set_text(const char *const *items, size_t n)
+{
+	size_t cap = 3;
+	for (size_t i = 0; i < n; i++)
+		cap += strlen(items[i]) + 2;
+	char *s = malloc(cap);
+	if (s == NULL)
+		return NULL;
+	size_t len = 0;
+	s[len++] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(s + len, cap - len, "%s%s", i ? "," : "", items[i]);
+	snprintf(s + len, cap - len, "}");
+	return s;
+}
+
+/* Mesos's model(Resources): scalars summed per name, ranges and sets as text. */
+static json_t *resources_model(const px_resources *rs)
+{
+	json_t *o = json_object();
+	px_resources *flat = NULL;
+
+	json_object_set_new(o, "cpus", json_real(0));
+	json_object_set_new(o, "gpus", json_real(0));
+	json_object_set_new(o, "mem", json_real(0));
+	json_object_set_new(o, "disk", json_real(0));
+	if (rs == NULL || px_resources_flatten(rs, &flat) != PX_OK)
+		return o;
+	for (size_t i = 0; i < px_resources_size(flat); i++) {
+		const struct px_resource *r = px_resources_at(flat, i);
+		const char *name = px_resource_name(r);
+		size_t n;
+		char *text = NULL;
+		switch (px_resource_type(r)) {
+		case PX_SCALAR: {
+			json_t *cur = json_object_get(o, name);
+			double v = (double)px_resource_scalar(r) / 1000.0;
+			json_object_set_new(o, name, json_real(v + (cur ? json_number_value(cur) : 0)));
+			break;
+		}
+		case PX_RANGES: {
+			const struct px_range *rg = px_resource_ranges(r, &n);
+			text = ranges_text(rg, n);
+			break;
+		}
+		case PX_SET: {
+			const char *const *items = px_resource_items(r, &n);
+			text = set_text(items, n);
+			break;
+		}
+		}
+		if (text != NULL)
+			json_object_set_new(o, name, json_string(text));
+		free(text);
+	}
+	px_resources_free(flat);
+	return o;
+}
+
+static json_t *full(const px_resources *rs)
+{
+	json_t *a = rs ? px_resources_to_json(rs) : NULL;
+	return a ? a : json_array();
+}
+
+static json_t *str_or_empty(const char *s)
+{
+	return json_string(s ? s : "");
+}
+
+static json_t *task_json(const struct mtask *t, const char *role)
+{
+	json_t *o = json_object();
+	json_t *statuses = json_array();
+
+	json_object_set_new(o, "id", json_string(t->id));
+	json_object_set_new(o, "name", json_string(t->name));
+	json_object_set_new(o, "framework_id", json_string(t->framework_id));
+	json_object_set_new(o, "executor_id", str_or_empty(t->executor_id));
+	json_object_set_new(o, "slave_id", json_string(t->agent_id));
+	json_object_set_new(o, "state", json_string(state_name(t->state)));
+	json_object_set_new(o, "resources", resources_model(t->resources));
+	json_object_set_new(o, "role", json_string(role));
+	for (size_t i = 0; i < t->n_states; i++) {
+		json_t *s = json_object();
+		json_object_set_new(s, "state", json_string(state_name(t->states[i])));
+		json_object_set_new(s, "timestamp", json_real(t->times[i]));
+		json_array_append_new(statuses, s);
+	}
+	json_object_set_new(o, "statuses", statuses);
+	return o;
+}
+
+static json_t *offer_json(const struct offer *o)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "id", json_string(o->id));
+	json_object_set_new(j, "framework_id", json_string(o->framework_id));
+	json_object_set_new(j, "slave_id", json_string(o->agent_id));
+	json_object_set_new(j, "resources", resources_model(o->resources));
+	return j;
+}
+
+static json_t *framework_json(struct master *m, const struct framework *fw)
+{
+	json_t *o = json_object();
+	const Plexus__FrameworkInfo *info = fw->info;
+	json_t *tasks = json_array(), *unreachable = json_array(), *completed = json_array();
+	json_t *offers = json_array(), *caps = json_array(), *roles = json_array();
+	int64_t counts[16] = {0};
+
+	json_object_set_new(o, "id", json_string(fw->id));
+	json_object_set_new(o, "name", json_string(info->name));
+	json_object_set_new(o, "user", json_string(info->user));
+	json_object_set_new(o, "pid", json_string(actor_pid_is_none(fw->pid) ? ""
+							: actor_pid_str(fw->pid)));
+	json_object_set_new(o, "hostname", str_or_empty(info->hostname));
+	json_object_set_new(o, "webui_url", str_or_empty(info->webui_url));
+	json_object_set_new(o, "principal", str_or_empty(info->principal));
+	json_object_set_new(o, "failover_timeout", json_real(info->failover_timeout));
+	json_object_set_new(o, "checkpoint", json_boolean(info->checkpoint));
+	json_object_set_new(o, "role", json_string(fw->role));
+	for (size_t i = 0; i < info->n_roles; i++)
+		json_array_append_new(roles, json_string(info->roles[i]));
+	json_object_set_new(o, "roles", roles);
+	for (size_t i = 0; i < info->n_capabilities; i++) {
+		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+			&plexus__framework_info__capability__type__descriptor,
+			info->capabilities[i]->type);
+		if (v != NULL)
+			json_array_append_new(caps, json_string(v->name));
+	}
+	json_object_set_new(o, "capabilities", caps);
+	json_object_set_new(o, "active", json_boolean(fw->active));
+	json_object_set_new(o, "connected", json_boolean(fw->connected));
+	json_object_set_new(o, "recovered", json_boolean(fw->recovered));
+	json_object_set_new(o, "registered_time", json_real(fw->registered_time));
+	json_object_set_new(o, "reregistered_time", json_real(fw->reregistered_time));
+	json_object_set_new(o, "unregistered_time", json_real(fw->unregistered_time));
+	json_object_set_new(o, "used_resources", resources_model(fw->used));
+	json_object_set_new(o, "offered_resources", resources_model(fw->offered));
+	px_resources *res = px_resources_copy(fw->used);
+	if (res != NULL)
+		px_resources_add(res, fw->offered);
+	json_object_set_new(o, "resources", resources_model(res));
+	px_resources_free(res);
+	json_object_set_new(o, "used_resources_full", full(fw->used));
+	json_object_set_new(o, "offered_resources_full", full(fw->offered));
+	for (const struct mtask *t = fw->tasks; t; t = t->next) {
+		if (t->state >= 0 && t->state < 16)
+			counts[t->state]++;
+		json_array_append_new(t->state == PLEXUS__TASK_STATE__TASK_UNREACHABLE ? unreachable
+										    : tasks,
+				      task_json(t, fw->role));
+	}
+	for (const struct mtask *t = fw->completed; t; t = t->next) {
+		if (t->state >= 0 && t->state < 16)
+			counts[t->state]++;
+		json_array_append_new(t->state == PLEXUS__TASK_STATE__TASK_UNREACHABLE ? unreachable
+										    : completed,
+				      task_json(t, fw->role));
+	}
+	for (size_t s = 0; s < sizeof(state_names) / sizeof(state_names[0]); s++)
+		if (state_names[s])
+			json_object_set_new(o, state_names[s], json_integer(counts[s]));
+	for (const struct offer *of = m->offers; of; of = of->next)
+		if (strcmp(of->framework_id, fw->id) == 0)
+			json_array_append_new(offers, offer_json(of));
+	json_object_set_new(o, "tasks", tasks);
+	json_object_set_new(o, "unreachable_tasks", unreachable);
+	json_object_set_new(o, "completed_tasks", completed);
+	json_object_set_new(o, "offers", offers);
+	json_object_set_new(o, "executors", json_array());
+	return o;
+}
+
+static json_t *attributes_model(const Plexus__AgentInfo *info)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < info->n_attributes; i++) {
+		const Plexus__Attribute *a = info->attributes[i];
+		json_t *full_attr = px_pb_to_json(&a->base);
+		json_t *v = NULL;
+		if (a->scalar)
+			v = json_real(a->scalar->value);
+		else if (a->text && a->text->value)
+			v = json_string(a->text->value);
+		else if (full_attr != NULL) /* ranges and sets: their JSON form */
+			v = json_incref(json_object_get(full_attr, a->ranges ? "ranges" : "set"));
+		if (v != NULL)
+			json_object_set_new(o, a->name, v);
+		json_decref(full_attr);
+	}
+	return o;
+}
+
+static json_t *reserved_model(const px_resources *total)
+{
+	json_t *o = json_object();
+	px_resources *reserved = NULL;
+
+	if (px_resources_reserved(total, NULL, &reserved) != PX_OK)
+		return o;
+	for (size_t i = 0; i < px_resources_size(reserved); i++) {
+		const char *role = px_resource_role(px_resources_at(reserved, i));
+		if (json_object_get(o, role) != NULL)
+			continue;
+		px_resources *mine = NULL;
+		if (px_resources_reserved(reserved, role, &mine) == PX_OK)
+			json_object_set_new(o, role, resources_model(mine));
+		px_resources_free(mine);
+	}
+	px_resources_free(reserved);
+	return o;
+}
+
+static json_t *agent_json(const struct agent *a)
+{
+	json_t *o = json_object();
+	px_resources *unreserved = NULL, *reserved = NULL;
+
+	json_object_set_new(o, "id", json_string(a->id));
+	json_object_set_new(o, "pid", json_string(actor_pid_str(a->pid)));
+	json_object_set_new(o, "hostname", json_string(a->info->hostname));
+	json_object_set_new(o, "port", json_integer(a->info->has_port ? a->info->port : 5051));
+	json_object_set_new(o, "registered_time", json_real(a->registered_time));
+	if (a->reregistered_time > 0)
+		json_object_set_new(o, "reregistered_time", json_real(a->reregistered_time));
+	json_object_set_new(o, "version", json_string(a->version));
+	json_object_set_new(o, "active", json_boolean(a->active));
+	json_object_set_new(o, "connected", json_boolean(a->connected));
+	json_object_set_new(o, "resources", resources_model(a->total));
+	json_object_set_new(o, "used_resources", resources_model(a->used));
+	json_object_set_new(o, "offered_resources", resources_model(a->offered));
+	px_resources_unreserved(a->total, &unreserved);
+	px_resources_reserved(a->total, NULL, &reserved);
+	json_object_set_new(o, "unreserved_resources", resources_model(unreserved));
+	json_object_set_new(o, "reserved_resources", reserved_model(a->total));
+	json_object_set_new(o, "unreserved_resources_full", full(unreserved));
+	json_object_set_new(o, "reserved_resources_full", full(reserved));
+	json_object_set_new(o, "used_resources_full", full(a->used));
+	json_object_set_new(o, "offered_resources_full", full(a->offered));
+	json_object_set_new(o, "attributes", attributes_model(a->info));
+	json_object_set_new(o, "capabilities", json_array());
+	px_resources_free(unreserved);
+	px_resources_free(reserved);
+	return o;
+}
+
+static json_t *flags_json(const master_flags *f)
+{
+	json_t *o = json_object();
+	char buf[32];
+
+#define MS(name, v) (snprintf(buf, sizeof(buf), "%lldms", (long long)(v)), \
+		     json_object_set_new(o, name, json_string(buf)))
+	json_object_set_new(o, "port", json_integer(f->port));
+	json_object_set_new(o, "actor_port", json_integer(f->actor_port));
+	json_object_set_new(o, "work_dir", str_or_empty(f->work_dir));
+	MS("offer_timeout", f->offer_timeout_ms);
+	MS("agent_ping_timeout", f->agent_ping_timeout_ms);
+	json_object_set_new(o, "max_agent_ping_timeouts", json_integer(f->max_agent_ping_timeouts));
+	MS("allocation_interval", f->allocation_interval_ms);
+	MS("agent_reregister_timeout", f->agent_reregister_timeout_ms);
+#undef MS
+	return o;
+}
+
+static json_t *frameworks_array(struct master *m, const struct framework *list)
+{
+	json_t *a = json_array();
+
+	for (const struct framework *f = list; f; f = f->next)
+		json_array_append_new(a, framework_json(m, f));
+	return a;
+}
+
+static json_t *agents_array(struct master *m)
+{
+	json_t *a = json_array();
+
+	for (const struct agent *g = m->agents; g; g = g->next)
+		json_array_append_new(a, agent_json(g));
+	return a;
+}
+
+json_t *state_json(struct master *m)
+{
+	json_t *o = json_object();
+	Plexus__MasterInfo *info = master_info_new(m);
+	int active = 0, inactive = 0;
+	char pid[ACTOR_PID_TEXT_MAX];
+
+	for (const struct agent *g = m->agents; g; g = g->next)
+		g->active ? active++ : inactive++;
+	actor_pid_format(m->self, pid, sizeof(pid));
+	json_object_set_new(o, "version", json_string(MASTER_VERSION));
+	json_object_set_new(o, "id", json_string(m->id));
+	json_object_set_new(o, "pid", json_string(pid));
+	json_object_set_new(o, "hostname", json_string(m->hostname));
+	json_object_set_new(o, "start_time", json_real(m->start_time));
+	json_object_set_new(o, "elected_time", json_real(m->start_time));
+	json_object_set_new(o, "activated_slaves", json_integer(active));
+	json_object_set_new(o, "deactivated_slaves", json_integer(inactive));
+	json_object_set_new(o, "unreachable_slaves", json_integer((json_int_t)m->n_unreachable));
+	json_object_set_new(o, "leader", json_string(pid));
+	if (info != NULL)
+		json_object_set_new(o, "leader_info", px_pb_to_json(&info->base));
+	pb_free(info);
+	json_object_set_new(o, "flags", flags_json(&m->flags));
+	json_object_set_new(o, "slaves", agents_array(m));
+	json_object_set_new(o, "recovered_slaves", json_array());
+	json_object_set_new(o, "frameworks", frameworks_array(m, m->frameworks));
+	json_object_set_new(o, "completed_frameworks", frameworks_array(m, m->completed_frameworks));
+	json_object_set_new(o, "orphan_tasks", json_array());
+	json_object_set_new(o, "unregistered_frameworks", json_array());
+	return o;
+}
+
+/* ---- responses ---- */
+
+static actor_future *reply_json(int status, json_t *o)
+{
+	char *text = o ? json_dumps(o, PX_JSON_DUMP_FLAGS) : NULL;
+
+	json_decref(o);
+	if (text == NULL)
+		return actor_http_reply(500, "text/plain", "out of memory", 13);
+	actor_future *f = actor_http_reply(status, "application/json", text, strlen(text));
+	free(text);
+	return f;
+}
+
+static actor_future *reply_text(int status, const char *text)
+{
+	size_t len = strlen(text);
+	actor_http_response *res = actor_http_response_alloc(status, "text/plain", text, len);
+
+	/* libactor's server sends no Content-Length for an empty body, so a client waits
+	 * for the connection to close; say it here. */
+	if (res != NULL && len == 0)
+		actor_http_response_header(res, "Content-Length", "0");
+	return actor_http_respond(res);
+}
+
+static actor_future *bad_request(struct master *m, const char *why)
+{
+	actor_counter_inc(m->metrics.http_bad_requests);
+	return reply_text(400, why);
+}
+
+static bool is_get(const actor_http_request *req)
+{
+	return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+}
+
+static actor_future *state(actor_t *self, const actor_http_request *req, void *arg)
+{
+	struct master *m = actor_state(self);
+
+	if (!is_get(req))
+		return reply_text(405, "use GET");
+	master_update_gauges(m);
+	return reply_json(200, state_json(m));
+}
+
+static actor_future *frameworks(actor_t *self, const actor_http_request *req, void *arg)
+{
+	struct master *m = actor_state(self);
+	json_t *o = json_object();
+
+	if (!is_get(req)) {
+		json_decref(o);
+		return reply_text(405, "use GET");
+	}
+	json_object_set_new(o, "frameworks", frameworks_array(m, m->frameworks));
+	json_object_set_new(o, "completed_frameworks", frameworks_array(m, m->completed_frameworks));
+	json_object_set_new(o, "unregistered_frameworks", json_array());
+	return reply_json(200, o);
+}
+
+static actor_future *slaves(actor_t *self, const actor_http_request *req, void *arg)
+{
+	struct master *m = actor_state(self);
+	json_t *o = json_object();
+
+	if (!is_get(req)) {
+		json_decref(o);
+		return reply_text(405, "use GET");
+	}
+	json_object_set_new(o, "slaves", agents_array(m));
+	json_object_set_new(o, "recovered_slaves", json_array());
+	return reply_json(200, o);
+}
+
+/* The value of key in an application/x-www-form-urlencoded text, decoded into out.
+ * Returns false when absent or malformed. */
+static bool form_value(const char *text, size_t len, const char *key, char *out, size_t outlen)
+{
+	size_t klen = strlen(key);
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+		if ((size_t)(stop - p) > klen && memcmp(p, key, klen) == 0 && p[klen] == '=') {
+			size_t n = 0;
+			for (const char *q = p + klen + 1; q < stop; q++) {
+				char c = *q;
+				if (c == '+') {
+					c = ' ';
+				} else if (c == '%') {
+					if (stop - q < 3 || !isxdigit((unsigned char)q[1]) ||
+					    !isxdigit((unsigned char)q[2]))
+						return false;
+					char hex[3] = {q[1], q[2], 0};
+					c = (char)strtol(hex, NULL, 16);
+					q += 2;
+				}
+				if (n + 1 >= outlen || c == '\0')
+					return false;
+				out[n++] = c;
+			}
+			out[n] = '\0';
+			return n > 0;
+		}
+		p = stop + 1;
+	}
+	return false;
+}
+
+static long query_long(const char *query, const char *key, long dflt)
+{
+	char buf[32];
+	char *end;
+
+	if (!form_value(query, strlen(query), key, buf, sizeof(buf)))
+		return dflt;
+	long v = strtol(buf, &end, 10);
+	return *end == '\0' && v >= 0 ? v : -1;
+}
+
+static actor_future *tasks(actor_t *self, const actor_http_request *req, void *arg)
+{
+	struct master *m = actor_state(self);
+
+	if (!is_get(req))
+		return reply_text(405, "use GET");
+	long limit = query_long(req->query, "limit", 100);
+	long offset = query_long(req->query, "offset", 0);
+	if (limit < 0 || offset < 0)
+		return bad_request(m, "limit and offset must be non-negative integers");
+	json_t *arr = json_array();
+	long i = 0;
+	for (const struct framework *f = m->frameworks; f; f = f->next) {
+		for (int pass = 0; pass < 2; pass++) {
+			for (const struct mtask *t = pass ? f->completed : f->tasks; t; t = t->next) {
+				if (i++ < offset || (long)json_array_size(arr) >= limit)
+					continue;
+				json_array_append_new(arr, task_json(t, f->role));
+			}
+		}
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "tasks", arr);
+	return reply_json(200, o);
+}
+
+/* The framework id of a teardown request: a form field, a query parameter, or JSON. */
+static const char *teardown_target(const actor_http_request *req, char *id, size_t idlen)
+{
+	const char *body = (const char *)req->body;
+	size_t len = req->body_len;
+	size_t i = 0;
+
+	while (i < len && isspace((unsigned char)body[i]))
+		i++;
+	if (i < len && body[i] == '{') {
+		json_error_t jerr;
+		json_t *o = json_loadb(body, len, 0, &jerr);
+		static char why[256];
+		if (o == NULL) {
+			snprintf(why, sizeof(why), "Failed to parse the JSON body: %s", jerr.text);
+			return why;
+		}
+		json_t *v = json_object_get(o, "frameworkId");
+		json_t *fid = json_object_get(o, "framework_id");
+		if (v == NULL && json_is_object(fid))
+			v = json_object_get(fid, "value");
+		bool ok = json_is_string(v) && json_string_length(v) > 0 &&
+			  json_string_length(v) < idlen;
+		if (ok)
+			snprintf(id, idlen, "%s", json_string_value(v));
+		json_decref(o);
+		return ok ? NULL
+			  : "JSON body must be {\"framework_id\": {\"value\": \"<id>\"}} or "
+			    "{\"frameworkId\": \"<id>\"}";
+	}
+	if (len > 0 && form_value(body, len, "frameworkId", id, idlen))
+		return NULL;
+	if (form_value(req->query, strlen(req->query), "frameworkId", id, idlen))
+		return NULL;
+	return len > 0 ? "Unable to read 'frameworkId' from the body (expected "
+			 "frameworkId=<id> or a JSON object)"
+		       : "Missing 'frameworkId' query parameter or body";
+}
+
+static actor_future *teardown(actor_t *self, const actor_http_request *req, void *arg)
+{
+	struct master *m = actor_state(self);
+	char id[256];
+
+	if (strcmp(req->method, "POST") != 0)
+		return reply_text(405, "use POST");
+	const char *bad = teardown_target(req, id, sizeof(id));
+	if (bad != NULL)
+		return bad_request(m, bad);
+	struct framework *fw = framework_find(m, id);
+	if (fw == NULL)
+		return bad_request(m, "No framework found with specified ID");
+	if (fw->connected) {
+		Plexus__Internal__FrameworkErrorMessage err =
+			PLEXUS__INTERNAL__FRAMEWORK_ERROR_MESSAGE__INIT;
+		err.message = "Framework removed by the operator";
+		actor_send_pb(self, fw->pid, &err.base);
+	}
+	framework_remove(self, m, fw, "teardown by the operator");
+	return reply_text(200, "");
+}
+
+static actor_future *info(actor_t *self, const actor_http_request *req, void *arg)
+{
+	struct master *m = actor_state(self);
+	json_t *o = json_object();
+	char pid[ACTOR_PID_TEXT_MAX], ip[INET_ADDRSTRLEN];
+	struct in_addr in = {.s_addr = htonl(m->self.ip)};
+
+	actor_pid_format(m->self, pid, sizeof(pid));
+	inet_ntop(AF_INET, &in, ip, sizeof(ip));
+	json_object_set_new(o, "id", json_string(m->id));
+	json_object_set_new(o, "pid", json_string(pid));
+	json_object_set_new(o, "hostname", json_string(m->hostname));
+	json_object_set_new(o, "ip", json_string(ip));
+	json_object_set_new(o, "port", json_integer(actor_runtime_http_port()));
+	json_object_set_new(o, "version", json_string(MASTER_VERSION));
+	return reply_json(200, o);
+}
+
+static actor_future *health(actor_t *self, const actor_http_request *req, void *arg)
+{
+	return reply_text(200, "");
+}
+
+int http_install(actor_t *self)
+{
+	int rv = 0;
+
+	rv |= actor_http_route(self, "/state", state, NULL);
+	rv |= actor_http_route(self, "/state.json", state, NULL);
+	rv |= actor_http_route(self, "/frameworks", frameworks, NULL);
+	rv |= actor_http_route(self, "/slaves", slaves, NULL);
+	rv |= actor_http_route(self, "/tasks", tasks, NULL);
+	rv |= actor_http_route(self, "/teardown", teardown, NULL);
+	rv |= actor_http_route(self, "/info", info, NULL);
+	rv |= actor_http_route(self, "/health", health, NULL);
+	return rv;
+}
+
+/* ---- /health: an actor of its own, because the route is /<actor-id> ---- */
+
+static int health_init(actor_t *self)
+{
+	if (strcmp(actor_self(self).id, "health") != 0)
+		return ACTOR_ESTATE; /* another component serves it already */
+	return actor_http_route(self, "/", health, NULL);
+}
+
+static const actor_def health_def = {
+	.name = "health",
+	.init = health_init,
+};
+
+int health_spawn(actor_pid *out)
+{
+	*out = actor_pid_none;
+	return actor_spawn(&health_def, NULL, out);
+}

@@ -1,0 +1,516 @@
+/* offers.c — offers: made from what the allocator hands out, rescinded on timeout or
+ * when their agent or framework goes away, declined with filters, accepted with
+ * operations (LAUNCH; RESERVE, UNRESERVE, CREATE, DESTROY), plus revive and suppress.
+ *
+ * The master keeps every resource set in unallocated form and marks offers with their
+ * role (Resource.allocation_info) only when it sends them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "master/mal.h"
+#include "master/master_internal.h"
+
+#define DEFAULT_REFUSE_SECONDS 5.0 /* Filters.refuse_seconds's default */
+
+struct offer *offer_find(struct master *m, const char *id)
+{
+	if (id == NULL)
+		return NULL;
+	for (struct offer *o = m->offers; o; o = o->next)
+		if (strcmp(o->id, id) == 0)
+			return o;
+	return NULL;
+}
+
+static void offer_free(struct offer *o)
+{
+	free(o->id);
+	free(o->framework_id);
+	free(o->agent_id);
+	free(o->role);
+	px_resources_free(o->resources);
+	free(o);
+}
+
+static void offer_timeout(actor_t *self, void *arg)
+{
+	char *id = arg;
+
+	if (self != NULL) {
+		struct master *m = actor_state(self);
+		struct offer *o = offer_find(m, id);
+		if (o != NULL) {
+			o->timer = 0;
+			actor_info("master: offer %s timed out", o->id);
+			actor_counter_inc(m->metrics.offers_rescinded);
+			offer_remove(self, m, o, true, true);
+			master_update_gauges(m);
+		}
+	}
+	free(id);
+}
+
+static void send_offer(struct master *m, struct framework *fw, struct agent *ag, struct offer *o)
+{
+	Plexus__Offer offer = PLEXUS__OFFER__INIT;
+	Plexus__OfferID oid = PLEXUS__OFFER_ID__INIT;
+	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
+	Plexus__FrameworkID fid;
+	Plexus__Resource__AllocationInfo alloc = PLEXUS__RESOURCE__ALLOCATION_INFO__INIT;
+	Plexus__Internal__ResourceOffersMessage msg = PLEXUS__INTERNAL__RESOURCE_OFFERS_MESSAGE__INIT;
+	px_resources *marked = NULL;
+	Plexus__Resource **res = NULL;
+	size_t n_res = 0;
+	char pid[ACTOR_PID_TEXT_MAX];
+	char *pids[1] = {pid};
+	Plexus__Offer *offers[1] = {&offer};
+
+	if (px_resources_allocate(o->resources, o->role, &marked) != PX_OK ||
+	    px_resources_to_pb(marked, PX_PB_REFINED, &res, &n_res) != PX_OK) {
+		px_resources_free(marked);
+		actor_error("master: out of memory sending offer %s", o->id);
+		return;
+	}
+	oid.value = o->id;
+	aid.value = ag->id;
+	id_init(&fid, fw->id);
+	alloc.role = o->role;
+	offer.id = &oid;
+	offer.framework_id = &fid;
+	offer.agent_id = &aid;
+	offer.hostname = ag->info->hostname;
+	offer.resources = res;
+	offer.n_resources = n_res;
+	offer.attributes = ag->info->attributes;
+	offer.n_attributes = ag->info->n_attributes;
+	offer.allocation_info = &alloc;
+	actor_pid_format(ag->pid, pid, sizeof(pid));
+	msg.offers = offers;
+	msg.n_offers = 1;
+	msg.pids = pids;
+	msg.n_pids = 1;
+	actor_send_pb(actor_current(), fw->pid, &msg.base);
+	px_pb_resources_free(res, n_res);
+	px_resources_free(marked);
+}
+
+void offer_make(struct master *m, const char *framework_id, const char *agent_id,
+		const char *role, px_resources *resources)
+{
+	struct framework *fw = framework_find(m, framework_id);
+	struct agent *ag = agent_find(m, agent_id);
+	struct offer *o = NULL;
+
+	if (fw == NULL || ag == NULL || !fw->active || !ag->active ||
+	    (o = calloc(1, sizeof(*o))) == NULL) {
+		mal_recover(m->alloc, framework_id, agent_id, resources, 0);
+		px_resources_free(resources);
+		return;
+	}
+	char id[64];
+	snprintf(id, sizeof(id), "%s-O%llu", m->id, (unsigned long long)m->next_offer++);
+	o->id = strdup(id);
+	o->framework_id = strdup(framework_id);
+	o->agent_id = strdup(agent_id);
+	o->role = strdup(role);
+	o->resources = resources;
+	if (o->id == NULL || o->framework_id == NULL || o->agent_id == NULL || o->role == NULL) {
+		mal_recover(m->alloc, framework_id, agent_id, resources, 0);
+		offer_free(o);
+		return;
+	}
+	px_resources_add(fw->offered, resources);
+	px_resources_add(ag->offered, resources);
+	o->next = m->offers;
+	m->offers = o;
+	m->n_offers++;
+	actor_t *self = actor_current();
+	if (m->flags.offer_timeout_ms > 0) {
+		char *arg = strdup(o->id);
+		if (arg != NULL)
+			o->timer = actor_delay(self, m->flags.offer_timeout_ms, offer_timeout, arg);
+	}
+	send_offer(m, fw, ag, o);
+	master_update_gauges(m);
+}
+
+void offer_remove(actor_t *self, struct master *m, struct offer *o, bool rescind, bool recover)
+{
+	struct offer **pp = &m->offers;
+
+	while (*pp && *pp != o)
+		pp = &(*pp)->next;
+	if (*pp == NULL)
+		return;
+	*pp = o->next;
+	m->n_offers--;
+	if (o->timer)
+		actor_cancel(self, o->timer);
+	struct framework *fw = framework_find(m, o->framework_id);
+	struct agent *ag = agent_find(m, o->agent_id);
+	if (fw != NULL)
+		px_resources_subtract(fw->offered, o->resources);
+	if (ag != NULL)
+		px_resources_subtract(ag->offered, o->resources);
+	if (rescind && fw != NULL && fw->connected) {
+		Plexus__Internal__RescindResourceOfferMessage r =
+			PLEXUS__INTERNAL__RESCIND_RESOURCE_OFFER_MESSAGE__INIT;
+		Plexus__OfferID oid = PLEXUS__OFFER_ID__INIT;
+		oid.value = o->id;
+		r.offer_id = &oid;
+		actor_send_pb(self, fw->pid, &r.base);
+	}
+	if (recover)
+		mal_recover(m->alloc, o->framework_id, o->agent_id, o->resources, 0);
+	offer_free(o);
+}
+
+void offers_rescind(actor_t *self, struct master *m, const char *framework_id,
+		    const char *agent_id)
+{
+	struct offer *o = m->offers;
+
+	while (o != NULL) {
+		struct offer *next = o->next;
+		if ((framework_id && strcmp(o->framework_id, framework_id) == 0) ||
+		    (agent_id && strcmp(o->agent_id, agent_id) == 0)) {
+			actor_counter_inc(m->metrics.offers_rescinded);
+			offer_remove(self, m, o, true, true);
+		}
+		o = next;
+	}
+	master_update_gauges(m);
+}
+
+void allocation_tick(actor_t *self, void *arg)
+{
+	if (self == NULL)
+		return;
+	struct master *m = actor_state(self);
+	mal_run(m->alloc);
+	m->allocation_timer =
+		actor_delay(self, m->flags.allocation_interval_ms, allocation_tick, NULL);
+}
+
+static double refuse_seconds(const Plexus__Filters *f)
+{
+	if (f == NULL || !f->has_refuse_seconds)
+		return DEFAULT_REFUSE_SECONDS;
+	return f->refuse_seconds == f->refuse_seconds ? f->refuse_seconds : DEFAULT_REFUSE_SECONDS;
+}
+
+static void decline(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
+{
+	struct master *m = actor_state(self);
+	const Plexus__Internal__DeclineOffersMessage *r = (const void *)msg;
+	struct framework *fw = framework_from(m, from, r->framework_id, "decline");
+
+	if (fw == NULL)
+		return;
+	for (size_t i = 0; i < r->n_offer_ids; i++) {
+		struct offer *o = offer_find(m, r->offer_ids[i]->value);
+		if (o == NULL || strcmp(o->framework_id, fw->id) != 0) {
+			actor_debug("master: decline of unknown offer %s", r->offer_ids[i]->value);
+			continue;
+		}
+		px_resources *res = px_resources_copy(o->resources);
+		char *agent = strdup(o->agent_id);
+		offer_remove(self, m, o, false, false);
+		if (res != NULL && agent != NULL)
+			mal_recover(m->alloc, fw->id, agent, res, refuse_seconds(r->filters));
+		actor_counter_inc(m->metrics.offers_declined);
+		px_resources_free(res);
+		free(agent);
+	}
+	master_update_gauges(m);
+}
+
+static void fail_tasks(actor_t *self, struct master *m, struct framework *fw,
+		       Plexus__Offer__Operation *const *ops, size_t n_ops, Plexus__TaskState state,
+		       Plexus__TaskStatus__Reason reason, const char *why)
+{
+	for (size_t i = 0; i < n_ops; i++) {
+		const Plexus__Offer__Operation *op = ops[i];
+		Plexus__TaskInfo **tasks = NULL;
+		size_t n = 0;
+		if (op->type == PLEXUS__OFFER__OPERATION__TYPE__LAUNCH && op->launch) {
+			tasks = op->launch->task_infos;
+			n = op->launch->n_task_infos;
+		} else if (op->type == PLEXUS__OFFER__OPERATION__TYPE__LAUNCH_GROUP &&
+			   op->launch_group && op->launch_group->task_group) {
+			tasks = op->launch_group->task_group->tasks;
+			n = op->launch_group->task_group->n_tasks;
+		}
+		for (size_t j = 0; j < n; j++) {
+			status_update_send(self, m, fw, tasks[j]->task_id->value,
+					   tasks[j]->agent_id ? tasks[j]->agent_id->value : NULL,
+					   NULL, state, reason, why);
+			if (state == PLEXUS__TASK_STATE__TASK_ERROR)
+				actor_counter_inc(m->metrics.tasks_error);
+			else if (state == PLEXUS__TASK_STATE__TASK_DROPPED)
+				actor_counter_inc(m->metrics.tasks_dropped);
+			else
+				actor_counter_inc(m->metrics.tasks_lost);
+		}
+	}
+}
+
+static void run_task(actor_t *self, struct framework *fw, struct agent *ag,
+		     Plexus__TaskInfo *task)
+{
+	Plexus__Internal__RunTaskMessage run = PLEXUS__INTERNAL__RUN_TASK_MESSAGE__INIT;
+	Plexus__FrameworkID fid;
+	char pid[ACTOR_PID_TEXT_MAX];
+
+	id_init(&fid, fw->id);
+	actor_pid_format(fw->pid, pid, sizeof(pid));
+	run.framework_id = &fid;
+	run.framework = fw->info;
+	run.framework_pid = pid;
+	run.task = task;
+	actor_send_pb(self, ag->pid, &run.base);
+}
+
+static void launch(actor_t *self, struct master *m, struct framework *fw, struct agent *ag,
+		   const Plexus__Offer__Operation__Launch *l, px_resources *left)
+{
+	char **ids = calloc(l->n_task_infos + 1, sizeof(*ids));
+	size_t n_ids = 0;
+	char buf[1024];
+
+	for (size_t i = 0; i < l->n_task_infos; i++) {
+		Plexus__TaskInfo *t = l->task_infos[i];
+		px_resources *use = NULL;
+		const char *bad = validate_task(m, fw, ag, t, left, ids, n_ids, &use, buf,
+						sizeof(buf));
+		if (bad != NULL) {
+			actor_warn("master: task %s of framework %s is invalid: %s",
+				   t->task_id->value, fw->id, bad);
+			actor_counter_inc(m->metrics.tasks_invalid);
+			actor_counter_inc(m->metrics.tasks_error);
+			status_update_send(self, m, fw, t->task_id->value, ag->id, NULL,
+					   PLEXUS__TASK_STATE__TASK_ERROR,
+					   PLEXUS__TASK_STATUS__REASON__REASON_TASK_INVALID, bad);
+			continue;
+		}
+		px_resources_subtract(left, use);
+		if (task_add(m, fw, ag, t, use, PLEXUS__TASK_STATE__TASK_STAGING) == NULL) {
+			actor_error("master: out of memory adding task %s", t->task_id->value);
+			continue;
+		}
+		if (ids != NULL)
+			ids[n_ids++] = t->task_id->value;
+		actor_info("master: launching task %s of framework %s on agent %s",
+			   t->task_id->value, fw->id, ag->id);
+		run_task(self, fw, ag, t);
+	}
+	free(ids);
+}
+
+/* The agent's dynamic reservations and persistent volumes, which it must checkpoint. */
+static bool checkpointed(const struct px_resource *r, void *arg)
+{
+	return px_resource_is_dynamic(r) || px_resource_persistence_id(r) != NULL;
+}
+
+static void send_checkpoint(actor_t *self, struct agent *ag)
+{
+	px_resources *ck = NULL;
+	Plexus__Resource **res = NULL;
+	size_t n = 0;
+
+	if (px_resources_filter(ag->total, checkpointed, NULL, &ck) != PX_OK)
+		return;
+	if (px_resources_to_pb(ck, PX_PB_REFINED, &res, &n) == PX_OK) {
+		Plexus__Internal__CheckpointResourcesMessage msg =
+			PLEXUS__INTERNAL__CHECKPOINT_RESOURCES_MESSAGE__INIT;
+		msg.resources = res;
+		msg.n_resources = n;
+		actor_send_pb(self, ag->pid, &msg.base);
+		px_pb_resources_free(res, n);
+	}
+	px_resources_free(ck);
+}
+
+/* Strips allocation marks from the resources of a RESERVE/UNRESERVE/CREATE/DESTROY
+ * operation (the master's books are unallocated). Returns a new operation. */
+static Plexus__Offer__Operation *op_unallocated(const Plexus__Offer__Operation *op)
+{
+	Plexus__Offer__Operation *copy = pb_dup(&op->base);
+	Plexus__Resource ***slot = NULL;
+	size_t *n = NULL;
+
+	if (copy == NULL)
+		return NULL;
+	if (copy->reserve) { slot = &copy->reserve->resources; n = &copy->reserve->n_resources; }
+	else if (copy->unreserve) { slot = &copy->unreserve->resources; n = &copy->unreserve->n_resources; }
+	else if (copy->create) { slot = &copy->create->volumes; n = &copy->create->n_volumes; }
+	else if (copy->destroy) { slot = &copy->destroy->volumes; n = &copy->destroy->n_volumes; }
+	if (slot == NULL)
+		return copy;
+	for (size_t i = 0; i < *n; i++) {
+		if ((*slot)[i]->allocation_info != NULL) {
+			pb_free((*slot)[i]->allocation_info);
+			(*slot)[i]->allocation_info = NULL;
+		}
+	}
+	return copy;
+}
+
+static void apply_operation(actor_t *self, struct master *m, struct framework *fw,
+			    struct agent *ag, const Plexus__Offer__Operation *op, px_resources *left)
+{
+	char err[512];
+	Plexus__Offer__Operation *plain = op_unallocated(op);
+	px_resources *before = px_resources_copy(left), *total = px_resources_copy(ag->total);
+
+	if (plain == NULL || before == NULL || total == NULL) {
+		actor_error("master: out of memory applying an operation");
+	} else if (px_resources_apply(left, plain, err, sizeof(err)) != PX_OK) {
+		actor_warn("master: dropping operation of framework %s: %s", fw->id, err);
+	} else if (px_resources_apply(total, plain, err, sizeof(err)) != PX_OK) {
+		/* Cannot happen while offers are within the total; undo to stay consistent. */
+		actor_error("master: operation fits the offer but not agent %s: %s", ag->id, err);
+		px_resources_clear(left);
+		px_resources_add(left, before);
+	} else {
+		px_resources_free(ag->total);
+		ag->total = total;
+		total = NULL;
+		mal_transform(m->alloc, fw->id, ag->id, before, left, ag->total);
+		send_checkpoint(self, ag);
+		actor_info("master: applied operation %d of framework %s on agent %s",
+			   (int)op->type, fw->id, ag->id);
+	}
+	pb_free(plain);
+	px_resources_free(before);
+	px_resources_free(total);
+}
+
+static void accept(actor_t *self, struct master *m, struct framework *fw,
+		   Plexus__OfferID *const *ids, size_t n_ids,
+		   Plexus__Offer__Operation *const *ops, size_t n_ops, const Plexus__Filters *filters)
+{
+	char buf[1024];
+	struct agent *ag = NULL;
+	const char *bad = validate_offers(m, fw, ids, n_ids, &ag, buf, sizeof(buf));
+
+	if (bad != NULL) {
+		actor_warn("master: accept of framework %s refused: %s", fw->id, bad);
+		fail_tasks(self, m, fw, ops, n_ops,
+			   fw->partition_aware ? PLEXUS__TASK_STATE__TASK_DROPPED
+					       : PLEXUS__TASK_STATE__TASK_LOST,
+			   PLEXUS__TASK_STATUS__REASON__REASON_INVALID_OFFERS, bad);
+		/* The framework's valid offers among them go back to the allocator. */
+		for (size_t i = 0; i < n_ids; i++) {
+			struct offer *o = offer_find(m, ids[i]->value);
+			if (o != NULL && strcmp(o->framework_id, fw->id) == 0)
+				offer_remove(self, m, o, false, true);
+		}
+		master_update_gauges(m);
+		return;
+	}
+	px_resources *left = px_resources_new();
+	if (left == NULL)
+		return;
+	for (size_t i = 0; i < n_ids; i++) {
+		struct offer *o = offer_find(m, ids[i]->value);
+		px_resources_add(left, o->resources);
+		offer_remove(self, m, o, false, false);
+	}
+	actor_counter_inc(m->metrics.offers_accepted);
+	for (size_t i = 0; i < n_ops; i++) {
+		const Plexus__Offer__Operation *op = ops[i];
+		switch (op->type) {
+		case PLEXUS__OFFER__OPERATION__TYPE__LAUNCH:
+			if (op->launch != NULL)
+				launch(self, m, fw, ag, op->launch, left);
+			break;
+		case PLEXUS__OFFER__OPERATION__TYPE__RESERVE:
+		case PLEXUS__OFFER__OPERATION__TYPE__UNRESERVE:
+		case PLEXUS__OFFER__OPERATION__TYPE__CREATE:
+		case PLEXUS__OFFER__OPERATION__TYPE__DESTROY:
+			apply_operation(self, m, fw, ag, op, left);
+			break;
+		case PLEXUS__OFFER__OPERATION__TYPE__LAUNCH_GROUP:
+			fail_tasks(self, m, fw, &ops[i], 1, PLEXUS__TASK_STATE__TASK_ERROR,
+				   PLEXUS__TASK_STATUS__REASON__REASON_TASK_GROUP_INVALID,
+				   "LAUNCH_GROUP is not supported by this master yet");
+			break;
+		default:
+			actor_warn("master: dropping unsupported operation %d of framework %s",
+				   (int)op->type, fw->id);
+			break;
+		}
+	}
+	/* What is left counts as declined, with the accept's filters. */
+	if (!px_resources_is_empty(left))
+		mal_recover(m->alloc, fw->id, ag->id, left, refuse_seconds(filters));
+	px_resources_free(left);
+	master_update_gauges(m);
+}
+
+static void accept_offers(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
+{
+	struct master *m = actor_state(self);
+	const Plexus__Internal__AcceptOffersMessage *r = (const void *)msg;
+	struct framework *fw = framework_from(m, from, r->framework_id, "accept");
+
+	if (fw != NULL)
+		accept(self, m, fw, r->offer_ids, r->n_offer_ids, r->operations, r->n_operations,
+		       r->filters);
+}
+
+static void launch_tasks(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
+{
+	struct master *m = actor_state(self);
+	const Plexus__Internal__LaunchTasksMessage *r = (const void *)msg;
+	struct framework *fw = framework_from(m, from, r->framework_id, "launch");
+	Plexus__Offer__Operation op = PLEXUS__OFFER__OPERATION__INIT;
+	Plexus__Offer__Operation__Launch l = PLEXUS__OFFER__OPERATION__LAUNCH__INIT;
+	Plexus__Offer__Operation *ops[1] = {&op};
+
+	if (fw == NULL)
+		return;
+	l.task_infos = r->tasks;
+	l.n_task_infos = r->n_tasks;
+	op.has_type = true;
+	op.type = PLEXUS__OFFER__OPERATION__TYPE__LAUNCH;
+	op.launch = &l;
+	accept(self, m, fw, r->offer_ids, r->n_offer_ids, ops, 1, r->filters);
+}
+
+static void revive(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
+{
+	struct master *m = actor_state(self);
+	const Plexus__Internal__ReviveOffersMessage *r = (const void *)msg;
+	struct framework *fw = framework_from(m, from, r->framework_id, "revive");
+
+	if (fw == NULL)
+		return;
+	mal_framework_revive(m->alloc, fw->id);
+	mal_run(m->alloc);
+}
+
+static void suppress(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
+{
+	struct master *m = actor_state(self);
+	const Plexus__Internal__SuppressOffersMessage *r = (const void *)msg;
+	struct framework *fw = framework_from(m, from, r->framework_id, "suppress");
+
+	if (fw != NULL)
+		mal_framework_suppress(m->alloc, fw->id);
+}
+
+void offers_install(actor_t *self)
+{
+	actor_install_pb(self, &plexus__internal__decline_offers_message__descriptor, decline,
+			 NULL);
+	actor_install_pb(self, &plexus__internal__accept_offers_message__descriptor,
+			 accept_offers, NULL);
+	actor_install_pb(self, &plexus__internal__launch_tasks_message__descriptor, launch_tasks,
+			 NULL);
+	actor_install_pb(self, &plexus__internal__revive_offers_message__descriptor, revive, NULL);
+	actor_install_pb(self, &plexus__internal__suppress_offers_message__descriptor, suppress,
+			 NULL);
+}

@@ -1,0 +1,290 @@
+/* registrar.c — the registry of admitted agents in <work_dir>/registry.json.
+ *
+ * The file is a JSON object {"agents": [AgentInfo, ...]} in protobuf's JSON mapping
+ * (common/json_pb.h), so an operator can read it. Each change rewrites it whole:
+ * registry.json.tmp, fsync, rename, fsync of the directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "actor/log.h"
+#include "common/json_pb.h"
+#include "master/registrar.h"
+
+struct registrar {
+	char *dir;  /* NULL: in memory */
+	char *path;
+	char *tmp;
+	Plexus__AgentInfo **agents;
+	size_t n;
+};
+
+static void agents_free(Plexus__AgentInfo **agents, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		protobuf_c_message_free_unpacked(&agents[i]->base, NULL);
+	free(agents);
+}
+
+void registrar_close(struct registrar *r)
+{
+	if (r == NULL)
+		return;
+	agents_free(r->agents, r->n);
+	free(r->dir);
+	free(r->path);
+	free(r->tmp);
+	free(r);
+}
+
+static int mkdirs(const char *dir)
+{
+	char buf[4096];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(buf))
+		return EINVAL;
+	memcpy(buf, dir, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+		return errno;
+	return 0;
+}
+
+static int load(struct registrar *r, char *why, size_t whylen)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(r->path, 0, &jerr);
+
+	if (root == NULL) {
+		if (access(r->path, F_OK) != 0)
+			return 0; /* no registry yet: a first start */
+		snprintf(why, whylen, "%s: %s (line %d)", r->path, jerr.text, jerr.line);
+		return EINVAL;
+	}
+	json_t *agents = json_object_get(root, "agents");
+	if (agents != NULL && !json_is_array(agents)) {
+		snprintf(why, whylen, "%s: 'agents' is not an array", r->path);
+		json_decref(root);
+		return EINVAL;
+	}
+	size_t n = json_array_size(agents);
+	r->agents = calloc(n ? n : 1, sizeof(*r->agents));
+	if (r->agents == NULL) {
+		json_decref(root);
+		return ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ProtobufCMessage *msg = NULL;
+		char err[256];
+		if (px_json_to_pb(json_array_get(agents, i), &plexus__agent_info__descriptor, &msg,
+				  err, sizeof(err)) != PX_OK) {
+			snprintf(why, whylen, "%s: agents[%zu]: %s", r->path, i, err);
+			json_decref(root);
+			return EINVAL;
+		}
+		Plexus__AgentInfo *info = (Plexus__AgentInfo *)msg;
+		if (info->id == NULL || info->id->value == NULL || info->id->value[0] == '\0') {
+			snprintf(why, whylen, "%s: agents[%zu]: no id", r->path, i);
+			protobuf_c_message_free_unpacked(msg, NULL);
+			json_decref(root);
+			return EINVAL;
+		}
+		r->agents[r->n++] = info;
+	}
+	json_decref(root);
+	return 0;
+}
+
+struct registrar *registrar_open(const char *work_dir, int *err, char *why, size_t whylen)
+{
+	struct registrar *r = calloc(1, sizeof(*r));
+	int rv = 0;
+
+	if (r == NULL) {
+		*err = ENOMEM;
+		return NULL;
+	}
+	if (work_dir == NULL)
+		return r;
+	r->dir = strdup(work_dir);
+	if (r->dir == NULL || asprintf(&r->path, "%s/registry.json", work_dir) < 0 ||
+	    asprintf(&r->tmp, "%s/registry.json.tmp", work_dir) < 0) {
+		r->path = r->tmp = NULL;
+		rv = ENOMEM;
+	} else if ((rv = mkdirs(work_dir)) != 0) {
+		snprintf(why, whylen, "cannot create %s: %s", work_dir, strerror(rv));
+	} else {
+		rv = load(r, why, whylen);
+	}
+	if (rv != 0) {
+		registrar_close(r);
+		*err = rv;
+		return NULL;
+	}
+	return r;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t k = write(fd, data, len);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		data += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Writes agents[0..n) as the registry file. */
+static int persist(struct registrar *r, Plexus__AgentInfo *const *agents, size_t n)
+{
+	if (r->dir == NULL)
+		return 0;
+	json_t *root = json_object();
+	json_t *arr = json_array();
+	int rv = 0;
+
+	if (root == NULL || arr == NULL || json_object_set_new(root, "agents", arr) != 0) {
+		json_decref(root);
+		return ENOMEM;
+	}
+	for (size_t i = 0; i < n && rv == 0; i++)
+		if (json_array_append_new(arr, px_pb_to_json(&agents[i]->base)) != 0)
+			rv = ENOMEM;
+	char *text = rv == 0 ? json_dumps(root, PX_JSON_DUMP_FLAGS) : NULL;
+	json_decref(root);
+	if (text == NULL)
+		return ENOMEM;
+
+	int fd = open(r->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rv = errno;
+	} else {
+		rv = write_all(fd, text, strlen(text));
+		if (rv == 0 && fsync(fd) != 0)
+			rv = errno;
+		if (close(fd) != 0 && rv == 0)
+			rv = errno;
+	}
+	free(text);
+	if (rv == 0 && rename(r->tmp, r->path) != 0)
+		rv = errno;
+	if (rv == 0) {
+		/* The rename is durable only once the directory is. */
+		int dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	} else {
+		actor_error("registry: cannot write %s: %s", r->path, strerror(rv));
+		unlink(r->tmp);
+	}
+	return rv;
+}
+
+static ssize_t index_of(const struct registrar *r, const char *id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->agents[i]->id->value, id) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+int registrar_admit(struct registrar *r, const Plexus__AgentInfo *info)
+{
+	if (info->id == NULL || info->id->value == NULL)
+		return EINVAL;
+	size_t len = protobuf_c_message_get_packed_size(&info->base);
+	uint8_t *buf = malloc(len ? len : 1);
+	if (buf == NULL)
+		return ENOMEM;
+	protobuf_c_message_pack(&info->base, buf);
+	Plexus__AgentInfo *copy = plexus__agent_info__unpack(NULL, len, buf);
+	free(buf);
+	if (copy == NULL)
+		return ENOMEM;
+
+	ssize_t at = index_of(r, info->id->value);
+	size_t n = at >= 0 ? r->n : r->n + 1;
+	Plexus__AgentInfo **next = calloc(n, sizeof(*next));
+	if (next == NULL) {
+		protobuf_c_message_free_unpacked(&copy->base, NULL);
+		return ENOMEM;
+	}
+	memcpy(next, r->agents, r->n * sizeof(*next));
+	next[at >= 0 ? (size_t)at : r->n] = copy;
+	int rv = persist(r, next, n);
+	if (rv != 0) {
+		protobuf_c_message_free_unpacked(&copy->base, NULL);
+		free(next);
+		return rv;
+	}
+	if (at >= 0)
+		protobuf_c_message_free_unpacked(&r->agents[at]->base, NULL);
+	free(r->agents);
+	r->agents = next;
+	r->n = n;
+	return 0;
+}
+
+int registrar_remove(struct registrar *r, const char *agent_id)
+{
+	ssize_t at = index_of(r, agent_id);
+
+	if (at < 0)
+		return 0;
+	Plexus__AgentInfo *gone = r->agents[at];
+	Plexus__AgentInfo **next = calloc(r->n, sizeof(*next));
+	size_t n = 0;
+	if (next == NULL)
+		return ENOMEM;
+	for (size_t i = 0; i < r->n; i++)
+		if ((ssize_t)i != at)
+			next[n++] = r->agents[i];
+	int rv = persist(r, next, n);
+	if (rv != 0) {
+		free(next);
+		return rv;
+	}
+	protobuf_c_message_free_unpacked(&gone->base, NULL);
+	free(r->agents);
+	r->agents = next;
+	r->n = n;
+	return 0;
+}
+
+const Plexus__AgentInfo *registrar_find(const struct registrar *r, const char *agent_id)
+{
+	ssize_t at = index_of(r, agent_id);
+
+	return at >= 0 ? r->agents[at] : NULL;
+}
+
+size_t registrar_count(const struct registrar *r)
+{
+	return r->n;
+}
+
+const Plexus__AgentInfo *registrar_at(const struct registrar *r, size_t i)
+{
+	return i < r->n ? r->agents[i] : NULL;
+}

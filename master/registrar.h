@@ -1,0 +1,36 @@
+/* registrar.h — the registry of admitted agents, persisted to one file.
+ *
+ * The registry is what a restarted master needs to tell a re-registering agent it
+ * admitted before from an impostor: the AgentInfo of each admitted agent. It lives in
+ * <work_dir>/registry.json, written whole on each change: to a temporary file, fsync,
+ * rename over the old one, fsync of the directory, so a crash leaves either the old or
+ * the new registry. Without a work dir the registry lives in memory only.
+ *
+ * Mutations return 0 once the change is durable, or an errno value (the in-memory
+ * registry is then unchanged). */
+#ifndef PLEXUS_MASTER_REGISTRAR_H
+#define PLEXUS_MASTER_REGISTRAR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proto/plexus.pb-c.h"
+
+struct registrar;
+
+/* Opens (and reads, if present) the registry under work_dir (NULL: in memory).
+ * Returns NULL with *err set to an errno value (EINVAL for a file that does not
+ * parse; why gets a message). */
+struct registrar *registrar_open(const char *work_dir, int *err, char *why, size_t whylen);
+void registrar_close(struct registrar *r);
+
+/* Admits an agent (info borrowed, its id set); replaces an entry of the same id. */
+int registrar_admit(struct registrar *r, const Plexus__AgentInfo *info);
+/* Removes an agent; 0 also when it was not there. */
+int registrar_remove(struct registrar *r, const char *agent_id);
+/* The admitted agent of that id (borrowed), or NULL. */
+const Plexus__AgentInfo *registrar_find(const struct registrar *r, const char *agent_id);
+size_t registrar_count(const struct registrar *r);
+const Plexus__AgentInfo *registrar_at(const struct registrar *r, size_t i);
+
+#endif
