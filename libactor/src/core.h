@@ -218,6 +218,8 @@ struct actor *actor__acquire(const actor_pid *pid);
 void actor__release(struct actor *a);
 /* Frees ended actors that no worker can still be looking at. */
 void actor__reclaim(void);
+/* Ended actors not freed yet (their mailboxes may still hold remote bodies). */
+size_t actor__limbo_len(void);
 void actor__ref(struct actor *a);
 void actor__unref(struct actor *a);
 /* Collects (with references) every registered actor; *n gets the count. */

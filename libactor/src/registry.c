@@ -340,6 +340,11 @@ void actor__reclaim(void)
 	}
 }
 
+size_t actor__limbo_len(void)
+{
+	return atomic_load_explicit(&reg.nlimbo, memory_order_acquire);
+}
+
 struct actor *actor__acquire(const actor_pid *pid)
 {
 	struct actor__slot *slot;

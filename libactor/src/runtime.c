@@ -179,6 +179,14 @@ void actor_runtime_fini(void)
 		return;
 	}
 	actor__end_all();
+	/* Every ended actor freed before the transport stops: what their mailboxes still
+	 * hold is released (remote bodies) or answered (remote link requests) now. */
+	for (;;) {
+		actor__reclaim();
+		if (actor__sched_quiet() && actor__limbo_len() == 0)
+			break;
+		nanosleep(&pause, NULL);
+	}
 	if (actor__transport != NULL) {
 		actor__transport->stop();
 		actor__transport = NULL;
