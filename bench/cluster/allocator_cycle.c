@@ -17,15 +17,15 @@
 
 static int64_t passes = 3;
 static int64_t roles = 0;
-static int64_t only = 0; /* 1..3: run one size only */
+static int64_t only = 0;                   /* 1..3: run one size only */
 static int64_t agents = 0, frameworks = 0; /* both set: one custom size */
 
 static const bench_flag flags[] = {
-	{"passes", &passes, "timed passes per size (median reported)"},
-	{"roles", &roles, "roles R (0: F/10)"},
-	{"only", &only, "run only size 1, 2 or 3 (0: all)"},
-	{"agents", &agents, "custom size: agents (with --frameworks)"},
-	{"frameworks", &frameworks, "custom size: frameworks (with --agents)"},
+    {"passes", &passes, "timed passes per size (median reported)"},
+    {"roles", &roles, "roles R (0: F/10)"},
+    {"only", &only, "run only size 1, 2 or 3 (0: all)"},
+    {"agents", &agents, "custom size: agents (with --frameworks)"},
+    {"frameworks", &frameworks, "custom size: frameworks (with --agents)"},
 };
 
 static int cmp_u64(const void *a, const void *b)
@@ -39,9 +39,8 @@ static double run_size(int64_t na, int64_t nf, int64_t nr)
 	alloc_core *a = alloc_core_new(NULL);
 	px_resources *total = NULL;
 	char err[256];
-	if (a == NULL ||
-	    px_resources_parse("cpus:24; mem:98304; disk:1048576; ports:[31000-32000]", NULL, &total,
-			       err, sizeof(err)) != PX_OK)
+	if (a == NULL || px_resources_parse("cpus:24; mem:98304; disk:1048576; ports:[31000-32000]",
+	                                    NULL, &total, err, sizeof(err)) != PX_OK)
 		bench_fail("setup: %s", err);
 	char id[64];
 	for (int64_t i = 0; i < na; i++) {
@@ -72,8 +71,8 @@ static double run_size(int64_t na, int64_t nf, int64_t nr)
 			const alloc_offer *o = alloc_offers_at(b, i);
 			if (!px_resources_equal(o->resources, total))
 				bench_fail("offer on %s is not the whole agent", o->agent_id);
-			if (alloc_recover_offered(a, o->framework_id, o->role, o->agent_id, o->resources,
-						  0, p) != ALLOC_OK)
+			if (alloc_recover_offered(a, o->framework_id, o->role, o->agent_id,
+			                          o->resources, 0, p) != ALLOC_OK)
 				bench_fail("recover on %s", o->agent_id);
 		}
 		alloc_offers_free(b);
@@ -81,8 +80,8 @@ static double run_size(int64_t na, int64_t nf, int64_t nr)
 	qsort(ns, (size_t)passes, sizeof(*ns), cmp_u64);
 	double ms = (double)ns[passes / 2] / 1e6;
 	bench_log("A=%ld F=%ld R=%ld: median pass %.2f ms (min %.2f, max %.2f), %.0f ns per agent",
-		  (long)na, (long)nf, (long)nr, ms, (double)ns[0] / 1e6,
-		  (double)ns[passes - 1] / 1e6, (double)ns[passes / 2] / (double)na);
+	          (long)na, (long)nf, (long)nr, ms, (double)ns[0] / 1e6,
+	          (double)ns[passes - 1] / 1e6, (double)ns[passes / 2] / (double)na);
 	free(ns);
 	px_resources_free(total);
 	alloc_core_free(a);

@@ -36,12 +36,12 @@
 
 enum alloc_err {
 	ALLOC_OK = 0,
-	ALLOC_ENOMEM = 1,   /* out of memory */
-	ALLOC_EINVAL = 2,   /* bad argument: role name, weight, resources, operation */
-	ALLOC_ENOENT = 3,   /* unknown agent or framework, or no allocation to recover */
-	ALLOC_EEXIST = 4,   /* agent or framework already added */
+	ALLOC_ENOMEM = 1,    /* out of memory */
+	ALLOC_EINVAL = 2,    /* bad argument: role name, weight, resources, operation */
+	ALLOC_ENOENT = 3,    /* unknown agent or framework, or no allocation to recover */
+	ALLOC_EEXIST = 4,    /* agent or framework already added */
 	ALLOC_ENOTAVAIL = 5, /* resources are not there (not free, not offered, not used) */
-	ALLOC_EQUOTA = 6,   /* the change would exceed a role's quota limit */
+	ALLOC_EQUOTA = 6,    /* the change would exceed a role's quota limit */
 };
 
 /* The name of an error code as a static string; never NULL. */
@@ -83,7 +83,7 @@ int alloc_role_set_weight(alloc_core *a, const char *role, double weight);
  * what the allocator offers. A role's consumption is what is allocated to its subtree
  * unreserved plus everything reserved for its subtree (as Mesos counts it). */
 int alloc_role_set_quota(alloc_core *a, const char *role, const px_resources *guarantee,
-			 const px_resources *limit);
+                         const px_resources *limit);
 
 /* ---- Agents ----------------------------------------------------------------------- */
 
@@ -104,7 +104,7 @@ int alloc_agent_set_maintenance(alloc_core *a, const char *agent_id, bool mainte
  * replaces must be free (ALLOC_ENOTAVAIL). A RESERVE that would take a role past its
  * quota limit is refused (ALLOC_EQUOTA). err (may be NULL) gets a reason. */
 int alloc_agent_apply(alloc_core *a, const char *agent_id, const Plexus__Offer__Operation *op,
-		      char *err, size_t errlen);
+                      char *err, size_t errlen);
 /* Shorthands building the operation: reserved holds dynamically reserved resources. */
 int alloc_agent_reserve(alloc_core *a, const char *agent_id, const px_resources *reserved);
 int alloc_agent_unreserve(alloc_core *a, const char *agent_id, const px_resources *reserved);
@@ -113,15 +113,15 @@ int alloc_agent_unreserve(alloc_core *a, const char *agent_id, const px_resource
 
 /* Adds a framework subscribed to n roles (copied; duplicates ignored), active. */
 int alloc_framework_add(alloc_core *a, const char *framework_id, const char *const *roles,
-			size_t n);
+                        size_t n);
 /* Removes a framework; everything allocated to it returns to the pool. */
 int alloc_framework_remove(alloc_core *a, const char *framework_id);
 /* An inactive framework gets no offers; its allocations stay. */
 int alloc_framework_set_active(alloc_core *a, const char *framework_id, bool active);
 /* Replaces the framework's roles. A role it leaves gets no more offers; what is
  * allocated in it stays tracked (and recoverable) until recovered. */
-int alloc_framework_update_roles(alloc_core *a, const char *framework_id,
-				 const char *const *roles, size_t n);
+int alloc_framework_update_roles(alloc_core *a, const char *framework_id, const char *const *roles,
+                                 size_t n);
 /* Suppress stops offers to the framework in role (every role when role is NULL) until
  * revive. Revive clears the framework's filters in role (every role when NULL) and
  * ends suppression there. */
@@ -132,7 +132,7 @@ int alloc_revive(alloc_core *a, const char *framework_id, const char *role);
 
 typedef struct alloc_offer {
 	const char *framework_id;
-	const char *role;     /* the offer's allocation role */
+	const char *role; /* the offer's allocation role */
 	const char *agent_id;
 	const px_resources *resources; /* owned by the batch, read-only (it may be shared
 	                                  with the allocator's books); without
@@ -160,26 +160,26 @@ int alloc_run(alloc_core *a, int64_t now_ms, alloc_offers **out);
  * again before now_ms + refuse_ms, unless revived. ALLOC_ENOTAVAIL unless resources
  * are all offered to that client on that agent. */
 int alloc_recover_offered(alloc_core *a, const char *framework_id, const char *role,
-			  const char *agent_id, const px_resources *resources, int64_t refuse_ms,
-			  int64_t now_ms);
+                          const char *agent_id, const px_resources *resources, int64_t refuse_ms,
+                          int64_t now_ms);
 /* Offered resources are now used by tasks (accepted). */
-int alloc_offer_use(alloc_core *a, const char *framework_id, const char *role,
-		    const char *agent_id, const px_resources *resources);
+int alloc_offer_use(alloc_core *a, const char *framework_id, const char *role, const char *agent_id,
+                    const px_resources *resources);
 /* Used resources come back (task finished, killed, lost). */
 int alloc_recover_used(alloc_core *a, const char *framework_id, const char *role,
-		       const char *agent_id, const px_resources *resources);
+                       const char *agent_id, const px_resources *resources);
 /* Resources already used by the framework's tasks in role on the agent when the
  * master learns of them (an agent re-registering, a master failing over): taken from
  * the agent's free resources into "used". The framework needs not be subscribed to
  * role any more. ALLOC_ENOTAVAIL unless they are free. */
-int alloc_used_add(alloc_core *a, const char *framework_id, const char *role,
-		   const char *agent_id, const px_resources *resources);
+int alloc_used_add(alloc_core *a, const char *framework_id, const char *role, const char *agent_id,
+                   const px_resources *resources);
 /* An accepted RESERVE / UNRESERVE / CREATE / DESTROY on resources offered to the
  * client: applied to the offered set and the agent's total. Reservations made or
  * removed must be for the offer's role exactly (ALLOC_EINVAL otherwise). */
 int alloc_offer_apply(alloc_core *a, const char *framework_id, const char *role,
-		      const char *agent_id, const Plexus__Offer__Operation *op, char *err,
-		      size_t errlen);
+                      const char *agent_id, const Plexus__Offer__Operation *op, char *err,
+                      size_t errlen);
 
 /* ---- Reading ---------------------------------------------------------------------- */
 
@@ -187,10 +187,10 @@ int alloc_offer_apply(alloc_core *a, const char *framework_id, const char *role,
 const px_resources *alloc_agent_total(const alloc_core *a, const char *agent_id);
 const px_resources *alloc_agent_free(const alloc_core *a, const char *agent_id);
 /* What is offered to / used by a client on an agent; NULL when nothing is. */
-const px_resources *alloc_offered(const alloc_core *a, const char *framework_id,
-				  const char *role, const char *agent_id);
+const px_resources *alloc_offered(const alloc_core *a, const char *framework_id, const char *role,
+                                  const char *agent_id);
 const px_resources *alloc_used(const alloc_core *a, const char *framework_id, const char *role,
-			       const char *agent_id);
+                               const char *agent_id);
 
 /* Figures of one role (its whole subtree), in thousandths of the named scalar. */
 typedef struct alloc_role_stats {
@@ -209,7 +209,7 @@ typedef struct alloc_role_stats {
 
 /* Calls fn once per known role, parents before children. */
 void alloc_roles_foreach(const alloc_core *a, void (*fn)(const alloc_role_stats *s, void *arg),
-			 void *arg);
+                         void *arg);
 /* The stats of one role; ALLOC_ENOENT when it is unknown. */
 int alloc_role_stats_get(const alloc_core *a, const char *role, alloc_role_stats *out);
 
@@ -227,7 +227,6 @@ void alloc_counters_get(const alloc_core *a, alloc_counters *out);
  * filtered, 1 nothing free, 1 quota limit") and logs it at debug level. Returns the
  * number of agents on which some role of it could be offered something, or a negative
  * alloc_err (ALLOC_ENOENT for an unknown framework). */
-int alloc_explain(alloc_core *a, const char *framework_id, int64_t now_ms, char *buf,
-		  size_t len);
+int alloc_explain(alloc_core *a, const char *framework_id, int64_t now_ms, char *buf, size_t len);
 
 #endif

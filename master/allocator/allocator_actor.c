@@ -88,17 +88,17 @@ static void actor_fini(actor_t *self)
 }
 
 static const actor_def alloc_actor_def = {
-	.name = "allocator",
-	.init = actor_init,
-	.fini = actor_fini,
+    .name = "allocator",
+    .init = actor_init,
+    .fini = actor_fini,
 };
 
 int alloc_actor_spawn(const alloc_actor_config *cfg, actor_pid *out)
 {
 	if (cfg == NULL || cfg->offer_cb == NULL || cfg->allocation_interval_ms <= 0 ||
-	    cfg->batch_ms < 0)
-	{
-		actor_warn("allocator: spawn: an offer callback and a positive interval are needed");
+	    cfg->batch_ms < 0) {
+		actor_warn(
+		    "allocator: spawn: an offer callback and a positive interval are needed");
 		return ALLOC_EINVAL;
 	}
 	struct alloc_actor *s = calloc(1, sizeof(*s));

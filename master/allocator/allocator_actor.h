@@ -31,9 +31,9 @@ typedef struct alloc_actor_config {
 /* Fills cfg with the defaults above (offer_cb NULL). */
 void alloc_actor_config_default(alloc_actor_config *cfg);
 
-/* Spawns the allocator actor (id "allocator") in the running runtime. cfg is copied. The PID goes to
- * *out (may be NULL). Returns 0, ALLOC_EINVAL without offer_cb, or a libactor error
- * code from actor_spawn; on error nothing runs. */
+/* Spawns the allocator actor (id "allocator") in the running runtime. cfg is copied. The PID goes
+ * to *out (may be NULL). Returns 0, ALLOC_EINVAL without offer_cb, or a libactor error code from
+ * actor_spawn; on error nothing runs. */
 int alloc_actor_spawn(const alloc_actor_config *cfg, actor_pid *out);
 
 /* A call run inside the allocator actor with its core and the runtime's time. It

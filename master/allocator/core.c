@@ -11,13 +11,13 @@
 #include "internal.h"
 
 static const char *const err_text[] = {
-	[ALLOC_OK] = "ok",
-	[ALLOC_ENOMEM] = "out of memory",
-	[ALLOC_EINVAL] = "invalid argument",
-	[ALLOC_ENOENT] = "unknown agent, framework or allocation",
-	[ALLOC_EEXIST] = "already exists",
-	[ALLOC_ENOTAVAIL] = "resources not available",
-	[ALLOC_EQUOTA] = "quota limit exceeded",
+    [ALLOC_OK] = "ok",
+    [ALLOC_ENOMEM] = "out of memory",
+    [ALLOC_EINVAL] = "invalid argument",
+    [ALLOC_ENOENT] = "unknown agent, framework or allocation",
+    [ALLOC_EEXIST] = "already exists",
+    [ALLOC_ENOTAVAIL] = "resources not available",
+    [ALLOC_EQUOTA] = "quota limit exceeded",
 };
 
 const char *alloc_strerror(int err)
@@ -359,7 +359,7 @@ int alloc_agent_add(alloc_core *a, const char *agent_id, const px_resources *tot
 		return alloc__warn("agent_add", ALLOC_EEXIST, "agent '%s'", agent_id);
 	if (!reserved_roles_valid(total))
 		return alloc__warn("agent_add", ALLOC_EINVAL, "agent '%s': bad reservation role",
-				   agent_id);
+		                   agent_id);
 	if (a->nagents == a->capagents) {
 		size_t cap = a->capagents ? a->capagents * 2 : 64;
 		struct agent **v = realloc(a->agent_v, cap * sizeof(*v));
@@ -478,7 +478,7 @@ int alloc_agent_update_total(alloc_core *a, const char *agent_id, const px_resou
 		return ALLOC_ENOENT;
 	if (total == NULL || !reserved_roles_valid(total))
 		return alloc__warn("agent_update_total", ALLOC_EINVAL, "agent '%s': bad total",
-				   agent_id);
+		                   agent_id);
 	px_resources *held = agent_allocated(g);
 	if (held == NULL)
 		return ALLOC_ENOMEM;
@@ -486,7 +486,8 @@ int alloc_agent_update_total(alloc_core *a, const char *agent_id, const px_resou
 	px_resources_free(held);
 	if (!fits)
 		return alloc__warn("agent_update_total", ALLOC_ENOTAVAIL,
-				   "agent '%s': new total does not hold what is allocated", agent_id);
+		                   "agent '%s': new total does not hold what is allocated",
+		                   agent_id);
 	px_resources *copy = px_resources_copy(total);
 	if (copy == NULL)
 		return ALLOC_ENOMEM;
@@ -516,9 +517,9 @@ int alloc_agent_set_maintenance(alloc_core *a, const char *agent_id, bool mainte
 static bool op_supported(const Plexus__Offer__Operation *op)
 {
 	return op != NULL && (op->type == PLEXUS__OFFER__OPERATION__TYPE__RESERVE ||
-			      op->type == PLEXUS__OFFER__OPERATION__TYPE__UNRESERVE ||
-			      op->type == PLEXUS__OFFER__OPERATION__TYPE__CREATE ||
-			      op->type == PLEXUS__OFFER__OPERATION__TYPE__DESTROY);
+	                      op->type == PLEXUS__OFFER__OPERATION__TYPE__UNRESERVE ||
+	                      op->type == PLEXUS__OFFER__OPERATION__TYPE__CREATE ||
+	                      op->type == PLEXUS__OFFER__OPERATION__TYPE__DESTROY);
 }
 
 /* Limited roles whose consumption grew past their limit between before[] and now. */
@@ -539,7 +540,7 @@ static bool limits_broken(alloc_core *a, const avec *before)
 }
 
 int alloc_agent_apply(alloc_core *a, const char *agent_id, const Plexus__Offer__Operation *op,
-		      char *err, size_t errlen)
+                      char *err, size_t errlen)
 {
 	struct agent *g = agent_find(a, "agent_apply", agent_id);
 	if (g == NULL)
@@ -561,12 +562,12 @@ int alloc_agent_apply(alloc_core *a, const char *agent_id, const Plexus__Offer__
 	if (rc != PX_OK) {
 		px_resources_free(total);
 		return alloc__warn("agent_apply", rc == PX_ENOMEM ? ALLOC_ENOMEM : ALLOC_ENOTAVAIL,
-				   "agent '%s': %s", agent_id, err ? err : "operation failed");
+		                   "agent '%s': %s", agent_id, err ? err : "operation failed");
 	}
 	if (!reserved_roles_valid(total)) {
 		px_resources_free(total);
 		return alloc__warn("agent_apply", ALLOC_EINVAL, "agent '%s': bad reservation role",
-				   agent_id);
+		                   agent_id);
 	}
 	avec *before = calloc(a->nroles + 1, sizeof(*before));
 	if (before == NULL) {
@@ -588,7 +589,7 @@ int alloc_agent_apply(alloc_core *a, const char *agent_id, const Plexus__Offer__
 		agent_replace_total(a, g, old);
 		free(before);
 		return alloc__warn("agent_apply", ALLOC_EQUOTA,
-				   "agent '%s': reservation exceeds a quota limit", agent_id);
+		                   "agent '%s': reservation exceeds a quota limit", agent_id);
 	}
 	px_resources_free(old);
 	free(before);
@@ -700,7 +701,7 @@ static int check_roles(const char *call, const char *const *roles, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (!alloc_role_valid(roles[i], true))
 			return alloc__warn(call, ALLOC_EINVAL, "invalid role '%s'",
-					   roles[i] ? roles[i] : "(null)");
+			                   roles[i] ? roles[i] : "(null)");
 	return ALLOC_OK;
 }
 
@@ -726,8 +727,7 @@ static int set_roles(alloc_core *a, struct framework *f, const char *const *role
 	return ALLOC_OK;
 }
 
-int alloc_framework_add(alloc_core *a, const char *framework_id, const char *const *roles,
-			size_t n)
+int alloc_framework_add(alloc_core *a, const char *framework_id, const char *const *roles, size_t n)
 {
 	if (framework_id == NULL || framework_id[0] == '\0')
 		return alloc__warn("framework_add", ALLOC_EINVAL, "no framework id");
@@ -801,8 +801,8 @@ int alloc_framework_set_active(alloc_core *a, const char *framework_id, bool act
 	return ALLOC_OK;
 }
 
-int alloc_framework_update_roles(alloc_core *a, const char *framework_id,
-				 const char *const *roles, size_t n)
+int alloc_framework_update_roles(alloc_core *a, const char *framework_id, const char *const *roles,
+                                 size_t n)
 {
 	struct framework *f = fw_find(a, "framework_update_roles", framework_id);
 	if (f == NULL)
@@ -812,7 +812,7 @@ int alloc_framework_update_roles(alloc_core *a, const char *framework_id,
 }
 
 static int suppress_revive(alloc_core *a, const char *call, const char *framework_id,
-			   const char *role, bool suppress)
+                           const char *role, bool suppress)
 {
 	struct framework *f = fw_find(a, call, framework_id);
 	if (f == NULL)
@@ -830,7 +830,7 @@ static int suppress_revive(alloc_core *a, const char *call, const char *framewor
 	}
 	if (role != NULL && !any)
 		return alloc__warn(call, ALLOC_EINVAL, "framework '%s' is not subscribed to '%s'",
-				   framework_id, role);
+		                   framework_id, role);
 	a->events += !suppress;
 	return ALLOC_OK;
 }
@@ -849,7 +849,7 @@ int alloc_revive(alloc_core *a, const char *framework_id, const char *role)
 
 /* The record of (framework, role) on agent, or NULL after a warning. */
 static struct record *find_record(alloc_core *a, const char *call, const char *framework_id,
-				  const char *role, const char *agent_id, struct agent **gout)
+                                  const char *role, const char *agent_id, struct agent **gout)
 {
 	struct framework *f = fw_find(a, call, framework_id);
 	struct agent *g = agent_find(a, call, agent_id);
@@ -859,23 +859,24 @@ static struct record *find_record(alloc_core *a, const char *call, const char *f
 	struct record *r = c ? alloc__record(g, c, false) : NULL;
 	if (r == NULL)
 		alloc__warn(call, ALLOC_ENOENT, "framework '%s' holds nothing in role '%s' on '%s'",
-			    framework_id, role ? role : "(null)", agent_id);
+		            framework_id, role ? role : "(null)", agent_id);
 	*gout = g;
 	return r;
 }
 
 int alloc_recover_offered(alloc_core *a, const char *framework_id, const char *role,
-			  const char *agent_id, const px_resources *resources, int64_t refuse_ms,
-			  int64_t now_ms)
+                          const char *agent_id, const px_resources *resources, int64_t refuse_ms,
+                          int64_t now_ms)
 {
 	struct agent *g;
 	struct record *r = find_record(a, "recover_offered", framework_id, role, agent_id, &g);
 	if (r == NULL)
 		return ALLOC_ENOENT;
-	if (resources == NULL || r->offered == NULL || !px_resources_contains(r->offered, resources))
+	if (resources == NULL || r->offered == NULL ||
+	    !px_resources_contains(r->offered, resources))
 		return alloc__warn("recover_offered", ALLOC_ENOTAVAIL,
-				   "'%s' was not offered those resources on '%s'", framework_id,
-				   agent_id);
+		                   "'%s' was not offered those resources on '%s'", framework_id,
+		                   agent_id);
 	/* Declining a whole offer (the usual case) just lets go of the set; a part
 	 * needs the set as the record's own first. */
 	bool whole = px_resources_equal(r->offered, resources);
@@ -900,20 +901,22 @@ int alloc_recover_offered(alloc_core *a, const char *framework_id, const char *r
 	return ALLOC_OK;
 }
 
-int alloc_offer_use(alloc_core *a, const char *framework_id, const char *role,
-		    const char *agent_id, const px_resources *resources)
+int alloc_offer_use(alloc_core *a, const char *framework_id, const char *role, const char *agent_id,
+                    const px_resources *resources)
 {
 	struct agent *g;
 	struct record *r = find_record(a, "offer_use", framework_id, role, agent_id, &g);
 	if (r == NULL)
 		return ALLOC_ENOENT;
-	if (resources == NULL || r->offered == NULL || !px_resources_contains(r->offered, resources))
+	if (resources == NULL || r->offered == NULL ||
+	    !px_resources_contains(r->offered, resources))
 		return alloc__warn("offer_use", ALLOC_ENOTAVAIL,
-				   "'%s' was not offered those resources on '%s'", framework_id,
-				   agent_id);
+		                   "'%s' was not offered those resources on '%s'", framework_id,
+		                   agent_id);
 	if (r->used == NULL && (r->used = px_resources_new()) == NULL)
 		return ALLOC_ENOMEM;
-	if (alloc__record_own_offered(r) != ALLOC_OK || px_resources_add(r->used, resources) != PX_OK)
+	if (alloc__record_own_offered(r) != ALLOC_OK ||
+	    px_resources_add(r->used, resources) != PX_OK)
 		return ALLOC_ENOMEM;
 	px_resources_subtract(r->offered, resources);
 	alloc__record_refresh(a, g, r);
@@ -921,7 +924,7 @@ int alloc_offer_use(alloc_core *a, const char *framework_id, const char *role,
 }
 
 int alloc_recover_used(alloc_core *a, const char *framework_id, const char *role,
-		       const char *agent_id, const px_resources *resources)
+                       const char *agent_id, const px_resources *resources)
 {
 	struct agent *g;
 	struct record *r = find_record(a, "recover_used", framework_id, role, agent_id, &g);
@@ -929,8 +932,8 @@ int alloc_recover_used(alloc_core *a, const char *framework_id, const char *role
 		return ALLOC_ENOENT;
 	if (resources == NULL || r->used == NULL || !px_resources_contains(r->used, resources))
 		return alloc__warn("recover_used", ALLOC_ENOTAVAIL,
-				   "'%s' does not use those resources on '%s'", framework_id,
-				   agent_id);
+		                   "'%s' does not use those resources on '%s'", framework_id,
+		                   agent_id);
 	if (px_resources_add(g->free, resources) != PX_OK)
 		return ALLOC_ENOMEM;
 	px_resources_subtract(r->used, resources);
@@ -940,8 +943,8 @@ int alloc_recover_used(alloc_core *a, const char *framework_id, const char *role
 	return ALLOC_OK;
 }
 
-int alloc_used_add(alloc_core *a, const char *framework_id, const char *role,
-		   const char *agent_id, const px_resources *resources)
+int alloc_used_add(alloc_core *a, const char *framework_id, const char *role, const char *agent_id,
+                   const px_resources *resources)
 {
 	struct framework *f = fw_find(a, "used_add", framework_id);
 	struct agent *g = agent_find(a, "used_add", agent_id);
@@ -951,7 +954,7 @@ int alloc_used_add(alloc_core *a, const char *framework_id, const char *role,
 		return alloc__warn("used_add", ALLOC_EINVAL, "invalid role '%s'", role ? role : "");
 	if (resources == NULL || !px_resources_contains(g->free, resources))
 		return alloc__warn("used_add", ALLOC_ENOTAVAIL, "resources are not free on '%s'",
-				   agent_id);
+		                   agent_id);
 	struct client *c = client_of(f, role);
 	if (c == NULL && (c = client_new(a, f, role)) == NULL)
 		return ALLOC_ENOMEM;
@@ -996,8 +999,8 @@ static bool op_roles_match(const Plexus__Offer__Operation *op, const char *role)
 }
 
 int alloc_offer_apply(alloc_core *a, const char *framework_id, const char *role,
-		      const char *agent_id, const Plexus__Offer__Operation *op, char *err,
-		      size_t errlen)
+                      const char *agent_id, const Plexus__Offer__Operation *op, char *err,
+                      size_t errlen)
 {
 	struct agent *g;
 	struct record *r = find_record(a, "offer_apply", framework_id, role, agent_id, &g);
@@ -1005,10 +1008,11 @@ int alloc_offer_apply(alloc_core *a, const char *framework_id, const char *role,
 		return ALLOC_ENOENT;
 	if (!op_supported(op) || !op_roles_match(op, role))
 		return alloc__warn("offer_apply", ALLOC_EINVAL,
-				   "unsupported operation or reservation role other than '%s'", role);
+		                   "unsupported operation or reservation role other than '%s'",
+		                   role);
 	if (r->offered == NULL)
-		return alloc__warn("offer_apply", ALLOC_ENOTAVAIL, "nothing offered to '%s' on '%s'",
-				   framework_id, agent_id);
+		return alloc__warn("offer_apply", ALLOC_ENOTAVAIL,
+		                   "nothing offered to '%s' on '%s'", framework_id, agent_id);
 	px_resources *offered = px_resources_copy(r->offered);
 	px_resources *total = px_resources_copy(g->total);
 	int rc = offered && total ? PX_OK : PX_ENOMEM;
@@ -1020,8 +1024,8 @@ int alloc_offer_apply(alloc_core *a, const char *framework_id, const char *role,
 		px_resources_free(offered);
 		px_resources_free(total);
 		return alloc__warn("offer_apply", rc == PX_ENOMEM ? ALLOC_ENOMEM : ALLOC_ENOTAVAIL,
-				   "'%s' on '%s': %s", framework_id, agent_id,
-				   err ? err : "operation failed");
+		                   "'%s' on '%s': %s", framework_id, agent_id,
+		                   err ? err : "operation failed");
 	}
 	/* The operation converts offered resources in place: the agent's free part does
 	 * not change, its total and the offer change alike. */
@@ -1052,7 +1056,7 @@ const px_resources *alloc_agent_free(const alloc_core *a, const char *agent_id)
 }
 
 static const struct record *record_of(const alloc_core *a, const char *framework_id,
-				      const char *role, const char *agent_id)
+                                      const char *role, const char *agent_id)
 {
 	struct framework *f = framework_id ? strmap_get(&a->frameworks, framework_id) : NULL;
 	struct agent *g = agent_id ? strmap_get(&a->agents, agent_id) : NULL;
@@ -1060,15 +1064,15 @@ static const struct record *record_of(const alloc_core *a, const char *framework
 	return c && g ? alloc__record(g, c, false) : NULL;
 }
 
-const px_resources *alloc_offered(const alloc_core *a, const char *framework_id,
-				  const char *role, const char *agent_id)
+const px_resources *alloc_offered(const alloc_core *a, const char *framework_id, const char *role,
+                                  const char *agent_id)
 {
 	const struct record *r = record_of(a, framework_id, role, agent_id);
 	return r && !alloc__rs_empty(r->offered) ? r->offered : NULL;
 }
 
 const px_resources *alloc_used(const alloc_core *a, const char *framework_id, const char *role,
-			       const char *agent_id)
+                               const char *agent_id)
 {
 	const struct record *r = record_of(a, framework_id, role, agent_id);
 	return r && !alloc__rs_empty(r->used) ? r->used : NULL;

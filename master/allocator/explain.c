@@ -26,7 +26,7 @@ static void fill_stats(const alloc_core *a, const struct role *r, alloc_role_sta
 }
 
 void alloc_roles_foreach(const alloc_core *a, void (*fn)(const alloc_role_stats *s, void *arg),
-			 void *arg)
+                         void *arg)
 {
 	alloc_role_stats s;
 	/* role_list is in creation order, and a parent is always created first. */
@@ -46,21 +46,20 @@ int alloc_role_stats_get(const alloc_core *a, const char *role, alloc_role_stats
 }
 
 static const char *const why_text[WHY_MAX] = {
-	[WHY_OFFERED] = "offerable",
-	[WHY_NOTHING_FREE] = "nothing free",
-	[WHY_FILTERED] = "filtered",
-	[WHY_QUOTA_LIMIT] = "quota limit",
-	[WHY_HEADROOM] = "headroom kept for quota",
-	[WHY_AGENT_DOWN] = "agent inactive or in maintenance",
+    [WHY_OFFERED] = "offerable",
+    [WHY_NOTHING_FREE] = "nothing free",
+    [WHY_FILTERED] = "filtered",
+    [WHY_QUOTA_LIMIT] = "quota limit",
+    [WHY_HEADROOM] = "headroom kept for quota",
+    [WHY_AGENT_DOWN] = "agent inactive or in maintenance",
 };
 
-int alloc_explain(alloc_core *a, const char *framework_id, int64_t now_ms, char *buf,
-		  size_t len)
+int alloc_explain(alloc_core *a, const char *framework_id, int64_t now_ms, char *buf, size_t len)
 {
 	struct framework *f = framework_id ? strmap_get(&a->frameworks, framework_id) : NULL;
 	if (f == NULL)
 		return -alloc__warn("explain", ALLOC_ENOENT, "unknown framework '%s'",
-				    framework_id ? framework_id : "(null)");
+		                    framework_id ? framework_id : "(null)");
 	struct pass *p = &a->p;
 	alloc__pass_prepare(a, p, now_ms);
 	size_t used = 0;
@@ -75,7 +74,7 @@ int alloc_explain(alloc_core *a, const char *framework_id, int64_t now_ms, char 
 			continue;
 		if (!f->active || c->suppressed) {
 			n = snprintf(line, sizeof(line), "%s role %s: %s\n", f->id, c->role->name,
-				     !f->active ? "framework inactive" : "suppressed");
+			             !f->active ? "framework inactive" : "suppressed");
 		} else {
 			size_t count[WHY_MAX] = {0};
 			for (size_t j = 0; j < a->nagents && !p->err; j++) {
@@ -87,21 +86,22 @@ int alloc_explain(alloc_core *a, const char *framework_id, int64_t now_ms, char 
 					bool whole;
 					avec all, unres;
 					px_resources *o = alloc__offer_for(a, p, c, g, &why, &whole,
-									   &all, &unres);
+					                                   &all, &unres);
 					if (!whole)
 						px_resources_free(o);
 				}
 				count[why]++;
 			}
 			offerable += (int)count[WHY_OFFERED];
-			n = snprintf(line, sizeof(line), "%s role %s: offerable on %zu of %zu agents",
-				     f->id, c->role->name, count[WHY_OFFERED], a->nagents);
+			n = snprintf(line, sizeof(line),
+			             "%s role %s: offerable on %zu of %zu agents", f->id,
+			             c->role->name, count[WHY_OFFERED], a->nagents);
 			const char *sep = ":";
 			for (int w = 1; w < WHY_MAX && n > 0 && (size_t)n < sizeof(line); w++) {
 				if (count[w] == 0)
 					continue;
 				n += snprintf(line + n, sizeof(line) - (size_t)n, "%s %zu %s", sep,
-					      count[w], why_text[w]);
+				              count[w], why_text[w]);
 				sep = ",";
 			}
 			if (n > 0 && (size_t)n < sizeof(line) - 1) {

@@ -11,7 +11,7 @@
 #include "internal.h"
 
 void alloc__filter_add(struct client *c, uint64_t agent_serial, int64_t expires_ms,
-		       const avec *declined)
+                       const avec *declined)
 {
 	struct filter *f = u64map_get(&c->filters, agent_serial);
 	if (f == NULL) {

@@ -23,11 +23,11 @@ typedef struct avec {
 } avec;
 
 struct role {
-	char *name;            /* "" for the root */
+	char *name; /* "" for the root */
 	size_t name_len;
-	struct role *parent;   /* NULL for the root */
+	struct role *parent; /* NULL for the root */
 	struct role *first_kid, *next_sibling;
-	size_t depth;          /* 0 for the root */
+	size_t depth; /* 0 for the root */
 	double weight;
 	bool has_guarantee, has_limit;
 	avec guarantee, limit; /* ALLOC_UNSET where not set */
@@ -35,11 +35,11 @@ struct role {
 	avec own_alloc, sub_alloc; /* offered + used, every identity */
 	avec sub_unres;            /* offered + used, unreserved only (quota) */
 	avec sub_offered, sub_used;
-	avec sub_reserved;         /* reserved for roles of the subtree on all agents */
-	struct slot slot;          /* in parent->kids while sub_active > 0 */
-	struct slot self;          /* in kids while own_active > 0: this role's own clients */
-	struct sorter kids;        /* child roles and self, by weighted share */
-	struct sorter fws;         /* active clients of this role, by share */
+	avec sub_reserved;  /* reserved for roles of the subtree on all agents */
+	struct slot slot;   /* in parent->kids while sub_active > 0 */
+	struct slot self;   /* in kids while own_active > 0: this role's own clients */
+	struct sorter kids; /* child roles and self, by weighted share */
+	struct sorter fws;  /* active clients of this role, by share */
 	size_t own_active, sub_active, nclients;
 	uint64_t stamp, self_stamp; /* exhausted for the current agent and phase */
 };
@@ -54,11 +54,11 @@ struct framework;
 struct client {
 	struct framework *fw;
 	struct role *role;
-	struct slot slot;    /* in role->fws while active */
-	avec alloc;          /* offered + used across agents */
+	struct slot slot; /* in role->fws while active */
+	avec alloc;       /* offered + used across agents */
 	bool subscribed, suppressed, active;
-	bool bump;           /* the next accounting is an offer: count it for ties */
-	size_t nrecords;     /* agents with something offered or used */
+	bool bump;             /* the next accounting is an offer: count it for ties */
+	size_t nrecords;       /* agents with something offered or used */
 	struct u64map filters; /* agent serial -> struct filter * */
 	uint64_t stamp;
 };
@@ -84,7 +84,7 @@ struct record {
 	struct client *c;
 	px_resources *offered, *used; /* NULL until something is put there */
 	struct rsref *lent;           /* non-NULL while offered is shared with a batch */
-	avec all, unres, off, use; /* scalar sums of the above */
+	avec all, unres, off, use;    /* scalar sums of the above */
 };
 
 struct resrole {
@@ -129,7 +129,7 @@ struct pass {
 	struct alloc_offers *out;
 	size_t agent_first; /* first offer of the current agent in out */
 	struct agent *agent;
-	int phase;           /* PHASE_* */
+	int phase;               /* PHASE_* */
 	struct role *quota_role; /* PHASE_QUOTA: the role being satisfied */
 	struct role *res_role;   /* PHASE_RESERVED: the reservation role */
 	int err;
@@ -152,13 +152,13 @@ struct alloc_core {
 	alloc_config cfg;
 	char *names[ALLOC_NAMES];
 	size_t nnames;
-	avec total;      /* every agent's total, for shares */
-	bool resort;     /* totals or weights changed: recompute every key */
+	avec total;  /* every agent's total, for shares */
+	bool resort; /* totals or weights changed: recompute every key */
 	struct role root;
-	struct strmap roles;      /* name -> struct role * */
-	struct role **role_list;  /* in creation order (parents first) */
+	struct strmap roles;     /* name -> struct role * */
+	struct role **role_list; /* in creation order (parents first) */
 	size_t nroles, caproles;
-	struct strmap agents;     /* id -> struct agent * */
+	struct strmap agents; /* id -> struct agent * */
 	struct agent **agent_v;
 	size_t nagents, capagents;
 	uint64_t next_serial;
@@ -185,7 +185,7 @@ struct role *alloc__role_get(alloc_core *a, const char *name, bool create);
 /* Adds delta to a client's allocation and every aggregate above it, keeping every
  * sorter in order. */
 void alloc__account(alloc_core *a, struct client *c, const avec *d_all, const avec *d_unres,
-		    const avec *d_off, const avec *d_used);
+                    const avec *d_off, const avec *d_used);
 void alloc__account_reserved(alloc_core *a, struct role *r, const avec *d, int sign);
 /* Activates or deactivates a client in its role's sorter (and counts up the tree). */
 void alloc__client_set_active(alloc_core *a, struct client *c, bool active);
@@ -198,7 +198,7 @@ struct role *alloc__guarantee_top(struct role *r);
 
 /* ---- filters (filters.c) ---- */
 void alloc__filter_add(struct client *c, uint64_t agent_serial, int64_t expires_ms,
-		       const avec *declined);
+                       const avec *declined);
 bool alloc__filtered(struct client *c, uint64_t agent_serial, int64_t now_ms, const avec *offer);
 void alloc__filters_clear(struct client *c);
 void alloc__filters_fini(struct client *c);
@@ -209,7 +209,7 @@ void alloc__pass_prepare(alloc_core *a, struct pass *p, int64_t now_ms);
  * in *all and *unres; NULL with *why set when nothing (or on out of memory, p->err
  * set). When *whole, the offer is g->free itself (borrowed), else a new set. */
 px_resources *alloc__offer_for(alloc_core *a, struct pass *p, struct client *c, struct agent *g,
-			       enum why *why, bool *whole, avec *all, avec *unres);
+                               enum why *why, bool *whole, avec *all, avec *unres);
 bool alloc__agent_offerable(const struct agent *g);
 
 static inline bool alloc__rs_empty(const px_resources *rs)
@@ -229,6 +229,6 @@ void alloc__agent_refresh_free(alloc_core *a, struct agent *g);
 
 #define ALLOC_WARN(call, err, ...) alloc__warn(call, err, __VA_ARGS__)
 int alloc__warn(const char *call, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -121,10 +121,10 @@ static int batch_finish(struct alloc_offers *b)
 	for (size_t i = 0; i < b->n; i++) {
 		struct offer_entry *e = &b->v[i];
 		b->pub[i] = (alloc_offer){
-			.framework_id = b->arena + e->fw_off,
-			.role = b->arena + e->role_off,
-			.agent_id = b->arena + e->agent_off,
-			.resources = e->ref->rs,
+		    .framework_id = b->arena + e->fw_off,
+		    .role = b->arena + e->role_off,
+		    .agent_id = b->arena + e->agent_off,
+		    .resources = e->ref->rs,
 		};
 		e->c = NULL; /* clients may go away once the batch is handed out */
 	}
@@ -213,7 +213,7 @@ static bool min_allocatable(const alloc_core *a, const avec *v)
 /* Caps the unreserved scalars of offer at cap (per name). On return offer may have
  * been replaced. */
 static int shrink(alloc_core *a, struct agent *g, px_resources **offer, const avec *cap,
-		  bool *shrunk)
+                  bool *shrunk)
 {
 	px_resources *excess = NULL;
 	*shrunk = false;
@@ -260,7 +260,7 @@ static int shrink(alloc_core *a, struct agent *g, px_resources **offer, const av
  * the guarantee still needs). Returns whether any cap binds on g's free resources,
  * with *capped saying which kind binds first. */
 static bool caps_for(alloc_core *a, struct pass *p, struct client *c, struct agent *g, avec *cap,
-		     enum why *capped)
+                     enum why *capped)
 {
 	struct role *r = c->role;
 	bool binds = false;
@@ -317,7 +317,7 @@ static bool caps_for(alloc_core *a, struct pass *p, struct client *c, struct age
 }
 
 px_resources *alloc__offer_for(alloc_core *a, struct pass *p, struct client *c, struct agent *g,
-			       enum why *why, bool *whole, avec *all, avec *unres)
+                               enum why *why, bool *whole, avec *all, avec *unres)
 {
 	struct role *r = c->role;
 	px_resources *offer = NULL;

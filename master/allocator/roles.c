@@ -26,7 +26,8 @@ bool alloc_role_valid(const char *role, bool allow_star)
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		if (n == 0 || p[0] == '-')
 			return false;
-		if ((n == 1 && (p[0] == '.' || p[0] == '*')) || (n == 2 && p[0] == '.' && p[1] == '.'))
+		if ((n == 1 && (p[0] == '.' || p[0] == '*')) ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
 			return false;
 		for (size_t i = 0; i < n; i++) {
 			unsigned char c = (unsigned char)p[i];
@@ -140,7 +141,7 @@ static void reposition(const alloc_core *a, struct sorter *sorter, struct slot *
 }
 
 void alloc__account(alloc_core *a, struct client *c, const avec *d_all, const avec *d_unres,
-		    const avec *d_off, const avec *d_used)
+                    const avec *d_off, const avec *d_used)
 {
 	struct role *r = c->role;
 
@@ -257,10 +258,11 @@ struct role *alloc__guarantee_top(struct role *r)
 int alloc_role_set_weight(alloc_core *a, const char *role, double weight)
 {
 	if (!alloc_role_valid(role, true))
-		return ALLOC_WARN("set_weight", ALLOC_EINVAL, "invalid role '%s'", role ? role : "");
+		return ALLOC_WARN("set_weight", ALLOC_EINVAL, "invalid role '%s'",
+		                  role ? role : "");
 	if (!(weight > 0) || !isfinite(weight))
 		return ALLOC_WARN("set_weight", ALLOC_EINVAL, "role '%s': weight %g must be > 0",
-				  role, weight);
+		                  role, weight);
 	struct role *r = alloc__role_get(a, role, true);
 	if (r == NULL)
 		return ALLOC_ENOMEM;
@@ -294,7 +296,7 @@ static bool quota_vec(alloc_core *a, const px_resources *q, avec *v, bool *any)
 }
 
 int alloc_role_set_quota(alloc_core *a, const char *role, const px_resources *guarantee,
-			 const px_resources *limit)
+                         const px_resources *limit)
 {
 	avec g, l;
 	bool any_g, any_l;
@@ -303,12 +305,12 @@ int alloc_role_set_quota(alloc_core *a, const char *role, const px_resources *gu
 		return ALLOC_WARN("set_quota", ALLOC_EINVAL, "invalid role '%s'", role ? role : "");
 	if (!quota_vec(a, guarantee, &g, &any_g) || !quota_vec(a, limit, &l, &any_l))
 		return ALLOC_WARN("set_quota", ALLOC_EINVAL,
-				  "role '%s': more than %d resource names", role, ALLOC_NAMES);
+		                  "role '%s': more than %d resource names", role, ALLOC_NAMES);
 	for (size_t i = 0; i < ALLOC_NAMES; i++) {
 		if (g.v[i] != ALLOC_UNSET && l.v[i] != ALLOC_UNSET && g.v[i] > l.v[i])
 			return ALLOC_WARN("set_quota", ALLOC_EINVAL,
-					  "role '%s': guarantee of %s exceeds its limit", role,
-					  a->names[i]);
+			                  "role '%s': guarantee of %s exceeds its limit", role,
+			                  a->names[i]);
 	}
 	struct role *r = alloc__role_get(a, role, true);
 	if (r == NULL)

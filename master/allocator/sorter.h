@@ -17,13 +17,13 @@
 enum slot_kind { SLOT_ROLE, SLOT_SELF, SLOT_CLIENT };
 
 struct slot {
-	double share;     /* weighted dominant share: the sort key */
-	uint64_t allocs;  /* offers made to it: ties go to the one offered less */
-	uint64_t seq;     /* unique: makes the order total */
-	void *owner;      /* struct role * (ROLE, SELF) or struct client * */
-	uint8_t kind;     /* enum slot_kind */
+	double share;    /* weighted dominant share: the sort key */
+	uint64_t allocs; /* offers made to it: ties go to the one offered less */
+	uint64_t seq;    /* unique: makes the order total */
+	void *owner;     /* struct role * (ROLE, SELF) or struct client * */
+	uint8_t kind;    /* enum slot_kind */
 	uint8_t level;
-	bool in;          /* in a sorter now */
+	bool in; /* in a sorter now */
 	struct slot *next[SORTER_LEVELS];
 };
 

@@ -83,8 +83,8 @@ static int decline(alloc_core *core, int64_t now, void *arg)
 	return rc;
 }
 
-static const char *const agent_ids[] = {"a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
-					"a8", "a9", "a10", "a11", "a12", "a13", "a14", "a15"};
+static const char *const agent_ids[] = {"a0", "a1", "a2",  "a3",  "a4",  "a5",  "a6",  "a7",
+                                        "a8", "a9", "a10", "a11", "a12", "a13", "a14", "a15"};
 
 Test(actor, burst_of_events_costs_one_pass)
 {

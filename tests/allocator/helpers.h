@@ -17,8 +17,8 @@ static inline px_resources *R(const char *text)
 {
 	px_resources *rs = NULL;
 	char err[256] = "";
-	cr_assert_eq(px_resources_parse(text, NULL, &rs, err, sizeof(err)), PX_OK,
-		     "parse '%s': %s", text, err);
+	cr_assert_eq(px_resources_parse(text, NULL, &rs, err, sizeof(err)), PX_OK, "parse '%s': %s",
+	             text, err);
 	return rs;
 }
 
@@ -27,9 +27,9 @@ static inline px_resources *DYN(const char *role, const char *name, double value
 {
 	char json[512];
 	snprintf(json, sizeof(json),
-		 "[{\"name\":\"%s\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g},"
-		 "\"reservations\":[{\"type\":\"DYNAMIC\",\"role\":\"%s\"}]}]",
-		 name, value, role);
+	         "[{\"name\":\"%s\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g},"
+	         "\"reservations\":[{\"type\":\"DYNAMIC\",\"role\":\"%s\"}]}]",
+	         name, value, role);
 	return R(json);
 }
 
@@ -48,12 +48,12 @@ static inline alloc_offers *run(alloc_core *a, int64_t now)
 }
 
 /* The offer in b for framework fw (on agent, when agent is not NULL), or NULL. */
-static inline const alloc_offer *offer_to(const alloc_offers *b, const char *fw,
-					  const char *agent)
+static inline const alloc_offer *offer_to(const alloc_offers *b, const char *fw, const char *agent)
 {
 	for (size_t i = 0; i < alloc_offers_count(b); i++) {
 		const alloc_offer *o = alloc_offers_at(b, i);
-		if (strcmp(o->framework_id, fw) == 0 && (agent == NULL || strcmp(o->agent_id, agent) == 0))
+		if (strcmp(o->framework_id, fw) == 0 &&
+		    (agent == NULL || strcmp(o->agent_id, agent) == 0))
 			return o;
 	}
 	return NULL;
@@ -65,8 +65,8 @@ static inline void decline_all(alloc_core *a, alloc_offers *b, int64_t refuse_ms
 	for (size_t i = 0; i < alloc_offers_count(b); i++) {
 		const alloc_offer *o = alloc_offers_at(b, i);
 		cr_assert_eq(alloc_recover_offered(a, o->framework_id, o->role, o->agent_id,
-						   o->resources, refuse_ms, now),
-			     ALLOC_OK);
+		                                   o->resources, refuse_ms, now),
+		             ALLOC_OK);
 	}
 	alloc_offers_free(b);
 }
@@ -88,19 +88,19 @@ static inline void agent(alloc_core *a, const char *id, const char *text)
 /* Takes one task-sized piece of offer o (if it fits) as used, declines the rest with
  * refuse_ms. Returns whether the task fitted. */
 static inline bool take_task(alloc_core *a, const alloc_offer *o, const px_resources *task,
-			     int64_t refuse_ms, int64_t now)
+                             int64_t refuse_ms, int64_t now)
 {
 	bool fits = px_resources_contains(o->resources, task);
 	px_resources *rest = px_resources_copy(o->resources);
 	if (fits) {
 		cr_assert_eq(alloc_offer_use(a, o->framework_id, o->role, o->agent_id, task),
-			     ALLOC_OK);
+		             ALLOC_OK);
 		px_resources_subtract(rest, task);
 	}
 	if (!px_resources_is_empty(rest))
 		cr_assert_eq(alloc_recover_offered(a, o->framework_id, o->role, o->agent_id, rest,
-						   fits ? 0 : refuse_ms, now),
-			     ALLOC_OK);
+		                                   fits ? 0 : refuse_ms, now),
+		             ALLOC_OK);
 	px_resources_free(rest);
 	return fits;
 }

@@ -122,7 +122,7 @@ Test(lifecycle, update_total)
 	fw1(a, "f", "r");
 	alloc_offers *b = run(a, 0);
 	px_resources *task = R("cpus:3; mem:1024"), *small = R("cpus:2; mem:4096"),
-		     *big = R("cpus:8; mem:8192");
+	             *big = R("cpus:8; mem:8192");
 	cr_assert(take_task(a, alloc_offers_at(b, 0), task, 0, 0));
 	alloc_offers_free(b);
 	cr_assert_eq(alloc_agent_update_total(a, "s1", small), ALLOC_ENOTAVAIL);

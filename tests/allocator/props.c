@@ -7,13 +7,13 @@
  *  - nothing beyond an agent's total is held, and the allocator's free + held equals
  *    the total the model computed itself;
  *  - nothing reserved is offered outside its role's subtree;
- *  - no quota limit is exceeded (also when frameworks reserve from their offers); nothing goes to an agent under maintenance or to a
- *    suppressed, inactive or removed framework. */
+ *  - no quota limit is exceeded (also when frameworks reserve from their offers); nothing goes to
+ * an agent under maintenance or to a suppressed, inactive or removed framework. */
 #include "helpers.h"
 
 #define NAGENTS 24
-#define NFWS 10
-#define STEPS 6000
+#define NFWS    10
+#define STEPS   6000
 
 static uint64_t rng = 0x5eed1234abcdULL;
 static uint32_t rnd(uint32_t n)
@@ -130,13 +130,14 @@ static void check_limits(void)
 				continue;
 			for (size_t i = 0; i < px_resources_size(ags[g].total); i++) {
 				const struct px_resource *e = px_resources_at(ags[g].total, i);
-				if (px_resource_is_reserved(e) && within(px_resource_role(e), limits[l].role) &&
+				if (px_resource_is_reserved(e) &&
+				    within(px_resource_role(e), limits[l].role) &&
 				    strcmp(px_resource_name(e), "cpus") == 0)
 					consumed += px_resource_scalar(e);
 			}
 		}
 		cr_assert_leq(consumed, limits[l].cpus, "role %s consumes %ld cpus", limits[l].role,
-			      (long)consumed);
+		              (long)consumed);
 	}
 }
 
@@ -148,13 +149,13 @@ static void check_agents(alloc_core *a)
 			continue;
 		}
 		cr_assert(px_resources_equal(alloc_agent_total(a, ags[g].id), ags[g].total),
-			  "agent %s: totals differ", ags[g].id);
+		          "agent %s: totals differ", ags[g].id);
 		px_resources *h = held_on(g);
 		cr_assert(px_resources_contains(ags[g].total, h), "agent %s: more held than total",
-			  ags[g].id);
+		          ags[g].id);
 		cr_assert_eq(px_resources_add(h, alloc_agent_free(a, ags[g].id)), PX_OK);
 		cr_assert(px_resources_equal(h, ags[g].total), "agent %s: free + held != total",
-			  ags[g].id);
+		          ags[g].id);
 		px_resources_free(h);
 	}
 }
@@ -176,14 +177,15 @@ static void do_pass(alloc_core *a, int64_t now)
 		px_resources *free_ = px_resources_copy(ags[g].total), *h = held_on(g);
 		px_resources_subtract(free_, h);
 		cr_assert(px_resources_contains(free_, o->resources), "offer on %s is not free",
-			  o->agent_id);
+		          o->agent_id);
 		px_resources_free(free_);
 		px_resources_free(h);
 		for (size_t k = 0; k < px_resources_size(o->resources); k++) {
 			const struct px_resource *e = px_resources_at(o->resources, k);
 			if (px_resource_is_reserved(e))
 				cr_assert(within(o->role, px_resource_role(e)),
-					  "reserved for %s offered to %s", px_resource_role(e), o->role);
+				          "reserved for %s offered to %s", px_resource_role(e),
+				          o->role);
 		}
 		grant_add(f, g, pool_role(o->role), px_resources_copy(o->resources), false);
 	}
@@ -229,10 +231,12 @@ Test(props, random_events_keep_every_invariant, .timeout = 240)
 			int g = rnd(NAGENTS);
 			if (!ags[g].alive) {
 				snprintf(ags[g].id, sizeof(ags[g].id), "s%d", serial++);
-				/* Static reservations only for roles without limits on their path. */
-				ags[g].total = R(rnd(3) ? "cpus:8; mem:8192; ports:[31000-31100]"
-							: "cpus:6; mem:6144; cpus(b):2; mem(b):2048; "
-							  "ports:[31000-31100]");
+				/* Static reservations only for roles without limits on their path.
+				 */
+				ags[g].total =
+				    R(rnd(3) ? "cpus:8; mem:8192; ports:[31000-31100]"
+				             : "cpus:6; mem:6144; cpus(b):2; mem(b):2048; "
+				               "ports:[31000-31100]");
 				cr_assert_eq(alloc_agent_add(a, ags[g].id, ags[g].total), ALLOC_OK);
 				ags[g].alive = true;
 				ags[g].maintenance = false;
@@ -249,16 +253,18 @@ Test(props, random_events_keep_every_invariant, .timeout = 240)
 			int g = rnd(NAGENTS);
 			if (ags[g].alive) {
 				ags[g].maintenance = !ags[g].maintenance;
-				cr_assert_eq(alloc_agent_set_maintenance(a, ags[g].id, ags[g].maintenance),
-					     ALLOC_OK);
+				cr_assert_eq(
+				    alloc_agent_set_maintenance(a, ags[g].id, ags[g].maintenance),
+				    ALLOC_OK);
 			}
 		} else if (ev < 20) { /* add or remove a framework */
 			int f = rnd(NFWS);
 			if (!fws[f].alive) {
 				snprintf(fws[f].id, sizeof(fws[f].id), "f%d", serial++);
 				random_roles(&fws[f]);
-				cr_assert_eq(alloc_framework_add(a, fws[f].id, fws[f].roles, fws[f].nroles),
-					     ALLOC_OK);
+				cr_assert_eq(
+				    alloc_framework_add(a, fws[f].id, fws[f].roles, fws[f].nroles),
+				    ALLOC_OK);
 				fws[f].alive = true;
 				fws[f].suppressed = false;
 			} else {
@@ -271,8 +277,8 @@ Test(props, random_events_keep_every_invariant, .timeout = 240)
 			if (fws[f].alive) {
 				fws[f].suppressed = !fws[f].suppressed;
 				cr_assert_eq(fws[f].suppressed ? alloc_suppress(a, fws[f].id, NULL)
-							       : alloc_revive(a, fws[f].id, NULL),
-					     ALLOC_OK);
+				                               : alloc_revive(a, fws[f].id, NULL),
+				             ALLOC_OK);
 			}
 		} else if (ev < 45) { /* a pass */
 			do_pass(a, now);
@@ -282,9 +288,9 @@ Test(props, random_events_keep_every_invariant, .timeout = 240)
 			struct grant *gr = &grants[i];
 			if (!gr->used) {
 				cr_assert_eq(alloc_recover_offered(a, fws[gr->fw].id, gr->role,
-								   ags[gr->ag].id, gr->rs,
-								   rnd(2) ? 0 : rnd(3000), now),
-					     ALLOC_OK);
+				                                   ags[gr->ag].id, gr->rs,
+				                                   rnd(2) ? 0 : rnd(3000), now),
+				             ALLOC_OK);
 				grant_drop(i);
 			}
 		} else if (ev < 85 && ngrants > 0) { /* an offer is accepted: one task */
@@ -300,14 +306,16 @@ Test(props, random_events_keep_every_invariant, .timeout = 240)
 				px_resources *rest = px_resources_copy(gr->rs);
 				bool fits = px_resources_contains(u, task);
 				if (fits) {
-					cr_assert_eq(alloc_offer_use(a, fid, role, aid, task), ALLOC_OK);
+					cr_assert_eq(alloc_offer_use(a, fid, role, aid, task),
+					             ALLOC_OK);
 					px_resources_subtract(rest, task);
 					offers_used++;
 				}
 				grant_drop(i);
 				if (!px_resources_is_empty(rest))
-					cr_assert_eq(alloc_recover_offered(a, fid, role, aid, rest, 0, now),
-						     ALLOC_OK);
+					cr_assert_eq(
+					    alloc_recover_offered(a, fid, role, aid, rest, 0, now),
+					    ALLOC_OK);
 				px_resources_free(rest);
 				px_resources_free(u);
 				if (fits)
@@ -324,11 +332,13 @@ Test(props, random_events_keep_every_invariant, .timeout = 240)
 				px_resources *dyn = DYN(gr->role, "cpus", 1);
 				Plexus__Offer__Operation *op = reserve_op(dyn, false);
 				char err[256] = "";
-				cr_assert_eq(alloc_offer_apply(a, fws[gr->fw].id, gr->role, ags[gr->ag].id, op,
-							       err, sizeof(err)),
-					     ALLOC_OK, "%s", err);
+				cr_assert_eq(alloc_offer_apply(a, fws[gr->fw].id, gr->role,
+				                               ags[gr->ag].id, op, err,
+				                               sizeof(err)),
+				             ALLOC_OK, "%s", err);
 				cr_assert_eq(px_resources_apply(gr->rs, op, NULL, 0), PX_OK);
-				cr_assert_eq(px_resources_apply(ags[gr->ag].total, op, NULL, 0), PX_OK);
+				cr_assert_eq(px_resources_apply(ags[gr->ag].total, op, NULL, 0),
+				             PX_OK);
 				reserves_from_offers++;
 				op_free(op);
 				px_resources_free(dyn);
@@ -338,9 +348,9 @@ Test(props, random_events_keep_every_invariant, .timeout = 240)
 			size_t i = rnd((uint32_t)ngrants);
 			struct grant *gr = &grants[i];
 			if (gr->used) {
-				cr_assert_eq(alloc_recover_used(a, fws[gr->fw].id, gr->role, ags[gr->ag].id,
-								gr->rs),
-					     ALLOC_OK);
+				cr_assert_eq(alloc_recover_used(a, fws[gr->fw].id, gr->role,
+				                                ags[gr->ag].id, gr->rs),
+				             ALLOC_OK);
 				grant_drop(i);
 			}
 		} else { /* operator reserve or unreserve of one cpu */
@@ -351,7 +361,7 @@ Test(props, random_events_keep_every_invariant, .timeout = 240)
 			bool unreserve = rnd(2);
 			Plexus__Offer__Operation *op = reserve_op(dyn, unreserve);
 			int rc = unreserve ? alloc_agent_unreserve(a, ags[g].id, dyn)
-					   : alloc_agent_reserve(a, ags[g].id, dyn);
+			                   : alloc_agent_reserve(a, ags[g].id, dyn);
 			if (rc == ALLOC_OK) {
 				cr_assert_eq(px_resources_apply(ags[g].total, op, NULL, 0), PX_OK);
 			} else {
@@ -365,7 +375,7 @@ Test(props, random_events_keep_every_invariant, .timeout = 240)
 		check_limits();
 	}
 	fprintf(stderr, "props: %d passes, %d tasks, %d reserves from offers, %zu grants held\n",
-		passes, offers_used, reserves_from_offers, ngrants);
+	        passes, offers_used, reserves_from_offers, ngrants);
 	cr_assert_gt(passes, 500);
 	cr_assert_gt(offers_used, 100);
 	cr_assert_gt(reserves_from_offers, 20);

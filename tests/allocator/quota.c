@@ -86,7 +86,7 @@ Test(quota, limits_are_never_exceeded_under_churn)
 		alloc_role_stats st;
 		cr_assert_eq(alloc_role_stats_get(a, "l", &st), ALLOC_OK);
 		cr_assert_leq(st.res[0].offered + st.res[0].used, 6000, "step %d: %ld cpus", step,
-			      (long)(st.res[0].offered + st.res[0].used));
+		              (long)(st.res[0].offered + st.res[0].used));
 		cr_assert_leq(st.res[1].offered + st.res[1].used, 5000 * 1000);
 		/* Each offer: use some, decline the rest; sometimes finish used tasks. */
 		for (size_t i = 0; i < alloc_offers_count(b); i++) {
@@ -96,15 +96,16 @@ Test(quota, limits_are_never_exceeded_under_churn)
 				if (px_resources_contains(o->resources, t))
 					take_task(a, o, t, 0, step);
 				else
-					cr_assert_eq(alloc_recover_offered(a, o->framework_id, o->role,
-									   o->agent_id, o->resources, 0,
-									   step),
-						     ALLOC_OK);
+					cr_assert_eq(alloc_recover_offered(a, o->framework_id,
+					                                   o->role, o->agent_id,
+					                                   o->resources, 0, step),
+					             ALLOC_OK);
 				px_resources_free(t);
 			} else {
 				cr_assert_eq(alloc_recover_offered(a, o->framework_id, o->role,
-								   o->agent_id, o->resources, 0, step),
-					     ALLOC_OK);
+				                                   o->agent_id, o->resources, 0,
+				                                   step),
+				             ALLOC_OK);
 			}
 		}
 		alloc_offers_free(b);
@@ -118,7 +119,8 @@ Test(quota, limits_are_never_exceeded_under_churn)
 			const px_resources *u = alloc_used(a, fws[k], roles[k], id);
 			if (u) {
 				px_resources *t = R("cpus:1; mem:100");
-				cr_assert_eq(alloc_recover_used(a, fws[k], roles[k], id, t), ALLOC_OK);
+				cr_assert_eq(alloc_recover_used(a, fws[k], roles[k], id, t),
+				             ALLOC_OK);
 				px_resources_free(t);
 			}
 		}

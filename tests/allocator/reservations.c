@@ -45,7 +45,7 @@ Test(reservations, static_reservations_go_only_to_their_subtree)
 		for (size_t i = 0; i < alloc_offers_count(b); i++) {
 			const alloc_offer *o = alloc_offers_at(b, i);
 			cr_assert(reserved_within(o->resources, o->role),
-				  "%s in role %s got reserved resources", o->framework_id, o->role);
+			          "%s in role %s got reserved resources", o->framework_id, o->role);
 			reserved_offered += reserved_in(o->resources, "cpus");
 		}
 		decline_all(a, b, 0, step);
@@ -136,7 +136,7 @@ Test(reservations, framework_reserves_from_its_offer)
 	Plexus__Offer__Operation *op = reserve_op(dyn, false);
 	char err[256];
 	cr_assert_eq(alloc_offer_apply(a, "eng", "eng", "s1", op, err, sizeof(err)), ALLOC_OK, "%s",
-		     err);
+	             err);
 	op_free(op);
 	const px_resources *held = alloc_offered(a, "eng", "eng", "s1");
 	cr_assert_eq(reserved_in(held, "cpus"), 2000);
@@ -164,7 +164,7 @@ Test(reservations, framework_reserves_from_its_offer)
 	cr_assert_not_null(offer_to(b, "eng", "s1"));
 	op = reserve_op(dyn, true);
 	cr_assert_eq(alloc_offer_apply(a, "eng", "eng", "s1", op, err, sizeof(err)), ALLOC_OK, "%s",
-		     err);
+	             err);
 	op_free(op);
 	cr_assert_eq(reserved_in(alloc_agent_total(a, "s1"), "cpus"), 0);
 	back = px_resources_copy(alloc_offered(a, "eng", "eng", "s1"));
