@@ -104,6 +104,10 @@ struct agent {
 	size_t nrecs, caprecs;
 	struct resrole *rr;
 	size_t nrr;
+	/* This pass's quota-stage offers on this agent: [q_first, q_end) of the batch
+	 * when q_pass is the current pass, so the fair stage can merge into them. */
+	size_t q_first, q_end;
+	uint64_t q_pass;
 };
 
 struct offer_entry {
@@ -132,6 +136,7 @@ struct pass {
 	int phase;               /* PHASE_* */
 	struct role *quota_role; /* PHASE_QUOTA: the role being satisfied */
 	struct role *res_role;   /* PHASE_RESERVED: the reservation role */
+	uint64_t pass_id;        /* a->passes of this pass (0 for explain) */
 	int err;
 };
 

@@ -68,7 +68,14 @@ static int arena_put(struct alloc_offers *b, const char *s, size_t len, size_t *
 static int batch_add(struct pass *p, struct client *c, struct rsref *w)
 {
 	struct alloc_offers *b = p->out;
-	for (size_t i = p->agent_first; i < b->n; i++) {
+	struct agent *g = p->agent;
+	bool quota_offers = p->phase != PHASE_QUOTA && g->q_pass == p->pass_id;
+	size_t from = quota_offers ? g->q_first : p->agent_first;
+	for (size_t i = from; i < b->n; i++) {
+		if (quota_offers && i == g->q_end && i < p->agent_first)
+			i = p->agent_first; /* skip other agents' offers in between */
+		if (i >= b->n)
+			break;
 		struct offer_entry *e = &b->v[i];
 		if (e->c != c)
 			continue;
@@ -545,6 +552,7 @@ int alloc_run(alloc_core *a, int64_t now_ms, alloc_offers **out)
 		}
 	}
 	a->passes++;
+	p->pass_id = a->passes;
 
 	if (p->any_required) {
 		for (size_t i = 0; i < a->nagents && !p->err; i++) {
@@ -553,6 +561,8 @@ int alloc_run(alloc_core *a, int64_t now_ms, alloc_offers **out)
 				continue;
 			p->agent = g;
 			p->agent_first = b->n;
+			g->q_first = b->n;
+			g->q_pass = p->pass_id;
 			for (size_t j = 0; j < a->nroles && p->any_required && !p->err; j++) {
 				struct role *q = a->role_list[j];
 				if (!q->has_guarantee || q->sub_active == 0 ||
@@ -562,6 +572,7 @@ int alloc_run(alloc_core *a, int64_t now_ms, alloc_offers **out)
 				p->quota_role = q;
 				run_from(a, p, q);
 			}
+			g->q_end = b->n;
 		}
 	}
 	for (size_t i = 0; i < a->nagents && !p->err; i++) {

@@ -168,3 +168,23 @@ Test(quota, bad_quota_is_refused)
 	px_resources_free(l);
 	alloc_core_free(a);
 }
+
+/* The quota stage gives what the guarantee needs, the fair stage the rest of the
+ * agent: the framework gets one offer with both. */
+Test(quota, quota_and_fair_offers_on_one_agent_are_merged)
+{
+	alloc_core *a = alloc_core_new(NULL);
+	agent(a, "s1", "cpus:4; mem:4096");
+	px_resources *g = R("cpus:2");
+	cr_assert_eq(alloc_role_set_quota(a, "q", g, NULL), ALLOC_OK);
+	fw1(a, "f", "q");
+	alloc_offers *b = run(a, 0);
+	cr_assert_eq(alloc_offers_count(b), 1);
+	cr_assert_eq(S(alloc_offers_at(b, 0)->resources, "cpus"), 4000);
+	cr_assert(
+	    px_resources_equal(alloc_offers_at(b, 0)->resources, alloc_offered(a, "f", "q", "s1")));
+	decline_all(a, b, 0, 0);
+	cr_assert(px_resources_equal(alloc_agent_free(a, "s1"), alloc_agent_total(a, "s1")));
+	px_resources_free(g);
+	alloc_core_free(a);
+}
