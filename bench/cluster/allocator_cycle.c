@@ -34,6 +34,10 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Candidates (clients considered) per agent in the last size run: the pass's work,
+ * independent of caches and noise. */
+static double candidates_per_agent;
+
 static double run_size(int64_t na, int64_t nf, int64_t nr)
 {
 	alloc_core *a = alloc_core_new(NULL);
@@ -57,6 +61,8 @@ static double run_size(int64_t na, int64_t nf, int64_t nr)
 			bench_fail("framework_add %s", id);
 	}
 	uint64_t *ns = calloc((size_t)passes, sizeof(*ns));
+	alloc_counters before, after;
+	alloc_counters_get(a, &before);
 	for (int64_t p = 0; p < passes; p++) {
 		alloc_offers *b = NULL;
 		uint64_t t0 = bench_now_ns();
@@ -77,11 +83,16 @@ static double run_size(int64_t na, int64_t nf, int64_t nr)
 		}
 		alloc_offers_free(b);
 	}
+	alloc_counters_get(a, &after);
+	candidates_per_agent =
+	    (double)(after.candidates - before.candidates) / (double)(passes * na);
 	qsort(ns, (size_t)passes, sizeof(*ns), cmp_u64);
 	double ms = (double)ns[passes / 2] / 1e6;
-	bench_log("A=%ld F=%ld R=%ld: median pass %.2f ms (min %.2f, max %.2f), %.0f ns per agent",
+	bench_log("A=%ld F=%ld R=%ld: median pass %.2f ms (min %.2f, max %.2f), %.0f ns per agent, "
+	          "%.2f candidates per agent",
 	          (long)na, (long)nf, (long)nr, ms, (double)ns[0] / 1e6,
-	          (double)ns[passes - 1] / 1e6, (double)ns[passes / 2] / (double)na);
+	          (double)ns[passes - 1] / 1e6, (double)ns[passes / 2] / (double)na,
+	          candidates_per_agent);
 	free(ns);
 	px_resources_free(total);
 	alloc_core_free(a);
@@ -97,6 +108,7 @@ int main(int argc, char **argv)
 		int64_t nr = roles > 0 ? roles : (frameworks / 10 > 0 ? frameworks / 10 : 1);
 		double ms = run_size(agents, frameworks, nr);
 		bench_result *r = bench_result_alloc(ms, "ms/cycle");
+		bench_result_extra(r, "candidates_per_agent", candidates_per_agent);
 		bench_result_print(r);
 		return 0;
 	}

@@ -217,7 +217,8 @@ int alloc_role_stats_get(const alloc_core *a, const char *role, alloc_role_stats
 typedef struct alloc_counters {
 	uint64_t passes;
 	uint64_t offers;
-	uint64_t events; /* calls that may let a pass offer more (free, add, revive ...) */
+	uint64_t events;     /* calls that may let a pass offer more (free, add, revive ...) */
+	uint64_t candidates; /* clients considered for an agent by passes (their work) */
 	size_t agents, frameworks, roles;
 } alloc_counters;
 void alloc_counters_get(const alloc_core *a, alloc_counters *out);

@@ -1083,6 +1083,7 @@ void alloc_counters_get(const alloc_core *a, alloc_counters *out)
 	out->passes = a->passes;
 	out->offers = a->offers;
 	out->events = a->events;
+	out->candidates = a->candidates;
 	out->agents = a->nagents;
 	out->frameworks = a->nframeworks;
 	out->roles = a->nroles;

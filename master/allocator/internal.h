@@ -170,7 +170,7 @@ struct alloc_core {
 	struct strmap frameworks; /* id -> struct framework * */
 	size_t nframeworks;
 	uint64_t stamp, seq;
-	uint64_t passes, offers, events;
+	uint64_t passes, offers, events, candidates;
 	struct pass p;
 };
 

@@ -399,6 +399,7 @@ static bool try_client(alloc_core *a, struct pass *p, struct client *c)
 	struct agent *g = p->agent;
 	enum why why;
 	bool whole;
+	a->candidates++;
 	avec all, unres;
 	px_resources *offer = alloc__offer_for(a, p, c, g, &why, &whole, &all, &unres);
 	if (offer == NULL)
