@@ -760,13 +760,17 @@ int alloc_framework_remove(alloc_core *a, const char *framework_id)
 		alloc__client_set_active(a, f->clients[i], false);
 	}
 	/* Everything it holds returns to the pool; each client is freed with its last
-	 * record. */
-	for (size_t i = 0; i < a->nagents && f->nclients > 0; i++) {
+	 * record. The walk stops once no record is left. */
+	size_t left = 0;
+	for (size_t i = 0; i < f->nclients; i++)
+		left += f->clients[i]->nrecords;
+	for (size_t i = 0; i < a->nagents && left > 0; i++) {
 		struct agent *g = a->agent_v[i];
 		for (size_t j = g->nrecs; j-- > 0;) {
 			struct record *r = &g->recs[j];
 			if (r->c->fw != f)
 				continue;
+			left--;
 			if (r->offered)
 				px_resources_add(g->free, r->offered);
 			if (r->used)
