@@ -280,7 +280,14 @@ int master_start(const master_flags *f, actor_pid *out)
 	/* /health is the route "/" of an actor called "health", one per runtime, which
 	 * stays when a master ends (the runtime ends it). */
 	health_spawn(&m->health);
+	/* actor_wait() on a previous master returns before its id "master" is free again
+	 * (libactor wakes waiters just before removing the id), so a restart right after
+	 * master_stop() may find the id taken for a moment: retry briefly. */
 	int rv = actor_spawn(&master_def, m, out);
+	for (int i = 0; rv == ACTOR_ESTATE && i < 1000; i++) {
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+		rv = actor_spawn(&master_def, m, out);
+	}
 	if (rv != 0)
 		master_free(m);
 	return rv;

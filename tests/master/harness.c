@@ -284,7 +284,8 @@ void h_master_restart(const master_flags *f)
 		master_flags_default(&dflt);
 		f = &dflt;
 	}
-	cr_assert_eq(master_start(f, &master_pid), 0);
+	int rv = master_start(f, &master_pid);
+	cr_assert_eq(rv, 0, "master_start: %s", actor_strerror(rv));
 }
 
 void h_stop(void)
