@@ -400,6 +400,13 @@ void agent_executor_free(struct agent_executor *ex)
 {
 	if (ex == NULL)
 		return;
+	if (ex->directory != NULL) {
+		char *virt = agent_sandbox_virtual(ex->fw->id, ex->id);
+		files_detach(ex->directory, NULL);
+		if (virt != NULL)
+			files_detach(virt, ex->directory);
+		free(virt);
+	}
 	free_tasks(NULL, ex->queued);
 	free_tasks(NULL, ex->launched);
 	free_tasks(NULL, ex->completed);
@@ -437,14 +444,11 @@ void agent_gc(struct agent *a, struct agent_framework *fw)
 	for (struct agent_executor **pp = &fw->executors; *pp != NULL;) {
 		struct agent_executor *ex = *pp;
 		if (ex->phase == EXECUTOR_TERMINATED && ex->queued == NULL && ex->launched == NULL) {
+			/* Its sandbox stays readable (Mesos keeps it until garbage collection;
+			 * here until the executor leaves the bounded completed list). */
 			*pp = ex->next;
 			ex->next = fw->completed;
 			fw->completed = ex;
-			files_detach(ex->directory);
-			char *virt = agent_sandbox_virtual(fw->id, ex->id);
-			if (virt != NULL)
-				files_detach(virt);
-			free(virt);
 			continue;
 		}
 		pp = &ex->next;

@@ -836,16 +836,19 @@ void agent_executors_destroy_all(struct agent *a)
 				continue;
 			bool mine = agent_reaper_unwatch(ex->container.pid);
 			a->launcher->destroy(&ex->container);
-			if (mine)
-				while (waitpid(ex->container.pid, NULL, 0) < 0 && errno == EINTR)
-					;
+			/* SIGKILL is quick, but never wait forever on a process in the kernel's
+			 * hands (uninterruptible sleep): two seconds, then leave it. */
+			for (int i = 0; mine && i < 200; i++) {
+				pid_t r = waitpid(ex->container.pid, NULL, WNOHANG);
+				if (r != 0 && !(r < 0 && errno == EINTR))
+					break;
+				if (i == 199)
+					actor_error("agent %s: executor %s (pid %d) did not die",
+						    a->pid.id, ex->id, (int)ex->container.pid);
+				usleep(10000);
+			}
 			ex->container.exited = true;
 			actor_gauge_add(a->m.executors_running, -1);
-			files_detach(ex->directory);
-			char *virt = agent_sandbox_virtual(fw->id, ex->id);
-			if (virt != NULL)
-				files_detach(virt);
-			free(virt);
 		}
 }
 

@@ -75,15 +75,20 @@ int files_attach(const char *real, const char *virtual_path)
 	return 0;
 }
 
-void files_detach(const char *virtual_path)
+void files_detach(const char *virtual_path, const char *real)
 {
 	char *virt = virtual_path ? strip_slashes(virtual_path) : NULL;
+	char *canon = real ? realpath(real, NULL) : NULL;
 
-	if (virt == NULL)
+	if (virt == NULL) {
+		free(canon);
 		return;
+	}
 	pthread_mutex_lock(&mu);
 	for (size_t i = 0; i < ntable; i++)
 		if (strcmp(table[i].virt, virt) == 0) {
+			if (real != NULL && (canon == NULL || strcmp(table[i].real, canon) != 0))
+				break;
 			free(table[i].virt);
 			free(table[i].real);
 			table[i] = table[--ntable];
@@ -91,6 +96,7 @@ void files_detach(const char *virtual_path)
 		}
 	pthread_mutex_unlock(&mu);
 	free(virt);
+	free(canon);
 }
 
 /* ---- requests --------------------------------------------------------------------- */

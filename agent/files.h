@@ -25,7 +25,9 @@ void files_unref(void);
 /* Attaches the directory (or file) real under the virtual path; replaces an earlier
  * attachment of that path. Returns 0 or an errno code (real must exist). Any thread. */
 int files_attach(const char *real, const char *virtual_path);
-/* Forgets the virtual path (no-op when unknown). Any thread. */
-void files_detach(const char *virtual_path);
+/* Forgets the virtual path (no-op when unknown); when real is not NULL, only if the
+ * path is still attached to real (a newer run may have taken the path over). Any
+ * thread. */
+void files_detach(const char *virtual_path, const char *real);
 
 #endif

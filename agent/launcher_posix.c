@@ -53,12 +53,13 @@ static int posix_launch(const struct agent_launch *l, struct agent_container *c,
 		sigset_t none;
 		int e;
 
+		/* First into its own session, so that destroy can always find it. */
+		setsid();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		for (int s = 1; s < NSIG; s++)
-			if (s != SIGKILL && s != SIGSTOP)
-				signal(s, SIG_DFL);
-		setsid();
+		/* exec resets caught signals, but ignored ones would stay ignored in every
+		 * task: a host program that ignores SIGPIPE must not pass that on. */
+		signal(SIGPIPE, SIG_DFL);
 		if (dup2(out, STDOUT_FILENO) < 0 || dup2(errfd, STDERR_FILENO) < 0)
 			goto fail;
 		e = open("/dev/null", O_RDONLY);
@@ -146,6 +147,8 @@ static void posix_destroy(const struct agent_container *c)
 	if (c->pid <= 0)
 		return;
 	kill(-c->pid, SIGKILL);
+	if (!c->exited)
+		kill(c->pid, SIGKILL); /* even if it never got to its own session */
 	/* Processes that left the executor's group still carry its session id. Two passes
 	 * catch children forked while the first pass ran. */
 	for (int pass = 0; pass < 2; pass++) {

@@ -70,10 +70,16 @@ static void record_agent(const Plexus__AgentInfo *info)
 	}
 }
 
-static void reply_registered(actor_t *self, actor_pid to, bool again)
+/* The first agent is AGENT_ID ("agent-S0"), the next ones agent-S1, agent-S2 ...; a
+ * re-registering agent keeps its id. */
+static void reply_registered(actor_t *self, actor_pid to, bool again, const char *known)
 {
 	Plexus__AgentID id = PLEXUS__AGENT_ID__INIT;
-	id.value = (char *)AGENT_ID;
+	char name[64];
+	pthread_mutex_lock(&mu);
+	snprintf(name, sizeof(name), "agent-S%zu", nregister - 1);
+	pthread_mutex_unlock(&mu);
+	id.value = known ? (char *)known : name;
 	if (again) {
 		Plexus__Internal__AgentReregisteredMessage m =
 			PLEXUS__INTERNAL__AGENT_REREGISTERED_MESSAGE__INIT;
@@ -94,7 +100,7 @@ static void on_register(actor_t *self, actor_pid from, const ProtobufCMessage *m
 	nregister++;
 	record_agent(m->agent);
 	signal_all();
-	reply_registered(self, from, false);
+	reply_registered(self, from, false, NULL);
 }
 
 static void on_reregister(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
@@ -105,7 +111,8 @@ static void on_reregister(actor_t *self, actor_pid from, const ProtobufCMessage 
 	last_rereg_tasks = m->n_tasks;
 	record_agent(m->agent);
 	signal_all();
-	reply_registered(self, from, true);
+	reply_registered(self, from, true,
+			 m->agent && m->agent->id ? m->agent->id->value : AGENT_ID);
 }
 
 static void on_update(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
@@ -245,8 +252,14 @@ bool master_wait_updates(size_t n, int64_t timeout_ms)
 size_t master_updates(struct seen_update *out, size_t max)
 {
 	pthread_mutex_lock(&mu);
+	if (out == NULL) {
+		size_t all = nupdates;
+		pthread_mutex_unlock(&mu);
+		return all;
+	}
 	size_t n = nupdates < max ? nupdates : max;
-	memcpy(out, updates, n * sizeof(*out));
+	if (n > 0)
+		memcpy(out, updates, n * sizeof(*out));
 	pthread_mutex_unlock(&mu);
 	return n;
 }
@@ -400,6 +413,12 @@ void harness_stop(struct harness *h)
 
 void run_command_task(struct harness *h, const char *task_id, const char *command)
 {
+	run_task(h, task_id, command, NULL, -1);
+}
+
+void run_task(struct harness *h, const char *task_id, const char *command,
+	      const Plexus__ExecutorInfo *executor, int64_t kill_grace_ms)
+{
 	Plexus__Internal__RunTaskMessage m = PLEXUS__INTERNAL__RUN_TASK_MESSAGE__INIT;
 	Plexus__FrameworkInfo fi = PLEXUS__FRAMEWORK_INFO__INIT;
 	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
@@ -418,7 +437,17 @@ void run_command_task(struct harness *h, const char *task_id, const char *comman
 	t.name = (char *)task_id;
 	t.task_id = &tid;
 	t.agent_id = &aid;
-	t.command = &cmd;
+	Plexus__KillPolicy kp = PLEXUS__KILL_POLICY__INIT;
+	Plexus__DurationInfo grace = PLEXUS__DURATION_INFO__INIT;
+	if (executor != NULL)
+		t.executor = (Plexus__ExecutorInfo *)executor;
+	else
+		t.command = &cmd;
+	if (kill_grace_ms >= 0) {
+		grace.nanoseconds = kill_grace_ms * 1000000;
+		kp.grace_period = &grace;
+		t.kill_policy = &kp;
+	}
 	m.framework_id = &fid;
 	m.framework = &fi;
 	m.framework_pid = (char *)"scheduler-test@127.0.0.1:1";

@@ -11,6 +11,7 @@
 
 #include "actor/libactor.h"
 #include "proto/internal.pb-c.h"
+#include "proto/plexus.pb-c.h"
 
 /* One status update the master received. */
 struct seen_update {
@@ -66,6 +67,10 @@ void master_last_attributes(char *buf, size_t len);
 
 /* Sends RunTaskMessage for a command task of framework "fw-1". */
 void run_command_task(struct harness *h, const char *task_id, const char *command);
+/* The same with a framework's executor (then command is unused) and/or a kill policy
+ * grace period (ms; negative: none). */
+void run_task(struct harness *h, const char *task_id, const char *command,
+	      const Plexus__ExecutorInfo *executor, int64_t kill_grace_ms);
 void kill_task(struct harness *h, const char *task_id);
 
 /* GET http://127.0.0.1:port/target; returns the status and the body (free it). */

@@ -4,6 +4,9 @@
  * re-registration after the master comes back. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -135,4 +138,60 @@ Test(updates, answers_pings)
 		nanosleep(&ts, NULL);
 	}
 	cr_assert_eq(master_pongs(), 2);
+}
+
+Test(updates, custom_executor_gets_its_environment_and_a_registration_timeout)
+{
+	harness_start_agent(&h, "cpus:1;mem:128", NULL);
+	Plexus__ExecutorInfo ex = PLEXUS__EXECUTOR_INFO__INIT;
+	Plexus__ExecutorID eid = PLEXUS__EXECUTOR_ID__INIT;
+	Plexus__CommandInfo cmd = PLEXUS__COMMAND_INFO__INIT;
+	eid.value = (char *)"custom-1";
+	/* An executor that never registers. */
+	cmd.value = (char *)"env > env.txt; echo $$ > pid; exec sleep 300";
+	ex.executor_id = &eid;
+	ex.command = &cmd;
+	run_task(&h, "t-custom", NULL, &ex, -1);
+
+	char *dir = sandbox_of(&h, "custom-1");
+	for (int i = 0; i < 1000 && dir == NULL; i++) {
+		struct timespec ts = {0, 5 * 1000000L};
+		nanosleep(&ts, NULL);
+		dir = sandbox_of(&h, "custom-1");
+	}
+	cr_assert_not_null(dir);
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/pid", dir);
+	cr_assert(wait_file(path, 10000));
+	char *text = read_file(path);
+	int pid = atoi(text);
+	free(text);
+	snprintf(path, sizeof(path), "%s/env.txt", dir);
+	text = read_file(path);
+	cr_assert_not_null(text);
+	char line[1400];
+	snprintf(line, sizeof(line), "PLEXUS_AGENT_PID=%s\n", actor_pid_str(h.agent));
+	cr_assert(strstr(text, line) != NULL, "%s", text);
+	cr_assert(strstr(text, "PLEXUS_FRAMEWORK_ID=" FRAMEWORK_ID "\n") != NULL, "%s", text);
+	cr_assert(strstr(text, "PLEXUS_EXECUTOR_ID=custom-1\n") != NULL, "%s", text);
+	cr_assert(strstr(text, "PLEXUS_AGENT_ID=" AGENT_ID "\n") != NULL, "%s", text);
+	snprintf(line, sizeof(line), "PLEXUS_DIRECTORY=%s\n", dir);
+	cr_assert(strstr(text, line) != NULL, "%s", text);
+	free(text);
+
+	/* It never registers: after the registration timeout (1 min on the agent's clock)
+	 * it is destroyed and its task is lost, with that reason. */
+	actor_clock_pause();
+	actor_clock_advance(59000);
+	actor_clock_settle();
+	cr_assert_eq(master_updates(NULL, 0), 0);
+	cr_assert_eq(kill(pid, 0), 0);
+	actor_clock_advance(1000);
+	cr_assert(master_wait_updates(1, 10000));
+	struct seen_update got[2];
+	cr_assert_eq(master_updates(got, 2), 1);
+	cr_assert_eq(got[0].state, PLEXUS__TASK_STATE__TASK_LOST);
+	cr_assert_eq(got[0].reason, PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_REGISTRATION_TIMEOUT);
+	cr_assert_eq(kill(pid, 0), -1, "the executor survived");
+	free(dir);
 }
