@@ -293,7 +293,10 @@ static bool caps_for(alloc_core *a, struct pass *p, struct client *c, struct age
 			}
 		}
 	}
-	if (p->any_required) {
+	/* Headroom holds resources back from roles beyond their guarantee; in the quota
+	 * stage guaranteed roles share what there is among themselves by DRF (as in
+	 * Mesos, where only allocations past guarantees are checked against it). */
+	if (p->any_required && p->phase != PHASE_QUOTA) {
 		struct role *top = alloc__guarantee_top(r);
 		avec mine = {{0}};
 		if (top != NULL)
@@ -529,6 +532,23 @@ static void run_from(alloc_core *a, struct pass *p, struct role *start)
 		;
 }
 
+/* Insertion sort of a few roles by weighted dominant share (stable: ties keep their
+ * order, which starts as creation order). */
+static void sort_by_share(const alloc_core *a, struct role **qs, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct role *x = qs[i];
+		double sx = alloc__dominant(a, &x->sub_alloc) / x->weight;
+		size_t j = i;
+		while (j > 0 &&
+		       alloc__dominant(a, &qs[j - 1]->sub_alloc) / qs[j - 1]->weight > sx) {
+			qs[j] = qs[j - 1];
+			j--;
+		}
+		qs[j] = x;
+	}
+}
+
 int alloc_run(alloc_core *a, int64_t now_ms, alloc_offers **out)
 {
 	struct pass *p = &a->p;
@@ -556,7 +576,18 @@ int alloc_run(alloc_core *a, int64_t now_ms, alloc_offers **out)
 	p->pass_id = a->passes;
 
 	if (p->any_required) {
-		for (size_t i = 0; i < a->nagents && !p->err; i++) {
+		/* The roles whose guarantees are to be met, taken on each agent in order of
+		 * their weighted share (Mesos's quota role sorter). */
+		struct role **qs = malloc(a->nroles * sizeof(*qs));
+		size_t nq = 0;
+		for (size_t j = 0; qs != NULL && j < a->nroles; j++) {
+			struct role *q = a->role_list[j];
+			if (q->has_guarantee && q->sub_active > 0 && alloc__guarantee_top(q) == q)
+				qs[nq++] = q;
+		}
+		if (qs == NULL)
+			p->err = ALLOC_ENOMEM;
+		for (size_t i = 0; i < a->nagents && nq > 0 && !p->err; i++) {
 			struct agent *g = a->agent_v[i];
 			if (!alloc__agent_offerable(g) || !unreserved_left(a, g))
 				continue;
@@ -564,17 +595,15 @@ int alloc_run(alloc_core *a, int64_t now_ms, alloc_offers **out)
 			p->agent_first = b->n;
 			g->q_first = b->n;
 			g->q_pass = p->pass_id;
-			for (size_t j = 0; j < a->nroles && p->any_required && !p->err; j++) {
-				struct role *q = a->role_list[j];
-				if (!q->has_guarantee || q->sub_active == 0 ||
-				    alloc__guarantee_top(q) != q)
-					continue;
+			sort_by_share(a, qs, nq);
+			for (size_t j = 0; j < nq && p->any_required && !p->err; j++) {
 				p->phase = PHASE_QUOTA;
-				p->quota_role = q;
-				run_from(a, p, q);
+				p->quota_role = qs[j];
+				run_from(a, p, qs[j]);
 			}
 			g->q_end = b->n;
 		}
+		free(qs);
 	}
 	for (size_t i = 0; i < a->nagents && !p->err; i++) {
 		struct agent *g = a->agent_v[i];

@@ -188,3 +188,25 @@ Test(quota, quota_and_fair_offers_on_one_agent_are_merged)
 	px_resources_free(g);
 	alloc_core_free(a);
 }
+
+/* Guarantees larger than the cluster: the guaranteed roles share it by DRF rather
+ * than the first taking all or each holding the other's headroom back. */
+Test(quota, competing_guarantees_share_by_drf)
+{
+	alloc_core *a = alloc_core_new(NULL);
+	add_agents(a, 10);
+	px_resources *g = R("cpus:40");
+	cr_assert_eq(alloc_role_set_quota(a, "q1", g, NULL), ALLOC_OK);
+	cr_assert_eq(alloc_role_set_quota(a, "q2", g, NULL), ALLOC_OK);
+	fw1(a, "other", "other");
+	fw1(a, "f1", "q1");
+	fw1(a, "f2", "q2");
+	alloc_offers *b = run(a, 0);
+	cr_assert_eq(offered_sum(b, "q1", "cpus"), 20000);
+	cr_assert_eq(offered_sum(b, "q2", "cpus"), 20000);
+	/* Both guarantees are still unmet: nothing goes to a role without one. */
+	cr_assert_eq(offered_sum(b, "other", "cpus"), 0);
+	alloc_offers_free(b);
+	px_resources_free(g);
+	alloc_core_free(a);
+}
