@@ -230,7 +230,8 @@ int registrar_admit(struct registrar *r, const Plexus__AgentInfo *info)
 		protobuf_c_message_free_unpacked(&copy->base, NULL);
 		return ENOMEM;
 	}
-	memcpy(next, r->agents, r->n * sizeof(*next));
+	if (r->n > 0)
+		memcpy(next, r->agents, r->n * sizeof(*next));
 	next[at >= 0 ? (size_t)at : r->n] = copy;
 	int rv = persist(r, next, n);
 	if (rv != 0) {
