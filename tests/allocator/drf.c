@@ -207,3 +207,31 @@ Test(drf, passes_are_deterministic)
 	}
 	free(first);
 }
+
+/* Frameworks taking one small task per offer and declining the rest, pass after
+ * pass: the roles' task counts converge to the weights (2:1). */
+Test(drf, weighted_roles_converge_under_churn)
+{
+	alloc_core *a = alloc_core_new(NULL);
+	agent(a, "big", "cpus:30; mem:30720");
+	cr_assert_eq(alloc_role_set_weight(a, "gold", 2), ALLOC_OK);
+	fw1(a, "g", "gold");
+	fw1(a, "s", "silver");
+	px_resources *task = R("cpus:1; mem:1024");
+	int g = 0, s = 0;
+	for (int pass = 0; pass < 100; pass++) {
+		alloc_offers *b = run(a, pass);
+		if (alloc_offers_count(b) == 0) {
+			alloc_offers_free(b);
+			break;
+		}
+		const alloc_offer *o = alloc_offers_at(b, 0);
+		if (take_task(a, o, task, 1000000, pass))
+			*(strcmp(o->framework_id, "g") == 0 ? &g : &s) += 1;
+		alloc_offers_free(b);
+	}
+	cr_assert_eq(g + s, 30);
+	cr_assert(g >= 19 && g <= 21, "gold runs %d tasks, silver %d", g, s);
+	px_resources_free(task);
+	alloc_core_free(a);
+}
