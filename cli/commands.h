@@ -11,6 +11,10 @@ struct plexus_command {
 
 int plexus_demo_main(int argc, char **argv);
 int plexus_execute_main(int argc, char **argv);
+int plexus_local_main(int argc, char **argv);  /* local.c */
+int plexus_state_main(int argc, char **argv);  /* state.c */
+int plexus_tasks_main(int argc, char **argv);  /* state.c */
+int plexus_cat_main(int argc, char **argv);    /* state.c */
 int agent_main(int argc, char **argv); /* agent/agent.h */
 int master_main(int argc, char **argv); /* master/master.h */
 

@@ -7,9 +7,13 @@
 
 static const struct plexus_command commands[] = {
 	{"agent", "run an agent (executors and tasks in sandboxes; HTTP on --port)", agent_main},
+	{"cat", "print a task's stdout or stderr from its sandbox", plexus_cat_main},
 	{"demo", "run a ring of actors passing a token (a tour of libactor)", plexus_demo_main},
 	{"execute", "run one command as a task on the cluster and wait for it", plexus_execute_main},
+	{"local", "run a master and N agents in this process (a cluster on one machine)", plexus_local_main},
 	{"master", "run a master (frameworks, agents, offers; HTTP on --port)", master_main},
+	{"state", "print the master's state as JSON", plexus_state_main},
+	{"tasks", "list the cluster's tasks: id, framework, agent, state, name", plexus_tasks_main},
 };
 
 static void usage(FILE *out)
