@@ -562,6 +562,7 @@ static void agent_fini(actor_t *self)
 	px_resources_free(a->resources);
 	agent_attributes_free(a->attributes, a->nattributes);
 	agent_pb_free(a->master_info);
+	agent_pb_free(a->checkpointed);
 	free(a->master_text);
 	free(a->hostname);
 	free(a->work_dir);

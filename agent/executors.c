@@ -382,6 +382,34 @@ static void fail_live_tasks(struct agent *a, struct agent_executor *ex)
 	}
 }
 
+/* The framework fw_id, made known to the agent if it is new; NULL on out of memory. */
+static struct agent_framework *ensure_framework(struct agent *a, const char *fw_id,
+						const Plexus__FrameworkInfo *info, const char *pid)
+{
+	struct agent_framework *fw = agent_framework_find(a, fw_id);
+	if (fw == NULL) {
+		fw = calloc(1, sizeof(*fw));
+		if (fw == NULL || (fw->id = strdup(fw_id)) == NULL) {
+			free(fw);
+			actor_error("agent: out of memory for framework %s", fw_id);
+			return NULL;
+		}
+		fw->next = a->frameworks;
+		a->frameworks = fw;
+		actor_gauge_add(a->m.frameworks_active, 1);
+	}
+	if (info != NULL) {
+		agent_pb_free(fw->info);
+		fw->info = agent_pb_dup(&info->base);
+	}
+	if (pid != NULL && *pid != '\0') {
+		free(fw->pid);
+		fw->pid = strdup(pid);
+	}
+	fw->removing = false;
+	return fw;
+}
+
 void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 {
 	const Plexus__TaskInfo *task = m->task;
@@ -400,27 +428,9 @@ void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 			   a->pid.id, task->task_id->value);
 		return;
 	}
-	struct agent_framework *fw = agent_framework_find(a, fw_id);
-	if (fw == NULL) {
-		fw = calloc(1, sizeof(*fw));
-		if (fw == NULL || (fw->id = strdup(fw_id)) == NULL) {
-			free(fw);
-			actor_error("agent: out of memory for framework %s", fw_id);
-			return;
-		}
-		fw->next = a->frameworks;
-		a->frameworks = fw;
-		actor_gauge_add(a->m.frameworks_active, 1);
-	}
-	if (m->framework != NULL) {
-		agent_pb_free(fw->info);
-		fw->info = agent_pb_dup(&m->framework->base);
-	}
-	if (m->framework_pid != NULL && *m->framework_pid != '\0') {
-		free(fw->pid);
-		fw->pid = strdup(m->framework_pid);
-	}
-	fw->removing = false;
+	struct agent_framework *fw = ensure_framework(a, fw_id, m->framework, m->framework_pid);
+	if (fw == NULL)
+		return;
 	if (agent_task_find(fw, task->task_id->value, NULL) != NULL) {
 		actor_warn("agent %s: ignoring task %s of framework %s: a task with that id runs "
 			   "already",
@@ -501,6 +511,37 @@ static void on_run_task(actor_t *self, actor_pid from, const ProtobufCMessage *m
 
 	if (agent_from_master(a, from, "RunTaskMessage"))
 		agent_run_task(a, (const void *)msg);
+}
+
+/* Task groups need the default executor, which does not exist yet: each task of the
+ * group ends at once, so the framework is not left waiting. */
+static void on_run_task_group(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
+			      void *arg)
+{
+	struct agent *a = arg;
+	const Plexus__Internal__RunTaskGroupMessage *m = (const void *)msg;
+
+	if (!agent_from_master(a, from, "RunTaskGroupMessage"))
+		return;
+	const char *fw_id = m->framework && m->framework->id ? m->framework->id->value : NULL;
+	if (fw_id == NULL || m->task_group == NULL || a->conn != AGENT_REGISTERED) {
+		actor_warn("agent %s: ignoring a RunTaskGroupMessage without framework id or tasks",
+			   a->pid.id);
+		actor_counter_inc(a->m.invalid_messages);
+		return;
+	}
+	struct agent_framework *fw = ensure_framework(a, fw_id, m->framework, NULL);
+	if (fw == NULL)
+		return;
+	for (size_t i = 0; i < m->task_group->n_tasks; i++) {
+		const Plexus__TaskInfo *t = m->task_group->tasks[i];
+		if (t->task_id != NULL && t->task_id->value != NULL)
+			agent_send_update(a, fw, NULL, t->task_id->value,
+					  PLEXUS__TASK_STATE__TASK_ERROR,
+					  PLEXUS__TASK_STATUS__REASON__REASON_TASK_GROUP_INVALID,
+					  "Task groups are not supported by this agent yet");
+	}
+	agent_gc(a, fw);
 }
 
 /* ---- executor registration -------------------------------------------------------- */
@@ -857,6 +898,8 @@ void agent_executors_install(struct agent *a)
 	actor_t *self = a->self;
 
 	actor_install_pb(self, &plexus__internal__run_task_message__descriptor, on_run_task, a);
+	actor_install_pb(self, &plexus__internal__run_task_group_message__descriptor,
+			 on_run_task_group, a);
 	actor_install_pb(self, &plexus__internal__kill_task_message__descriptor, on_kill_task, a);
 	actor_install_pb(self, &plexus__internal__shutdown_framework_message__descriptor,
 			 on_shutdown_framework, a);

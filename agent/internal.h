@@ -100,6 +100,7 @@ struct agent {
 	char *executor_path;
 	int http_port;
 	px_resources *resources;
+	Plexus__Internal__CheckpointResourcesMessage *checkpointed; /* in memory only, yet */
 	Plexus__Attribute **attributes;
 	size_t nattributes;
 	int64_t shutdown_grace_ms;

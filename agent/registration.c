@@ -145,6 +145,10 @@ static void send_reregistration(struct agent *a, Plexus__AgentInfo *info)
 	}
 	m.agent = info;
 	m.version = (char *)"0.1.0";
+	if (a->checkpointed != NULL) {
+		m.checkpointed_resources = a->checkpointed->resources;
+		m.n_checkpointed_resources = a->checkpointed->n_resources;
+	}
 	m.executor_infos = calloc(nex + 1, sizeof(*m.executor_infos));
 	m.tasks = calloc(ntasks + 1, sizeof(*m.tasks));
 	m.frameworks = calloc(nfw + 1, sizeof(*m.frameworks));
@@ -351,10 +355,25 @@ static void on_shutdown(actor_t *self, actor_pid from, const ProtobufCMessage *m
 	a->register_timer = arm(a, a->backoff_ms, retry_cb);
 }
 
+/* Dynamic reservations and persistent volumes the master applied to this agent. Kept in
+ * memory (checkpointing to disk comes with recovery) and reported on re-registration. */
+static void on_checkpoint_resources(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
+				    void *arg)
+{
+	struct agent *a = arg;
+
+	if (!agent_from_master(a, from, "CheckpointResourcesMessage"))
+		return;
+	agent_pb_free(a->checkpointed);
+	a->checkpointed = agent_pb_dup(msg);
+}
+
 void agent_registration_install(struct agent *a)
 {
 	actor_t *self = a->self;
 
+	actor_install_pb(self, &plexus__internal__checkpoint_resources_message__descriptor,
+			 on_checkpoint_resources, a);
 	actor_install_pb(self, &plexus__internal__agent_registered_message__descriptor,
 			 on_registered, a);
 	actor_install_pb(self, &plexus__internal__agent_reregistered_message__descriptor,

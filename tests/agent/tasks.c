@@ -359,3 +359,63 @@ Test(tasks, two_agents_in_one_process)
 	free(body);
 	agent_stop(second);
 }
+
+Test(tasks, bad_input_is_refused_with_a_reason)
+{
+	harness_start_agent(&h, "cpus:1;mem:128", NULL);
+
+	/* A RunTaskMessage from anyone but the master is ignored (and counted). */
+	Plexus__Internal__RunTaskMessage m = PLEXUS__INTERNAL__RUN_TASK_MESSAGE__INIT;
+	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
+	Plexus__TaskInfo t = PLEXUS__TASK_INFO__INIT;
+	Plexus__TaskID tid = PLEXUS__TASK_ID__INIT;
+	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
+	Plexus__CommandInfo cmd = PLEXUS__COMMAND_INFO__INIT;
+	fid.value = (char *)FRAMEWORK_ID;
+	tid.value = (char *)"t-stranger";
+	aid.value = (char *)AGENT_ID;
+	cmd.value = (char *)"true";
+	t.name = (char *)"stranger";
+	t.task_id = &tid;
+	t.agent_id = &aid;
+	t.command = &cmd;
+	m.framework_id = &fid;
+	m.task = &t;
+	cr_assert_eq(actor_send_pb(NULL, h.agent, &m.base), 0);
+	actor_clock_settle();
+
+	/* A task id that cannot be a directory: TASK_ERROR at once. */
+	run_command_task(&h, "bad/id", "true");
+	cr_assert(master_wait_updates(1, 10000));
+	struct seen_update got[4];
+	cr_assert_eq(master_updates(got, 4), 1);
+	cr_assert_str_eq(got[0].task_id, "bad/id");
+	cr_assert_eq(got[0].state, PLEXUS__TASK_STATE__TASK_ERROR);
+	cr_assert_eq(got[0].reason, PLEXUS__TASK_STATUS__REASON__REASON_TASK_INVALID);
+
+	/* Task groups are refused task by task. */
+	Plexus__Internal__RunTaskGroupMessage g = PLEXUS__INTERNAL__RUN_TASK_GROUP_MESSAGE__INIT;
+	Plexus__FrameworkInfo fi = PLEXUS__FRAMEWORK_INFO__INIT;
+	Plexus__TaskGroupInfo group = PLEXUS__TASK_GROUP_INFO__INIT;
+	Plexus__TaskInfo *tasks[1] = {&t};
+	fi.user = (char *)"u";
+	fi.name = (char *)"n";
+	fi.id = &fid;
+	tid.value = (char *)"t-group";
+	group.tasks = tasks;
+	group.n_tasks = 1;
+	g.framework = &fi;
+	g.task_group = &group;
+	master_send(h.agent, &g.base);
+	cr_assert(master_wait_updates(2, 10000));
+	cr_assert_eq(master_updates(got, 4), 2);
+	cr_assert_str_eq(got[1].task_id, "t-group");
+	cr_assert_eq(got[1].state, PLEXUS__TASK_STATE__TASK_ERROR);
+	cr_assert_eq(got[1].reason, PLEXUS__TASK_STATUS__REASON__REASON_TASK_GROUP_INVALID);
+
+	char *body = NULL;
+	cr_assert_eq(http_get(h.http_port, "/metrics/snapshot", &body), 200);
+	cr_assert(strstr(body, "\"slave/invalid_messages\":1") != NULL, "%s", body);
+	cr_assert(strstr(body, "\"slave/tasks_error\":1") != NULL, "%s", body);
+	free(body);
+}
