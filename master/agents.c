@@ -276,7 +276,7 @@ static void register_agent(actor_t *self, actor_pid from, const ProtobufCMessage
 		agent_free(a);
 		return;
 	}
-	if (mal_agent_add(m->alloc, a->id, a->total, NULL) != 0) {
+	if (mal_agent_add(m->alloc, a->id, a->total) != 0) {
 		registrar_remove(m->registrar, a->id);
 		agent_free(a);
 		return;
@@ -380,9 +380,10 @@ static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 		a->reregistered_time = a->registered_time;
 		a->next = m->agents;
 		m->agents = a;
-		adopt_tasks(m, a, r);
-		if (mal_agent_add(m->alloc, a->id, a->total, a->used) != 0)
+		/* The allocator knows the agent before the tasks that use part of it. */
+		if (mal_agent_add(m->alloc, a->id, a->total) != 0)
 			actor_error("master: allocator refused agent %s", a->id);
+		adopt_tasks(m, a, r);
 		agent_connect(self, m, a, from);
 	}
 	actor_counter_inc(m->metrics.slave_reregistrations);

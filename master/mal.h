@@ -1,19 +1,22 @@
-/* mal.h — the narrow interface through which the master uses an allocator.
+/* mal.h — the narrow interface through which the master uses its allocator.
  *
  * The master tells the allocator what exists (frameworks, agents, their resources)
- * and what comes back (declined offers, finished tasks); the allocator decides who is
- * offered what and calls back master offer_make(). Every call runs inside the master
- * actor. mal_local.c implements it in-process; swapping in another allocator means
- * replacing that one file.
+ * and what happens to what it offered (declined, rescinded, used by tasks, freed by
+ * tasks that ended); the allocator decides who is offered what and calls back
+ * offer_make() (master_internal.h). Every call runs inside the master actor.
+ * mal_core.c implements it on the allocator core of master/allocator/ (hierarchical
+ * DRF, quota, reservations, filters); another allocator is one file away.
  *
- * Resources passed in are borrowed and unallocated (no allocation_info). */
+ * Resources passed in are borrowed and unallocated (no allocation_info); `role` is
+ * the role the resources were offered to (the framework's role). */
 #ifndef PLEXUS_MASTER_MAL_H
 #define PLEXUS_MASTER_MAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
-#include "actor/actor.h"
 #include "common/resources.h"
+#include "proto/plexus.pb-c.h"
 
 struct master;
 struct mal;
@@ -28,28 +31,32 @@ void mal_framework_activate(struct mal *a, const char *id, bool active);
 void mal_framework_suppress(struct mal *a, const char *id);
 void mal_framework_revive(struct mal *a, const char *id);
 
-/* used: resources already in use by tasks on the agent (a re-registration). */
-int mal_agent_add(struct mal *a, const char *id, const px_resources *total,
-		    const px_resources *used);
+int mal_agent_add(struct mal *a, const char *id, const px_resources *total);
 void mal_agent_remove(struct mal *a, const char *id);
 void mal_agent_activate(struct mal *a, const char *id, bool active);
-/* The agent's total changed (RESERVE, UNRESERVE, CREATE, DESTROY). */
-void mal_agent_update_total(struct mal *a, const char *id, const px_resources *total);
 
-/* Resources allocated to a framework on an agent are free again. refuse_seconds > 0
- * keeps the same resources from being offered to that framework on that agent for that
- * long (a decline's filter); 0 or less means no filter. */
-void mal_recover(struct mal *a, const char *framework_id, const char *agent_id,
-		   const px_resources *res, double refuse_seconds);
+/* Offered resources come back (declined, rescinded, left over by an accept). With
+ * refuse_seconds > 0 they are not offered to that framework on that agent again for
+ * that long (a decline's filter). */
+void mal_recover_offered(struct mal *a, const char *framework_id, const char *role,
+			 const char *agent_id, const px_resources *res, double refuse_seconds);
+/* Offered resources are now used by a task (an accepted launch). */
+void mal_offer_use(struct mal *a, const char *framework_id, const char *role,
+		   const char *agent_id, const px_resources *res);
+/* Resources of a task that ended are free again. */
+void mal_recover_used(struct mal *a, const char *framework_id, const char *role,
+		      const char *agent_id, const px_resources *res);
+/* Resources a re-registering agent reports in use by a task. */
+void mal_used_add(struct mal *a, const char *framework_id, const char *role,
+		  const char *agent_id, const px_resources *res);
+/* An accepted RESERVE, UNRESERVE, CREATE or DESTROY on offered resources (op carries
+ * unallocated resources). Returns 0, or non-zero with a reason in err: the master then
+ * drops the operation. */
+int mal_offer_apply(struct mal *a, const char *framework_id, const char *role,
+		    const char *agent_id, const Plexus__Offer__Operation *op, char *err,
+		    size_t errlen);
 
-/* An accepted operation (RESERVE, UNRESERVE, CREATE, DESTROY) turned resources
- * allocated to the framework on that agent from `before` into `after`, and the agent's
- * total is now `total`. */
-void mal_transform(struct mal *a, const char *framework_id, const char *agent_id,
-		     const px_resources *before, const px_resources *after,
-		     const px_resources *total);
-
-/* Allocates now: calls offer_make() for each (framework, agent) that gets resources. */
+/* Allocates now: calls offer_make() for each offer of the pass. */
 void mal_run(struct mal *a);
 
 #endif

@@ -103,7 +103,7 @@ void offer_make(struct master *m, const char *framework_id, const char *agent_id
 
 	if (fw == NULL || ag == NULL || !fw->active || !ag->active ||
 	    (o = calloc(1, sizeof(*o))) == NULL) {
-		mal_recover(m->alloc, framework_id, agent_id, resources, 0);
+		mal_recover_offered(m->alloc, framework_id, role, agent_id, resources, 0);
 		px_resources_free(resources);
 		return;
 	}
@@ -115,7 +115,7 @@ void offer_make(struct master *m, const char *framework_id, const char *agent_id
 	o->role = strdup(role);
 	o->resources = resources;
 	if (o->id == NULL || o->framework_id == NULL || o->agent_id == NULL || o->role == NULL) {
-		mal_recover(m->alloc, framework_id, agent_id, resources, 0);
+		mal_recover_offered(m->alloc, framework_id, role, agent_id, resources, 0);
 		offer_free(o);
 		return;
 	}
@@ -161,7 +161,7 @@ void offer_remove(actor_t *self, struct master *m, struct offer *o, bool rescind
 		actor_send_pb(self, fw->pid, &r.base);
 	}
 	if (recover)
-		mal_recover(m->alloc, o->framework_id, o->agent_id, o->resources, 0);
+		mal_recover_offered(m->alloc, o->framework_id, o->role, o->agent_id, o->resources, 0);
 	offer_free(o);
 }
 
@@ -214,10 +214,12 @@ static void decline(actor_t *self, actor_pid from, const ProtobufCMessage *msg, 
 			continue;
 		}
 		px_resources *res = px_resources_copy(o->resources);
-		char *agent = strdup(o->agent_id);
+		char *agent = strdup(o->agent_id), *role = strdup(o->role);
 		offer_remove(self, m, o, false, false);
-		if (res != NULL && agent != NULL)
-			mal_recover(m->alloc, fw->id, agent, res, refuse_seconds(r->filters));
+		if (res != NULL && agent != NULL && role != NULL)
+			mal_recover_offered(m->alloc, fw->id, role, agent, res,
+					    refuse_seconds(r->filters));
+		free(role);
 		actor_counter_inc(m->metrics.offers_declined);
 		px_resources_free(res);
 		free(agent);
@@ -360,30 +362,31 @@ static Plexus__Offer__Operation *op_unallocated(const Plexus__Offer__Operation *
 static void apply_operation(actor_t *self, struct master *m, struct framework *fw,
 			    struct agent *ag, const Plexus__Offer__Operation *op, px_resources *left)
 {
-	char err[512];
+	char err[512] = "";
 	Plexus__Offer__Operation *plain = op_unallocated(op);
-	px_resources *before = px_resources_copy(left), *total = px_resources_copy(ag->total);
+	px_resources *next = px_resources_copy(left), *total = px_resources_copy(ag->total);
 
-	if (plain == NULL || before == NULL || total == NULL) {
+	/* Checked against what is left of the offers, then by the allocator (which also
+	 * holds reservations to the offer's role), and only then applied to the books. */
+	if (plain == NULL || next == NULL || total == NULL) {
 		actor_error("master: out of memory applying an operation");
-	} else if (px_resources_apply(left, plain, err, sizeof(err)) != PX_OK) {
-		actor_warn("master: dropping operation of framework %s: %s", fw->id, err);
-	} else if (px_resources_apply(total, plain, err, sizeof(err)) != PX_OK) {
-		/* Cannot happen while offers are within the total; undo to stay consistent. */
-		actor_error("master: operation fits the offer but not agent %s: %s", ag->id, err);
-		px_resources_clear(left);
-		px_resources_add(left, before);
+	} else if (px_resources_apply(next, plain, err, sizeof(err)) != PX_OK ||
+		   px_resources_apply(total, plain, err, sizeof(err)) != PX_OK ||
+		   mal_offer_apply(m->alloc, fw->id, fw->role, ag->id, plain, err, sizeof(err)) != 0) {
+		actor_warn("master: dropping operation of framework %s: %s", fw->id,
+			   err[0] ? err : "refused by the allocator");
 	} else {
+		px_resources_clear(left);
+		px_resources_add(left, next);
 		px_resources_free(ag->total);
 		ag->total = total;
 		total = NULL;
-		mal_transform(m->alloc, fw->id, ag->id, before, left, ag->total);
 		send_checkpoint(self, ag);
 		actor_info("master: applied operation %d of framework %s on agent %s",
 			   (int)op->type, fw->id, ag->id);
 	}
 	pb_free(plain);
-	px_resources_free(before);
+	px_resources_free(next);
 	px_resources_free(total);
 }
 
@@ -445,7 +448,8 @@ static void accept(actor_t *self, struct master *m, struct framework *fw,
 	}
 	/* What is left counts as declined, with the accept's filters. */
 	if (!px_resources_is_empty(left))
-		mal_recover(m->alloc, fw->id, ag->id, left, refuse_seconds(filters));
+		mal_recover_offered(m->alloc, fw->id, fw->role, ag->id, left,
+				    refuse_seconds(filters));
 	px_resources_free(left);
 	master_update_gauges(m);
 }

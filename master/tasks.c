@@ -101,6 +101,10 @@ static struct mtask *task_new(struct master *m, struct framework *fw, struct age
 	record_state(t, state);
 	px_resources_add(fw->used, res);
 	px_resources_add(ag->used, res);
+	if (state == PLEXUS__TASK_STATE__TASK_STAGING)
+		mal_offer_use(m->alloc, fw->id, fw->role, ag->id, res); /* launched from an offer */
+	else
+		mal_used_add(m->alloc, fw->id, fw->role, ag->id, res); /* reported by its agent */
 	count_in(m, state);
 	t->next = fw->tasks;
 	fw->tasks = t;
@@ -169,11 +173,12 @@ void task_set_state(struct master *m, struct mtask *t, Plexus__TaskState state)
 		count_terminal(m, state);
 		struct framework *fw = framework_find(m, t->framework_id);
 		struct agent *ag = agent_find(m, t->agent_id);
-		if (fw != NULL)
-			px_resources_subtract(fw->used, t->resources);
 		if (ag != NULL)
 			px_resources_subtract(ag->used, t->resources);
-		mal_recover(m->alloc, t->framework_id, t->agent_id, t->resources, 0);
+		if (fw != NULL) {
+			px_resources_subtract(fw->used, t->resources);
+			mal_recover_used(m->alloc, fw->id, fw->role, t->agent_id, t->resources);
+		}
 	}
 	master_update_gauges(m);
 }

@@ -27,6 +27,22 @@ static void setup_pa(void)
 	start("[{\"type\": \"PARTITION_AWARE\"}]");
 }
 
+/* A framework of role "web", which may reserve for its role. */
+static void setup_web(void)
+{
+	h_start(NULL);
+	agent = probe_spawn("slave(1)");
+	agent_id = h_register_agent(agent, "h1", "cpus:4;mem:1024");
+	sched = probe_spawn("scheduler-1");
+	probe_send_json(sched, h_master(), &plexus__internal__register_framework_message__descriptor,
+			"{\"framework\": {\"user\": \"u\", \"name\": \"web\", \"roles\": [\"web\"], "
+			"\"capabilities\": [{\"type\": \"MULTI_ROLE\"}]}}");
+	Plexus__Internal__FrameworkRegisteredMessage *r =
+		probe_expect(sched, &plexus__internal__framework_registered_message__descriptor);
+	fw_id = strdup(r->framework_id->value);
+	pb_done(r);
+}
+
 static void teardown(void)
 {
 	h_stop();
@@ -36,6 +52,7 @@ static void teardown(void)
 
 TestSuite(launch, .init = setup, .fini = teardown, .timeout = 60);
 TestSuite(launch_pa, .init = setup_pa, .fini = teardown, .timeout = 60);
+TestSuite(launch_web, .init = setup_web, .fini = teardown, .timeout = 60);
 
 /* A TaskInfo as JSON text (free()). */
 static char *task(const char *id, const char *on_agent, const char *resources)
@@ -246,14 +263,14 @@ Test(launch_pa, partition_aware_frameworks_get_task_dropped)
 	free(oid);
 }
 
-Test(launch, reserve_is_applied_and_checkpointed_on_the_agent)
+Test(launch_web, reserve_is_applied_and_checkpointed_on_the_agent)
 {
 	char *oid = take_offer();
 	probe_send_json(sched, h_master(), &plexus__internal__accept_offers_message__descriptor,
 			"{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}], "
 			"\"operations\": [{\"type\": \"RESERVE\", \"reserve\": {\"resources\": "
 			"[{\"name\": \"cpus\", \"type\": \"SCALAR\", \"scalar\": {\"value\": 1}, "
-			"\"allocation_info\": {\"role\": \"*\"}, \"reservations\": [{\"type\": "
+			"\"allocation_info\": {\"role\": \"web\"}, \"reservations\": [{\"type\": "
 			"\"DYNAMIC\", \"role\": \"web\", \"principal\": \"p\"}]}]}}]}",
 			fw_id, oid);
 	Plexus__Internal__CheckpointResourcesMessage *ck =
@@ -268,6 +285,23 @@ Test(launch, reserve_is_applied_and_checkpointed_on_the_agent)
 	cr_assert_eq(json_number_value(json_object_get(web, "cpus")), 1.0);
 	cr_assert_eq(json_number_value(json_object_get(
 			     json_object_get(slave, "unreserved_resources"), "cpus")), 3.0);
+	json_decref(state);
+	free(oid);
+}
+
+Test(launch, reserving_for_another_role_is_dropped)
+{
+	char *oid = take_offer();
+	probe_send_json(sched, h_master(), &plexus__internal__accept_offers_message__descriptor,
+			"{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}], "
+			"\"operations\": [{\"type\": \"RESERVE\", \"reserve\": {\"resources\": "
+			"[{\"name\": \"cpus\", \"type\": \"SCALAR\", \"scalar\": {\"value\": 1}, "
+			"\"reservations\": [{\"type\": \"DYNAMIC\", \"role\": \"web\"}]}]}}]}",
+			fw_id, oid);
+	cr_assert_not(probe_has(agent, &plexus__internal__checkpoint_resources_message__descriptor));
+	json_t *state = h_get_json("/master/state");
+	json_t *slave = json_array_get(json_object_get(state, "slaves"), 0);
+	cr_assert_eq(json_object_size(json_object_get(slave, "reserved_resources")), 0);
 	json_decref(state);
 	free(oid);
 }
