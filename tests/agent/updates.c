@@ -151,6 +151,8 @@ Test(updates, custom_executor_gets_its_environment_and_a_registration_timeout)
 	cmd.value = (char *)"env > env.txt; echo $$ > pid; exec sleep 300";
 	ex.executor_id = &eid;
 	ex.command = &cmd;
+	/* Paused before the launch, so the registration timer starts on the paused clock. */
+	actor_clock_pause();
 	run_task(&h, "t-custom", NULL, &ex, -1);
 
 	char *dir = sandbox_of(&h, "custom-1");
@@ -181,7 +183,6 @@ Test(updates, custom_executor_gets_its_environment_and_a_registration_timeout)
 
 	/* It never registers: after the registration timeout (1 min on the agent's clock)
 	 * it is destroyed and its task is lost, with that reason. */
-	actor_clock_pause();
 	actor_clock_advance(59000);
 	actor_clock_settle();
 	cr_assert_eq(master_updates(NULL, 0), 0);
