@@ -169,8 +169,22 @@ static void on_pong(actor_t *self, actor_pid from, const ProtobufCMessage *msg, 
 	signal_all();
 }
 
+/* GET /master/info, as the real master answers it: how an agent finds the master's PID
+ * from its HTTP address. */
+static actor_future *master_info(actor_t *self, const actor_http_request *req, void *arg)
+{
+	char pid[ACTOR_PID_TEXT_MAX], body[512];
+	actor_pid_format(actor_self(self), pid, sizeof(pid));
+	int n = snprintf(body, sizeof(body),
+			 "{\"id\":\"test-master\",\"pid\":\"%s\",\"hostname\":\"localhost\","
+			 "\"ip\":\"127.0.0.1\",\"port\":%u,\"version\":\"0.1.0\"}",
+			 pid, (unsigned)actor_runtime_http_port());
+	return actor_http_reply(200, "application/json", body, (size_t)n);
+}
+
 static int master_init(actor_t *self)
 {
+	actor_http_route(self, "/info", master_info, NULL);
 	actor_install_pb(self, &plexus__internal__register_agent_message__descriptor, on_register,
 			 NULL);
 	actor_install_pb(self, &plexus__internal__reregister_agent_message__descriptor,
@@ -339,7 +353,10 @@ void harness_start_agent(struct harness *h, const char *resources, const char *a
 	struct agent_flags f;
 	char master[ACTOR_PID_TEXT_MAX], err[512] = "";
 	agent_flags_default(&f);
-	actor_pid_format(h->master, master, sizeof(master));
+	if (h->master_by_http)
+		snprintf(master, sizeof(master), "127.0.0.1:%u", (unsigned)h->http_port);
+	else
+		actor_pid_format(h->master, master, sizeof(master));
 	f.master = master;
 	f.work_dir = h->work_dir;
 	f.resources = resources;

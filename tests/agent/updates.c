@@ -196,3 +196,13 @@ Test(updates, custom_executor_gets_its_environment_and_a_registration_timeout)
 	cr_assert_eq(kill(pid, 0), -1, "the executor survived");
 	free(dir);
 }
+
+Test(updates, finds_the_master_by_its_http_address_and_again_after_a_restart)
+{
+	h.master_by_http = true;
+	harness_start_agent(&h, "cpus:1;mem:128", NULL);
+	harness_restart_master(&h);
+	char *res = master_wait_registration(2, 1, 20000);
+	cr_assert_not_null(res, "the agent did not find the master again");
+	free(res);
+}
