@@ -78,8 +78,8 @@ void agent_free(struct agent *a)
 
 /* The agent's total: what it advertises, with the dynamic reservations and volumes it
  * checkpointed taking the place of the plain resources they were made from. */
-static int agent_total(const Plexus__AgentInfo *info, Plexus__Resource *const *ckpt,
-		       size_t n_ckpt, px_resources **out, char *err, size_t errlen)
+static int agent_total(const Plexus__AgentInfo *info, Plexus__Resource *const *ckpt, size_t n_ckpt,
+                       px_resources **out, char *err, size_t errlen)
 {
 	px_resources *total = NULL, *cp = NULL;
 	int rv = px_resources_from_pb(info->resources, info->n_resources, &total, err, errlen);
@@ -109,7 +109,7 @@ static int agent_total(const Plexus__AgentInfo *info, Plexus__Resource *const *c
 }
 
 static struct agent *agent_new(struct master *m, const char *id, const Plexus__AgentInfo *info,
-			       px_resources *total, actor_pid pid, const char *version)
+                               px_resources *total, actor_pid pid, const char *version)
 {
 	struct agent *a = calloc(1, sizeof(*a));
 	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
@@ -159,15 +159,18 @@ static void ping_timeout(actor_t *self, void *arg)
 		struct agent *a = agent_find(m, id);
 		if (a != NULL) {
 			a->ping_timer = 0;
-			if (a->awaiting_pong && ++a->ping_misses >= m->flags.max_agent_ping_timeouts) {
-				actor_warn("master: agent %s missed %d pings", a->id, a->ping_misses);
+			if (a->awaiting_pong &&
+			    ++a->ping_misses >= m->flags.max_agent_ping_timeouts) {
+				actor_warn("master: agent %s missed %d pings", a->id,
+				           a->ping_misses);
 				agent_lost(self, m, a);
 			} else {
 				send_ping(self, a);
 				char *again = strdup(a->id);
 				if (again != NULL)
-					a->ping_timer = actor_delay(self, m->flags.agent_ping_timeout_ms,
-								    ping_timeout, again);
+					a->ping_timer =
+					    actor_delay(self, m->flags.agent_ping_timeout_ms,
+					                ping_timeout, again);
 			}
 		}
 	}
@@ -198,14 +201,14 @@ static void send_registered(actor_t *self, struct master *m, struct agent *a, bo
 	ping.nanoseconds = total_ms * 1000000;
 	if (again) {
 		Plexus__Internal__AgentReregisteredMessage r =
-			PLEXUS__INTERNAL__AGENT_REREGISTERED_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__AGENT_REREGISTERED_MESSAGE__INIT;
 		r.agent_id = &aid;
 		r.master_info = info;
 		r.ping_timeout = &ping;
 		actor_send_pb(self, a->pid, &r.base);
 	} else {
 		Plexus__Internal__AgentRegisteredMessage r =
-			PLEXUS__INTERNAL__AGENT_REGISTERED_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__AGENT_REGISTERED_MESSAGE__INIT;
 		r.agent_id = &aid;
 		r.master_info = info;
 		r.ping_timeout = &ping;
@@ -242,13 +245,13 @@ static void register_agent(actor_t *self, actor_pid from, const ProtobufCMessage
 	char err[256];
 	px_resources *total = NULL;
 
-	if (bad == NULL && agent_total(r->agent, r->checkpointed_resources,
-				       r->n_checkpointed_resources, &total, err,
-				       sizeof(err)) != PX_OK)
+	if (bad == NULL &&
+	    agent_total(r->agent, r->checkpointed_resources, r->n_checkpointed_resources, &total,
+	                err, sizeof(err)) != PX_OK)
 		bad = err;
 	if (bad != NULL) {
 		actor_warn("master: refusing agent registration from %s: %s", actor_pid_str(from),
-			   bad);
+		           bad);
 		Plexus__Internal__ShutdownMessage sd = PLEXUS__INTERNAL__SHUTDOWN_MESSAGE__INIT;
 		sd.message = (char *)bad;
 		actor_send_pb(self, from, &sd.base);
@@ -272,7 +275,7 @@ static void register_agent(actor_t *self, actor_pid from, const ProtobufCMessage
 	if (rv != 0) {
 		/* Not durable, not admitted: the agent retries. */
 		actor_error("master: cannot admit agent at %s: %s", actor_pid_str(from),
-			    strerror(rv));
+		            strerror(rv));
 		agent_free(a);
 		return;
 	}
@@ -286,7 +289,7 @@ static void register_agent(actor_t *self, actor_pid from, const ProtobufCMessage
 	agent_connect(self, m, a, from);
 	actor_counter_inc(m->metrics.slave_registrations);
 	actor_info("master: registered agent %s at %s (%s)", a->id, actor_pid_str(from),
-		   a->info->hostname);
+	           a->info->hostname);
 	send_registered(self, m, a, false);
 	master_update_gauges(m);
 	mal_run(m->alloc);
@@ -295,7 +298,7 @@ static void register_agent(actor_t *self, actor_pid from, const ProtobufCMessage
 /* Adds what a re-registering agent reports: frameworks the master does not know (it
  * restarted) and tasks it does not know. */
 static void adopt_tasks(struct master *m, struct agent *a,
-			const Plexus__Internal__ReregisterAgentMessage *r)
+                        const Plexus__Internal__ReregisterAgentMessage *r)
 {
 	for (size_t i = 0; i < r->n_frameworks; i++)
 		framework_recover(m, r->frameworks[i]);
@@ -304,7 +307,7 @@ static void adopt_tasks(struct master *m, struct agent *a,
 		struct framework *fw = framework_find(m, t->framework_id->value);
 		if (fw == NULL) {
 			actor_warn("master: agent %s reports task %s of unknown framework %s",
-				   a->id, t->task_id->value, t->framework_id->value);
+			           a->id, t->task_id->value, t->framework_id->value);
 			continue;
 		}
 		if (task_state_terminal(t->state) || task_find(fw, t->task_id->value) != NULL)
@@ -316,21 +319,20 @@ static void adopt_tasks(struct master *m, struct agent *a,
 /* After a partition: tasks of frameworks that are not PARTITION_AWARE were reported
  * lost already, so the agent is told to shut those frameworks down (Mesos does). */
 static void shutdown_partition_unaware(actor_t *self, struct master *m, actor_pid to,
-				       const Plexus__Internal__ReregisterAgentMessage *r)
+                                       const Plexus__Internal__ReregisterAgentMessage *r)
 {
 	for (size_t i = 0; i < r->n_tasks; i++) {
 		struct framework *fw = framework_find(m, r->tasks[i]->framework_id->value);
 		if (fw != NULL && fw->partition_aware)
 			continue;
 		Plexus__Internal__ShutdownFrameworkMessage sd =
-			PLEXUS__INTERNAL__SHUTDOWN_FRAMEWORK_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__SHUTDOWN_FRAMEWORK_MESSAGE__INIT;
 		sd.framework_id = r->tasks[i]->framework_id;
 		actor_send_pb(self, to, &sd.base);
 	}
 }
 
-static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-			     void *arg)
+static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__ReregisterAgentMessage *r = (const void *)msg;
@@ -340,13 +342,13 @@ static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 
 	if (bad == NULL && (r->agent->id == NULL || r->agent->id->value[0] == '\0'))
 		bad = "re-registration without an agent id";
-	if (bad == NULL && agent_total(r->agent, r->checkpointed_resources,
-				       r->n_checkpointed_resources, &total, err,
-				       sizeof(err)) != PX_OK)
+	if (bad == NULL &&
+	    agent_total(r->agent, r->checkpointed_resources, r->n_checkpointed_resources, &total,
+	                err, sizeof(err)) != PX_OK)
 		bad = err;
 	if (bad != NULL) {
 		actor_warn("master: refusing agent re-registration from %s: %s",
-			   actor_pid_str(from), bad);
+		           actor_pid_str(from), bad);
 		Plexus__Internal__ShutdownMessage sd = PLEXUS__INTERNAL__SHUTDOWN_MESSAGE__INIT;
 		sd.message = (char *)bad;
 		actor_send_pb(self, from, &sd.base);
@@ -371,7 +373,8 @@ static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 			actor_error("master: out of memory re-registering an agent");
 			return;
 		}
-		int rv = registrar_find(m->registrar, id) ? 0 : registrar_admit(m->registrar, a->info);
+		int rv =
+		    registrar_find(m->registrar, id) ? 0 : registrar_admit(m->registrar, a->info);
 		if (rv != 0) {
 			actor_error("master: cannot admit agent %s: %s", id, strerror(rv));
 			agent_free(a);
@@ -396,7 +399,7 @@ static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 /* Removes an agent: its tasks end (lost or unreachable after a health check failure,
  * lost or gone when it left cleanly) and frameworks hear of it. */
 static void agent_remove(actor_t *self, struct master *m, struct agent *a, bool unreachable,
-			 const char *why)
+                         const char *why)
 {
 	offers_rescind(self, m, NULL, a->id);
 	for (struct framework *fw = m->frameworks; fw; fw = fw->next) {
@@ -410,10 +413,10 @@ static void agent_remove(actor_t *self, struct master *m, struct agent *a, bool 
 			Plexus__TaskState st = PLEXUS__TASK_STATE__TASK_LOST;
 			if (fw->partition_aware)
 				st = unreachable ? PLEXUS__TASK_STATE__TASK_UNREACHABLE
-						 : PLEXUS__TASK_STATE__TASK_GONE;
+				                 : PLEXUS__TASK_STATE__TASK_GONE;
 			task_set_state(m, t, st);
 			status_update_send(self, m, fw, t->id, a->id, t->executor_id, st,
-					   PLEXUS__TASK_STATUS__REASON__REASON_AGENT_REMOVED, why);
+			                   PLEXUS__TASK_STATUS__REASON__REASON_AGENT_REMOVED, why);
 			task_complete(m, fw, t); /* unlinks t, so *pp is the next one */
 		}
 	}
@@ -447,8 +450,7 @@ static void agent_lost(actor_t *self, struct master *m, struct agent *a)
 	agent_remove(self, m, a, true, "Agent is unreachable: health check timed out");
 }
 
-static void unregister_agent(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-			     void *arg)
+static void unregister_agent(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__UnregisterAgentMessage *r = (const void *)msg;
@@ -456,7 +458,7 @@ static void unregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 
 	if (a == NULL || !actor_pid_equal(a->pid, from)) {
 		actor_warn("master: ignoring unregistration of agent %s from %s",
-			   r->agent_id ? r->agent_id->value : "(none)", actor_pid_str(from));
+		           r->agent_id ? r->agent_id->value : "(none)", actor_pid_str(from));
 		actor_counter_inc(m->metrics.dropped_messages);
 		return;
 	}
@@ -511,10 +513,10 @@ void agents_reregister_timeout(actor_t *self, void *arg)
 void agents_install(actor_t *self)
 {
 	actor_install_pb(self, &plexus__internal__register_agent_message__descriptor,
-			 register_agent, NULL);
+	                 register_agent, NULL);
 	actor_install_pb(self, &plexus__internal__reregister_agent_message__descriptor,
-			 reregister_agent, NULL);
+	                 reregister_agent, NULL);
 	actor_install_pb(self, &plexus__internal__unregister_agent_message__descriptor,
-			 unregister_agent, NULL);
+	                 unregister_agent, NULL);
 	actor_install_pb(self, &plexus__internal__pong_agent_message__descriptor, pong, NULL);
 }

@@ -12,15 +12,15 @@
 void master_flags_default(master_flags *f)
 {
 	*f = (master_flags){
-		.port = 5050,
-		.actor_port = 0,
-		.offer_timeout_ms = 0,
-		.agent_ping_timeout_ms = 15000,
-		.max_agent_ping_timeouts = 5,
-		.allocation_interval_ms = 1000,
-		.agent_reregister_timeout_ms = 10 * 60 * 1000,
-		.max_completed_frameworks = 50,
-		.max_completed_tasks_per_framework = 1000,
+	    .port = 5050,
+	    .actor_port = 0,
+	    .offer_timeout_ms = 0,
+	    .agent_ping_timeout_ms = 15000,
+	    .max_agent_ping_timeouts = 5,
+	    .allocation_interval_ms = 1000,
+	    .agent_reregister_timeout_ms = 10 * 60 * 1000,
+	    .max_completed_frameworks = 50,
+	    .max_completed_tasks_per_framework = 1000,
 	};
 }
 
@@ -59,9 +59,9 @@ static int parse_duration(const char *text, int64_t *ms)
 	static const struct {
 		const char *unit;
 		double ms;
-	} units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"ms", 1}, {"secs", 1e3}, {"sec", 1e3},
-		     {"s", 1e3}, {"mins", 6e4}, {"min", 6e4}, {"hrs", 3.6e6}, {"days", 8.64e7},
-		     {"weeks", 6.048e8}, {"", 1e3}};
+	} units[] = {{"ns", 1e-6},   {"us", 1e-3},     {"ms", 1},          {"secs", 1e3},
+	             {"sec", 1e3},   {"s", 1e3},       {"mins", 6e4},      {"min", 6e4},
+	             {"hrs", 3.6e6}, {"days", 8.64e7}, {"weeks", 6.048e8}, {"", 1e3}};
 	char *end;
 
 	errno = 0;
@@ -95,44 +95,53 @@ static int parse_int(const char *text, long lo, long hi, int *out)
 void master_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: plexus master [flags]\n\n"
-		"  --ip=ADDR                      address to listen on and advertise (127.0.0.1)\n"
-		"  --port=N                       HTTP port (5050)\n"
-		"  --actor-port=N                 actor transport port (0: ephemeral)\n"
-		"  --hostname=NAME                hostname to advertise (the machine's)\n"
-		"  --work-dir=DIR                 where the registry of agents is kept\n"
-		"                                 (none: in memory, lost on restart)\n"
-		"  --offer-timeout=DURATION       rescind offers after this long (none)\n"
-		"  --agent-ping-timeout=DURATION  time to wait for a pong (15secs)\n"
-		"  --max-agent-ping-timeouts=N    missed pongs before an agent is lost (5)\n"
-		"  --allocation-interval=DURATION time between allocations (1secs)\n"
-		"  --agent-reregister-timeout=DURATION\n"
-		"                                 after a restart, time admitted agents have to\n"
-		"                                 re-register before they are lost (10mins)\n"
-		"  --help                         this text\n\n"
-		"Durations: 100ms, 15secs, 2mins, 1hrs, 1days (a bare number is seconds).\n");
+	        "usage: plexus master [flags]\n\n"
+	        "  --ip=ADDR                      address to listen on and advertise (127.0.0.1)\n"
+	        "  --port=N                       HTTP port (5050)\n"
+	        "  --actor-port=N                 actor transport port (0: ephemeral)\n"
+	        "  --hostname=NAME                hostname to advertise (the machine's)\n"
+	        "  --work-dir=DIR                 where the registry of agents is kept\n"
+	        "                                 (none: in memory, lost on restart)\n"
+	        "  --offer-timeout=DURATION       rescind offers after this long (none)\n"
+	        "  --agent-ping-timeout=DURATION  time to wait for a pong (15secs)\n"
+	        "  --max-agent-ping-timeouts=N    missed pongs before an agent is lost (5)\n"
+	        "  --allocation-interval=DURATION time between allocations (1secs)\n"
+	        "  --agent-reregister-timeout=DURATION\n"
+	        "                                 after a restart, time admitted agents have to\n"
+	        "                                 re-register before they are lost (10mins)\n"
+	        "  --help                         this text\n\n"
+	        "Durations: 100ms, 15secs, 2mins, 1hrs, 1days (a bare number is seconds).\n");
 }
 
 enum {
-	OPT_IP = 256, OPT_PORT, OPT_ACTOR_PORT, OPT_HOSTNAME, OPT_WORK_DIR, OPT_OFFER_TIMEOUT,
-	OPT_PING_TIMEOUT, OPT_MAX_PINGS, OPT_ALLOC_INTERVAL, OPT_REREG_TIMEOUT, OPT_HELP,
+	OPT_IP = 256,
+	OPT_PORT,
+	OPT_ACTOR_PORT,
+	OPT_HOSTNAME,
+	OPT_WORK_DIR,
+	OPT_OFFER_TIMEOUT,
+	OPT_PING_TIMEOUT,
+	OPT_MAX_PINGS,
+	OPT_ALLOC_INTERVAL,
+	OPT_REREG_TIMEOUT,
+	OPT_HELP,
 };
 
 int master_flags_parse(master_flags *f, int argc, char **argv, FILE *out, FILE *err)
 {
 	static const struct option opts[] = {
-		{"ip", required_argument, NULL, OPT_IP},
-		{"port", required_argument, NULL, OPT_PORT},
-		{"actor-port", required_argument, NULL, OPT_ACTOR_PORT},
-		{"hostname", required_argument, NULL, OPT_HOSTNAME},
-		{"work-dir", required_argument, NULL, OPT_WORK_DIR},
-		{"offer-timeout", required_argument, NULL, OPT_OFFER_TIMEOUT},
-		{"agent-ping-timeout", required_argument, NULL, OPT_PING_TIMEOUT},
-		{"max-agent-ping-timeouts", required_argument, NULL, OPT_MAX_PINGS},
-		{"allocation-interval", required_argument, NULL, OPT_ALLOC_INTERVAL},
-		{"agent-reregister-timeout", required_argument, NULL, OPT_REREG_TIMEOUT},
-		{"help", no_argument, NULL, OPT_HELP},
-		{NULL, 0, NULL, 0},
+	    {"ip", required_argument, NULL, OPT_IP},
+	    {"port", required_argument, NULL, OPT_PORT},
+	    {"actor-port", required_argument, NULL, OPT_ACTOR_PORT},
+	    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+	    {"work-dir", required_argument, NULL, OPT_WORK_DIR},
+	    {"offer-timeout", required_argument, NULL, OPT_OFFER_TIMEOUT},
+	    {"agent-ping-timeout", required_argument, NULL, OPT_PING_TIMEOUT},
+	    {"max-agent-ping-timeouts", required_argument, NULL, OPT_MAX_PINGS},
+	    {"allocation-interval", required_argument, NULL, OPT_ALLOC_INTERVAL},
+	    {"agent-reregister-timeout", required_argument, NULL, OPT_REREG_TIMEOUT},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -143,13 +152,27 @@ int master_flags_parse(master_flags *f, int argc, char **argv, FILE *out, FILE *
 		int bad = 0;
 		char **str = NULL;
 		switch (c) {
-		case OPT_IP: str = &f->ip; break;
-		case OPT_HOSTNAME: str = &f->hostname; break;
-		case OPT_WORK_DIR: str = &f->work_dir; break;
-		case OPT_PORT: bad = parse_int(v, 0, 65535, &f->port); break;
-		case OPT_ACTOR_PORT: bad = parse_int(v, 0, 65535, &f->actor_port); break;
-		case OPT_MAX_PINGS: bad = parse_int(v, 1, INT_MAX, &f->max_agent_ping_timeouts); break;
-		case OPT_OFFER_TIMEOUT: bad = parse_duration(v, &f->offer_timeout_ms); break;
+		case OPT_IP:
+			str = &f->ip;
+			break;
+		case OPT_HOSTNAME:
+			str = &f->hostname;
+			break;
+		case OPT_WORK_DIR:
+			str = &f->work_dir;
+			break;
+		case OPT_PORT:
+			bad = parse_int(v, 0, 65535, &f->port);
+			break;
+		case OPT_ACTOR_PORT:
+			bad = parse_int(v, 0, 65535, &f->actor_port);
+			break;
+		case OPT_MAX_PINGS:
+			bad = parse_int(v, 1, INT_MAX, &f->max_agent_ping_timeouts);
+			break;
+		case OPT_OFFER_TIMEOUT:
+			bad = parse_duration(v, &f->offer_timeout_ms);
+			break;
 		case OPT_PING_TIMEOUT:
 			bad = parse_duration(v, &f->agent_ping_timeout_ms) ||
 			      f->agent_ping_timeout_ms <= 0;
@@ -166,7 +189,7 @@ int master_flags_parse(master_flags *f, int argc, char **argv, FILE *out, FILE *
 			return 1;
 		default:
 			fprintf(err, "plexus master: unknown or incomplete flag '%s'\n",
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			fprintf(err, "try 'plexus master --help'\n");
 			return 2;
 		}
@@ -177,7 +200,7 @@ int master_flags_parse(master_flags *f, int argc, char **argv, FILE *out, FILE *
 		}
 		if (bad) {
 			fprintf(err, "plexus master: bad value '%s' for --%s\n", v,
-				opts[c - OPT_IP].name);
+			        opts[c - OPT_IP].name);
 			return 2;
 		}
 	}
@@ -215,7 +238,8 @@ int master_main(int argc, char **argv)
 	cfg.http_port = f.port;
 	rv = actor_runtime_init(&cfg);
 	if (rv != 0) {
-		fprintf(stderr, "plexus master: cannot start the runtime: %s\n", actor_strerror(rv));
+		fprintf(stderr, "plexus master: cannot start the runtime: %s\n",
+		        actor_strerror(rv));
 		master_flags_fini(&f);
 		return 1;
 	}

@@ -39,17 +39,17 @@ static struct framework *completed_find(struct master *m, const char *id)
 	return NULL;
 }
 
-struct framework *framework_from(struct master *m, actor_pid from,
-				 const Plexus__FrameworkID *id, const char *what)
+struct framework *framework_from(struct master *m, actor_pid from, const Plexus__FrameworkID *id,
+                                 const char *what)
 {
 	struct framework *f = id ? framework_find(m, id->value) : NULL;
 
 	if (f == NULL) {
 		actor_warn("master: ignoring %s of unknown framework %s from %s", what,
-			   id && id->value ? id->value : "(none)", actor_pid_str(from));
+		           id && id->value ? id->value : "(none)", actor_pid_str(from));
 	} else if (!f->connected || !actor_pid_equal(f->pid, from)) {
-		actor_warn("master: ignoring %s of framework %s from %s: not its scheduler",
-			   what, f->id, actor_pid_str(from));
+		actor_warn("master: ignoring %s of framework %s from %s: not its scheduler", what,
+		           f->id, actor_pid_str(from));
 		f = NULL;
 	}
 	if (f == NULL)
@@ -97,8 +97,8 @@ static int framework_set_info(struct framework *fw, const Plexus__FrameworkInfo 
 	if (with_id == NULL)
 		return ACTOR_ENOMEM;
 	const char *role = with_id->n_roles > 0 ? with_id->roles[0]
-			   : with_id->role                    ? with_id->role
-							      : "*";
+	                   : with_id->role      ? with_id->role
+	                                        : "*";
 	char *r = strdup(role);
 	if (r == NULL) {
 		pb_free(with_id);
@@ -112,13 +112,13 @@ static int framework_set_info(struct framework *fw, const Plexus__FrameworkInfo 
 	for (size_t i = 0; i < with_id->n_capabilities; i++)
 		if (with_id->capabilities[i]->has_type &&
 		    with_id->capabilities[i]->type ==
-			    PLEXUS__FRAMEWORK_INFO__CAPABILITY__TYPE__PARTITION_AWARE)
+		        PLEXUS__FRAMEWORK_INFO__CAPABILITY__TYPE__PARTITION_AWARE)
 			fw->partition_aware = true;
 	return 0;
 }
 
 static struct framework *framework_new(struct master *m, const char *id,
-				       const Plexus__FrameworkInfo *info)
+                                       const Plexus__FrameworkInfo *info)
 {
 	struct framework *fw = calloc(1, sizeof(*fw));
 
@@ -142,7 +142,8 @@ static struct framework *framework_new(struct master *m, const char *id,
 
 static void send_error(actor_t *self, actor_pid to, const char *message)
 {
-	Plexus__Internal__FrameworkErrorMessage err = PLEXUS__INTERNAL__FRAMEWORK_ERROR_MESSAGE__INIT;
+	Plexus__Internal__FrameworkErrorMessage err =
+	    PLEXUS__INTERNAL__FRAMEWORK_ERROR_MESSAGE__INIT;
 
 	err.message = (char *)message;
 	actor_send_pb(self, to, &err.base);
@@ -192,13 +193,13 @@ static void send_registered(actor_t *self, struct master *m, struct framework *f
 	id_init(&fid, fw->id);
 	if (again) {
 		Plexus__Internal__FrameworkReregisteredMessage r =
-			PLEXUS__INTERNAL__FRAMEWORK_REREGISTERED_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__FRAMEWORK_REREGISTERED_MESSAGE__INIT;
 		r.framework_id = &fid;
 		r.master_info = info;
 		actor_send_pb(self, fw->pid, &r.base);
 	} else {
 		Plexus__Internal__FrameworkRegisteredMessage r =
-			PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
 		r.framework_id = &fid;
 		r.master_info = info;
 		actor_send_pb(self, fw->pid, &r.base);
@@ -207,7 +208,7 @@ static void send_registered(actor_t *self, struct master *m, struct framework *f
 }
 
 static void register_framework(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-			       void *arg)
+                               void *arg)
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__RegisterFrameworkMessage *r = (const void *)msg;
@@ -217,7 +218,7 @@ static void register_framework(actor_t *self, actor_pid from, const ProtobufCMes
 		bad = "a new framework must not carry an id; re-register to keep one";
 	if (bad != NULL) {
 		actor_warn("master: refusing framework registration from %s: %s",
-			   actor_pid_str(from), bad);
+		           actor_pid_str(from), bad);
 		send_error(self, from, bad);
 		return;
 	}
@@ -236,27 +237,27 @@ static void register_framework(actor_t *self, actor_pid from, const ProtobufCMes
 	}
 	connect(self, m, fw, from);
 	actor_info("master: registered framework %s (%s) at %s", fw->id, fw->info->name,
-		   actor_pid_str(from));
+	           actor_pid_str(from));
 	send_registered(self, m, fw, false);
 	master_update_gauges(m);
 	mal_run(m->alloc);
 }
 
 static void reregister_framework(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-				 void *arg)
+                                 void *arg)
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__ReregisterFrameworkMessage *r = (const void *)msg;
 	const char *bad = r->framework ? validate_info(r->framework) : "no FrameworkInfo";
 
 	if (bad == NULL && (r->framework->id == NULL || r->framework->id->value == NULL ||
-			    r->framework->id->value[0] == '\0'))
+	                    r->framework->id->value[0] == '\0'))
 		bad = "re-registration without a framework id";
 	if (bad == NULL && completed_find(m, r->framework->id->value) != NULL)
 		bad = "Framework has been removed";
 	if (bad != NULL) {
 		actor_warn("master: refusing framework re-registration from %s: %s",
-			   actor_pid_str(from), bad);
+		           actor_pid_str(from), bad);
 		send_error(self, from, bad);
 		return;
 	}
@@ -276,14 +277,14 @@ static void reregister_framework(actor_t *self, actor_pid from, const ProtobufCM
 	fw->reregistered_time = master_wall_time();
 	connect(self, m, fw, from);
 	actor_info("master: re-registered framework %s at %s%s", fw->id, actor_pid_str(from),
-		   r->failover ? " (failover)" : "");
+	           r->failover ? " (failover)" : "");
 	send_registered(self, m, fw, true);
 	master_update_gauges(m);
 	mal_run(m->alloc);
 }
 
 static void unregister_framework(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-				 void *arg)
+                                 void *arg)
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__UnregisterFrameworkMessage *r = (const void *)msg;
@@ -301,7 +302,7 @@ static void deactivate(actor_t *self, struct master *m, struct framework *fw)
 }
 
 static void deactivate_framework(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-				 void *arg)
+                                 void *arg)
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__DeactivateFrameworkMessage *r = (const void *)msg;
@@ -378,7 +379,7 @@ void framework_remove(actor_t *self, struct master *m, struct framework *fw, con
 
 	/* Every agent that runs something of it shuts it down. */
 	Plexus__Internal__ShutdownFrameworkMessage sd =
-		PLEXUS__INTERNAL__SHUTDOWN_FRAMEWORK_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__SHUTDOWN_FRAMEWORK_MESSAGE__INIT;
 	Plexus__FrameworkID fid;
 	id_init(&fid, fw->id);
 	sd.framework_id = &fid;
@@ -425,11 +426,11 @@ void framework_remove(actor_t *self, struct master *m, struct framework *fw, con
 void frameworks_install(actor_t *self)
 {
 	actor_install_pb(self, &plexus__internal__register_framework_message__descriptor,
-			 register_framework, NULL);
+	                 register_framework, NULL);
 	actor_install_pb(self, &plexus__internal__reregister_framework_message__descriptor,
-			 reregister_framework, NULL);
+	                 reregister_framework, NULL);
 	actor_install_pb(self, &plexus__internal__unregister_framework_message__descriptor,
-			 unregister_framework, NULL);
+	                 unregister_framework, NULL);
 	actor_install_pb(self, &plexus__internal__deactivate_framework_message__descriptor,
-			 deactivate_framework, NULL);
+	                 deactivate_framework, NULL);
 }

@@ -24,20 +24,20 @@
 #include "master/master_internal.h"
 
 static const char *const state_names[] = {
-	[PLEXUS__TASK_STATE__TASK_STAGING] = "TASK_STAGING",
-	[PLEXUS__TASK_STATE__TASK_STARTING] = "TASK_STARTING",
-	[PLEXUS__TASK_STATE__TASK_RUNNING] = "TASK_RUNNING",
-	[PLEXUS__TASK_STATE__TASK_KILLING] = "TASK_KILLING",
-	[PLEXUS__TASK_STATE__TASK_FINISHED] = "TASK_FINISHED",
-	[PLEXUS__TASK_STATE__TASK_FAILED] = "TASK_FAILED",
-	[PLEXUS__TASK_STATE__TASK_KILLED] = "TASK_KILLED",
-	[PLEXUS__TASK_STATE__TASK_ERROR] = "TASK_ERROR",
-	[PLEXUS__TASK_STATE__TASK_LOST] = "TASK_LOST",
-	[PLEXUS__TASK_STATE__TASK_DROPPED] = "TASK_DROPPED",
-	[PLEXUS__TASK_STATE__TASK_UNREACHABLE] = "TASK_UNREACHABLE",
-	[PLEXUS__TASK_STATE__TASK_GONE] = "TASK_GONE",
-	[PLEXUS__TASK_STATE__TASK_GONE_BY_OPERATOR] = "TASK_GONE_BY_OPERATOR",
-	[PLEXUS__TASK_STATE__TASK_UNKNOWN] = "TASK_UNKNOWN",
+    [PLEXUS__TASK_STATE__TASK_STAGING] = "TASK_STAGING",
+    [PLEXUS__TASK_STATE__TASK_STARTING] = "TASK_STARTING",
+    [PLEXUS__TASK_STATE__TASK_RUNNING] = "TASK_RUNNING",
+    [PLEXUS__TASK_STATE__TASK_KILLING] = "TASK_KILLING",
+    [PLEXUS__TASK_STATE__TASK_FINISHED] = "TASK_FINISHED",
+    [PLEXUS__TASK_STATE__TASK_FAILED] = "TASK_FAILED",
+    [PLEXUS__TASK_STATE__TASK_KILLED] = "TASK_KILLED",
+    [PLEXUS__TASK_STATE__TASK_ERROR] = "TASK_ERROR",
+    [PLEXUS__TASK_STATE__TASK_LOST] = "TASK_LOST",
+    [PLEXUS__TASK_STATE__TASK_DROPPED] = "TASK_DROPPED",
+    [PLEXUS__TASK_STATE__TASK_UNREACHABLE] = "TASK_UNREACHABLE",
+    [PLEXUS__TASK_STATE__TASK_GONE] = "TASK_GONE",
+    [PLEXUS__TASK_STATE__TASK_GONE_BY_OPERATOR] = "TASK_GONE_BY_OPERATOR",
+    [PLEXUS__TASK_STATE__TASK_UNKNOWN] = "TASK_UNKNOWN",
 };
 
 static const char *state_name(Plexus__TaskState s)
@@ -56,8 +56,9 @@ static char *ranges_text(const struct px_range *r, size_t n)
 		return NULL;
 	s[len++] = '[';
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(s + len, cap - len, "%s%llu-%llu", i ? ", " : "",
-					(unsigned long long)r[i].begin, (unsigned long long)r[i].end);
+		len +=
+		    (size_t)snprintf(s + len, cap - len, "%s%llu-%llu", i ? ", " : "",
+		                     (unsigned long long)r[i].begin, (unsigned long long)r[i].end);
 	snprintf(s + len, cap - len, "]");
 	return s;
 }
@@ -99,7 +100,8 @@ static json_t *resources_model(const px_resources *rs)
 		case PX_SCALAR: {
 			json_t *cur = json_object_get(o, name);
 			double v = (double)px_resource_scalar(r) / 1000.0;
-			json_object_set_new(o, name, json_real(v + (cur ? json_number_value(cur) : 0)));
+			json_object_set_new(o, name,
+			                    json_real(v + (cur ? json_number_value(cur) : 0)));
 			break;
 		}
 		case PX_RANGES: {
@@ -177,8 +179,8 @@ static json_t *framework_json(struct master *m, const struct framework *fw)
 	json_object_set_new(o, "id", json_string(fw->id));
 	json_object_set_new(o, "name", json_string(info->name));
 	json_object_set_new(o, "user", json_string(info->user));
-	json_object_set_new(o, "pid", json_string(actor_pid_is_none(fw->pid) ? ""
-							: actor_pid_str(fw->pid)));
+	json_object_set_new(o, "pid",
+	                    json_string(actor_pid_is_none(fw->pid) ? "" : actor_pid_str(fw->pid)));
 	json_object_set_new(o, "hostname", str_or_empty(info->hostname));
 	json_object_set_new(o, "webui_url", str_or_empty(info->webui_url));
 	json_object_set_new(o, "principal", str_or_empty(info->principal));
@@ -190,8 +192,8 @@ static json_t *framework_json(struct master *m, const struct framework *fw)
 	json_object_set_new(o, "roles", roles);
 	for (size_t i = 0; i < info->n_capabilities; i++) {
 		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-			&plexus__framework_info__capability__type__descriptor,
-			info->capabilities[i]->type);
+		    &plexus__framework_info__capability__type__descriptor,
+		    info->capabilities[i]->type);
 		if (v != NULL)
 			json_array_append_new(caps, json_string(v->name));
 	}
@@ -215,15 +217,15 @@ static json_t *framework_json(struct master *m, const struct framework *fw)
 		if (t->state >= 0 && t->state < 16)
 			counts[t->state]++;
 		json_array_append_new(t->state == PLEXUS__TASK_STATE__TASK_UNREACHABLE ? unreachable
-										    : tasks,
-				      task_json(t, fw->role));
+		                                                                       : tasks,
+		                      task_json(t, fw->role));
 	}
 	for (const struct mtask *t = fw->completed; t; t = t->next) {
 		if (t->state >= 0 && t->state < 16)
 			counts[t->state]++;
 		json_array_append_new(t->state == PLEXUS__TASK_STATE__TASK_UNREACHABLE ? unreachable
-										    : completed,
-				      task_json(t, fw->role));
+		                                                                       : completed,
+		                      task_json(t, fw->role));
 	}
 	for (size_t s = 0; s < sizeof(state_names) / sizeof(state_names[0]); s++)
 		if (state_names[s])
@@ -318,8 +320,9 @@ static json_t *flags_json(const master_flags *f)
 	json_t *o = json_object();
 	char buf[32];
 
-#define MS(name, v) (snprintf(buf, sizeof(buf), "%lldms", (long long)(v)), \
-		     json_object_set_new(o, name, json_string(buf)))
+#define MS(name, v)                                                                                \
+	(snprintf(buf, sizeof(buf), "%lldms", (long long)(v)),                                     \
+	 json_object_set_new(o, name, json_string(buf)))
 	json_object_set_new(o, "port", json_integer(f->port));
 	json_object_set_new(o, "actor_port", json_integer(f->actor_port));
 	json_object_set_new(o, "work_dir", str_or_empty(f->work_dir));
@@ -377,7 +380,8 @@ json_t *state_json(struct master *m)
 	json_object_set_new(o, "slaves", agents_array(m));
 	json_object_set_new(o, "recovered_slaves", json_array());
 	json_object_set_new(o, "frameworks", frameworks_array(m, m->frameworks));
-	json_object_set_new(o, "completed_frameworks", frameworks_array(m, m->completed_frameworks));
+	json_object_set_new(o, "completed_frameworks",
+	                    frameworks_array(m, m->completed_frameworks));
 	json_object_set_new(o, "orphan_tasks", json_array());
 	json_object_set_new(o, "unregistered_frameworks", json_array());
 	return o;
@@ -440,7 +444,8 @@ static actor_future *frameworks(actor_t *self, const actor_http_request *req, vo
 		return reply_text(405, "use GET");
 	}
 	json_object_set_new(o, "frameworks", frameworks_array(m, m->frameworks));
-	json_object_set_new(o, "completed_frameworks", frameworks_array(m, m->completed_frameworks));
+	json_object_set_new(o, "completed_frameworks",
+	                    frameworks_array(m, m->completed_frameworks));
 	json_object_set_new(o, "unregistered_frameworks", json_array());
 	return reply_json(200, o);
 }
@@ -520,7 +525,8 @@ static actor_future *tasks(actor_t *self, const actor_http_request *req, void *a
 	long i = 0;
 	for (const struct framework *f = m->frameworks; f; f = f->next) {
 		for (int pass = 0; pass < 2; pass++) {
-			for (const struct mtask *t = pass ? f->completed : f->tasks; t; t = t->next) {
+			for (const struct mtask *t = pass ? f->completed : f->tasks; t;
+			     t = t->next) {
 				if (i++ < offset || (long)json_array_size(arr) >= limit)
 					continue;
 				json_array_append_new(arr, task_json(t, f->role));
@@ -553,22 +559,22 @@ static const char *teardown_target(const actor_http_request *req, char *id, size
 		json_t *fid = json_object_get(o, "framework_id");
 		if (v == NULL && json_is_object(fid))
 			v = json_object_get(fid, "value");
-		bool ok = json_is_string(v) && json_string_length(v) > 0 &&
-			  json_string_length(v) < idlen;
+		bool ok =
+		    json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) < idlen;
 		if (ok)
 			snprintf(id, idlen, "%s", json_string_value(v));
 		json_decref(o);
 		return ok ? NULL
-			  : "JSON body must be {\"framework_id\": {\"value\": \"<id>\"}} or "
-			    "{\"frameworkId\": \"<id>\"}";
+		          : "JSON body must be {\"framework_id\": {\"value\": \"<id>\"}} or "
+		            "{\"frameworkId\": \"<id>\"}";
 	}
 	if (len > 0 && form_value(body, len, "frameworkId", id, idlen))
 		return NULL;
 	if (form_value(req->query, strlen(req->query), "frameworkId", id, idlen))
 		return NULL;
 	return len > 0 ? "Unable to read 'frameworkId' from the body (expected "
-			 "frameworkId=<id> or a JSON object)"
-		       : "Missing 'frameworkId' query parameter or body";
+	                 "frameworkId=<id> or a JSON object)"
+	               : "Missing 'frameworkId' query parameter or body";
 }
 
 static actor_future *teardown(actor_t *self, const actor_http_request *req, void *arg)
@@ -586,7 +592,7 @@ static actor_future *teardown(actor_t *self, const actor_http_request *req, void
 		return bad_request(m, "No framework found with specified ID");
 	if (fw->connected) {
 		Plexus__Internal__FrameworkErrorMessage err =
-			PLEXUS__INTERNAL__FRAMEWORK_ERROR_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__FRAMEWORK_ERROR_MESSAGE__INIT;
 		err.message = "Framework removed by the operator";
 		actor_send_pb(self, fw->pid, &err.base);
 	}
@@ -642,8 +648,8 @@ static int health_init(actor_t *self)
 }
 
 static const actor_def health_def = {
-	.name = "health",
-	.init = health_init,
+    .name = "health",
+    .init = health_init,
 };
 
 int health_spawn(actor_pid *out)

@@ -39,22 +39,21 @@ void mal_agent_activate(struct mal *a, const char *id, bool active);
  * refuse_seconds > 0 they are not offered to that framework on that agent again for
  * that long (a decline's filter). */
 void mal_recover_offered(struct mal *a, const char *framework_id, const char *role,
-			 const char *agent_id, const px_resources *res, double refuse_seconds);
+                         const char *agent_id, const px_resources *res, double refuse_seconds);
 /* Offered resources are now used by a task (an accepted launch). */
-void mal_offer_use(struct mal *a, const char *framework_id, const char *role,
-		   const char *agent_id, const px_resources *res);
+void mal_offer_use(struct mal *a, const char *framework_id, const char *role, const char *agent_id,
+                   const px_resources *res);
 /* Resources of a task that ended are free again. */
 void mal_recover_used(struct mal *a, const char *framework_id, const char *role,
-		      const char *agent_id, const px_resources *res);
+                      const char *agent_id, const px_resources *res);
 /* Resources a re-registering agent reports in use by a task. */
-void mal_used_add(struct mal *a, const char *framework_id, const char *role,
-		  const char *agent_id, const px_resources *res);
+void mal_used_add(struct mal *a, const char *framework_id, const char *role, const char *agent_id,
+                  const px_resources *res);
 /* An accepted RESERVE, UNRESERVE, CREATE or DESTROY on offered resources (op carries
  * unallocated resources). Returns 0, or non-zero with a reason in err: the master then
  * drops the operation. */
-int mal_offer_apply(struct mal *a, const char *framework_id, const char *role,
-		    const char *agent_id, const Plexus__Offer__Operation *op, char *err,
-		    size_t errlen);
+int mal_offer_apply(struct mal *a, const char *framework_id, const char *role, const char *agent_id,
+                    const Plexus__Offer__Operation *op, char *err, size_t errlen);
 
 /* Allocates now: calls offer_make() for each offer of the pass. */
 void mal_run(struct mal *a);

@@ -94,7 +94,7 @@ void mal_agent_activate(struct mal *a, const char *id, bool active)
 }
 
 void mal_recover_offered(struct mal *a, const char *framework_id, const char *role,
-			 const char *agent_id, const px_resources *res, double refuse_seconds)
+                         const char *agent_id, const px_resources *res, double refuse_seconds)
 {
 	int64_t refuse_ms = 0;
 
@@ -103,34 +103,33 @@ void mal_recover_offered(struct mal *a, const char *framework_id, const char *ro
 	if (refuse_seconds > 0)
 		/* Mesos caps a filter at a year; longer is the same in practice. */
 		refuse_ms = refuse_seconds > 31536000.0 ? 31536000000LL
-							: (int64_t)(refuse_seconds * 1000.0);
+		                                        : (int64_t)(refuse_seconds * 1000.0);
 	alloc_recover_offered(a->core, framework_id, role, agent_id, res, refuse_ms,
-			      actor_clock_now());
+	                      actor_clock_now());
 }
 
-void mal_offer_use(struct mal *a, const char *framework_id, const char *role,
-		   const char *agent_id, const px_resources *res)
+void mal_offer_use(struct mal *a, const char *framework_id, const char *role, const char *agent_id,
+                   const px_resources *res)
 {
 	alloc_offer_use(a->core, framework_id, role, agent_id, res);
 }
 
 void mal_recover_used(struct mal *a, const char *framework_id, const char *role,
-		      const char *agent_id, const px_resources *res)
+                      const char *agent_id, const px_resources *res)
 {
 	if (!px_resources_is_empty(res))
 		alloc_recover_used(a->core, framework_id, role, agent_id, res);
 }
 
-void mal_used_add(struct mal *a, const char *framework_id, const char *role,
-		  const char *agent_id, const px_resources *res)
+void mal_used_add(struct mal *a, const char *framework_id, const char *role, const char *agent_id,
+                  const px_resources *res)
 {
 	if (!px_resources_is_empty(res))
 		alloc_used_add(a->core, framework_id, role, agent_id, res);
 }
 
-int mal_offer_apply(struct mal *a, const char *framework_id, const char *role,
-		    const char *agent_id, const Plexus__Offer__Operation *op, char *err,
-		    size_t errlen)
+int mal_offer_apply(struct mal *a, const char *framework_id, const char *role, const char *agent_id,
+                    const Plexus__Offer__Operation *op, char *err, size_t errlen)
 {
 	return alloc_offer_apply(a->core, framework_id, role, agent_id, op, err, errlen);
 }
@@ -145,7 +144,8 @@ void mal_run(struct mal *a)
 		const alloc_offer *o = alloc_offers_at(batch, i);
 		px_resources *res = px_resources_copy(o->resources);
 		if (res == NULL) {
-			mal_recover_offered(a, o->framework_id, o->role, o->agent_id, o->resources, 0);
+			mal_recover_offered(a, o->framework_id, o->role, o->agent_id, o->resources,
+			                    0);
 			continue;
 		}
 		offer_make(a->m, o->framework_id, o->agent_id, o->role, res);

@@ -77,7 +77,8 @@ static void task_counts_to_gauges(struct master *m)
 	struct master_metrics *x = &m->metrics;
 
 	actor_gauge_set(x->tasks_staging, (double)m->task_counts[PLEXUS__TASK_STATE__TASK_STAGING]);
-	actor_gauge_set(x->tasks_starting, (double)m->task_counts[PLEXUS__TASK_STATE__TASK_STARTING]);
+	actor_gauge_set(x->tasks_starting,
+	                (double)m->task_counts[PLEXUS__TASK_STATE__TASK_STARTING]);
 	actor_gauge_set(x->tasks_running, (double)m->task_counts[PLEXUS__TASK_STATE__TASK_RUNNING]);
 	actor_gauge_set(x->tasks_killing, (double)m->task_counts[PLEXUS__TASK_STATE__TASK_KILLING]);
 }
@@ -114,19 +115,49 @@ static void metrics_init(struct master_metrics *x)
 {
 #define G(f) x->f = actor_gauge_get("master/" #f)
 #define C(f) x->f = actor_counter_get("master/" #f)
-	G(frameworks_active); G(frameworks_inactive); G(frameworks_connected);
-	G(frameworks_disconnected); G(slaves_active); G(slaves_inactive); G(slaves_connected);
-	G(slaves_disconnected); G(slaves_unreachable); G(outstanding_offers); G(tasks_staging);
-	G(tasks_starting); G(tasks_running); G(tasks_killing); G(elected); G(uptime_secs);
-	C(tasks_finished); C(tasks_failed); C(tasks_killed); C(tasks_lost); C(tasks_error);
-	C(tasks_dropped); C(tasks_unreachable); C(tasks_gone);
-	C(slave_registrations); C(slave_reregistrations); C(slave_removals);
-	C(slave_shutdowns_scheduled); C(frameworks_removed); C(valid_status_updates);
-	C(invalid_status_updates); C(valid_status_update_acknowledgements);
-	C(invalid_status_update_acknowledgements); C(valid_framework_to_executor_messages);
-	C(invalid_framework_to_executor_messages); C(valid_executor_to_framework_messages);
-	C(invalid_executor_to_framework_messages); C(dropped_messages); C(offers_rescinded);
-	C(offers_declined); C(offers_accepted); C(tasks_invalid); C(http_bad_requests);
+	G(frameworks_active);
+	G(frameworks_inactive);
+	G(frameworks_connected);
+	G(frameworks_disconnected);
+	G(slaves_active);
+	G(slaves_inactive);
+	G(slaves_connected);
+	G(slaves_disconnected);
+	G(slaves_unreachable);
+	G(outstanding_offers);
+	G(tasks_staging);
+	G(tasks_starting);
+	G(tasks_running);
+	G(tasks_killing);
+	G(elected);
+	G(uptime_secs);
+	C(tasks_finished);
+	C(tasks_failed);
+	C(tasks_killed);
+	C(tasks_lost);
+	C(tasks_error);
+	C(tasks_dropped);
+	C(tasks_unreachable);
+	C(tasks_gone);
+	C(slave_registrations);
+	C(slave_reregistrations);
+	C(slave_removals);
+	C(slave_shutdowns_scheduled);
+	C(frameworks_removed);
+	C(valid_status_updates);
+	C(invalid_status_updates);
+	C(valid_status_update_acknowledgements);
+	C(invalid_status_update_acknowledgements);
+	C(valid_framework_to_executor_messages);
+	C(invalid_framework_to_executor_messages);
+	C(valid_executor_to_framework_messages);
+	C(invalid_executor_to_framework_messages);
+	C(dropped_messages);
+	C(offers_rescinded);
+	C(offers_declined);
+	C(offers_accepted);
+	C(tasks_invalid);
+	C(http_bad_requests);
 #undef G
 #undef C
 }
@@ -142,10 +173,9 @@ static void new_master_id(char *out, size_t len)
 	}
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(out, len,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+	         b[13], b[14], b[15]);
 }
 
 static void unhandled(actor_t *self, const actor_msg *msg)
@@ -153,7 +183,7 @@ static void unhandled(actor_t *self, const actor_msg *msg)
 	struct master *m = actor_state(self);
 
 	actor_warn("master: dropping unknown message '%s' from %s", msg->name,
-		   actor_pid_str(msg->from));
+	           actor_pid_str(msg->from));
 	actor_counter_inc(m->metrics.dropped_messages);
 }
 
@@ -189,17 +219,18 @@ static int master_init(actor_t *self)
 		actor_warn("master: HTTP routes not installed");
 
 	m->allocation_timer =
-		actor_delay(self, m->flags.allocation_interval_ms, allocation_tick, NULL);
+	    actor_delay(self, m->flags.allocation_interval_ms, allocation_tick, NULL);
 	if (registrar_count(m->registrar) > 0) {
 		actor_info("master: %zu agents admitted before; waiting %lld ms for them to "
-			   "re-register", registrar_count(m->registrar),
-			   (long long)m->flags.agent_reregister_timeout_ms);
+		           "re-register",
+		           registrar_count(m->registrar),
+		           (long long)m->flags.agent_reregister_timeout_ms);
 		m->reregister_timer = actor_delay(self, m->flags.agent_reregister_timeout_ms,
-						  agents_reregister_timeout, NULL);
+		                                  agents_reregister_timeout, NULL);
 	}
 	master_update_gauges(m);
 	actor_info("master %s started at %s (HTTP port %u)", m->id, actor_pid_str(m->self),
-		   (unsigned)actor_runtime_http_port());
+	           (unsigned)actor_runtime_http_port());
 	return 0;
 }
 
@@ -248,11 +279,11 @@ static void master_fini(actor_t *self)
 }
 
 static const actor_def master_def = {
-	.name = "master",
-	.init = master_init,
-	.fini = master_fini,
-	.exited = exited,
-	.unhandled = unhandled,
+    .name = "master",
+    .init = master_init,
+    .fini = master_fini,
+    .exited = exited,
+    .unhandled = unhandled,
 };
 
 int master_start(const master_flags *f, actor_pid *out)

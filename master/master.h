@@ -14,18 +14,18 @@
 #include "actor/actor.h"
 
 typedef struct master_flags {
-	char *ip;                      /* address PIDs carry; NULL: the runtime's default */
-	int port;                      /* HTTP port (5050) */
-	int actor_port;                /* libactor transport port (0: ephemeral) */
-	char *hostname;                /* advertised hostname; NULL: the machine's */
-	char *work_dir;                /* registry lives here; NULL: in memory only */
-	int64_t offer_timeout_ms;      /* 0: offers never time out (Mesos's default) */
-	int64_t agent_ping_timeout_ms; /* 15 s */
-	int max_agent_ping_timeouts;   /* 5 */
-	int64_t allocation_interval_ms;       /* 1 s */
-	int64_t agent_reregister_timeout_ms;  /* 10 min: admitted agents that never come back
-	                                         after a master restart are then removed */
-	int max_completed_frameworks;  /* 50 */
+	char *ip;                              /* address PIDs carry; NULL: the runtime's default */
+	int port;                              /* HTTP port (5050) */
+	int actor_port;                        /* libactor transport port (0: ephemeral) */
+	char *hostname;                        /* advertised hostname; NULL: the machine's */
+	char *work_dir;                        /* registry lives here; NULL: in memory only */
+	int64_t offer_timeout_ms;              /* 0: offers never time out (Mesos's default) */
+	int64_t agent_ping_timeout_ms;         /* 15 s */
+	int max_agent_ping_timeouts;           /* 5 */
+	int64_t allocation_interval_ms;        /* 1 s */
+	int64_t agent_reregister_timeout_ms;   /* 10 min: admitted agents that never come back
+	                                          after a master restart are then removed */
+	int max_completed_frameworks;          /* 50 */
 	int max_completed_tasks_per_framework; /* 1000 */
 } master_flags;
 

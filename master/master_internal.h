@@ -27,15 +27,15 @@ struct mtask {
 	char *name;
 	char *framework_id;
 	char *agent_id;
-	char *executor_id;        /* NULL for command tasks */
-	Plexus__TaskState state;  /* latest state the master knows */
-	px_resources *resources;  /* unallocated form */
+	char *executor_id;          /* NULL for command tasks */
+	Plexus__TaskState state;    /* latest state the master knows */
+	px_resources *resources;    /* unallocated form */
 	Plexus__TaskStatus *status; /* latest status (owned copy), NULL before the first */
-	uint8_t *uuid;            /* uuid of the latest update forwarded, for the ack */
+	uint8_t *uuid;              /* uuid of the latest update forwarded, for the ack */
 	size_t uuid_len;
-	bool uuid_terminal;       /* that update was terminal: its ack removes the task */
+	bool uuid_terminal; /* that update was terminal: its ack removes the task */
 	double staged_time;
-	double *times;            /* timestamps of states seen, paired with states[] */
+	double *times; /* timestamps of states seen, paired with states[] */
 	Plexus__TaskState *states;
 	size_t n_states;
 };
@@ -46,9 +46,9 @@ struct framework {
 	Plexus__FrameworkInfo *info; /* owned copy, id set */
 	char *role;
 	actor_pid pid;
-	bool connected;   /* the scheduler's PID is linked and alive */
-	bool active;      /* offers go to it */
-	bool recovered;   /* known only from agents that re-registered after a restart */
+	bool connected; /* the scheduler's PID is linked and alive */
+	bool active;    /* offers go to it */
+	bool recovered; /* known only from agents that re-registered after a restart */
 	bool partition_aware;
 	uint64_t failover_timer;
 	uint64_t generation; /* bumped on every (re)connect; stale failover timers see it */
@@ -68,8 +68,8 @@ struct agent {
 	char *version;
 	bool connected;
 	bool active;
-	px_resources *total;   /* what it advertises, with its checkpointed reservations */
-	px_resources *used;    /* by tasks (and their executors) */
+	px_resources *total; /* what it advertises, with its checkpointed reservations */
+	px_resources *used;  /* by tasks (and their executors) */
 	px_resources *offered;
 	int ping_misses;
 	bool awaiting_pong;
@@ -89,18 +89,18 @@ struct offer {
 
 struct master_metrics {
 	actor_gauge *frameworks_active, *frameworks_inactive, *frameworks_connected,
-		*frameworks_disconnected, *slaves_active, *slaves_inactive, *slaves_connected,
-		*slaves_disconnected, *outstanding_offers, *tasks_staging, *tasks_starting,
-		*tasks_running, *tasks_killing, *elected, *uptime_secs, *slaves_unreachable;
-	actor_counter *tasks_finished, *tasks_failed, *tasks_killed, *tasks_lost,
-		*tasks_error, *tasks_dropped, *tasks_unreachable, *tasks_gone;
+	    *frameworks_disconnected, *slaves_active, *slaves_inactive, *slaves_connected,
+	    *slaves_disconnected, *outstanding_offers, *tasks_staging, *tasks_starting,
+	    *tasks_running, *tasks_killing, *elected, *uptime_secs, *slaves_unreachable;
+	actor_counter *tasks_finished, *tasks_failed, *tasks_killed, *tasks_lost, *tasks_error,
+	    *tasks_dropped, *tasks_unreachable, *tasks_gone;
 	actor_counter *slave_registrations, *slave_reregistrations, *slave_removals,
-		*slave_shutdowns_scheduled, *frameworks_removed, *valid_status_updates,
-		*invalid_status_updates, *valid_status_update_acknowledgements,
-		*invalid_status_update_acknowledgements, *valid_framework_to_executor_messages,
-		*invalid_framework_to_executor_messages, *valid_executor_to_framework_messages,
-		*invalid_executor_to_framework_messages, *dropped_messages, *offers_rescinded,
-		*offers_declined, *offers_accepted, *tasks_invalid, *http_bad_requests;
+	    *slave_shutdowns_scheduled, *frameworks_removed, *valid_status_updates,
+	    *invalid_status_updates, *valid_status_update_acknowledgements,
+	    *invalid_status_update_acknowledgements, *valid_framework_to_executor_messages,
+	    *invalid_framework_to_executor_messages, *valid_executor_to_framework_messages,
+	    *invalid_executor_to_framework_messages, *dropped_messages, *offers_rescinded,
+	    *offers_declined, *offers_accepted, *tasks_invalid, *http_bad_requests;
 };
 
 struct master {
@@ -114,7 +114,7 @@ struct master {
 	struct framework *completed_frameworks;
 	size_t n_completed_frameworks;
 	struct agent *agents;
-	char **unreachable;  /* ids of agents lost by health checks */
+	char **unreachable; /* ids of agents lost by health checks */
 	size_t n_unreachable;
 	struct offer *offers;
 	size_t n_offers;
@@ -144,8 +144,8 @@ struct framework *framework_find(struct master *m, const char *id);
 struct framework *framework_find_pid(struct master *m, actor_pid pid);
 /* The framework named by id if the message comes from its scheduler; otherwise logs,
  * counts and returns NULL (the one check every scheduler call goes through). */
-struct framework *framework_from(struct master *m, actor_pid from,
-				 const Plexus__FrameworkID *id, const char *what);
+struct framework *framework_from(struct master *m, actor_pid from, const Plexus__FrameworkID *id,
+                                 const char *what);
 /* A framework the master learns of from a re-registering agent. */
 struct framework *framework_recover(struct master *m, const Plexus__FrameworkInfo *info);
 void framework_remove(actor_t *self, struct master *m, struct framework *fw, const char *why);
@@ -165,15 +165,15 @@ void agents_reregister_timeout(actor_t *self, void *arg);
 /* ---- offers.c ---- */
 void offers_install(actor_t *self);
 /* The allocator's callback: make an offer of resources (taken over). */
-void offer_make(struct master *m, const char *framework_id, const char *agent_id,
-		const char *role, px_resources *resources);
+void offer_make(struct master *m, const char *framework_id, const char *agent_id, const char *role,
+                px_resources *resources);
 struct offer *offer_find(struct master *m, const char *id);
 /* Removes an offer; when rescind, tells the framework. Resources go back to the
  * allocator when recover. */
 void offer_remove(actor_t *self, struct master *m, struct offer *o, bool rescind, bool recover);
 /* Rescinds every offer of a framework or agent (either may be NULL). */
 void offers_rescind(actor_t *self, struct master *m, const char *framework_id,
-		    const char *agent_id);
+                    const char *agent_id);
 void allocation_tick(actor_t *self, void *arg);
 
 /* ---- validation.c ---- */
@@ -181,24 +181,23 @@ void allocation_tick(actor_t *self, void *arg);
  * the offers; on success *use holds what it will use (task + new executor). On
  * failure returns a message (static or in buf) and leaves *use NULL. */
 const char *validate_task(struct master *m, struct framework *fw, struct agent *ag,
-			  const Plexus__TaskInfo *t, const px_resources *left,
-			  char *const *accepted_ids, size_t n_accepted, px_resources **use,
-			  char *buf, size_t buflen);
+                          const Plexus__TaskInfo *t, const px_resources *left,
+                          char *const *accepted_ids, size_t n_accepted, px_resources **use,
+                          char *buf, size_t buflen);
 /* Checks the offer ids of an accept: known, of this framework, one agent, no repeats.
  * Returns NULL and the agent in *ag, or a message. */
-const char *validate_offers(struct master *m, struct framework *fw,
-			    Plexus__OfferID *const *ids, size_t n, struct agent **ag,
-			    char *buf, size_t buflen);
+const char *validate_offers(struct master *m, struct framework *fw, Plexus__OfferID *const *ids,
+                            size_t n, struct agent **ag, char *buf, size_t buflen);
 
 /* ---- tasks.c ---- */
 void tasks_install(actor_t *self);
 struct mtask *task_find(struct framework *fw, const char *id);
 /* Adds a task launched (or re-registered) on agent ag; takes over res. */
 struct mtask *task_add(struct master *m, struct framework *fw, struct agent *ag,
-		       const Plexus__TaskInfo *info, px_resources *res, Plexus__TaskState state);
+                       const Plexus__TaskInfo *info, px_resources *res, Plexus__TaskState state);
 /* Adds a task an agent reports at re-registration. */
 struct mtask *task_add_reported(struct master *m, struct framework *fw, struct agent *ag,
-				const Plexus__Task *t);
+                                const Plexus__Task *t);
 /* Records a new state; frees resources in agent and allocator when it is terminal. */
 void task_set_state(struct master *m, struct mtask *t, Plexus__TaskState state);
 /* Moves a task to the framework's completed list. */
@@ -206,10 +205,9 @@ void task_complete(struct master *m, struct framework *fw, struct mtask *t);
 void task_free(struct mtask *t);
 bool task_state_terminal(Plexus__TaskState s);
 /* Sends a status update that the master itself generates (no agent to ack). */
-void status_update_send(actor_t *self, struct master *m, struct framework *fw,
-			const char *task_id, const char *agent_id, const char *executor_id,
-			Plexus__TaskState state, Plexus__TaskStatus__Reason reason,
-			const char *message);
+void status_update_send(actor_t *self, struct master *m, struct framework *fw, const char *task_id,
+                        const char *agent_id, const char *executor_id, Plexus__TaskState state,
+                        Plexus__TaskStatus__Reason reason, const char *message);
 
 /* ---- http.c ---- */
 int http_install(actor_t *self);

@@ -57,7 +57,8 @@ static void send_offer(struct master *m, struct framework *fw, struct agent *ag,
 	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
 	Plexus__FrameworkID fid;
 	Plexus__Resource__AllocationInfo alloc = PLEXUS__RESOURCE__ALLOCATION_INFO__INIT;
-	Plexus__Internal__ResourceOffersMessage msg = PLEXUS__INTERNAL__RESOURCE_OFFERS_MESSAGE__INIT;
+	Plexus__Internal__ResourceOffersMessage msg =
+	    PLEXUS__INTERNAL__RESOURCE_OFFERS_MESSAGE__INIT;
 	px_resources *marked = NULL;
 	Plexus__Resource **res = NULL;
 	size_t n_res = 0;
@@ -94,8 +95,8 @@ static void send_offer(struct master *m, struct framework *fw, struct agent *ag,
 	px_resources_free(marked);
 }
 
-void offer_make(struct master *m, const char *framework_id, const char *agent_id,
-		const char *role, px_resources *resources)
+void offer_make(struct master *m, const char *framework_id, const char *agent_id, const char *role,
+                px_resources *resources)
 {
 	struct framework *fw = framework_find(m, framework_id);
 	struct agent *ag = agent_find(m, agent_id);
@@ -154,19 +155,19 @@ void offer_remove(actor_t *self, struct master *m, struct offer *o, bool rescind
 		px_resources_subtract(ag->offered, o->resources);
 	if (rescind && fw != NULL && fw->connected) {
 		Plexus__Internal__RescindResourceOfferMessage r =
-			PLEXUS__INTERNAL__RESCIND_RESOURCE_OFFER_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__RESCIND_RESOURCE_OFFER_MESSAGE__INIT;
 		Plexus__OfferID oid = PLEXUS__OFFER_ID__INIT;
 		oid.value = o->id;
 		r.offer_id = &oid;
 		actor_send_pb(self, fw->pid, &r.base);
 	}
 	if (recover)
-		mal_recover_offered(m->alloc, o->framework_id, o->role, o->agent_id, o->resources, 0);
+		mal_recover_offered(m->alloc, o->framework_id, o->role, o->agent_id, o->resources,
+		                    0);
 	offer_free(o);
 }
 
-void offers_rescind(actor_t *self, struct master *m, const char *framework_id,
-		    const char *agent_id)
+void offers_rescind(actor_t *self, struct master *m, const char *framework_id, const char *agent_id)
 {
 	struct offer *o = m->offers;
 
@@ -189,7 +190,7 @@ void allocation_tick(actor_t *self, void *arg)
 	struct master *m = actor_state(self);
 	mal_run(m->alloc);
 	m->allocation_timer =
-		actor_delay(self, m->flags.allocation_interval_ms, allocation_tick, NULL);
+	    actor_delay(self, m->flags.allocation_interval_ms, allocation_tick, NULL);
 }
 
 static double refuse_seconds(const Plexus__Filters *f)
@@ -218,7 +219,7 @@ static void decline(actor_t *self, actor_pid from, const ProtobufCMessage *msg, 
 		offer_remove(self, m, o, false, false);
 		if (res != NULL && agent != NULL && role != NULL)
 			mal_recover_offered(m->alloc, fw->id, role, agent, res,
-					    refuse_seconds(r->filters));
+			                    refuse_seconds(r->filters));
 		free(role);
 		actor_counter_inc(m->metrics.offers_declined);
 		px_resources_free(res);
@@ -228,8 +229,8 @@ static void decline(actor_t *self, actor_pid from, const ProtobufCMessage *msg, 
 }
 
 static void fail_tasks(actor_t *self, struct master *m, struct framework *fw,
-		       Plexus__Offer__Operation *const *ops, size_t n_ops, Plexus__TaskState state,
-		       Plexus__TaskStatus__Reason reason, const char *why)
+                       Plexus__Offer__Operation *const *ops, size_t n_ops, Plexus__TaskState state,
+                       Plexus__TaskStatus__Reason reason, const char *why)
 {
 	for (size_t i = 0; i < n_ops; i++) {
 		const Plexus__Offer__Operation *op = ops[i];
@@ -239,14 +240,14 @@ static void fail_tasks(actor_t *self, struct master *m, struct framework *fw,
 			tasks = op->launch->task_infos;
 			n = op->launch->n_task_infos;
 		} else if (op->type == PLEXUS__OFFER__OPERATION__TYPE__LAUNCH_GROUP &&
-			   op->launch_group && op->launch_group->task_group) {
+		           op->launch_group && op->launch_group->task_group) {
 			tasks = op->launch_group->task_group->tasks;
 			n = op->launch_group->task_group->n_tasks;
 		}
 		for (size_t j = 0; j < n; j++) {
 			status_update_send(self, m, fw, tasks[j]->task_id->value,
-					   tasks[j]->agent_id ? tasks[j]->agent_id->value : NULL,
-					   NULL, state, reason, why);
+			                   tasks[j]->agent_id ? tasks[j]->agent_id->value : NULL,
+			                   NULL, state, reason, why);
 			if (state == PLEXUS__TASK_STATE__TASK_ERROR)
 				actor_counter_inc(m->metrics.tasks_error);
 			else if (state == PLEXUS__TASK_STATE__TASK_DROPPED)
@@ -257,8 +258,7 @@ static void fail_tasks(actor_t *self, struct master *m, struct framework *fw,
 	}
 }
 
-static void run_task(actor_t *self, struct framework *fw, struct agent *ag,
-		     Plexus__TaskInfo *task)
+static void run_task(actor_t *self, struct framework *fw, struct agent *ag, Plexus__TaskInfo *task)
 {
 	Plexus__Internal__RunTaskMessage run = PLEXUS__INTERNAL__RUN_TASK_MESSAGE__INIT;
 	Plexus__FrameworkID fid;
@@ -274,7 +274,7 @@ static void run_task(actor_t *self, struct framework *fw, struct agent *ag,
 }
 
 static void launch(actor_t *self, struct master *m, struct framework *fw, struct agent *ag,
-		   const Plexus__Offer__Operation__Launch *l, px_resources *left)
+                   const Plexus__Offer__Operation__Launch *l, px_resources *left)
 {
 	char **ids = calloc(l->n_task_infos + 1, sizeof(*ids));
 	size_t n_ids = 0;
@@ -283,16 +283,16 @@ static void launch(actor_t *self, struct master *m, struct framework *fw, struct
 	for (size_t i = 0; i < l->n_task_infos; i++) {
 		Plexus__TaskInfo *t = l->task_infos[i];
 		px_resources *use = NULL;
-		const char *bad = validate_task(m, fw, ag, t, left, ids, n_ids, &use, buf,
-						sizeof(buf));
+		const char *bad =
+		    validate_task(m, fw, ag, t, left, ids, n_ids, &use, buf, sizeof(buf));
 		if (bad != NULL) {
 			actor_warn("master: task %s of framework %s is invalid: %s",
-				   t->task_id->value, fw->id, bad);
+			           t->task_id->value, fw->id, bad);
 			actor_counter_inc(m->metrics.tasks_invalid);
 			actor_counter_inc(m->metrics.tasks_error);
 			status_update_send(self, m, fw, t->task_id->value, ag->id, NULL,
-					   PLEXUS__TASK_STATE__TASK_ERROR,
-					   PLEXUS__TASK_STATUS__REASON__REASON_TASK_INVALID, bad);
+			                   PLEXUS__TASK_STATE__TASK_ERROR,
+			                   PLEXUS__TASK_STATUS__REASON__REASON_TASK_INVALID, bad);
 			continue;
 		}
 		px_resources_subtract(left, use);
@@ -303,7 +303,7 @@ static void launch(actor_t *self, struct master *m, struct framework *fw, struct
 		if (ids != NULL)
 			ids[n_ids++] = t->task_id->value;
 		actor_info("master: launching task %s of framework %s on agent %s",
-			   t->task_id->value, fw->id, ag->id);
+		           t->task_id->value, fw->id, ag->id);
 		run_task(self, fw, ag, t);
 	}
 	free(ids);
@@ -325,7 +325,7 @@ static void send_checkpoint(actor_t *self, struct agent *ag)
 		return;
 	if (px_resources_to_pb(ck, PX_PB_REFINED, &res, &n) == PX_OK) {
 		Plexus__Internal__CheckpointResourcesMessage msg =
-			PLEXUS__INTERNAL__CHECKPOINT_RESOURCES_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__CHECKPOINT_RESOURCES_MESSAGE__INIT;
 		msg.resources = res;
 		msg.n_resources = n;
 		actor_send_pb(self, ag->pid, &msg.base);
@@ -344,10 +344,19 @@ static Plexus__Offer__Operation *op_unallocated(const Plexus__Offer__Operation *
 
 	if (copy == NULL)
 		return NULL;
-	if (copy->reserve) { slot = &copy->reserve->resources; n = &copy->reserve->n_resources; }
-	else if (copy->unreserve) { slot = &copy->unreserve->resources; n = &copy->unreserve->n_resources; }
-	else if (copy->create) { slot = &copy->create->volumes; n = &copy->create->n_volumes; }
-	else if (copy->destroy) { slot = &copy->destroy->volumes; n = &copy->destroy->n_volumes; }
+	if (copy->reserve) {
+		slot = &copy->reserve->resources;
+		n = &copy->reserve->n_resources;
+	} else if (copy->unreserve) {
+		slot = &copy->unreserve->resources;
+		n = &copy->unreserve->n_resources;
+	} else if (copy->create) {
+		slot = &copy->create->volumes;
+		n = &copy->create->n_volumes;
+	} else if (copy->destroy) {
+		slot = &copy->destroy->volumes;
+		n = &copy->destroy->n_volumes;
+	}
 	if (slot == NULL)
 		return copy;
 	for (size_t i = 0; i < *n; i++) {
@@ -359,8 +368,8 @@ static Plexus__Offer__Operation *op_unallocated(const Plexus__Offer__Operation *
 	return copy;
 }
 
-static void apply_operation(actor_t *self, struct master *m, struct framework *fw,
-			    struct agent *ag, const Plexus__Offer__Operation *op, px_resources *left)
+static void apply_operation(actor_t *self, struct master *m, struct framework *fw, struct agent *ag,
+                            const Plexus__Offer__Operation *op, px_resources *left)
 {
 	char err[512] = "";
 	Plexus__Offer__Operation *plain = op_unallocated(op);
@@ -371,10 +380,11 @@ static void apply_operation(actor_t *self, struct master *m, struct framework *f
 	if (plain == NULL || next == NULL || total == NULL) {
 		actor_error("master: out of memory applying an operation");
 	} else if (px_resources_apply(next, plain, err, sizeof(err)) != PX_OK ||
-		   px_resources_apply(total, plain, err, sizeof(err)) != PX_OK ||
-		   mal_offer_apply(m->alloc, fw->id, fw->role, ag->id, plain, err, sizeof(err)) != 0) {
+	           px_resources_apply(total, plain, err, sizeof(err)) != PX_OK ||
+	           mal_offer_apply(m->alloc, fw->id, fw->role, ag->id, plain, err, sizeof(err)) !=
+	               0) {
 		actor_warn("master: dropping operation of framework %s: %s", fw->id,
-			   err[0] ? err : "refused by the allocator");
+		           err[0] ? err : "refused by the allocator");
 	} else {
 		px_resources_clear(left);
 		px_resources_add(left, next);
@@ -383,7 +393,7 @@ static void apply_operation(actor_t *self, struct master *m, struct framework *f
 		total = NULL;
 		send_checkpoint(self, ag);
 		actor_info("master: applied operation %d of framework %s on agent %s",
-			   (int)op->type, fw->id, ag->id);
+		           (int)op->type, fw->id, ag->id);
 	}
 	pb_free(plain);
 	px_resources_free(next);
@@ -391,8 +401,8 @@ static void apply_operation(actor_t *self, struct master *m, struct framework *f
 }
 
 static void accept(actor_t *self, struct master *m, struct framework *fw,
-		   Plexus__OfferID *const *ids, size_t n_ids,
-		   Plexus__Offer__Operation *const *ops, size_t n_ops, const Plexus__Filters *filters)
+                   Plexus__OfferID *const *ids, size_t n_ids, Plexus__Offer__Operation *const *ops,
+                   size_t n_ops, const Plexus__Filters *filters)
 {
 	char buf[1024];
 	struct agent *ag = NULL;
@@ -401,9 +411,9 @@ static void accept(actor_t *self, struct master *m, struct framework *fw,
 	if (bad != NULL) {
 		actor_warn("master: accept of framework %s refused: %s", fw->id, bad);
 		fail_tasks(self, m, fw, ops, n_ops,
-			   fw->partition_aware ? PLEXUS__TASK_STATE__TASK_DROPPED
-					       : PLEXUS__TASK_STATE__TASK_LOST,
-			   PLEXUS__TASK_STATUS__REASON__REASON_INVALID_OFFERS, bad);
+		           fw->partition_aware ? PLEXUS__TASK_STATE__TASK_DROPPED
+		                               : PLEXUS__TASK_STATE__TASK_LOST,
+		           PLEXUS__TASK_STATUS__REASON__REASON_INVALID_OFFERS, bad);
 		/* The framework's valid offers among them go back to the allocator. */
 		for (size_t i = 0; i < n_ids; i++) {
 			struct offer *o = offer_find(m, ids[i]->value);
@@ -437,19 +447,19 @@ static void accept(actor_t *self, struct master *m, struct framework *fw,
 			break;
 		case PLEXUS__OFFER__OPERATION__TYPE__LAUNCH_GROUP:
 			fail_tasks(self, m, fw, &ops[i], 1, PLEXUS__TASK_STATE__TASK_ERROR,
-				   PLEXUS__TASK_STATUS__REASON__REASON_TASK_GROUP_INVALID,
-				   "LAUNCH_GROUP is not supported by this master yet");
+			           PLEXUS__TASK_STATUS__REASON__REASON_TASK_GROUP_INVALID,
+			           "LAUNCH_GROUP is not supported by this master yet");
 			break;
 		default:
 			actor_warn("master: dropping unsupported operation %d of framework %s",
-				   (int)op->type, fw->id);
+			           (int)op->type, fw->id);
 			break;
 		}
 	}
 	/* What is left counts as declined, with the accept's filters. */
 	if (!px_resources_is_empty(left))
 		mal_recover_offered(m->alloc, fw->id, fw->role, ag->id, left,
-				    refuse_seconds(filters));
+		                    refuse_seconds(filters));
 	px_resources_free(left);
 	master_update_gauges(m);
 }
@@ -509,12 +519,12 @@ static void suppress(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
 void offers_install(actor_t *self)
 {
 	actor_install_pb(self, &plexus__internal__decline_offers_message__descriptor, decline,
-			 NULL);
-	actor_install_pb(self, &plexus__internal__accept_offers_message__descriptor,
-			 accept_offers, NULL);
+	                 NULL);
+	actor_install_pb(self, &plexus__internal__accept_offers_message__descriptor, accept_offers,
+	                 NULL);
 	actor_install_pb(self, &plexus__internal__launch_tasks_message__descriptor, launch_tasks,
-			 NULL);
+	                 NULL);
 	actor_install_pb(self, &plexus__internal__revive_offers_message__descriptor, revive, NULL);
 	actor_install_pb(self, &plexus__internal__suppress_offers_message__descriptor, suppress,
-			 NULL);
+	                 NULL);
 }

@@ -18,7 +18,7 @@
 #include "master/registrar.h"
 
 struct registrar {
-	char *dir;  /* NULL: in memory */
+	char *dir; /* NULL: in memory */
 	char *path;
 	char *tmp;
 	Plexus__AgentInfo **agents;
@@ -91,7 +91,7 @@ static int load(struct registrar *r, char *why, size_t whylen)
 		ProtobufCMessage *msg = NULL;
 		char err[256];
 		if (px_json_to_pb(json_array_get(agents, i), &plexus__agent_info__descriptor, &msg,
-				  err, sizeof(err)) != PX_OK) {
+		                  err, sizeof(err)) != PX_OK) {
 			snprintf(why, whylen, "%s: agents[%zu]: %s", r->path, i, err);
 			json_decref(root);
 			return EINVAL;

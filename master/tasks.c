@@ -76,8 +76,8 @@ static void count_in(struct master *m, Plexus__TaskState s)
 }
 
 static struct mtask *task_new(struct master *m, struct framework *fw, struct agent *ag,
-			      const char *id, const char *name, const char *executor_id,
-			      px_resources *res, Plexus__TaskState state)
+                              const char *id, const char *name, const char *executor_id,
+                              px_resources *res, Plexus__TaskState state)
 {
 	struct mtask *t = calloc(1, sizeof(*t));
 
@@ -112,7 +112,7 @@ static struct mtask *task_new(struct master *m, struct framework *fw, struct age
 }
 
 struct mtask *task_add(struct master *m, struct framework *fw, struct agent *ag,
-		       const Plexus__TaskInfo *info, px_resources *res, Plexus__TaskState state)
+                       const Plexus__TaskInfo *info, px_resources *res, Plexus__TaskState state)
 {
 	const char *exec = info->executor ? info->executor->executor_id->value : NULL;
 
@@ -120,7 +120,7 @@ struct mtask *task_add(struct master *m, struct framework *fw, struct agent *ag,
 }
 
 struct mtask *task_add_reported(struct master *m, struct framework *fw, struct agent *ag,
-				const Plexus__Task *t)
+                                const Plexus__Task *t)
 {
 	px_resources *res = NULL, *plain = NULL;
 
@@ -131,7 +131,7 @@ struct mtask *task_add_reported(struct master *m, struct framework *fw, struct a
 		res = plain;
 	}
 	struct mtask *mt = task_new(m, fw, ag, t->task_id->value, t->name,
-				    t->executor_id ? t->executor_id->value : NULL, res, t->state);
+	                            t->executor_id ? t->executor_id->value : NULL, res, t->state);
 	if (mt != NULL && t->n_statuses > 0)
 		mt->status = pb_dup(&t->statuses[t->n_statuses - 1]->base);
 	return mt;
@@ -142,16 +142,33 @@ static void count_terminal(struct master *m, Plexus__TaskState s)
 	struct master_metrics *x = &m->metrics;
 
 	switch (s) {
-	case PLEXUS__TASK_STATE__TASK_FINISHED: actor_counter_inc(x->tasks_finished); break;
-	case PLEXUS__TASK_STATE__TASK_FAILED: actor_counter_inc(x->tasks_failed); break;
-	case PLEXUS__TASK_STATE__TASK_KILLED: actor_counter_inc(x->tasks_killed); break;
-	case PLEXUS__TASK_STATE__TASK_ERROR: actor_counter_inc(x->tasks_error); break;
-	case PLEXUS__TASK_STATE__TASK_LOST: actor_counter_inc(x->tasks_lost); break;
-	case PLEXUS__TASK_STATE__TASK_DROPPED: actor_counter_inc(x->tasks_dropped); break;
-	case PLEXUS__TASK_STATE__TASK_UNREACHABLE: actor_counter_inc(x->tasks_unreachable); break;
+	case PLEXUS__TASK_STATE__TASK_FINISHED:
+		actor_counter_inc(x->tasks_finished);
+		break;
+	case PLEXUS__TASK_STATE__TASK_FAILED:
+		actor_counter_inc(x->tasks_failed);
+		break;
+	case PLEXUS__TASK_STATE__TASK_KILLED:
+		actor_counter_inc(x->tasks_killed);
+		break;
+	case PLEXUS__TASK_STATE__TASK_ERROR:
+		actor_counter_inc(x->tasks_error);
+		break;
+	case PLEXUS__TASK_STATE__TASK_LOST:
+		actor_counter_inc(x->tasks_lost);
+		break;
+	case PLEXUS__TASK_STATE__TASK_DROPPED:
+		actor_counter_inc(x->tasks_dropped);
+		break;
+	case PLEXUS__TASK_STATE__TASK_UNREACHABLE:
+		actor_counter_inc(x->tasks_unreachable);
+		break;
 	case PLEXUS__TASK_STATE__TASK_GONE:
-	case PLEXUS__TASK_STATE__TASK_GONE_BY_OPERATOR: actor_counter_inc(x->tasks_gone); break;
-	default: break;
+	case PLEXUS__TASK_STATE__TASK_GONE_BY_OPERATOR:
+		actor_counter_inc(x->tasks_gone);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -206,8 +223,8 @@ void task_complete(struct master *m, struct framework *fw, struct mtask *t)
 	}
 }
 
-static void forward_update(actor_t *self, struct framework *fw, const Plexus__Internal__StatusUpdate *u,
-			   const char *pid)
+static void forward_update(actor_t *self, struct framework *fw,
+                           const Plexus__Internal__StatusUpdate *u, const char *pid)
 {
 	Plexus__Internal__StatusUpdateMessage msg = PLEXUS__INTERNAL__STATUS_UPDATE_MESSAGE__INIT;
 
@@ -218,10 +235,10 @@ static void forward_update(actor_t *self, struct framework *fw, const Plexus__In
 	actor_send_pb(self, fw->pid, &msg.base);
 }
 
-static void send_status(actor_t *self, struct master *m, struct framework *fw,
-			const char *task_id, const char *agent_id, const char *executor_id,
-			Plexus__TaskState state, Plexus__TaskStatus__Reason reason,
-			const char *message, const Plexus__TaskStatus *like)
+static void send_status(actor_t *self, struct master *m, struct framework *fw, const char *task_id,
+                        const char *agent_id, const char *executor_id, Plexus__TaskState state,
+                        Plexus__TaskStatus__Reason reason, const char *message,
+                        const Plexus__TaskStatus *like)
 {
 	Plexus__Internal__StatusUpdate u = PLEXUS__INTERNAL__STATUS_UPDATE__INIT;
 	Plexus__TaskStatus st = PLEXUS__TASK_STATUS__INIT;
@@ -262,10 +279,9 @@ static void send_status(actor_t *self, struct master *m, struct framework *fw,
 	forward_update(self, fw, &u, "");
 }
 
-void status_update_send(actor_t *self, struct master *m, struct framework *fw,
-			const char *task_id, const char *agent_id, const char *executor_id,
-			Plexus__TaskState state, Plexus__TaskStatus__Reason reason,
-			const char *message)
+void status_update_send(actor_t *self, struct master *m, struct framework *fw, const char *task_id,
+                        const char *agent_id, const char *executor_id, Plexus__TaskState state,
+                        Plexus__TaskStatus__Reason reason, const char *message)
 {
 	send_status(self, m, fw, task_id, agent_id, executor_id, state, reason, message, NULL);
 }
@@ -314,8 +330,7 @@ static void status_update(actor_t *self, actor_pid from, const ProtobufCMessage 
 	forward_update(self, fw, u, pid);
 }
 
-static void status_update_ack(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-			      void *arg)
+static void status_update_ack(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__StatusUpdateAcknowledgementMessage *r = (const void *)msg;
@@ -325,7 +340,7 @@ static void status_update_ack(actor_t *self, actor_pid from, const ProtobufCMess
 	if (fw == NULL || ag == NULL || !ag->connected || r->task_id == NULL) {
 		if (fw != NULL)
 			actor_warn("master: dropping acknowledgement for agent %s: not connected",
-				   r->agent_id ? r->agent_id->value : "(none)");
+			           r->agent_id ? r->agent_id->value : "(none)");
 		actor_counter_inc(m->metrics.invalid_status_update_acknowledgements);
 		return;
 	}
@@ -340,7 +355,7 @@ static void status_update_ack(actor_t *self, actor_pid from, const ProtobufCMess
 /* The answer to "what is task id of fw on agent_id?" when the master holds no such
  * task, as Mesos's reconciliation gives it. */
 static Plexus__TaskState unknown_task_state(struct master *m, struct framework *fw,
-					    const char *agent_id)
+                                            const char *agent_id)
 {
 	if (!fw->partition_aware)
 		return PLEXUS__TASK_STATE__TASK_LOST;
@@ -354,8 +369,8 @@ static Plexus__TaskState unknown_task_state(struct master *m, struct framework *
 static void reconcile_one(actor_t *self, struct master *m, struct framework *fw, struct mtask *t)
 {
 	send_status(self, m, fw, t->id, t->agent_id, t->executor_id, t->state,
-		    PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION,
-		    "Reconciliation: latest task state", t->status);
+	            PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION,
+	            "Reconciliation: latest task state", t->status);
 }
 
 static void reconcile(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
@@ -380,9 +395,9 @@ static void reconcile(actor_t *self, actor_pid from, const ProtobufCMessage *msg
 		}
 		const char *agent = s->agent_id ? s->agent_id->value : NULL;
 		send_status(self, m, fw, s->task_id->value, agent, NULL,
-			    unknown_task_state(m, fw, agent),
-			    PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION,
-			    "Reconciliation: task is unknown", NULL);
+		            unknown_task_state(m, fw, agent),
+		            PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION,
+		            "Reconciliation: task is unknown", NULL);
 	}
 }
 
@@ -398,22 +413,22 @@ static void kill_task(actor_t *self, actor_pid from, const ProtobufCMessage *msg
 	if (t == NULL) {
 		/* Mesos answers a kill of an unknown task by reconciling it. */
 		send_status(self, m, fw, r->task_id->value, NULL, NULL,
-			    unknown_task_state(m, fw, NULL),
-			    PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION,
-			    "Cannot kill an unknown task", NULL);
+		            unknown_task_state(m, fw, NULL),
+		            PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION,
+		            "Cannot kill an unknown task", NULL);
 		return;
 	}
 	struct agent *ag = agent_find(m, t->agent_id);
 	if (ag == NULL || !ag->connected) {
 		actor_warn("master: cannot kill task %s now: agent %s is not connected", t->id,
-			   t->agent_id);
+		           t->agent_id);
 		return;
 	}
 	actor_send_pb(self, ag->pid, msg);
 }
 
 static void framework_to_executor(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-				  void *arg)
+                                  void *arg)
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__FrameworkToExecutorMessage *r = (const void *)msg;
@@ -429,7 +444,7 @@ static void framework_to_executor(actor_t *self, actor_pid from, const ProtobufC
 }
 
 static void executor_to_framework(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-				  void *arg)
+                                  void *arg)
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__ExecutorToFrameworkMessage *r = (const void *)msg;
@@ -461,17 +476,17 @@ static void exited_executor(actor_t *self, actor_pid from, const ProtobufCMessag
 
 void tasks_install(actor_t *self)
 {
-	actor_install_pb(self, &plexus__internal__status_update_message__descriptor,
-			 status_update, NULL);
+	actor_install_pb(self, &plexus__internal__status_update_message__descriptor, status_update,
+	                 NULL);
 	actor_install_pb(self, &plexus__internal__status_update_acknowledgement_message__descriptor,
-			 status_update_ack, NULL);
+	                 status_update_ack, NULL);
 	actor_install_pb(self, &plexus__internal__reconcile_tasks_message__descriptor, reconcile,
-			 NULL);
+	                 NULL);
 	actor_install_pb(self, &plexus__internal__kill_task_message__descriptor, kill_task, NULL);
 	actor_install_pb(self, &plexus__internal__framework_to_executor_message__descriptor,
-			 framework_to_executor, NULL);
+	                 framework_to_executor, NULL);
 	actor_install_pb(self, &plexus__internal__executor_to_framework_message__descriptor,
-			 executor_to_framework, NULL);
+	                 executor_to_framework, NULL);
 	actor_install_pb(self, &plexus__internal__exited_executor_message__descriptor,
-			 exited_executor, NULL);
+	                 exited_executor, NULL);
 }

@@ -7,9 +7,8 @@
 
 #include "master/master_internal.h"
 
-const char *validate_offers(struct master *m, struct framework *fw,
-			    Plexus__OfferID *const *ids, size_t n, struct agent **ag,
-			    char *buf, size_t buflen)
+const char *validate_offers(struct master *m, struct framework *fw, Plexus__OfferID *const *ids,
+                            size_t n, struct agent **ag, char *buf, size_t buflen)
 {
 	struct offer *first = NULL;
 
@@ -24,8 +23,10 @@ const char *validate_offers(struct master *m, struct framework *fw,
 			return buf;
 		}
 		if (strcmp(o->framework_id, fw->id) != 0) {
-			snprintf(buf, buflen, "Offer %s has invalid framework %s while framework %s "
-					      "is expected", id, o->framework_id, fw->id);
+			snprintf(buf, buflen,
+			         "Offer %s has invalid framework %s while framework %s "
+			         "is expected",
+			         id, o->framework_id, fw->id);
 			return buf;
 		}
 		for (size_t j = 0; j < i; j++) {
@@ -37,9 +38,10 @@ const char *validate_offers(struct master *m, struct framework *fw,
 		if (first == NULL) {
 			first = o;
 		} else if (strcmp(first->agent_id, o->agent_id) != 0) {
-			snprintf(buf, buflen, "Aggregated offers must belong to one single agent. "
-					      "Offer %s uses agent %s and offer %s uses agent %s",
-				 first->id, first->agent_id, o->id, o->agent_id);
+			snprintf(buf, buflen,
+			         "Aggregated offers must belong to one single agent. "
+			         "Offer %s uses agent %s and offer %s uses agent %s",
+			         first->id, first->agent_id, o->id, o->agent_id);
 			return buf;
 		}
 	}
@@ -74,7 +76,7 @@ static bool executor_running(struct framework *fw, struct agent *ag, const char 
 }
 
 static const char *validate_command(const Plexus__CommandInfo *c, const char *what, char *buf,
-				    size_t buflen)
+                                    size_t buflen)
 {
 	bool shell = !c->has_shell || c->shell;
 
@@ -92,7 +94,7 @@ static const char *validate_command(const Plexus__CommandInfo *c, const char *wh
 /* Reads resources and drops their allocation marks: the master keeps its books in
  * unallocated form. */
 static int read_resources(Plexus__Resource *const *res, size_t n, px_resources **out, char *err,
-			  size_t errlen)
+                          size_t errlen)
 {
 	px_resources *rs = NULL, *plain = NULL;
 	int rv = px_resources_from_pb(res, n, &rs, err, errlen);
@@ -107,9 +109,9 @@ static int read_resources(Plexus__Resource *const *res, size_t n, px_resources *
 }
 
 const char *validate_task(struct master *m, struct framework *fw, struct agent *ag,
-			  const Plexus__TaskInfo *t, const px_resources *left,
-			  char *const *accepted_ids, size_t n_accepted, px_resources **use,
-			  char *buf, size_t buflen)
+                          const Plexus__TaskInfo *t, const px_resources *left,
+                          char *const *accepted_ids, size_t n_accepted, px_resources **use,
+                          char *buf, size_t buflen)
 {
 	const char *id = t->task_id->value;
 	char err[256];
@@ -117,7 +119,8 @@ const char *validate_task(struct master *m, struct framework *fw, struct agent *
 
 	*use = NULL;
 	if (!id_valid(id))
-		return "Task ID is empty or contains invalid characters ('/', whitespace, \".\" or \"..\")";
+		return "Task ID is empty or contains invalid characters ('/', whitespace, \".\" or "
+		       "\"..\")";
 	bool dup = task_find(fw, id) != NULL;
 	for (size_t i = 0; !dup && i < n_accepted; i++)
 		dup = strcmp(accepted_ids[i], id) == 0;
@@ -127,7 +130,7 @@ const char *validate_task(struct master *m, struct framework *fw, struct agent *
 	}
 	if (t->agent_id == NULL || strcmp(t->agent_id->value, ag->id) != 0) {
 		snprintf(buf, buflen, "Task uses invalid agent: %s",
-			 t->agent_id ? t->agent_id->value : "(none)");
+		         t->agent_id ? t->agent_id->value : "(none)");
 		return buf;
 	}
 	if ((t->command == NULL) == (t->executor == NULL))
@@ -140,8 +143,10 @@ const char *validate_task(struct master *m, struct framework *fw, struct agent *
 		if (!id_valid(e->executor_id->value))
 			return "ExecutorID is empty or contains invalid characters";
 		if (e->framework_id != NULL && strcmp(e->framework_id->value, fw->id) != 0) {
-			snprintf(buf, buflen, "ExecutorInfo has an invalid FrameworkID (actual: %s "
-					      "vs expected: %s)", e->framework_id->value, fw->id);
+			snprintf(buf, buflen,
+			         "ExecutorInfo has an invalid FrameworkID (actual: %s "
+			         "vs expected: %s)",
+			         e->framework_id->value, fw->id);
 			return buf;
 		}
 		if (e->command == NULL)
@@ -157,7 +162,7 @@ const char *validate_task(struct master *m, struct framework *fw, struct agent *
 	}
 	if (t->executor != NULL && !executor_running(fw, ag, t->executor->executor_id->value)) {
 		if (read_resources(t->executor->resources, t->executor->n_resources, &exec, err,
-				   sizeof(err)) != PX_OK) {
+		                   sizeof(err)) != PX_OK) {
 			px_resources_free(res);
 			snprintf(buf, buflen, "Executor uses invalid resources: %s", err);
 			return buf;
@@ -172,7 +177,7 @@ const char *validate_task(struct master *m, struct framework *fw, struct agent *
 	if (!px_resources_contains(left, res)) {
 		char *want = px_resources_format(res), *have = px_resources_format(left);
 		snprintf(buf, buflen, "Task uses more resources %s than available %s",
-			 want ? want : "?", have ? have : "?");
+		         want ? want : "?", have ? have : "?");
 		free(want);
 		free(have);
 		px_resources_free(res);

@@ -17,12 +17,13 @@ static void start(const char *capabilities)
 	fw_id = h_register_framework(sched, "fw", 0, capabilities);
 	Plexus__Internal__ResourceOffersMessage *o = h_expect_offer(sched);
 	char *res = h_resources_json("cpus:1");
-	probe_send_json(sched, h_master(), &plexus__internal__accept_offers_message__descriptor,
-			"{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}], "
-			"\"operations\": [{\"type\": \"LAUNCH\", \"launch\": {\"task_infos\": [{\"name\": "
-			"\"t\", \"task_id\": {\"value\": \"t1\"}, \"agent_id\": {\"value\": \"%s\"}, "
-			"\"resources\": %s, \"command\": {\"value\": \"sleep 1000\"}}]}}]}",
-			fw_id, o->offers[0]->id->value, agent_id, res);
+	probe_send_json(
+	    sched, h_master(), &plexus__internal__accept_offers_message__descriptor,
+	    "{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}], "
+	    "\"operations\": [{\"type\": \"LAUNCH\", \"launch\": {\"task_infos\": [{\"name\": "
+	    "\"t\", \"task_id\": {\"value\": \"t1\"}, \"agent_id\": {\"value\": \"%s\"}, "
+	    "\"resources\": %s, \"command\": {\"value\": \"sleep 1000\"}}]}}]}",
+	    fw_id, o->offers[0]->id->value, agent_id, res);
 	free(res);
 	pb_done(o);
 	pb_done(probe_expect(agent, &plexus__internal__run_task_message__descriptor));
@@ -62,13 +63,13 @@ Test(health, a_silent_agent_is_lost_after_five_missed_pings)
 	cr_assert_not(probe_has(sched, &plexus__internal__lost_agent_message__descriptor));
 	cr_assert_eq(unreachable_slaves(), 0);
 	h_advance(2000);
-	Plexus__Internal__StatusUpdateMessage *u = h_expect_update(
-		sched, "t1", PLEXUS__TASK_STATE__TASK_LOST,
-		PLEXUS__TASK_STATUS__REASON__REASON_AGENT_REMOVED);
+	Plexus__Internal__StatusUpdateMessage *u =
+	    h_expect_update(sched, "t1", PLEXUS__TASK_STATE__TASK_LOST,
+	                    PLEXUS__TASK_STATUS__REASON__REASON_AGENT_REMOVED);
 	cr_assert_eq(u->update->status->source, PLEXUS__TASK_STATUS__SOURCE__SOURCE_MASTER);
 	pb_done(u);
 	Plexus__Internal__LostAgentMessage *l =
-		probe_expect(sched, &plexus__internal__lost_agent_message__descriptor);
+	    probe_expect(sched, &plexus__internal__lost_agent_message__descriptor);
 	cr_assert_str_eq(l->agent_id->value, agent_id);
 	pb_done(l);
 	json_t *state = h_get_json("/master/state");
@@ -81,8 +82,8 @@ Test(health, an_agent_that_answers_stays)
 {
 	for (int i = 0; i < 10; i++) {
 		pb_done(probe_expect(agent, &plexus__internal__ping_agent_message__descriptor));
-		probe_send_json(agent, h_master(), &plexus__internal__pong_agent_message__descriptor,
-				"{}");
+		probe_send_json(agent, h_master(),
+		                &plexus__internal__pong_agent_message__descriptor, "{}");
 		h_advance(15000);
 	}
 	cr_assert_not(probe_has(sched, &plexus__internal__lost_agent_message__descriptor));
@@ -100,14 +101,14 @@ Test(health, a_disconnected_agent_is_inactive_until_the_pings_decide)
 	json_decref(state);
 	h_advance(76000);
 	pb_done(h_expect_update(sched, "t1", PLEXUS__TASK_STATE__TASK_LOST,
-				PLEXUS__TASK_STATUS__REASON__REASON_AGENT_REMOVED));
+	                        PLEXUS__TASK_STATUS__REASON__REASON_AGENT_REMOVED));
 }
 
 Test(health_pa, partition_aware_tasks_become_unreachable)
 {
 	h_advance(76000);
 	pb_done(h_expect_update(sched, "t1", PLEXUS__TASK_STATE__TASK_UNREACHABLE,
-				PLEXUS__TASK_STATUS__REASON__REASON_AGENT_REMOVED));
+	                        PLEXUS__TASK_STATUS__REASON__REASON_AGENT_REMOVED));
 	pb_done(probe_expect(sched, &plexus__internal__lost_agent_message__descriptor));
 	json_t *state = h_get_json("/master/state");
 	json_t *fw = json_array_get(json_object_get(state, "frameworks"), 0);

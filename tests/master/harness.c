@@ -77,8 +77,8 @@ probe *probe_spawn(const char *name)
 	cr_assert_not_null(p);
 	cr_assert_lt(n_probes, MAX_PROBES);
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->def = (actor_def){.name = p->name, .unhandled = probe_unhandled,
-			     .exited = probe_exited_cb};
+	p->def =
+	    (actor_def){.name = p->name, .unhandled = probe_unhandled, .exited = probe_exited_cb};
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	cr_assert_eq(actor_spawn(&p->def, p, &p->pid), 0);
@@ -129,7 +129,7 @@ void probe_send(probe *p, actor_pid to, const ProtobufCMessage *msg)
 }
 
 void probe_send_json(probe *p, actor_pid to, const ProtobufCMessageDescriptor *d, const char *fmt,
-		     ...)
+                     ...)
 {
 	va_list ap;
 	char *text = NULL;
@@ -318,14 +318,14 @@ void h_advance(int64_t ms)
 /* ---- protocol steps ---- */
 
 char *h_register_framework(probe *p, const char *name, double failover_timeout,
-			   const char *capabilities)
+                           const char *capabilities)
 {
 	probe_send_json(p, h_master(), &plexus__internal__register_framework_message__descriptor,
-			"{\"framework\": {\"user\": \"tester\", \"name\": \"%s\", "
-			"\"failover_timeout\": %g, \"capabilities\": %s}}",
-			name, failover_timeout, capabilities ? capabilities : "[]");
+	                "{\"framework\": {\"user\": \"tester\", \"name\": \"%s\", "
+	                "\"failover_timeout\": %g, \"capabilities\": %s}}",
+	                name, failover_timeout, capabilities ? capabilities : "[]");
 	Plexus__Internal__FrameworkRegisteredMessage *r =
-		probe_expect(p, &plexus__internal__framework_registered_message__descriptor);
+	    probe_expect(p, &plexus__internal__framework_registered_message__descriptor);
 	cr_assert_not_null(r->framework_id);
 	cr_assert_not_null(r->master_info);
 	char *id = strdup(r->framework_id->value);
@@ -351,11 +351,12 @@ char *h_register_agent(probe *p, const char *hostname, const char *resources)
 	char *res = h_resources_json(resources);
 
 	probe_send_json(p, h_master(), &plexus__internal__register_agent_message__descriptor,
-			"{\"agent\": {\"hostname\": \"%s\", \"resources\": %s}, "
-			"\"version\": \"0.1.0\"}", hostname, res);
+	                "{\"agent\": {\"hostname\": \"%s\", \"resources\": %s}, "
+	                "\"version\": \"0.1.0\"}",
+	                hostname, res);
 	free(res);
 	Plexus__Internal__AgentRegisteredMessage *r =
-		probe_expect(p, &plexus__internal__agent_registered_message__descriptor);
+	    probe_expect(p, &plexus__internal__agent_registered_message__descriptor);
 	cr_assert_not_null(r->agent_id);
 	char *id = strdup(r->agent_id->value);
 	pb_done(r);
@@ -365,26 +366,26 @@ char *h_register_agent(probe *p, const char *hostname, const char *resources)
 Plexus__Internal__ResourceOffersMessage *h_expect_offer(probe *p)
 {
 	Plexus__Internal__ResourceOffersMessage *r =
-		probe_expect(p, &plexus__internal__resource_offers_message__descriptor);
+	    probe_expect(p, &plexus__internal__resource_offers_message__descriptor);
 	cr_assert_geq(r->n_offers, 1);
 	cr_assert_eq(r->n_pids, r->n_offers);
 	return r;
 }
 
 Plexus__Internal__StatusUpdateMessage *h_expect_update(probe *p, const char *task_id,
-						       Plexus__TaskState state, int reason)
+                                                       Plexus__TaskState state, int reason)
 {
 	Plexus__Internal__StatusUpdateMessage *u =
-		probe_expect(p, &plexus__internal__status_update_message__descriptor);
+	    probe_expect(p, &plexus__internal__status_update_message__descriptor);
 	const Plexus__TaskStatus *st = u->update->status;
 
 	cr_assert_str_eq(st->task_id->value, task_id);
-	cr_assert_eq(st->state, state, "task %s: state %d, expected %d (%s)", task_id,
-		     st->state, state, st->message ? st->message : "");
+	cr_assert_eq(st->state, state, "task %s: state %d, expected %d (%s)", task_id, st->state,
+	             state, st->message ? st->message : "");
 	if (reason >= 0) {
 		cr_assert(st->has_reason, "task %s: no reason", task_id);
 		cr_assert_eq((int)st->reason, reason, "task %s: reason %d, expected %d (%s)",
-			     task_id, st->reason, reason, st->message ? st->message : "");
+		             task_id, st->reason, reason, st->message ? st->message : "");
 	}
 	return u;
 }
@@ -392,22 +393,22 @@ Plexus__Internal__StatusUpdateMessage *h_expect_update(probe *p, const char *tas
 /* ---- HTTP ---- */
 
 int h_http(const char *method, const char *target, const char *content_type, const char *data,
-	   char **body)
+           char **body)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_port = htons(actor_runtime_http_port()),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	                         .sin_port = htons(actor_runtime_http_port()),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	size_t dlen = data ? strlen(data) : 0;
 	char *req = NULL;
 
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	int n = asprintf(&req,
-			 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-			 "Content-Length: %zu\r\n%s%s%s\r\n",
-			 method, target, dlen, content_type ? "Content-Type: " : "",
-			 content_type ? content_type : "", content_type ? "\r\n" : "");
+	                 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+	                 "Content-Length: %zu\r\n%s%s%s\r\n",
+	                 method, target, dlen, content_type ? "Content-Type: " : "",
+	                 content_type ? content_type : "", content_type ? "\r\n" : "");
 	cr_assert_gt(n, 0);
 	cr_assert_eq(write(fd, req, (size_t)n), n);
 	if (dlen)

@@ -47,8 +47,8 @@ void probe_kill(probe *p);
 void probe_send(probe *p, actor_pid to, const ProtobufCMessage *msg);
 /* Builds a message of type d from JSON text (printf format) and sends it. Fails the
  * test if the JSON does not convert. */
-void probe_send_json(probe *p, actor_pid to, const ProtobufCMessageDescriptor *d,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void probe_send_json(probe *p, actor_pid to, const ProtobufCMessageDescriptor *d, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
 /* Takes the oldest message of type d, waiting up to ms of real time; NULL on timeout.
  * Free with pb_done(). Messages of other types stay queued. */
 void *probe_take(probe *p, const ProtobufCMessageDescriptor *d, int64_t ms);
@@ -67,7 +67,7 @@ void pb_done(void *msg);
 /* Registers a framework from p; returns its id (free()). capabilities is a JSON array
  * text or NULL. */
 char *h_register_framework(probe *p, const char *name, double failover_timeout,
-			   const char *capabilities);
+                           const char *capabilities);
 /* Registers an agent from p with resources in text form; returns its id (free()). */
 char *h_register_agent(probe *p, const char *hostname, const char *resources);
 /* Waits for one offer at p; returns the ResourceOffersMessage (pb_done()). */
@@ -76,14 +76,14 @@ Plexus__Internal__ResourceOffersMessage *h_expect_offer(probe *p);
 char *h_resources_json(const char *text);
 /* Waits for a status update at p and checks its task, state and (if >= 0) reason. */
 Plexus__Internal__StatusUpdateMessage *h_expect_update(probe *p, const char *task_id,
-						       Plexus__TaskState state, int reason);
+                                                       Plexus__TaskState state, int reason);
 
 /* ---- HTTP ---- */
 
 /* One request to the runtime's HTTP server; returns the status and the body in *body
  * (NUL-terminated, free()). */
-int h_http(const char *method, const char *target, const char *content_type,
-	   const char *data, char **body);
+int h_http(const char *method, const char *target, const char *content_type, const char *data,
+           char **body);
 /* GET target, expect 200 and JSON; returns the parsed document (json_decref()). */
 json_t *h_get_json(const char *target);
 

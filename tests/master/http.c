@@ -17,19 +17,22 @@ static void setup(void)
 	fw_id = h_register_framework(sched, "web", 0, NULL);
 	Plexus__Internal__ResourceOffersMessage *o = h_expect_offer(sched);
 	char *res = h_resources_json("cpus:1;mem:128;ports:[31000-31001]");
-	probe_send_json(sched, h_master(), &plexus__internal__accept_offers_message__descriptor,
-			"{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}], "
-			"\"operations\": [{\"type\": \"LAUNCH\", \"launch\": {\"task_infos\": [{\"name\": "
-			"\"t\", \"task_id\": {\"value\": \"t1\"}, \"agent_id\": {\"value\": \"%s\"}, "
-			"\"resources\": %s, \"command\": {\"value\": \"sleep 1000\"}}]}}]}",
-			fw_id, o->offers[0]->id->value, agent_id, res);
+	probe_send_json(
+	    sched, h_master(), &plexus__internal__accept_offers_message__descriptor,
+	    "{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}], "
+	    "\"operations\": [{\"type\": \"LAUNCH\", \"launch\": {\"task_infos\": [{\"name\": "
+	    "\"t\", \"task_id\": {\"value\": \"t1\"}, \"agent_id\": {\"value\": \"%s\"}, "
+	    "\"resources\": %s, \"command\": {\"value\": \"sleep 1000\"}}]}}]}",
+	    fw_id, o->offers[0]->id->value, agent_id, res);
 	free(res);
 	pb_done(o);
 	pb_done(probe_expect(agent, &plexus__internal__run_task_message__descriptor));
-	probe_send_json(agent, h_master(), &plexus__internal__status_update_message__descriptor,
-			"{\"update\": {\"framework_id\": {\"value\": \"%s\"}, \"agent_id\": {\"value\": "
-			"\"%s\"}, \"status\": {\"task_id\": {\"value\": \"t1\"}, \"state\": "
-			"\"TASK_RUNNING\"}, \"uuid\": \"AAECAwQFBgcICQoLDA0ODw==\"}}", fw_id, agent_id);
+	probe_send_json(
+	    agent, h_master(), &plexus__internal__status_update_message__descriptor,
+	    "{\"update\": {\"framework_id\": {\"value\": \"%s\"}, \"agent_id\": {\"value\": "
+	    "\"%s\"}, \"status\": {\"task_id\": {\"value\": \"t1\"}, \"state\": "
+	    "\"TASK_RUNNING\"}, \"uuid\": \"AAECAwQFBgcICQoLDA0ODw==\"}}",
+	    fw_id, agent_id);
 	pb_done(h_expect_update(sched, "t1", PLEXUS__TASK_STATE__TASK_RUNNING, -1));
 }
 
@@ -174,11 +177,12 @@ Test(http, teardown_by_form_removes_the_framework)
 {
 	char body[256], *out = NULL;
 	snprintf(body, sizeof(body), "frameworkId=%s", fw_id);
-	cr_assert_eq(h_http("POST", "/master/teardown", "application/x-www-form-urlencoded", body,
-			    &out), 200, "%s", out);
+	cr_assert_eq(
+	    h_http("POST", "/master/teardown", "application/x-www-form-urlencoded", body, &out),
+	    200, "%s", out);
 	free(out);
 	Plexus__Internal__FrameworkErrorMessage *e =
-		probe_expect(sched, &plexus__internal__framework_error_message__descriptor);
+	    probe_expect(sched, &plexus__internal__framework_error_message__descriptor);
 	pb_done(e);
 	pb_done(probe_expect(agent, &plexus__internal__shutdown_framework_message__descriptor));
 	json_t *s = h_get_json("/master/state");
@@ -191,8 +195,8 @@ Test(http, teardown_by_json_body)
 {
 	char body[256], *out = NULL;
 	snprintf(body, sizeof(body), "{\"framework_id\": {\"value\": \"%s\"}}", fw_id);
-	cr_assert_eq(h_http("POST", "/master/teardown", "application/json", body, &out), 200,
-		     "%s", out);
+	cr_assert_eq(h_http("POST", "/master/teardown", "application/json", body, &out), 200, "%s",
+	             out);
 	free(out);
 	pb_done(probe_expect(agent, &plexus__internal__shutdown_framework_message__descriptor));
 }

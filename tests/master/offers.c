@@ -50,7 +50,8 @@ Test(offers, an_offer_holds_the_agents_resources)
 	cr_assert_str_eq(offer->framework_id->value, fw_id);
 	cr_assert_str_eq(offer->hostname, "h1");
 	cr_assert_str_eq(o->pids[0], actor_pid_str(probe_pid(agent)));
-	cr_assert_eq(px_resources_from_pb(offer->resources, offer->n_resources, &rs, NULL, 0), PX_OK);
+	cr_assert_eq(px_resources_from_pb(offer->resources, offer->n_resources, &rs, NULL, 0),
+	             PX_OK);
 	cr_assert_eq(px_resources_scalar(rs, "cpus"), 4000);
 	cr_assert_eq(px_resources_scalar(rs, "mem"), 1024000);
 	/* Offers carry the role they are made to. */
@@ -67,12 +68,14 @@ Test(offers, a_decline_filter_holds_for_refuse_seconds)
 	Plexus__Internal__ResourceOffersMessage *o = h_expect_offer(sched);
 	char *oid = offer_id_of(o);
 	pb_done(o);
-	probe_send_json(sched, h_master(), &plexus__internal__decline_offers_message__descriptor,
-			"{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}], "
-			"\"filters\": {\"refuse_seconds\": 10}}", fw_id, oid);
+	probe_send_json(
+	    sched, h_master(), &plexus__internal__decline_offers_message__descriptor,
+	    "{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}], "
+	    "\"filters\": {\"refuse_seconds\": 10}}",
+	    fw_id, oid);
 	h_advance(9000);
 	cr_assert_not(probe_has(sched, &plexus__internal__resource_offers_message__descriptor),
-		      "offered again within the filter");
+	              "offered again within the filter");
 	h_advance(2000);
 	o = h_expect_offer(sched);
 	cr_assert_str_neq(o->offers[0]->id->value, oid);
@@ -85,9 +88,10 @@ Test(offers, a_decline_without_filters_refuses_for_five_seconds)
 	Plexus__Internal__ResourceOffersMessage *o = h_expect_offer(sched);
 	char *oid = offer_id_of(o);
 	pb_done(o);
-	probe_send_json(sched, h_master(), &plexus__internal__decline_offers_message__descriptor,
-			"{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}]}",
-			fw_id, oid);
+	probe_send_json(
+	    sched, h_master(), &plexus__internal__decline_offers_message__descriptor,
+	    "{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}]}", fw_id,
+	    oid);
 	h_advance(4000);
 	cr_assert_not(probe_has(sched, &plexus__internal__resource_offers_message__descriptor));
 	h_advance(2000);
@@ -102,7 +106,7 @@ Test(offers, the_agent_going_away_rescinds_its_offers)
 	pb_done(o);
 	probe_kill(agent);
 	Plexus__Internal__RescindResourceOfferMessage *r =
-		probe_expect(sched, &plexus__internal__rescind_resource_offer_message__descriptor);
+	    probe_expect(sched, &plexus__internal__rescind_resource_offer_message__descriptor);
 	cr_assert_str_eq(r->offer_id->value, oid);
 	pb_done(r);
 	free(oid);
@@ -114,14 +118,16 @@ Test(offers, suppress_stops_offers_until_revive)
 	char *oid = offer_id_of(o);
 	pb_done(o);
 	probe_send_json(sched, h_master(), &plexus__internal__suppress_offers_message__descriptor,
-			"{\"framework_id\": {\"value\": \"%s\"}}", fw_id);
-	probe_send_json(sched, h_master(), &plexus__internal__decline_offers_message__descriptor,
-			"{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}], "
-			"\"filters\": {\"refuse_seconds\": 0}}", fw_id, oid);
+	                "{\"framework_id\": {\"value\": \"%s\"}}", fw_id);
+	probe_send_json(
+	    sched, h_master(), &plexus__internal__decline_offers_message__descriptor,
+	    "{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}], "
+	    "\"filters\": {\"refuse_seconds\": 0}}",
+	    fw_id, oid);
 	h_advance(3000);
 	cr_assert_not(probe_has(sched, &plexus__internal__resource_offers_message__descriptor));
 	probe_send_json(sched, h_master(), &plexus__internal__revive_offers_message__descriptor,
-			"{\"framework_id\": {\"value\": \"%s\"}}", fw_id);
+	                "{\"framework_id\": {\"value\": \"%s\"}}", fw_id);
 	pb_done(h_expect_offer(sched));
 	free(oid);
 }
@@ -139,10 +145,11 @@ Test(offer_timeout, offers_are_rescinded_after_the_offer_timeout)
 	char *oid = offer_id_of(o);
 	pb_done(o);
 	h_advance(29000);
-	cr_assert_not(probe_has(sched, &plexus__internal__rescind_resource_offer_message__descriptor));
+	cr_assert_not(
+	    probe_has(sched, &plexus__internal__rescind_resource_offer_message__descriptor));
 	h_advance(2000);
 	Plexus__Internal__RescindResourceOfferMessage *r =
-		probe_expect(sched, &plexus__internal__rescind_resource_offer_message__descriptor);
+	    probe_expect(sched, &plexus__internal__rescind_resource_offer_message__descriptor);
 	cr_assert_str_eq(r->offer_id->value, oid);
 	pb_done(r);
 	/* The resources go back and are offered again. */

@@ -70,11 +70,12 @@ Test(registry, admitted_agents_survive_a_restart)
 	h_master_restart(&flags);
 	char *res = h_resources_json("cpus:1");
 	probe_send_json(a1, h_master(), &plexus__internal__reregister_agent_message__descriptor,
-			"{\"agent\": {\"hostname\": \"h1\", \"id\": {\"value\": \"%s\"}, "
-			"\"resources\": %s}}", id1, res);
+	                "{\"agent\": {\"hostname\": \"h1\", \"id\": {\"value\": \"%s\"}, "
+	                "\"resources\": %s}}",
+	                id1, res);
 	free(res);
 	Plexus__Internal__AgentReregisteredMessage *r =
-		probe_expect(a1, &plexus__internal__agent_reregistered_message__descriptor);
+	    probe_expect(a1, &plexus__internal__agent_reregistered_message__descriptor);
 	cr_assert_str_eq(r->agent_id->value, id1);
 	pb_done(r);
 

@@ -17,13 +17,14 @@ static void setup(void)
 	fw_id = h_register_framework(sched, "fw", 0, NULL);
 	Plexus__Internal__ResourceOffersMessage *o = h_expect_offer(sched);
 	char *res = h_resources_json("cpus:1;mem:64");
-	probe_send_json(sched, h_master(), &plexus__internal__accept_offers_message__descriptor,
-			"{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}], "
-			"\"operations\": [{\"type\": \"LAUNCH\", \"launch\": {\"task_infos\": [{\"name\": "
-			"\"t\", \"task_id\": {\"value\": \"t1\"}, \"agent_id\": {\"value\": \"%s\"}, "
-			"\"resources\": %s, \"executor\": {\"executor_id\": {\"value\": \"e1\"}, "
-			"\"command\": {\"value\": \"./exec\"}}}]}}]}",
-			fw_id, o->offers[0]->id->value, agent_id, res);
+	probe_send_json(
+	    sched, h_master(), &plexus__internal__accept_offers_message__descriptor,
+	    "{\"framework_id\": {\"value\": \"%s\"}, \"offer_ids\": [{\"value\": \"%s\"}], "
+	    "\"operations\": [{\"type\": \"LAUNCH\", \"launch\": {\"task_infos\": [{\"name\": "
+	    "\"t\", \"task_id\": {\"value\": \"t1\"}, \"agent_id\": {\"value\": \"%s\"}, "
+	    "\"resources\": %s, \"executor\": {\"executor_id\": {\"value\": \"e1\"}, "
+	    "\"command\": {\"value\": \"./exec\"}}}]}}]}",
+	    fw_id, o->offers[0]->id->value, agent_id, res);
 	free(res);
 	pb_done(o);
 	pb_done(probe_expect(agent, &plexus__internal__run_task_message__descriptor));
@@ -41,21 +42,22 @@ TestSuite(status, .init = setup, .fini = teardown, .timeout = 60);
 /* uuid is base64 (16 bytes). */
 static void agent_update(probe *from, const char *task, const char *state, const char *uuid)
 {
-	probe_send_json(from, h_master(), &plexus__internal__status_update_message__descriptor,
-			"{\"update\": {\"framework_id\": {\"value\": \"%s\"}, \"agent_id\": {\"value\": "
-			"\"%s\"}, \"executor_id\": {\"value\": \"e1\"}, \"status\": {\"task_id\": "
-			"{\"value\": \"%s\"}, \"state\": \"%s\", \"source\": \"SOURCE_EXECUTOR\", "
-			"\"uuid\": \"%s\"}, \"uuid\": \"%s\", \"timestamp\": 1}, \"pid\": \"%s\"}",
-			fw_id, agent_id, task, state, uuid, uuid, actor_pid_str(probe_pid(from)));
+	probe_send_json(
+	    from, h_master(), &plexus__internal__status_update_message__descriptor,
+	    "{\"update\": {\"framework_id\": {\"value\": \"%s\"}, \"agent_id\": {\"value\": "
+	    "\"%s\"}, \"executor_id\": {\"value\": \"e1\"}, \"status\": {\"task_id\": "
+	    "{\"value\": \"%s\"}, \"state\": \"%s\", \"source\": \"SOURCE_EXECUTOR\", "
+	    "\"uuid\": \"%s\"}, \"uuid\": \"%s\", \"timestamp\": 1}, \"pid\": \"%s\"}",
+	    fw_id, agent_id, task, state, uuid, uuid, actor_pid_str(probe_pid(from)));
 }
 
 static void ack(const char *task, const char *uuid)
 {
-	probe_send_json(sched, h_master(),
-			&plexus__internal__status_update_acknowledgement_message__descriptor,
-			"{\"agent_id\": {\"value\": \"%s\"}, \"framework_id\": {\"value\": \"%s\"}, "
-			"\"task_id\": {\"value\": \"%s\"}, \"uuid\": \"%s\"}",
-			agent_id, fw_id, task, uuid);
+	probe_send_json(
+	    sched, h_master(), &plexus__internal__status_update_acknowledgement_message__descriptor,
+	    "{\"agent_id\": {\"value\": \"%s\"}, \"framework_id\": {\"value\": \"%s\"}, "
+	    "\"task_id\": {\"value\": \"%s\"}, \"uuid\": \"%s\"}",
+	    agent_id, fw_id, task, uuid);
 }
 
 static const char *task_state(json_t *state, const char *list)
@@ -72,7 +74,7 @@ Test(status, an_update_reaches_the_framework_and_its_ack_the_agent)
 {
 	agent_update(agent, "t1", "TASK_RUNNING", UUID1);
 	Plexus__Internal__StatusUpdateMessage *u =
-		h_expect_update(sched, "t1", PLEXUS__TASK_STATE__TASK_RUNNING, -1);
+	    h_expect_update(sched, "t1", PLEXUS__TASK_STATE__TASK_RUNNING, -1);
 	/* The framework learns whom the ack is for. */
 	cr_assert_str_eq(u->pid, actor_pid_str(probe_pid(agent)));
 	cr_assert_eq(u->update->uuid.len, 16);
@@ -83,7 +85,7 @@ Test(status, an_update_reaches_the_framework_and_its_ack_the_agent)
 
 	ack("t1", UUID1);
 	Plexus__Internal__StatusUpdateAcknowledgementMessage *a = probe_expect(
-		agent, &plexus__internal__status_update_acknowledgement_message__descriptor);
+	    agent, &plexus__internal__status_update_acknowledgement_message__descriptor);
 	cr_assert_str_eq(a->task_id->value, "t1");
 	cr_assert_eq(a->uuid.len, 16);
 	cr_assert_eq(a->uuid.data[15], 15);
@@ -97,13 +99,13 @@ Test(status, a_terminal_update_acked_completes_the_task_and_frees_resources)
 	json_t *state = h_get_json("/master/state");
 	/* Resources are free at once; the task stays until the ack. */
 	json_t *fw = json_array_get(json_object_get(state, "frameworks"), 0);
-	cr_assert_eq(json_number_value(json_object_get(json_object_get(fw, "used_resources"),
-						       "cpus")), 0.0);
+	cr_assert_eq(
+	    json_number_value(json_object_get(json_object_get(fw, "used_resources"), "cpus")), 0.0);
 	cr_assert_str_eq(task_state(state, "tasks"), "TASK_FINISHED");
 	json_decref(state);
 	ack("t1", UUID2);
 	pb_done(probe_expect(agent,
-			     &plexus__internal__status_update_acknowledgement_message__descriptor));
+	                     &plexus__internal__status_update_acknowledgement_message__descriptor));
 	state = h_get_json("/master/state");
 	cr_assert_null(task_state(state, "tasks"));
 	cr_assert_str_eq(task_state(state, "completed_tasks"), "TASK_FINISHED");
@@ -123,17 +125,17 @@ Test(status, updates_from_a_stranger_are_dropped)
 Test(status, kill_goes_to_the_agent_and_an_unknown_task_is_reconciled)
 {
 	probe_send_json(sched, h_master(), &plexus__internal__kill_task_message__descriptor,
-			"{\"framework_id\": {\"value\": \"%s\"}, \"task_id\": {\"value\": \"t1\"}}",
-			fw_id);
+	                "{\"framework_id\": {\"value\": \"%s\"}, \"task_id\": {\"value\": \"t1\"}}",
+	                fw_id);
 	Plexus__Internal__KillTaskMessage *k =
-		probe_expect(agent, &plexus__internal__kill_task_message__descriptor);
+	    probe_expect(agent, &plexus__internal__kill_task_message__descriptor);
 	cr_assert_str_eq(k->task_id->value, "t1");
 	pb_done(k);
-	probe_send_json(sched, h_master(), &plexus__internal__kill_task_message__descriptor,
-			"{\"framework_id\": {\"value\": \"%s\"}, \"task_id\": {\"value\": \"nope\"}}",
-			fw_id);
+	probe_send_json(
+	    sched, h_master(), &plexus__internal__kill_task_message__descriptor,
+	    "{\"framework_id\": {\"value\": \"%s\"}, \"task_id\": {\"value\": \"nope\"}}", fw_id);
 	pb_done(h_expect_update(sched, "nope", PLEXUS__TASK_STATE__TASK_LOST,
-				PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION));
+	                        PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION));
 	cr_assert_not(probe_has(agent, &plexus__internal__kill_task_message__descriptor));
 }
 
@@ -142,42 +144,44 @@ Test(status, implicit_and_explicit_reconciliation)
 	agent_update(agent, "t1", "TASK_RUNNING", UUID1);
 	pb_done(h_expect_update(sched, "t1", PLEXUS__TASK_STATE__TASK_RUNNING, -1));
 	probe_send_json(sched, h_master(), &plexus__internal__reconcile_tasks_message__descriptor,
-			"{\"framework_id\": {\"value\": \"%s\"}}", fw_id);
-	Plexus__Internal__StatusUpdateMessage *u = h_expect_update(
-		sched, "t1", PLEXUS__TASK_STATE__TASK_RUNNING,
-		PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION);
+	                "{\"framework_id\": {\"value\": \"%s\"}}", fw_id);
+	Plexus__Internal__StatusUpdateMessage *u =
+	    h_expect_update(sched, "t1", PLEXUS__TASK_STATE__TASK_RUNNING,
+	                    PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION);
 	/* The master's own updates are not acknowledged: no pid to ack to. */
 	cr_assert_str_eq(u->pid, "");
 	pb_done(u);
-	probe_send_json(sched, h_master(), &plexus__internal__reconcile_tasks_message__descriptor,
-			"{\"framework_id\": {\"value\": \"%s\"}, \"statuses\": [{\"task_id\": "
-			"{\"value\": \"t1\"}, \"state\": \"TASK_STAGING\"}, {\"task_id\": {\"value\": "
-			"\"ghost\"}, \"state\": \"TASK_RUNNING\"}]}", fw_id);
+	probe_send_json(
+	    sched, h_master(), &plexus__internal__reconcile_tasks_message__descriptor,
+	    "{\"framework_id\": {\"value\": \"%s\"}, \"statuses\": [{\"task_id\": "
+	    "{\"value\": \"t1\"}, \"state\": \"TASK_STAGING\"}, {\"task_id\": {\"value\": "
+	    "\"ghost\"}, \"state\": \"TASK_RUNNING\"}]}",
+	    fw_id);
 	pb_done(h_expect_update(sched, "t1", PLEXUS__TASK_STATE__TASK_RUNNING,
-				PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION));
+	                        PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION));
 	pb_done(h_expect_update(sched, "ghost", PLEXUS__TASK_STATE__TASK_LOST,
-				PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION));
+	                        PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION));
 }
 
 Test(status, framework_messages_go_through_the_master_both_ways)
 {
-	probe_send_json(sched, h_master(),
-			&plexus__internal__framework_to_executor_message__descriptor,
-			"{\"agent_id\": {\"value\": \"%s\"}, \"framework_id\": {\"value\": \"%s\"}, "
-			"\"executor_id\": {\"value\": \"e1\"}, \"data\": \"aGVsbG8=\"}",
-			agent_id, fw_id);
+	probe_send_json(
+	    sched, h_master(), &plexus__internal__framework_to_executor_message__descriptor,
+	    "{\"agent_id\": {\"value\": \"%s\"}, \"framework_id\": {\"value\": \"%s\"}, "
+	    "\"executor_id\": {\"value\": \"e1\"}, \"data\": \"aGVsbG8=\"}",
+	    agent_id, fw_id);
 	Plexus__Internal__FrameworkToExecutorMessage *f =
-		probe_expect(agent, &plexus__internal__framework_to_executor_message__descriptor);
+	    probe_expect(agent, &plexus__internal__framework_to_executor_message__descriptor);
 	cr_assert_eq(f->data.len, 5);
 	cr_assert_eq(memcmp(f->data.data, "hello", 5), 0);
 	pb_done(f);
-	probe_send_json(agent, h_master(),
-			&plexus__internal__executor_to_framework_message__descriptor,
-			"{\"agent_id\": {\"value\": \"%s\"}, \"framework_id\": {\"value\": \"%s\"}, "
-			"\"executor_id\": {\"value\": \"e1\"}, \"data\": \"d29ybGQ=\"}",
-			agent_id, fw_id);
+	probe_send_json(
+	    agent, h_master(), &plexus__internal__executor_to_framework_message__descriptor,
+	    "{\"agent_id\": {\"value\": \"%s\"}, \"framework_id\": {\"value\": \"%s\"}, "
+	    "\"executor_id\": {\"value\": \"e1\"}, \"data\": \"d29ybGQ=\"}",
+	    agent_id, fw_id);
 	Plexus__Internal__ExecutorToFrameworkMessage *e =
-		probe_expect(sched, &plexus__internal__executor_to_framework_message__descriptor);
+	    probe_expect(sched, &plexus__internal__executor_to_framework_message__descriptor);
 	cr_assert_eq(memcmp(e->data.data, "world", 5), 0);
 	pb_done(e);
 }
