@@ -49,11 +49,46 @@ void actor__post(struct actor *a, struct actor__node *n)
 		actor__sched_enqueue(a);
 }
 
+/* Actors woken by actor__post_here on this thread, waiting for the end of the batch of
+ * deliveries (actor__deliver_remote_done) to run: by then every message of the batch
+ * is in their mailboxes, so one turn handles them all. Each holds a reference. */
+#define ACTOR__WOKEN_MAX 16
+static _Thread_local struct actor *actor__woken[ACTOR__WOKEN_MAX];
+static _Thread_local int actor__nwoken;
+static _Thread_local bool actor__batching;
+
 void actor__post_here(struct actor *a, struct actor__node *n)
 {
 	atomic_fetch_add_explicit(&a->mb_pushed, 1, memory_order_relaxed);
-	if (actor__mailbox_push(a, n))
+	if (!actor__mailbox_push(a, n))
+		return;
+	if (!actor__batching) {
 		actor__sched_run_here(a);
+		return;
+	}
+	if (actor__nwoken == ACTOR__WOKEN_MAX) {
+		actor__sched_enqueue(a);
+		return;
+	}
+	actor__ref(a);
+	actor__woken[actor__nwoken++] = a;
+}
+
+void actor__deliver_remote_begin(void)
+{
+	actor__batching = true;
+}
+
+void actor__deliver_remote_done(void)
+{
+	int n = actor__nwoken;
+	actor__nwoken = 0;
+	actor__batching = false;
+	for (int i = 0; i < n; i++) {
+		struct actor *a = actor__woken[i];
+		actor__sched_run_here(a);
+		actor__unref(a);
+	}
 }
 
 void actor__post_pid(const actor_pid *pid, struct actor__node *n)
@@ -414,6 +449,14 @@ static void actor__deliver(struct actor *a, struct actor__node *n, struct actor_
 	}
 }
 
+/* What the turn sent to other OS processes goes out now (see transport.h). */
+static inline void actor__flush_remote(void)
+{
+	const struct actor_transport_ops *t = actor__transport;
+	if (t != NULL && t->flush != NULL)
+		t->flush();
+}
+
 enum actor__turn actor__run(struct actor *a, int batch)
 {
 	struct actor__counters *c = actor__counters();
@@ -429,6 +472,7 @@ enum actor__turn actor__run(struct actor *a, int batch)
 		if (atomic_load_explicit(&a->flags, memory_order_relaxed) & ACTOR__F_TERMINATE) {
 			actor__end(a, true);
 			actor__tls_current = NULL;
+			actor__flush_remote();
 			return ACTOR__TURN_DEAD;
 		}
 		if (done == batch)
@@ -440,6 +484,7 @@ enum actor__turn actor__run(struct actor *a, int batch)
 		done++;
 	}
 	actor__tls_current = NULL;
+	actor__flush_remote();
 	if (done == batch)
 		return ACTOR__TURN_AGAIN; /* to the back of the run queue */
 	/* After a successful mark another worker may own a: do not touch it again. */

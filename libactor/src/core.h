@@ -176,8 +176,10 @@ extern _Thread_local struct actor *actor__tls_current;
 
 /* Queues n for a, scheduling a if it was idle. The caller holds a reference. */
 void actor__post(struct actor *a, struct actor__node *n);
-/* The same for a thread that is no worker (the transport's): if a was idle, runs one
- * turn of it right here (see actor__sched_run_here). The caller holds a reference. */
+/* The same for a thread that is no worker (the transport's): if a was idle, it runs
+ * one turn right here, at once or when the batch of deliveries ends
+ * (actor__deliver_remote_begin/_done in transport.h; see actor__sched_run_here). The
+ * caller holds a reference. */
 void actor__post_here(struct actor *a, struct actor__node *n);
 /* Queues n for the local actor pid; if there is none, discards n (see node_discard). */
 void actor__post_pid(const actor_pid *pid, struct actor__node *n);

@@ -32,6 +32,10 @@ struct actor_transport_ops {
 	 * Returns ACTOR_EMSGSIZE over the frame limit, ACTOR_ECLOSED when stopped. */
 	int (*send)(const actor_pid *from, const actor_pid *to, const char *name,
 		    size_t name_len, const void *data, size_t len);
+	/* Called by the core on the thread that ran an actor's turn, when the turn ends.
+	 * send may hold back what an actor sends during its turn and write it here, so
+	 * that all of it goes to each peer in one write. May be NULL. */
+	void (*flush)(void);
 };
 
 /* The transport in use, or NULL when the runtime does not listen. */
@@ -45,6 +49,14 @@ extern const struct actor_transport_ops actor__transport_nng;
 void actor__deliver_remote(const actor_pid *from, const actor_pid *to, const char *name,
 			   size_t name_len, const uint8_t *data, size_t len,
 			   void (*release)(void *owner), void *owner);
+
+/* Optional brackets around a batch of actor__deliver_remote calls made on one thread
+ * (the frames of one read). An actor that a delivery wakes takes its turn on the
+ * delivering thread when that is no worker, so a message from another process costs
+ * no wake-up: without brackets at once, within them at _done, when every message of
+ * the batch is in its mailbox and one turn handles (and answers) them all. */
+void actor__deliver_remote_begin(void);
+void actor__deliver_remote_done(void);
 
 /* Called by the transport when the connection to the OS process at ip:port was lost or
  * could not be made: every local actor linked to a PID there gets exited. */

@@ -27,6 +27,7 @@
 
 #include <nng/nng.h>
 
+#include "actor/actor.h"
 #include "actor/error.h"
 #include "actor/log.h"
 #include "http/http_internal.h"
@@ -516,7 +517,9 @@ static void conn_rx_cb(void *arg)
 		size_t n = nng_aio_count(c->rx);
 		ACTOR__STAT_ADD(bytes_in, n);
 		c->in->len += n;
+		actor__deliver_remote_begin();
 		rv = n == 0 ? NNG_ECLOSED : conn_decode(c);
+		actor__deliver_remote_done();
 	}
 
 	pthread_mutex_lock(&T.mu);
@@ -623,6 +626,46 @@ static void accept_cb(void *arg)
 
 /* ---- the ops ---------------------------------------------------------------- */
 
+/* Peers this thread queued frames for during the current actor turn without writing
+ * them: the flush at the end of the turn writes them, so that everything one turn
+ * sends to a peer (say, the answers to a batch of requests) is one write. Only threads
+ * that run turns hold frames back (the core calls flush on them); a send outside a
+ * turn writes at once. */
+#define HELD_MAX 8
+static _Thread_local struct peer *held[HELD_MAX];
+static _Thread_local int nheld;
+static _Thread_local bool turn_thread;
+
+/* Holds p's frames back until the end of the turn. False if there is no room to
+ * remember p: the caller writes now. Called with T.mu held. */
+static bool hold_locked(struct peer *p)
+{
+	for (int i = 0; i < nheld; i++)
+		if (held[i] == p)
+			return true;
+	if (nheld == HELD_MAX)
+		return false;
+	held[nheld++] = p;
+	return true;
+}
+
+static void nng_flush_op(void)
+{
+	turn_thread = true;
+	if (nheld == 0)
+		return;
+	struct conn *write[HELD_MAX];
+	int n = 0;
+	pthread_mutex_lock(&T.mu);
+	for (int i = 0; i < nheld; i++)
+		if ((write[n] = peer_kick_locked(held[i])) != NULL)
+			n++;
+	pthread_mutex_unlock(&T.mu);
+	nheld = 0;
+	for (int i = 0; i < n; i++)
+		conn_write(write[i]);
+}
+
 static int nng_send_op(const actor_pid *from, const actor_pid *to, const char *name,
 		       size_t name_len, const void *data, size_t len)
 {
@@ -665,7 +708,8 @@ static int nng_send_op(const actor_pid *from, const actor_pid *to, const char *n
 	struct conn *write = NULL;
 	bool dial = false;
 	if (p->state == PEER_UP) {
-		write = peer_kick_locked(p);
+		if (!turn_thread || actor_current() == NULL || !hold_locked(p))
+			write = peer_kick_locked(p);
 	} else if (p->state == PEER_IDLE) {
 		p->state = PEER_DIALING;
 		dial = true;
@@ -797,4 +841,5 @@ const struct actor_transport_ops actor__transport_nng = {
 	.start = nng_start_op,
 	.stop = nng_stop_op,
 	.send = nng_send_op,
+	.flush = nng_flush_op,
 };
