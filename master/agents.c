@@ -297,7 +297,7 @@ static void register_agent(actor_t *self, actor_pid from, const ProtobufCMessage
 
 /* Adds what a re-registering agent reports: frameworks the master does not know (it
  * restarted) and tasks it does not know. */
-static void adopt_tasks(struct master *m, struct agent *a,
+static void adopt_tasks(actor_t *self, struct master *m, struct agent *a, actor_pid from,
                         const Plexus__Internal__ReregisterAgentMessage *r)
 {
 	for (size_t i = 0; i < r->n_frameworks; i++)
@@ -305,6 +305,14 @@ static void adopt_tasks(struct master *m, struct agent *a,
 	for (size_t i = 0; i < r->n_tasks; i++) {
 		const Plexus__Task *t = r->tasks[i];
 		struct framework *fw = framework_find(m, t->framework_id->value);
+		if (fw == NULL && framework_completed_find(m, t->framework_id->value) != NULL) {
+			/* The framework was removed while the agent was away. */
+			Plexus__Internal__ShutdownFrameworkMessage sd =
+			    PLEXUS__INTERNAL__SHUTDOWN_FRAMEWORK_MESSAGE__INIT;
+			sd.framework_id = t->framework_id;
+			actor_send_pb(self, from, &sd.base);
+			continue;
+		}
 		if (fw == NULL) {
 			actor_warn("master: agent %s reports task %s of unknown framework %s",
 			           a->id, t->task_id->value, t->framework_id->value);
@@ -362,7 +370,7 @@ static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 		a->reregistered_time = master_wall_time();
 		agent_connect(self, m, a, from);
 		mal_agent_activate(m->alloc, a->id, true);
-		adopt_tasks(m, a, r);
+		adopt_tasks(self, m, a, from, r);
 	} else {
 		if (agent_is_unreachable(m, id)) {
 			shutdown_partition_unaware(self, m, from, r);
@@ -386,7 +394,7 @@ static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 		/* The allocator knows the agent before the tasks that use part of it. */
 		if (mal_agent_add(m->alloc, a->id, a->total) != 0)
 			actor_error("master: allocator refused agent %s", a->id);
-		adopt_tasks(m, a, r);
+		adopt_tasks(self, m, a, from, r);
 		agent_connect(self, m, a, from);
 	}
 	actor_counter_inc(m->metrics.slave_reregistrations);

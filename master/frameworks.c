@@ -31,7 +31,7 @@ struct framework *framework_find_pid(struct master *m, actor_pid pid)
 	return NULL;
 }
 
-static struct framework *completed_find(struct master *m, const char *id)
+struct framework *framework_completed_find(struct master *m, const char *id)
 {
 	for (struct framework *f = m->completed_frameworks; f; f = f->next)
 		if (strcmp(f->id, id) == 0)
@@ -253,7 +253,7 @@ static void reregister_framework(actor_t *self, actor_pid from, const ProtobufCM
 	if (bad == NULL && (r->framework->id == NULL || r->framework->id->value == NULL ||
 	                    r->framework->id->value[0] == '\0'))
 		bad = "re-registration without a framework id";
-	if (bad == NULL && completed_find(m, r->framework->id->value) != NULL)
+	if (bad == NULL && framework_completed_find(m, r->framework->id->value) != NULL)
 		bad = "Framework has been removed";
 	if (bad != NULL) {
 		actor_warn("master: refusing framework re-registration from %s: %s",
@@ -364,7 +364,7 @@ struct framework *framework_recover(struct master *m, const Plexus__FrameworkInf
 	if (info->id == NULL || info->id->value == NULL || info->id->value[0] == '\0')
 		return NULL;
 	struct framework *fw = framework_find(m, info->id->value);
-	if (fw != NULL || completed_find(m, info->id->value) != NULL)
+	if (fw != NULL || framework_completed_find(m, info->id->value) != NULL)
 		return fw;
 	fw = framework_new(m, info->id->value, info);
 	if (fw != NULL)

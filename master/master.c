@@ -72,7 +72,7 @@ Plexus__MasterInfo *master_info_new(struct master *m)
 	return pb_dup(&info.base);
 }
 
-static void task_counts_to_gauges(struct master *m)
+void master_update_task_gauges(struct master *m)
 {
 	struct master_metrics *x = &m->metrics;
 
@@ -108,7 +108,7 @@ void master_update_gauges(struct master *m)
 	actor_gauge_set(x->outstanding_offers, (double)m->n_offers);
 	actor_gauge_set(x->elected, 1);
 	actor_gauge_set(x->uptime_secs, (double)(actor_clock_now() - m->start_clock) / 1000.0);
-	task_counts_to_gauges(m);
+	master_update_task_gauges(m);
 }
 
 static void metrics_init(struct master_metrics *x)

@@ -132,6 +132,8 @@ struct master {
 double master_wall_time(void);
 Plexus__MasterInfo *master_info_new(struct master *m); /* free with pb_free */
 void master_update_gauges(struct master *m);
+/* Only the task gauges (cheap: from the counts by state). */
+void master_update_task_gauges(struct master *m);
 /* Copies a protobuf message (pack + unpack); NULL on failure. */
 void *pb_dup(const ProtobufCMessage *msg);
 void pb_free(void *msg);
@@ -142,6 +144,8 @@ void id_init(Plexus__FrameworkID *id, const char *value);
 void frameworks_install(actor_t *self);
 struct framework *framework_find(struct master *m, const char *id);
 struct framework *framework_find_pid(struct master *m, actor_pid pid);
+/* A removed framework still listed among the completed ones, or NULL. */
+struct framework *framework_completed_find(struct master *m, const char *id);
 /* The framework named by id if the message comes from its scheduler; otherwise logs,
  * counts and returns NULL (the one check every scheduler call goes through). */
 struct framework *framework_from(struct master *m, actor_pid from, const Plexus__FrameworkID *id,

@@ -197,7 +197,7 @@ void task_set_state(struct master *m, struct mtask *t, Plexus__TaskState state)
 			mal_recover_used(m->alloc, fw->id, fw->role, t->agent_id, t->resources);
 		}
 	}
-	master_update_gauges(m);
+	master_update_task_gauges(m);
 }
 
 void task_complete(struct master *m, struct framework *fw, struct mtask *t)

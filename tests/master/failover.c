@@ -155,3 +155,28 @@ Test(failover, frameworks_and_agents_come_back_to_a_restarted_master)
 	cr_assert_eq(cpus, 1.0);
 	pb_done(o);
 }
+
+Test(failover, an_agent_reporting_tasks_of_a_removed_framework_is_told_to_shut_it_down)
+{
+	probe_send_json(sched, h_master(),
+	                &plexus__internal__unregister_framework_message__descriptor,
+	                "{\"framework_id\": {\"value\": \"%s\"}}", fw_id);
+	pb_done(probe_expect(agent, &plexus__internal__shutdown_framework_message__descriptor));
+	/* The agent missed it (say it restarted) and comes back with the task. */
+	char *res = h_resources_json("cpus:2;mem:256");
+	probe_send_json(agent, h_master(), &plexus__internal__reregister_agent_message__descriptor,
+	                "{\"agent\": {\"hostname\": \"h1\", \"id\": {\"value\": \"%s\"}, "
+	                "\"resources\": %s}, \"tasks\": [{\"name\": \"t\", \"task_id\": {\"value\": "
+	                "\"t1\"}, \"framework_id\": {\"value\": \"%s\"}, \"agent_id\": {\"value\": "
+	                "\"%s\"}, \"state\": \"TASK_RUNNING\"}]}",
+	                agent_id, res, fw_id, agent_id);
+	free(res);
+	pb_done(probe_expect(agent, &plexus__internal__agent_reregistered_message__descriptor));
+	Plexus__Internal__ShutdownFrameworkMessage *sd =
+	        probe_expect(agent, &plexus__internal__shutdown_framework_message__descriptor);
+	cr_assert_str_eq(sd->framework_id->value, fw_id);
+	pb_done(sd);
+	json_t *state = h_get_json("/master/state");
+	cr_assert_eq(json_array_size(json_object_get(state, "frameworks")), 0);
+	json_decref(state);
+}
