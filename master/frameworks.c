@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "master/allocator/allocator.h"
 #include "master/mal.h"
 #include "master/master_internal.h"
 
@@ -160,8 +161,10 @@ static const char *validate_info(const Plexus__FrameworkInfo *info)
 	    (!isfinite(info->failover_timeout) || info->failover_timeout < 0))
 		return "FrameworkInfo.failover_timeout must be a finite, non-negative number";
 	for (size_t i = 0; i < info->n_roles; i++)
-		if (info->roles[i][0] == '\0' || strchr(info->roles[i], ' '))
+		if (!alloc_role_valid(info->roles[i], true))
 			return "FrameworkInfo.roles holds an invalid role";
+	if (info->n_roles == 0 && info->role != NULL && !alloc_role_valid(info->role, true))
+		return "FrameworkInfo.role is not a valid role";
 	return NULL;
 }
 

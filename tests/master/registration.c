@@ -59,6 +59,13 @@ Test(registration, invalid_framework_info_is_refused_with_a_reason)
 	e = probe_expect(s, &plexus__internal__framework_error_message__descriptor);
 	cr_assert_not_null(strstr(e->message, "failover_timeout"), "%s", e->message);
 	pb_done(e);
+
+	probe_send_json(s, h_master(), &plexus__internal__register_framework_message__descriptor,
+	                "{\"framework\": {\"user\": \"u\", \"name\": \"fw\", "
+	                "\"roles\": [\"eng/../x\"]}}");
+	e = probe_expect(s, &plexus__internal__framework_error_message__descriptor);
+	cr_assert_not_null(strstr(e->message, "role"), "%s", e->message);
+	pb_done(e);
 	cr_assert_not(probe_has(s, &plexus__internal__framework_registered_message__descriptor));
 }
 
