@@ -331,3 +331,32 @@ Test(launch, launch_tasks_is_an_accept_with_one_launch)
 	free(t);
 	free(oid);
 }
+
+Test(launch, offers_of_two_agents_cannot_be_combined)
+{
+	char *o1 = take_offer();
+	probe *agent2 = probe_spawn("slave(2)");
+	char *agent2_id = h_register_agent(agent2, "h2", "cpus:4;mem:1024");
+	char *o2 = take_offer();
+	char *t = task("t1", agent_id, "cpus:1");
+	char tasks[2048], ids[512];
+	snprintf(tasks, sizeof(tasks), "[%s]", t);
+	snprintf(ids, sizeof(ids), "[{\"value\": \"%s\"}, {\"value\": \"%s\"}]", o1, o2);
+	accept(ids, tasks);
+	Plexus__Internal__StatusUpdateMessage *u =
+	        h_expect_update(sched, "t1", PLEXUS__TASK_STATE__TASK_LOST,
+	                        PLEXUS__TASK_STATUS__REASON__REASON_INVALID_OFFERS);
+	cr_assert_not_null(strstr(u->update->status->message, "single agent"), "%s",
+	                   u->update->status->message);
+	pb_done(u);
+	cr_assert_not(probe_has(agent, &plexus__internal__run_task_message__descriptor));
+	cr_assert_not(probe_has(agent2, &plexus__internal__run_task_message__descriptor));
+	/* Both offers went back to the allocator: offered again on the next pass. */
+	h_advance(1000);
+	pb_done(h_expect_offer(sched));
+	pb_done(h_expect_offer(sched));
+	free(t);
+	free(o1);
+	free(o2);
+	free(agent2_id);
+}
