@@ -300,6 +300,7 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 	rc = a->launcher->launch(&l, &ex->container, err, sizeof(err));
 	free(owned_args);
 	env_free(&env);
+	env = (struct envbuf){0};
 	if (rc != 0)
 		goto failed;
 	if ((rc = agent_reaper_watch(ex->container.pid, a->pid, on_reaped)) != 0) {
@@ -316,6 +317,7 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 	ex->registration_timer = ex_arm(a, ex, a->registration_timeout_ms, registration_timeout_cb);
 	return ex;
 failed:
+	env_free(&env);
 	actor_warn("agent %s: cannot launch executor %s of framework %s: %s",
 		   a->pid.id, ex->id ? ex->id : "?", fw->id, err);
 	ex->phase = EXECUTOR_TERMINATED;

@@ -361,7 +361,7 @@ void harness_start_agent(struct harness *h, const char *resources, const char *a
 	f.work_dir = h->work_dir;
 	f.resources = resources;
 	f.attributes = attributes;
-	f.executor_path = PLEXUS_EXECUTOR_PATH;
+	f.executor_path = h->executor_path ? h->executor_path : PLEXUS_EXECUTOR_PATH;
 	f.port = h->http_port;
 	cr_assert_eq(agent_start(&f, &h->agent, err, sizeof(err)), 0, "agent_start: %s", err);
 	char *r = master_wait_registration(1, 1, 10000);

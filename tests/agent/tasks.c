@@ -419,3 +419,17 @@ Test(tasks, bad_input_is_refused_with_a_reason)
 	cr_assert(strstr(body, "\"slave/tasks_error\":1") != NULL, "%s", body);
 	free(body);
 }
+
+Test(tasks, executor_that_cannot_start_fails_its_task)
+{
+	h.executor_path = "/nonexistent/plexus-executor";
+	harness_start_agent(&h, "cpus:1;mem:128", NULL);
+	run_command_task(&h, "t-nolaunch", "true");
+	cr_assert(master_wait_updates(1, 10000));
+	struct seen_update got[2];
+	cr_assert_eq(master_updates(got, 2), 1);
+	cr_assert_eq(got[0].state, PLEXUS__TASK_STATE__TASK_FAILED, "%s", state_name(got[0].state));
+	cr_assert_eq(got[0].reason, PLEXUS__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED);
+	cr_assert(strstr(got[0].message, "/nonexistent/plexus-executor") != NULL, "%s",
+		  got[0].message);
+}
