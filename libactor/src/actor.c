@@ -15,6 +15,14 @@
 
 _Thread_local struct actor *actor__tls_current;
 
+/* What a turn (or an init) sent to other OS processes goes out now (see transport.h). */
+static inline void actor__flush_remote(void)
+{
+	const struct actor_transport_ops *t = actor__transport;
+	if (t != NULL && t->flush != NULL)
+		t->flush();
+}
+
 static pthread_mutex_t actor__wait_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t actor__wait_cv;
 static pthread_once_t actor__wait_once = PTHREAD_ONCE_INIT;
@@ -192,6 +200,8 @@ int actor_spawn(const actor_def *def, void *state, actor_pid *out)
 		actor__tls_current = a;
 		rc = def->init(a);
 		actor__tls_current = prev;
+		if (prev == NULL) /* not inside a turn, whose end would flush */
+			actor__flush_remote();
 		if (rc != 0) {
 			actor_debug("spawn of %s failed in init: %d", actor_pid_str(a->pid), rc);
 			actor__end(a, false);
@@ -447,14 +457,6 @@ static void actor__deliver(struct actor *a, struct actor__node *n, struct actor_
 		actor__link_event(a, n);
 		break;
 	}
-}
-
-/* What the turn sent to other OS processes goes out now (see transport.h). */
-static inline void actor__flush_remote(void)
-{
-	const struct actor_transport_ops *t = actor__transport;
-	if (t != NULL && t->flush != NULL)
-		t->flush();
 }
 
 enum actor__turn actor__run(struct actor *a, int batch)
