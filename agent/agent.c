@@ -48,17 +48,17 @@ static void metrics_init(struct agent_metrics *m)
 		const char *name;
 		bool terminal;
 	} names[] = {
-		{PLEXUS__TASK_STATE__TASK_STAGING, "slave/tasks_staging", false},
-		{PLEXUS__TASK_STATE__TASK_STARTING, "slave/tasks_starting", false},
-		{PLEXUS__TASK_STATE__TASK_RUNNING, "slave/tasks_running", false},
-		{PLEXUS__TASK_STATE__TASK_KILLING, "slave/tasks_killing", false},
-		{PLEXUS__TASK_STATE__TASK_FINISHED, "slave/tasks_finished", true},
-		{PLEXUS__TASK_STATE__TASK_FAILED, "slave/tasks_failed", true},
-		{PLEXUS__TASK_STATE__TASK_KILLED, "slave/tasks_killed", true},
-		{PLEXUS__TASK_STATE__TASK_LOST, "slave/tasks_lost", true},
-		{PLEXUS__TASK_STATE__TASK_ERROR, "slave/tasks_error", true},
-		{PLEXUS__TASK_STATE__TASK_DROPPED, "slave/tasks_dropped", true},
-		{PLEXUS__TASK_STATE__TASK_GONE, "slave/tasks_gone", true},
+	    {PLEXUS__TASK_STATE__TASK_STAGING, "slave/tasks_staging", false},
+	    {PLEXUS__TASK_STATE__TASK_STARTING, "slave/tasks_starting", false},
+	    {PLEXUS__TASK_STATE__TASK_RUNNING, "slave/tasks_running", false},
+	    {PLEXUS__TASK_STATE__TASK_KILLING, "slave/tasks_killing", false},
+	    {PLEXUS__TASK_STATE__TASK_FINISHED, "slave/tasks_finished", true},
+	    {PLEXUS__TASK_STATE__TASK_FAILED, "slave/tasks_failed", true},
+	    {PLEXUS__TASK_STATE__TASK_KILLED, "slave/tasks_killed", true},
+	    {PLEXUS__TASK_STATE__TASK_LOST, "slave/tasks_lost", true},
+	    {PLEXUS__TASK_STATE__TASK_ERROR, "slave/tasks_error", true},
+	    {PLEXUS__TASK_STATE__TASK_DROPPED, "slave/tasks_dropped", true},
+	    {PLEXUS__TASK_STATE__TASK_GONE, "slave/tasks_gone", true},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (names[i].terminal)
@@ -132,7 +132,7 @@ static struct agent_task *in_list(struct agent_task *t, const char *task_id)
 }
 
 struct agent_task *agent_task_find(struct agent_framework *fw, const char *task_id,
-				   struct agent_executor **exp)
+                                   struct agent_executor **exp)
 {
 	if (fw == NULL || task_id == NULL)
 		return NULL;
@@ -182,7 +182,7 @@ static Plexus__ExecutorID *new_executor_id(const char *value)
 /* Fills in what the agent knows about an update before it is kept: its agent and
  * executor ids, and the uuid inside the status (frameworks acknowledge by it). */
 static int complete_update(struct agent *a, struct agent_executor *ex,
-			   Plexus__Internal__StatusUpdate *u)
+                           Plexus__Internal__StatusUpdate *u)
 {
 	Plexus__TaskStatus *st = u->status;
 
@@ -220,8 +220,8 @@ static int complete_update(struct agent *a, struct agent_executor *ex,
 }
 
 void agent_send_update(struct agent *a, struct agent_framework *fw, struct agent_executor *ex,
-		       const char *task_id, Plexus__TaskState state,
-		       Plexus__TaskStatus__Reason reason, const char *message)
+                       const char *task_id, Plexus__TaskState state,
+                       Plexus__TaskStatus__Reason reason, const char *message)
 {
 	Plexus__Internal__StatusUpdate u = PLEXUS__INTERNAL__STATUS_UPDATE__INIT;
 	Plexus__TaskStatus st = PLEXUS__TASK_STATUS__INIT;
@@ -248,15 +248,17 @@ void agent_send_update(struct agent *a, struct agent_framework *fw, struct agent
 	Plexus__Internal__StatusUpdate *copy = agent_pb_dup(&u.base);
 	if (copy == NULL || complete_update(a, ex, copy) != 0) {
 		agent_pb_free(copy);
-		actor_error("agent: out of memory; the %s update of task %s is lost",
-			    protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor,
-								 state)->name,
-			    task_id);
+		actor_error(
+		    "agent: out of memory; the %s update of task %s is lost",
+		    protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, state)
+		        ->name,
+		    task_id);
 		return;
 	}
-	actor_info("agent: task %s of framework %s is %s: %s", task_id, fw->id,
-		   protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, state)->name,
-		   message ? message : "");
+	actor_info(
+	    "agent: task %s of framework %s is %s: %s", task_id, fw->id,
+	    protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, state)->name,
+	    message ? message : "");
 	sum_update(&a->sum, a->self, copy);
 }
 
@@ -318,7 +320,8 @@ static void on_status_update(actor_t *self, actor_pid from, const ProtobufCMessa
 	Plexus__Internal__StatusUpdate *copy = agent_pb_dup(&u->base);
 	if (copy == NULL || complete_update(a, ex, copy) != 0) {
 		agent_pb_free(copy);
-		actor_error("agent: out of memory handling an update of task %s", t->info->task_id->value);
+		actor_error("agent: out of memory handling an update of task %s",
+		            t->info->task_id->value);
 		return;
 	}
 	actor_counter_inc(a->m.valid_status_updates);
@@ -328,7 +331,7 @@ static void on_status_update(actor_t *self, actor_pid from, const ProtobufCMessa
 		agent_task_transition(a, t, copy->status->state);
 
 	Plexus__Internal__StatusUpdateAcknowledgementMessage ack =
-		PLEXUS__INTERNAL__STATUS_UPDATE_ACKNOWLEDGEMENT_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__STATUS_UPDATE_ACKNOWLEDGEMENT_MESSAGE__INIT;
 	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
 	aid.value = a->agent_id;
 	ack.agent_id = &aid;
@@ -360,11 +363,11 @@ static void on_ack(actor_t *self, actor_pid from, const ProtobufCMessage *msg, v
 	}
 	Plexus__Internal__StatusUpdate *acked = NULL;
 	int rc = sum_ack(&a->sum, self, m->framework_id->value, m->task_id->value, m->uuid.data,
-			 m->uuid.len, &acked);
+	                 m->uuid.len, &acked);
 	if (rc != 0) {
 		actor_warn("agent: ignoring an acknowledgement for task %s of framework %s: %s",
-			   m->task_id->value, m->framework_id->value,
-			   rc == ENOENT ? "no update is pending" : "not the pending update's uuid");
+		           m->task_id->value, m->framework_id->value,
+		           rc == ENOENT ? "no update is pending" : "not the pending update's uuid");
 		return;
 	}
 	struct agent_framework *fw = agent_framework_find(a, m->framework_id->value);
@@ -434,7 +437,7 @@ static void framework_free(struct agent_framework *fw)
 }
 
 /* Mesos keeps a bounded history of completed executors and frameworks. */
-#define MAX_COMPLETED_EXECUTORS 150
+#define MAX_COMPLETED_EXECUTORS  150
 #define MAX_COMPLETED_FRAMEWORKS 50
 
 void agent_gc(struct agent *a, struct agent_framework *fw)
@@ -443,7 +446,8 @@ void agent_gc(struct agent *a, struct agent_framework *fw)
 		return;
 	for (struct agent_executor **pp = &fw->executors; *pp != NULL;) {
 		struct agent_executor *ex = *pp;
-		if (ex->phase == EXECUTOR_TERMINATED && ex->queued == NULL && ex->launched == NULL) {
+		if (ex->phase == EXECUTOR_TERMINATED && ex->queued == NULL &&
+		    ex->launched == NULL) {
 			/* Its sandbox stays readable (Mesos keeps it until garbage collection;
 			 * here until the executor leaves the bounded completed list). */
 			*pp = ex->next;
@@ -487,7 +491,7 @@ void agent_gc(struct agent *a, struct agent_framework *fw)
 }
 
 void agent_fill_info(struct agent *a, Plexus__AgentInfo *info, Plexus__Resource ***res,
-		     size_t *nres)
+                     size_t *nres)
 {
 	plexus__agent_info__init(info);
 	info->hostname = a->hostname;
@@ -514,9 +518,9 @@ static int agent_init(actor_t *self)
 
 	/* Handlers, one block: master-facing first, then executor-facing. */
 	actor_install_pb(self, &plexus__internal__status_update_acknowledgement_message__descriptor,
-			 on_ack, a);
+	                 on_ack, a);
 	actor_install_pb(self, &plexus__internal__status_update_message__descriptor,
-			 on_status_update, a);
+	                 on_status_update, a);
 	agent_registration_install(a); /* Agent(Re)Registered, PingAgent, Shutdown */
 	agent_executors_install(a);    /* RunTask, KillTask, Shutdown*, RegisterExecutor ... */
 	/* init never fails, so that fini always runs and frees the state. */
@@ -574,10 +578,10 @@ static void agent_fini(actor_t *self)
 }
 
 static const actor_def agent_def = {
-	.name = "slave",
-	.init = agent_init,
-	.fini = agent_fini,
-	.exited = agent_exited,
+    .name = "slave",
+    .init = agent_init,
+    .fini = agent_fini,
+    .exited = agent_exited,
 };
 
 /* ---- start and stop --------------------------------------------------------------- */
@@ -630,7 +634,7 @@ int agent_start(const struct agent_flags *f, actor_pid *out, char *err, size_t e
 	if ((rc = agent_mkdirs(f->work_dir)) != 0) {
 		free(a);
 		return px_errorf(err, errlen, PX_EINVAL, "cannot create the work dir '%s': %s",
-				 f->work_dir, strerror(rc));
+		                 f->work_dir, strerror(rc));
 	}
 	char *real = realpath(f->work_dir, NULL);
 	a->work_dir = real;
@@ -659,14 +663,14 @@ int agent_start(const struct agent_flags *f, actor_pid *out, char *err, size_t e
 		goto fail;
 	}
 	rc = agent_attributes_parse(f->attributes, &a->attributes, &a->nattributes, why,
-				    sizeof(why));
+	                            sizeof(why));
 	if (rc != PX_OK) {
 		px_errorf(err, errlen, rc, "--attributes: %s", why);
 		goto fail;
 	}
 	if ((rc = files_ref()) != 0) {
 		px_errorf(err, errlen, PX_EINVAL, "cannot start the files actor: %s",
-			  actor_strerror(rc));
+		          actor_strerror(rc));
 		goto fail;
 	}
 	agent_reaper_ref();
@@ -681,14 +685,14 @@ int agent_start(const struct agent_flags *f, actor_pid *out, char *err, size_t e
 	if (rc != 0) {
 		/* init never fails, so the spawn failed before it: nothing ran. */
 		px_errorf(err, errlen, PX_EINVAL, "cannot spawn the agent actor: %s",
-			  actor_strerror(rc));
+		          actor_strerror(rc));
 		files_unref();
 		agent_reaper_unref();
 		goto fail;
 	}
 	/* a belongs to the actor now (it may even have ended): log from f. */
 	actor_info("agent %s started: work dir %s, master %s", actor_pid_str(pid), f->work_dir,
-		   f->master);
+	           f->master);
 	if (out != NULL)
 		*out = pid;
 	return 0;

@@ -27,7 +27,7 @@ struct agent_flags {
 	const char *work_dir;      /* --work-dir: sandboxes live below it */
 	const char *executor_path; /* --executor-path: the plexus-executor binary
 	                              (NULL: next to the running program) */
-	int64_t executor_shutdown_grace_ms;      /* --executor-shutdown-grace-period (5 s) */
+	int64_t executor_shutdown_grace_ms;       /* --executor-shutdown-grace-period (5 s) */
 	int64_t executor_registration_timeout_ms; /* --executor-registration-timeout (1 min) */
 	int64_t registration_backoff_ms;          /* --registration-backoff-factor (1 s) */
 	int64_t update_retry_min_ms;              /* --status-update-retry-interval-min (10 s) */

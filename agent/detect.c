@@ -42,7 +42,7 @@ static uint64_t mem_total_bytes(void)
 }
 
 int agent_resources(const char *text, const char *work_dir, px_resources **out, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	px_resources *rs = NULL;
 	int rc;
@@ -78,7 +78,7 @@ int agent_resources(const char *text, const char *work_dir, px_resources **out, 
 			if (statvfs(work_dir, &sv) == 0)
 				total = (uint64_t)sv.f_blocks * sv.f_frsize;
 			rc = px_resources_add_scalar(rs, "disk", NULL,
-						     agent_disk_for_tasks(total) * 1000);
+			                             agent_disk_for_tasks(total) * 1000);
 		}
 		px_resources_free(named);
 	}
@@ -137,7 +137,7 @@ static json_t *attribute_json(const char *name, char *value, char *err, size_t e
 				return NULL;
 			}
 			json_array_append_new(ranges, json_pack("{s:I,s:I}", "begin", (json_int_t)b,
-								"end", (json_int_t)e));
+			                                        "end", (json_int_t)e));
 		}
 		json_object_set_new(j, "type", json_string("RANGES"));
 		json_object_set_new(j, "ranges", json_pack("{s:o}", "range", ranges));
@@ -172,7 +172,7 @@ void agent_attributes_free(Plexus__Attribute **attrs, size_t n)
 }
 
 int agent_attributes_parse(const char *text, Plexus__Attribute ***out, size_t *n, char *err,
-			   size_t errlen)
+                           size_t errlen)
 {
 	char *copy = strdup(text ? text : "");
 	Plexus__Attribute **attrs = NULL;
@@ -188,16 +188,16 @@ int agent_attributes_parse(const char *text, Plexus__Attribute ***out, size_t *n
 			continue;
 		char *colon = strchr(tok, ':');
 		if (colon == NULL) {
-			rc = px_errorf(err, errlen, PX_EINVAL, "attribute '%s': expected name:value",
-				       tok);
+			rc = px_errorf(err, errlen, PX_EINVAL,
+			               "attribute '%s': expected name:value", tok);
 			break;
 		}
 		*colon = '\0';
 		char *name = trim(tok), *value = trim(colon + 1);
 		if (*name == '\0' || *value == '\0') {
 			rc = px_errorf(err, errlen, PX_EINVAL,
-				       "attribute '%s:%s': name and value must not be empty", name,
-				       value);
+			               "attribute '%s:%s': name and value must not be empty", name,
+			               value);
 			break;
 		}
 		json_t *j = attribute_json(name, value, err, errlen);

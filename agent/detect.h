@@ -20,13 +20,13 @@ int64_t agent_disk_for_tasks(uint64_t total_bytes);
  * online processors, mem from /proc/meminfo's MemTotal, disk from statvfs of work_dir,
  * ports [31000-32000]). On failure err says why. */
 int agent_resources(const char *text, const char *work_dir, px_resources **out, char *err,
-		    size_t errlen);
+                    size_t errlen);
 
 /* Parses "rack:a;zone:1;ports:[1-5];tags:{x,y}" into Attribute messages: a number is a
  * SCALAR, [..] RANGES, {..} a SET, anything else TEXT. *out is a new array of *n new
  * messages (free with agent_attributes_free). */
 int agent_attributes_parse(const char *text, Plexus__Attribute ***out, size_t *n, char *err,
-			   size_t errlen);
+                           size_t errlen);
 void agent_attributes_free(Plexus__Attribute **attrs, size_t n);
 
 #endif

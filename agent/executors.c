@@ -158,21 +158,21 @@ static int build_env(struct agent *a, struct agent_executor *ex, struct envbuf *
 	actor_pid_format(a->pid, pid, sizeof(pid));
 	snprintf(grace, sizeof(grace), "%lldms", (long long)ex->grace_ms);
 	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", aip >> 24, (aip >> 16) & 255, (aip >> 8) & 255,
-		 aip & 255);
+	         aip & 255);
 	const char *vars[][2] = {
-		{"PLEXUS_AGENT_PID", pid},
-		{"PLEXUS_AGENT_ID", a->agent_id},
-		{"PLEXUS_FRAMEWORK_ID", ex->fw->id},
-		{"PLEXUS_EXECUTOR_ID", ex->id},
-		{"PLEXUS_DIRECTORY", ex->directory},
-		{"PLEXUS_SANDBOX", ex->directory},
-		/* No recovery yet: an executor whose agent is gone shuts down at once. */
-		{"PLEXUS_CHECKPOINT", "0"},
-		{"PLEXUS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", grace},
-		/* The executor's runtime listens on an ephemeral port of the agent's address. */
-		{"ACTOR_IP", ip},
-		{"ACTOR_PORT", "0"},
-		{"ACTOR_WORKERS", "2"},
+	    {"PLEXUS_AGENT_PID", pid},
+	    {"PLEXUS_AGENT_ID", a->agent_id},
+	    {"PLEXUS_FRAMEWORK_ID", ex->fw->id},
+	    {"PLEXUS_EXECUTOR_ID", ex->id},
+	    {"PLEXUS_DIRECTORY", ex->directory},
+	    {"PLEXUS_SANDBOX", ex->directory},
+	    /* No recovery yet: an executor whose agent is gone shuts down at once. */
+	    {"PLEXUS_CHECKPOINT", "0"},
+	    {"PLEXUS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", grace},
+	    /* The executor's runtime listens on an ephemeral port of the agent's address. */
+	    {"ACTOR_IP", ip},
+	    {"ACTOR_PORT", "0"},
+	    {"ACTOR_WORKERS", "2"},
 	};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]) && rc == 0; i++)
 		rc = env_add(e, vars[i][0], vars[i][1]);
@@ -194,7 +194,7 @@ static void registration_timeout_cb(actor_t *self, void *arg);
 /* A generated ExecutorInfo for a task that brings only a command, as Mesos makes for
  * its command executor: the executor's id is the task's id. */
 static Plexus__ExecutorInfo *command_executor_info(struct agent *a, const Plexus__TaskInfo *task,
-						   const char *framework_id)
+                                                   const char *framework_id)
 {
 	Plexus__ExecutorInfo info = PLEXUS__EXECUTOR_INFO__INIT;
 	Plexus__ExecutorID eid = PLEXUS__EXECUTOR_ID__INIT;
@@ -208,8 +208,8 @@ static Plexus__ExecutorInfo *command_executor_info(struct agent *a, const Plexus
 	cmd.has_shell = true;
 	cmd.shell = false;
 	snprintf(name, sizeof(name), "Command Executor (Task: %s) (Command: %s)",
-		 task->task_id->value,
-		 task->command && task->command->value ? task->command->value : "");
+	         task->task_id->value,
+	         task->command && task->command->value ? task->command->value : "");
 	info.executor_id = &eid;
 	info.framework_id = &fid;
 	info.command = &cmd;
@@ -223,7 +223,7 @@ static Plexus__ExecutorInfo *command_executor_info(struct agent *a, const Plexus
 /* Starts an executor. Returns it (in fw's list) even when the launch failed: then it
  * is TERMINATED with end_message saying why, so its tasks fail the usual way. */
 static struct agent_executor *launch_executor(struct agent *a, struct agent_framework *fw,
-					      Plexus__ExecutorInfo *info, bool command)
+                                              Plexus__ExecutorInfo *info, bool command)
 {
 	struct agent_executor *ex = calloc(1, sizeof(*ex));
 	char err[512] = "";
@@ -254,7 +254,7 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 		goto failed;
 	}
 	rc = agent_sandbox_create(a->work_dir, a->agent_id, fw->id, ex->id, ex->run_uuid,
-				  &ex->directory, err, sizeof(err));
+	                          &ex->directory, err, sizeof(err));
 	if (rc != 0)
 		goto failed;
 	/* Served by /files under its real path and under Mesos's virtual one. */
@@ -296,7 +296,7 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 		goto failed;
 	}
 	struct agent_launch l = {
-		.path = path, .argv = args, .envp = env.v, .directory = ex->directory};
+	    .path = path, .argv = args, .envp = env.v, .directory = ex->directory};
 	rc = a->launcher->launch(&l, &ex->container, err, sizeof(err));
 	free(owned_args);
 	env_free(&env);
@@ -312,14 +312,14 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 		goto failed;
 	}
 	actor_gauge_add(a->m.executors_running, 1);
-	actor_info("agent %s: launched executor %s of framework %s (pid %d) in %s",
-		   a->pid.id, ex->id, fw->id, (int)ex->container.pid, ex->directory);
+	actor_info("agent %s: launched executor %s of framework %s (pid %d) in %s", a->pid.id,
+	           ex->id, fw->id, (int)ex->container.pid, ex->directory);
 	ex->registration_timer = ex_arm(a, ex, a->registration_timeout_ms, registration_timeout_cb);
 	return ex;
 failed:
 	env_free(&env);
-	actor_warn("agent %s: cannot launch executor %s of framework %s: %s",
-		   a->pid.id, ex->id ? ex->id : "?", fw->id, err);
+	actor_warn("agent %s: cannot launch executor %s of framework %s: %s", a->pid.id,
+	           ex->id ? ex->id : "?", fw->id, err);
 	ex->phase = EXECUTOR_TERMINATED;
 	ex->container.pid = 0;
 	ex->has_end_reason = true;
@@ -346,21 +346,21 @@ static void send_task(struct agent *a, struct agent_executor *ex, struct agent_t
 /* Ends the tasks that never reached a terminal state, after their executor is gone. */
 static void fail_live_tasks(struct agent *a, struct agent_executor *ex)
 {
-	Plexus__TaskState state = ex->command ? PLEXUS__TASK_STATE__TASK_FAILED
-					      : PLEXUS__TASK_STATE__TASK_LOST;
-	Plexus__TaskStatus__Reason reason = ex->has_end_reason
-						    ? ex->end_reason
-						    : PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
+	Plexus__TaskState state =
+	    ex->command ? PLEXUS__TASK_STATE__TASK_FAILED : PLEXUS__TASK_STATE__TASK_LOST;
+	Plexus__TaskStatus__Reason reason =
+	    ex->has_end_reason ? ex->end_reason
+	                       : PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
 	char msg[700];
 
 	if (ex->end_message != NULL)
 		snprintf(msg, sizeof(msg), "%s", ex->end_message);
 	else if (WIFSIGNALED(ex->wait_status))
 		snprintf(msg, sizeof(msg), "Executor terminated: killed by signal %d (%s)",
-			 WTERMSIG(ex->wait_status), strsignal(WTERMSIG(ex->wait_status)));
+		         WTERMSIG(ex->wait_status), strsignal(WTERMSIG(ex->wait_status)));
 	else
 		snprintf(msg, sizeof(msg), "Executor terminated: exited with status %d",
-			 WIFEXITED(ex->wait_status) ? WEXITSTATUS(ex->wait_status) : -1);
+		         WIFEXITED(ex->wait_status) ? WEXITSTATUS(ex->wait_status) : -1);
 	while (ex->queued != NULL) {
 		struct agent_task *t = ex->queued;
 		ex->queued = t->next;
@@ -372,7 +372,8 @@ static void fail_live_tasks(struct agent *a, struct agent_executor *ex)
 			continue;
 		agent_task_transition(a, t, state);
 		if (!ex->fw->removing)
-			agent_send_update(a, ex->fw, ex, t->info->task_id->value, state, reason, msg);
+			agent_send_update(a, ex->fw, ex, t->info->task_id->value, state, reason,
+			                  msg);
 	}
 	if (ex->fw->removing) {
 		/* Nobody will acknowledge these: they are complete now. */
@@ -386,7 +387,7 @@ static void fail_live_tasks(struct agent *a, struct agent_executor *ex)
 
 /* The framework fw_id, made known to the agent if it is new; NULL on out of memory. */
 static struct agent_framework *ensure_framework(struct agent *a, const char *fw_id,
-						const Plexus__FrameworkInfo *info, const char *pid)
+                                                const Plexus__FrameworkInfo *info, const char *pid)
 {
 	struct agent_framework *fw = agent_framework_find(a, fw_id);
 	if (fw == NULL) {
@@ -416,18 +417,19 @@ void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 {
 	const Plexus__TaskInfo *task = m->task;
 	const char *fw_id = m->framework_id && m->framework_id->value ? m->framework_id->value
-			    : m->framework && m->framework->id ? m->framework->id->value
-							       : NULL;
+	                    : m->framework && m->framework->id        ? m->framework->id->value
+	                                                              : NULL;
 
-	if (task == NULL || task->task_id == NULL || task->task_id->value == NULL || fw_id == NULL) {
+	if (task == NULL || task->task_id == NULL || task->task_id->value == NULL ||
+	    fw_id == NULL) {
 		actor_warn("agent %s: ignoring a RunTaskMessage without task or framework id",
-			   a->pid.id);
+		           a->pid.id);
 		actor_counter_inc(a->m.invalid_messages);
 		return;
 	}
 	if (a->conn != AGENT_REGISTERED || a->agent_id == NULL) {
-		actor_warn("agent %s: ignoring task %s: not registered with the master",
-			   a->pid.id, task->task_id->value);
+		actor_warn("agent %s: ignoring task %s: not registered with the master", a->pid.id,
+		           task->task_id->value);
 		return;
 	}
 	struct agent_framework *fw = ensure_framework(a, fw_id, m->framework, m->framework_pid);
@@ -435,8 +437,8 @@ void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 		return;
 	if (agent_task_find(fw, task->task_id->value, NULL) != NULL) {
 		actor_warn("agent %s: ignoring task %s of framework %s: a task with that id runs "
-			   "already",
-			   a->pid.id, task->task_id->value, fw_id);
+		           "already",
+		           a->pid.id, task->task_id->value, fw_id);
 		return;
 	}
 
@@ -448,8 +450,8 @@ void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 	else if (task->executor != NULL && task->command != NULL)
 		invalid = "the task has both a command and an executor";
 	else if (task->executor != NULL &&
-		 (task->executor->executor_id == NULL ||
-		  !agent_path_id_valid(task->executor->executor_id->value)))
+	         (task->executor->executor_id == NULL ||
+	          !agent_path_id_valid(task->executor->executor_id->value)))
 		invalid = "the executor id cannot be used as a path component";
 
 	struct agent_task *t = calloc(1, sizeof(*t));
@@ -460,13 +462,12 @@ void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 	}
 	t->acked = -1;
 
-	const char *ex_id = task->executor ? task->executor->executor_id->value
-					   : task->task_id->value;
+	const char *ex_id =
+	    task->executor ? task->executor->executor_id->value : task->task_id->value;
 	struct agent_executor *ex = invalid ? NULL : agent_executor_find(fw, ex_id);
 	if (invalid == NULL && ex == NULL) {
-		Plexus__ExecutorInfo *info = task->executor
-						     ? agent_pb_dup(&task->executor->base)
-						     : command_executor_info(a, task, fw_id);
+		Plexus__ExecutorInfo *info = task->executor ? agent_pb_dup(&task->executor->base)
+		                                            : command_executor_info(a, task, fw_id);
 		if (info != NULL)
 			ex = launch_executor(a, fw, info, task->executor == NULL);
 		if (ex == NULL)
@@ -475,14 +476,14 @@ void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 	if (invalid != NULL || ex->phase == EXECUTOR_TERMINATING ||
 	    (ex->phase == EXECUTOR_TERMINATED && !ex->has_end_reason)) {
 		/* No executor will ever see this task: it ends here. */
-		Plexus__TaskState state = invalid ? PLEXUS__TASK_STATE__TASK_ERROR
-						  : PLEXUS__TASK_STATE__TASK_LOST;
+		Plexus__TaskState state =
+		    invalid ? PLEXUS__TASK_STATE__TASK_ERROR : PLEXUS__TASK_STATE__TASK_LOST;
 		Plexus__TaskStatus__Reason reason =
-			invalid ? PLEXUS__TASK_STATUS__REASON__REASON_TASK_INVALID
-				: PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
+		    invalid ? PLEXUS__TASK_STATUS__REASON__REASON_TASK_INVALID
+		            : PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
 		agent_task_transition(a, t, state);
 		agent_send_update(a, fw, NULL, task->task_id->value, state, reason,
-				  invalid ? invalid : "Executor terminating");
+		                  invalid ? invalid : "Executor terminating");
 		agent_pb_free(t->info);
 		free(t->timestamps);
 		free(t->states);
@@ -517,8 +518,7 @@ static void on_run_task(actor_t *self, actor_pid from, const ProtobufCMessage *m
 
 /* Task groups need the default executor, which does not exist yet: each task of the
  * group ends at once, so the framework is not left waiting. */
-static void on_run_task_group(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-			      void *arg)
+static void on_run_task_group(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
 {
 	struct agent *a = arg;
 	const Plexus__Internal__RunTaskGroupMessage *m = (const void *)msg;
@@ -528,7 +528,7 @@ static void on_run_task_group(actor_t *self, actor_pid from, const ProtobufCMess
 	const char *fw_id = m->framework && m->framework->id ? m->framework->id->value : NULL;
 	if (fw_id == NULL || m->task_group == NULL || a->conn != AGENT_REGISTERED) {
 		actor_warn("agent %s: ignoring a RunTaskGroupMessage without framework id or tasks",
-			   a->pid.id);
+		           a->pid.id);
 		actor_counter_inc(a->m.invalid_messages);
 		return;
 	}
@@ -539,9 +539,9 @@ static void on_run_task_group(actor_t *self, actor_pid from, const ProtobufCMess
 		const Plexus__TaskInfo *t = m->task_group->tasks[i];
 		if (t->task_id != NULL && t->task_id->value != NULL)
 			agent_send_update(a, fw, NULL, t->task_id->value,
-					  PLEXUS__TASK_STATE__TASK_ERROR,
-					  PLEXUS__TASK_STATUS__REASON__REASON_TASK_GROUP_INVALID,
-					  "Task groups are not supported by this agent yet");
+			                  PLEXUS__TASK_STATE__TASK_ERROR,
+			                  PLEXUS__TASK_STATUS__REASON__REASON_TASK_GROUP_INVALID,
+			                  "Task groups are not supported by this agent yet");
 	}
 	agent_gc(a, fw);
 }
@@ -549,24 +549,24 @@ static void on_run_task_group(actor_t *self, actor_pid from, const ProtobufCMess
 /* ---- executor registration -------------------------------------------------------- */
 
 static void on_register_executor(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-				 void *arg)
+                                 void *arg)
 {
 	struct agent *a = arg;
 	const Plexus__Internal__RegisterExecutorMessage *m = (const void *)msg;
 	struct agent_framework *fw =
-		m->framework_id ? agent_framework_find(a, m->framework_id->value) : NULL;
+	    m->framework_id ? agent_framework_find(a, m->framework_id->value) : NULL;
 	struct agent_executor *ex =
-		fw && m->executor_id ? agent_executor_find(fw, m->executor_id->value) : NULL;
+	    fw && m->executor_id ? agent_executor_find(fw, m->executor_id->value) : NULL;
 
 	if (ex == NULL || ex->phase != EXECUTOR_LAUNCHING) {
 		actor_warn("agent %s: executor %s of framework %s registers, but %s; shutting it "
-			   "down",
-			   a->pid.id,
-			   m->executor_id && m->executor_id->value ? m->executor_id->value : "?",
-			   m->framework_id && m->framework_id->value ? m->framework_id->value : "?",
-			   ex == NULL ? "it is unknown" : "it is not launching");
+		           "down",
+		           a->pid.id,
+		           m->executor_id && m->executor_id->value ? m->executor_id->value : "?",
+		           m->framework_id && m->framework_id->value ? m->framework_id->value : "?",
+		           ex == NULL ? "it is unknown" : "it is not launching");
 		Plexus__Internal__ShutdownExecutorMessage sd =
-			PLEXUS__INTERNAL__SHUTDOWN_EXECUTOR_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__SHUTDOWN_EXECUTOR_MESSAGE__INIT;
 		sd.framework_id = m->framework_id;
 		sd.executor_id = m->executor_id;
 		actor_send_pb(self, from, &sd.base);
@@ -580,7 +580,7 @@ static void on_register_executor(actor_t *self, actor_pid from, const ProtobufCM
 	ex_cancel(a, &ex->registration_timer);
 
 	Plexus__Internal__ExecutorRegisteredMessage r =
-		PLEXUS__INTERNAL__EXECUTOR_REGISTERED_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__EXECUTOR_REGISTERED_MESSAGE__INIT;
 	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
 	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
 	Plexus__AgentInfo info;
@@ -597,8 +597,8 @@ static void on_register_executor(actor_t *self, actor_pid from, const ProtobufCM
 	r.agent_info = &info;
 	actor_send_pb(self, from, &r.base);
 	px_pb_resources_free(res, nres);
-	actor_info("agent %s: executor %s of framework %s registered as %s", a->pid.id,
-		   ex->id, fw->id, actor_pid_str(from));
+	actor_info("agent %s: executor %s of framework %s registered as %s", a->pid.id, ex->id,
+	           fw->id, actor_pid_str(from));
 
 	while (ex->queued != NULL) {
 		struct agent_task *t = ex->queued;
@@ -612,12 +612,12 @@ static void on_register_executor(actor_t *self, actor_pid from, const ProtobufCM
 static void registration_timeout_cb(actor_t *self, void *arg)
 {
 	struct agent_executor *ex =
-		ex_fired(self, arg, offsetof(struct agent_executor, registration_timer));
+	    ex_fired(self, arg, offsetof(struct agent_executor, registration_timer));
 	if (ex == NULL || ex->phase != EXECUTOR_LAUNCHING)
 		return;
 	struct agent *a = actor_state(self);
 	actor_warn("agent %s: executor %s did not register within %lld ms; destroying it",
-		   a->pid.id, ex->id, (long long)a->registration_timeout_ms);
+	           a->pid.id, ex->id, (long long)a->registration_timeout_ms);
 	ex->has_end_reason = true;
 	ex->end_reason = PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_REGISTRATION_TIMEOUT;
 	free(ex->end_message);
@@ -648,15 +648,15 @@ void agent_kill_task(struct agent *a, const Plexus__Internal__KillTaskMessage *m
 
 	if (fw == NULL || task_id == NULL) {
 		actor_warn("agent %s: ignoring a kill of task %s: framework %s is not running here",
-			   a->pid.id, task_id ? task_id : "?", fw_id ? fw_id : "?");
+		           a->pid.id, task_id ? task_id : "?", fw_id ? fw_id : "?");
 		return;
 	}
 	struct agent_task *t = agent_task_find(fw, task_id, &ex);
 	if (t == NULL) {
 		/* The master thinks it runs here; tell it otherwise. */
 		agent_send_update(a, fw, NULL, task_id, PLEXUS__TASK_STATE__TASK_LOST,
-				  PLEXUS__TASK_STATUS__REASON__REASON_TASK_UNKNOWN,
-				  "Attempted to kill an unknown task");
+		                  PLEXUS__TASK_STATUS__REASON__REASON_TASK_UNKNOWN,
+		                  "Attempted to kill an unknown task");
 		return;
 	}
 	if (agent_state_terminal(t->state))
@@ -670,10 +670,11 @@ void agent_kill_task(struct agent *a, const Plexus__Internal__KillTaskMessage *m
 		append(&ex->launched, t);
 		agent_task_transition(a, t, PLEXUS__TASK_STATE__TASK_KILLED);
 		agent_send_update(a, fw, ex, task_id, PLEXUS__TASK_STATE__TASK_KILLED,
-				  PLEXUS__TASK_STATUS__REASON__REASON_TASK_KILLED_DURING_LAUNCH,
-				  "Killed before delivery to the executor");
+		                  PLEXUS__TASK_STATUS__REASON__REASON_TASK_KILLED_DURING_LAUNCH,
+		                  "Killed before delivery to the executor");
 		if (!agent_executor_has_live_tasks(ex))
-			agent_shutdown_executor(a, ex, "its only tasks were killed before delivery");
+			agent_shutdown_executor(a, ex,
+			                        "its only tasks were killed before delivery");
 		return;
 	}
 	if (ex->phase != EXECUTOR_RUNNING)
@@ -692,12 +693,12 @@ static void on_kill_task(actor_t *self, actor_pid from, const ProtobufCMessage *
 static void shutdown_timeout_cb(actor_t *self, void *arg)
 {
 	struct agent_executor *ex =
-		ex_fired(self, arg, offsetof(struct agent_executor, shutdown_timer));
+	    ex_fired(self, arg, offsetof(struct agent_executor, shutdown_timer));
 	if (ex == NULL || ex->phase != EXECUTOR_TERMINATING)
 		return;
 	struct agent *a = actor_state(self);
 	actor_info("agent %s: executor %s is still there after its grace period; killing it",
-		   a->pid.id, ex->id);
+	           a->pid.id, ex->id);
 	a->launcher->destroy(&ex->container);
 }
 
@@ -705,12 +706,12 @@ void agent_shutdown_executor(struct agent *a, struct agent_executor *ex, const c
 {
 	if (ex->phase == EXECUTOR_TERMINATED || ex->phase == EXECUTOR_TERMINATING)
 		return;
-	actor_info("agent %s: shutting down executor %s of framework %s: %s",
-		   a->pid.id, ex->id, ex->fw->id, why);
+	actor_info("agent %s: shutting down executor %s of framework %s: %s", a->pid.id, ex->id,
+	           ex->fw->id, why);
 	ex_cancel(a, &ex->registration_timer);
 	if (ex->phase == EXECUTOR_RUNNING) {
 		Plexus__Internal__ShutdownExecutorMessage m =
-			PLEXUS__INTERNAL__SHUTDOWN_EXECUTOR_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__SHUTDOWN_EXECUTOR_MESSAGE__INIT;
 		Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
 		fid.value = ex->fw->id;
 		m.framework_id = &fid;
@@ -735,7 +736,7 @@ void agent_shutdown_framework(struct agent *a, struct agent_framework *fw)
 }
 
 static void on_shutdown_framework(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-				  void *arg)
+                                  void *arg)
 {
 	struct agent *a = arg;
 	const Plexus__Internal__ShutdownFrameworkMessage *m = (const void *)msg;
@@ -743,13 +744,13 @@ static void on_shutdown_framework(actor_t *self, actor_pid from, const ProtobufC
 	if (!agent_from_master(a, from, "ShutdownFrameworkMessage"))
 		return;
 	struct agent_framework *fw =
-		m->framework_id ? agent_framework_find(a, m->framework_id->value) : NULL;
+	    m->framework_id ? agent_framework_find(a, m->framework_id->value) : NULL;
 	if (fw != NULL)
 		agent_shutdown_framework(a, fw);
 }
 
 static void on_shutdown_executor(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-				 void *arg)
+                                 void *arg)
 {
 	struct agent *a = arg;
 	const Plexus__Internal__ShutdownExecutorMessage *m = (const void *)msg;
@@ -757,9 +758,9 @@ static void on_shutdown_executor(actor_t *self, actor_pid from, const ProtobufCM
 	if (!agent_from_master(a, from, "ShutdownExecutorMessage"))
 		return;
 	struct agent_framework *fw =
-		m->framework_id ? agent_framework_find(a, m->framework_id->value) : NULL;
+	    m->framework_id ? agent_framework_find(a, m->framework_id->value) : NULL;
 	struct agent_executor *ex =
-		fw && m->executor_id ? agent_executor_find(fw, m->executor_id->value) : NULL;
+	    fw && m->executor_id ? agent_executor_find(fw, m->executor_id->value) : NULL;
 	if (ex != NULL)
 		agent_shutdown_executor(a, ex, "the master asked");
 }
@@ -767,19 +768,19 @@ static void on_shutdown_executor(actor_t *self, actor_pid from, const ProtobufCM
 /* ---- framework messages ----------------------------------------------------------- */
 
 static void on_framework_to_executor(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-				     void *arg)
+                                     void *arg)
 {
 	struct agent *a = arg;
 	const Plexus__Internal__FrameworkToExecutorMessage *m = (const void *)msg;
 	struct agent_framework *fw =
-		m->framework_id ? agent_framework_find(a, m->framework_id->value) : NULL;
+	    m->framework_id ? agent_framework_find(a, m->framework_id->value) : NULL;
 	struct agent_executor *ex =
-		fw && m->executor_id ? agent_executor_find(fw, m->executor_id->value) : NULL;
+	    fw && m->executor_id ? agent_executor_find(fw, m->executor_id->value) : NULL;
 
 	if (ex == NULL || ex->phase != EXECUTOR_RUNNING) {
 		actor_warn("agent %s: dropping a framework message for an executor that is not "
-			   "running here",
-			   a->pid.id);
+		           "running here",
+		           a->pid.id);
 		actor_counter_inc(a->m.invalid_messages);
 		return;
 	}
@@ -787,18 +788,18 @@ static void on_framework_to_executor(actor_t *self, actor_pid from, const Protob
 }
 
 static void on_executor_to_framework(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-				     void *arg)
+                                     void *arg)
 {
 	struct agent *a = arg;
 	const Plexus__Internal__ExecutorToFrameworkMessage *m = (const void *)msg;
 	struct agent_framework *fw =
-		m->framework_id ? agent_framework_find(a, m->framework_id->value) : NULL;
+	    m->framework_id ? agent_framework_find(a, m->framework_id->value) : NULL;
 	struct agent_executor *ex =
-		fw && m->executor_id ? agent_executor_find(fw, m->executor_id->value) : NULL;
+	    fw && m->executor_id ? agent_executor_find(fw, m->executor_id->value) : NULL;
 
 	if (ex == NULL || !actor_pid_equal(ex->driver, from) || a->conn != AGENT_REGISTERED) {
 		actor_warn("agent %s: dropping a framework message from %s", a->pid.id,
-			   actor_pid_str(from));
+		           actor_pid_str(from));
 		actor_counter_inc(a->m.invalid_messages);
 		return;
 	}
@@ -836,14 +837,13 @@ static void on_reaped(actor_t *self, pid_t pid, int status)
 	}
 	actor_gauge_add(a->m.executors_running, -1);
 	actor_counter_inc(a->m.executors_terminated);
-	actor_info("agent %s: executor %s of framework %s (pid %d) ended: %s %d",
-		   a->pid.id, ex->id, ex->fw->id, (int)pid,
-		   WIFSIGNALED(status) ? "signal" : "status",
-		   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	actor_info("agent %s: executor %s of framework %s (pid %d) ended: %s %d", a->pid.id, ex->id,
+	           ex->fw->id, (int)pid, WIFSIGNALED(status) ? "signal" : "status",
+	           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	fail_live_tasks(a, ex);
 	if (a->conn == AGENT_REGISTERED && !ex->fw->removing) {
 		Plexus__Internal__ExitedExecutorMessage m =
-			PLEXUS__INTERNAL__EXITED_EXECUTOR_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__EXITED_EXECUTOR_MESSAGE__INIT;
 		Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
 		Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
 		aid.value = a->agent_id;
@@ -887,7 +887,7 @@ void agent_executors_destroy_all(struct agent *a)
 					break;
 				if (i == 199)
 					actor_error("agent %s: executor %s (pid %d) did not die",
-						    a->pid.id, ex->id, (int)ex->container.pid);
+					            a->pid.id, ex->id, (int)ex->container.pid);
 				usleep(10000);
 			}
 			ex->container.exited = true;
@@ -901,16 +901,16 @@ void agent_executors_install(struct agent *a)
 
 	actor_install_pb(self, &plexus__internal__run_task_message__descriptor, on_run_task, a);
 	actor_install_pb(self, &plexus__internal__run_task_group_message__descriptor,
-			 on_run_task_group, a);
+	                 on_run_task_group, a);
 	actor_install_pb(self, &plexus__internal__kill_task_message__descriptor, on_kill_task, a);
 	actor_install_pb(self, &plexus__internal__shutdown_framework_message__descriptor,
-			 on_shutdown_framework, a);
+	                 on_shutdown_framework, a);
 	actor_install_pb(self, &plexus__internal__shutdown_executor_message__descriptor,
-			 on_shutdown_executor, a);
+	                 on_shutdown_executor, a);
 	actor_install_pb(self, &plexus__internal__register_executor_message__descriptor,
-			 on_register_executor, a);
+	                 on_register_executor, a);
 	actor_install_pb(self, &plexus__internal__framework_to_executor_message__descriptor,
-			 on_framework_to_executor, a);
+	                 on_framework_to_executor, a);
 	actor_install_pb(self, &plexus__internal__executor_to_framework_message__descriptor,
-			 on_executor_to_framework, a);
+	                 on_executor_to_framework, a);
 }

@@ -127,8 +127,8 @@ static char *query_get(const char *query, const char *key)
 			if (out == NULL)
 				return NULL;
 			for (size_t i = 0; i < vlen; i++) {
-				if (v[i] == '%' && i + 2 < vlen &&
-				    hexval(v[i + 1]) >= 0 && hexval(v[i + 2]) >= 0) {
+				if (v[i] == '%' && i + 2 < vlen && hexval(v[i + 1]) >= 0 &&
+				    hexval(v[i + 2]) >= 0) {
 					*o++ = (char)(hexval(v[i + 1]) * 16 + hexval(v[i + 2]));
 					i += 2;
 				} else {
@@ -275,7 +275,8 @@ static actor_future *files_read(actor_t *self, const actor_http_request *req, vo
 		bool ok = parse_off(s, &offset) && offset >= -1;
 		free(s);
 		if (!ok) {
-			f = reply_text(400, "Failed to parse offset: expected an integer >= -1.\n", NULL);
+			f = reply_text(400, "Failed to parse offset: expected an integer >= -1.\n",
+			               NULL);
 			goto out;
 		}
 	}
@@ -283,7 +284,8 @@ static actor_future *files_read(actor_t *self, const actor_http_request *req, vo
 		bool ok = parse_off(s, &length) && length >= -1;
 		free(s);
 		if (!ok) {
-			f = reply_text(400, "Failed to parse length: expected an integer >= -1.\n", NULL);
+			f = reply_text(400, "Failed to parse length: expected an integer >= -1.\n",
+			               NULL);
 			goto out;
 		}
 	}
@@ -307,13 +309,14 @@ static actor_future *files_read(actor_t *self, const actor_http_request *req, vo
 		length = cap;
 	json_t *j;
 	if (offset >= size || length <= 0) {
-		j = json_pack("{s:s,s:I}", "data", "", "offset", (json_int_t)(offset >= size ? size : offset));
+		j = json_pack("{s:s,s:I}", "data", "", "offset",
+		              (json_int_t)(offset >= size ? size : offset));
 	} else {
 		char *buf = malloc((size_t)length);
 		ssize_t got = buf ? pread(fd, buf, (size_t)length, offset) : -1;
 		j = got < 0 ? NULL
-			    : json_pack("{s:o,s:I}", "data", json_bytes(buf, (size_t)got), "offset",
-					(json_int_t)offset);
+		            : json_pack("{s:o,s:I}", "data", json_bytes(buf, (size_t)got), "offset",
+		                        (json_int_t)offset);
 		free(buf);
 	}
 	close(fd);
@@ -326,8 +329,13 @@ out:
 
 static void mode_text(mode_t m, char out[11])
 {
-	out[0] = S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISCHR(m) ? 'c' : S_ISBLK(m) ? 'b'
-		: S_ISFIFO(m) ? 'p' : S_ISSOCK(m) ? 's' : '-';
+	out[0] = S_ISDIR(m)    ? 'd'
+	         : S_ISLNK(m)  ? 'l'
+	         : S_ISCHR(m)  ? 'c'
+	         : S_ISBLK(m)  ? 'b'
+	         : S_ISFIFO(m) ? 'p'
+	         : S_ISSOCK(m) ? 's'
+	                       : '-';
 	const char *rwx = "rwxrwxrwx";
 	for (int i = 0; i < 9; i++)
 		out[1 + i] = (m & (1u << (8 - i))) ? rwx[i] : '-';
@@ -338,7 +346,7 @@ static int cmp_path(const void *x, const void *y)
 {
 	const json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
 	return strcmp(json_string_value(json_object_get(a, "path")),
-		      json_string_value(json_object_get(b, "path")));
+	              json_string_value(json_object_get(b, "path")));
 }
 
 static actor_future *files_browse(actor_t *self, const actor_http_request *req, void *arg)
@@ -365,7 +373,8 @@ static actor_future *files_browse(actor_t *self, const actor_http_request *req, 
 		snprintf(full, sizeof(full), "%s/%s", real, e->d_name);
 		if (stat(full, &st) != 0)
 			continue;
-		snprintf(virt, sizeof(virt), "%s/%s", strcmp(base, "/") == 0 ? "" : base, e->d_name);
+		snprintf(virt, sizeof(virt), "%s/%s", strcmp(base, "/") == 0 ? "" : base,
+		         e->d_name);
 		mode_text(st.st_mode, mode);
 		struct passwd *pw = getpwuid(st.st_uid);
 		struct group *gr = getgrgid(st.st_gid);
@@ -373,9 +382,9 @@ static actor_future *files_browse(actor_t *self, const actor_http_request *req, 
 		snprintf(uid, sizeof(uid), "%u", (unsigned)st.st_uid);
 		snprintf(gid, sizeof(gid), "%u", (unsigned)st.st_gid);
 		json_t *item = json_pack("{s:s,s:I,s:I,s:f,s:s,s:s,s:s}", "path", virt, "nlink",
-					 (json_int_t)st.st_nlink, "size", (json_int_t)st.st_size,
-					 "mtime", (double)st.st_mtime, "mode", mode, "uid",
-					 pw ? pw->pw_name : uid, "gid", gr ? gr->gr_name : gid);
+		                         (json_int_t)st.st_nlink, "size", (json_int_t)st.st_size,
+		                         "mtime", (double)st.st_mtime, "mode", mode, "uid",
+		                         pw ? pw->pw_name : uid, "gid", gr ? gr->gr_name : gid);
 		json_t **grown = item ? realloc(items, (n + 1) * sizeof(*grown)) : NULL;
 		if (grown == NULL) {
 			json_decref(item);
@@ -423,9 +432,9 @@ static void files_fini(actor_t *self)
 }
 
 static const actor_def files_def = {
-	.name = "files",
-	.init = files_init,
-	.fini = files_fini,
+    .name = "files",
+    .init = files_init,
+    .fini = files_fini,
 };
 
 int files_ref(void)
@@ -439,7 +448,7 @@ int files_ref(void)
 		rc = actor_spawn(&files_def, NULL, &pid);
 		if (rc == 0 && strcmp(pid.id, "files") != 0) {
 			actor_warn("files: the id \"files\" is taken; serving under %s",
-				   actor_pid_str(pid));
+			           actor_pid_str(pid));
 		}
 		alive = rc == 0;
 	}

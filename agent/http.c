@@ -21,8 +21,8 @@ static json_t *resources_model(const px_resources *rs)
 		const struct px_resource *r = px_resources_at(rs, i);
 		const char *name = px_resource_name(r);
 		if (px_resource_type(r) == PX_SCALAR) {
-			json_object_set_new(o, name,
-					    json_real((double)px_resources_scalar(rs, name) / 1000.0));
+			json_object_set_new(
+			    o, name, json_real((double)px_resources_scalar(rs, name) / 1000.0));
 			continue;
 		}
 		px_resources *one = px_resources_new();
@@ -69,18 +69,21 @@ static json_t *attributes_model(Plexus__Attribute *const *attrs, size_t n)
 			size_t len = 0;
 			if (at->ranges != NULL) {
 				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "[");
-				for (size_t k = 0; k < at->ranges->n_range && len < sizeof(buf); k++)
-					len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-								"%s%llu-%llu", k ? ", " : "",
-								(unsigned long long)at->ranges->range[k]->begin,
-								(unsigned long long)at->ranges->range[k]->end);
+				for (size_t k = 0; k < at->ranges->n_range && len < sizeof(buf);
+				     k++)
+					len += (size_t)snprintf(
+					    buf + len, sizeof(buf) - len, "%s%llu-%llu",
+					    k ? ", " : "",
+					    (unsigned long long)at->ranges->range[k]->begin,
+					    (unsigned long long)at->ranges->range[k]->end);
 				if (len < sizeof(buf))
 					snprintf(buf + len, sizeof(buf) - len, "]");
 			} else if (at->set != NULL) {
 				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "{");
 				for (size_t k = 0; k < at->set->n_item && len < sizeof(buf); k++)
-					len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
-								k ? ", " : "", at->set->item[k]);
+					len +=
+					    (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+					                     k ? ", " : "", at->set->item[k]);
 				if (len < sizeof(buf))
 					snprintf(buf + len, sizeof(buf) - len, "}");
 			}
@@ -94,7 +97,7 @@ static json_t *attributes_model(Plexus__Attribute *const *attrs, size_t n)
 static const char *state_name(Plexus__TaskState s)
 {
 	const ProtobufCEnumValue *v =
-		protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, (int)s);
+	    protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, (int)s);
 	return v ? v->name : "TASK_UNKNOWN";
 }
 
@@ -102,15 +105,15 @@ static json_t *task_model(struct agent *a, struct agent_executor *ex, struct age
 {
 	json_t *statuses = json_array();
 	for (size_t i = 0; i < t->nstatus; i++)
-		json_array_append_new(statuses, json_pack("{s:s,s:f}", "state",
-							  state_name(t->states[i]), "timestamp",
-							  t->timestamps[i]));
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "id", t->info->task_id->value,
-			 "name", t->info->name ? t->info->name : "", "framework_id", ex->fw->id,
-			 "executor_id", ex->command ? "" : ex->id, "slave_id",
-			 a->agent_id ? a->agent_id : "", "state", state_name(t->state), "resources",
-			 resources_model_pb(t->info->resources, t->info->n_resources), "statuses",
-			 statuses);
+		json_array_append_new(statuses,
+		                      json_pack("{s:s,s:f}", "state", state_name(t->states[i]),
+		                                "timestamp", t->timestamps[i]));
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "id", t->info->task_id->value, "name",
+	                 t->info->name ? t->info->name : "", "framework_id", ex->fw->id,
+	                 "executor_id", ex->command ? "" : ex->id, "slave_id",
+	                 a->agent_id ? a->agent_id : "", "state", state_name(t->state), "resources",
+	                 resources_model_pb(t->info->resources, t->info->n_resources), "statuses",
+	                 statuses);
 }
 
 static json_t *executor_model(struct agent *a, struct agent_executor *ex)
@@ -119,18 +122,18 @@ static json_t *executor_model(struct agent *a, struct agent_executor *ex)
 
 	for (struct agent_task *t = ex->queued; t; t = t->next)
 		json_array_append_new(agent_state_terminal(t->state) ? completed : queued,
-				      task_model(a, ex, t));
+		                      task_model(a, ex, t));
 	for (struct agent_task *t = ex->launched; t; t = t->next)
 		json_array_append_new(agent_state_terminal(t->state) ? completed : tasks,
-				      task_model(a, ex, t));
+		                      task_model(a, ex, t));
 	for (struct agent_task *t = ex->completed; t; t = t->next)
 		json_array_append_new(completed, task_model(a, ex, t));
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "id", ex->id, "name",
-			 ex->info->name ? ex->info->name : "", "source",
-			 ex->info->source ? ex->info->source : "", "container", ex->run_uuid,
-			 "directory", ex->directory ? ex->directory : "", "resources",
-			 resources_model_pb(ex->info->resources, ex->info->n_resources), "tasks", tasks,
-			 "queued_tasks", queued, "completed_tasks", completed);
+	                 ex->info->name ? ex->info->name : "", "source",
+	                 ex->info->source ? ex->info->source : "", "container", ex->run_uuid,
+	                 "directory", ex->directory ? ex->directory : "", "resources",
+	                 resources_model_pb(ex->info->resources, ex->info->n_resources), "tasks",
+	                 tasks, "queued_tasks", queued, "completed_tasks", completed);
 }
 
 static json_t *framework_model(struct agent *a, struct agent_framework *fw)
@@ -145,11 +148,11 @@ static json_t *framework_model(struct agent *a, struct agent_framework *fw)
 	for (size_t i = 0; fi && i < fi->n_roles; i++)
 		json_array_append_new(roles, json_string(fi->roles[i]));
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:f,s:b,s:o,s:o}", "id", fw->id, "name",
-			 fi && fi->name ? fi->name : "", "user", fi && fi->user ? fi->user : "",
-			 "hostname", fi && fi->hostname ? fi->hostname : "", "role",
-			 fi && fi->role ? fi->role : "*", "roles", roles, "failover_timeout",
-			 fi ? fi->failover_timeout : 0.0, "checkpoint", fi ? fi->checkpoint : 0,
-			 "executors", exs, "completed_executors", done);
+	                 fi && fi->name ? fi->name : "", "user", fi && fi->user ? fi->user : "",
+	                 "hostname", fi && fi->hostname ? fi->hostname : "", "role",
+	                 fi && fi->role ? fi->role : "*", "roles", roles, "failover_timeout",
+	                 fi ? fi->failover_timeout : 0.0, "checkpoint", fi ? fi->checkpoint : 0,
+	                 "executors", exs, "completed_executors", done);
 }
 
 static actor_future *state(actor_t *self, const actor_http_request *req, void *arg)
@@ -163,18 +166,19 @@ static actor_future *state(actor_t *self, const actor_http_request *req, void *a
 		json_array_append_new(fws, framework_model(a, fw));
 	for (struct agent_framework *fw = a->completed_frameworks; fw; fw = fw->next)
 		json_array_append_new(done, framework_model(a, fw));
-	json_t *flags = json_pack("{s:s,s:s,s:s,s:I}", "master", a->master_text, "work_dir",
-				  a->work_dir, "executor_path", a->executor_path,
-				  "executor_shutdown_grace_period_ms", (json_int_t)a->shutdown_grace_ms);
-	json_t *j = json_pack(
-		"{s:s,s:f,s:s,s:s,s:s,s:i,s:o,s:o,s:s,s:b,s:o,s:o,s:o}", "version", "0.1.0",
-		"start_time", a->start_time, "id", a->agent_id ? a->agent_id : "", "pid", pid,
-		"hostname", a->hostname, "port", a->http_port, "resources",
-		resources_model(a->resources), "attributes",
-		attributes_model(a->attributes, a->nattributes), "master_hostname",
-		a->master_info && a->master_info->hostname ? a->master_info->hostname : "",
-		"registered", a->conn == AGENT_REGISTERED, "frameworks", fws,
-		"completed_frameworks", done, "flags", flags);
+	json_t *flags =
+	    json_pack("{s:s,s:s,s:s,s:I}", "master", a->master_text, "work_dir", a->work_dir,
+	              "executor_path", a->executor_path, "executor_shutdown_grace_period_ms",
+	              (json_int_t)a->shutdown_grace_ms);
+	json_t *j =
+	    json_pack("{s:s,s:f,s:s,s:s,s:s,s:i,s:o,s:o,s:s,s:b,s:o,s:o,s:o}", "version", "0.1.0",
+	              "start_time", a->start_time, "id", a->agent_id ? a->agent_id : "", "pid", pid,
+	              "hostname", a->hostname, "port", a->http_port, "resources",
+	              resources_model(a->resources), "attributes",
+	              attributes_model(a->attributes, a->nattributes), "master_hostname",
+	              a->master_info && a->master_info->hostname ? a->master_info->hostname : "",
+	              "registered", a->conn == AGENT_REGISTERED, "frameworks", fws,
+	              "completed_frameworks", done, "flags", flags);
 	char *text = j ? json_dumps(j, PX_JSON_DUMP_FLAGS) : NULL;
 	json_decref(j);
 	if (text == NULL)

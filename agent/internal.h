@@ -31,11 +31,11 @@ enum executor_phase {
 };
 
 struct agent_task {
-	Plexus__TaskInfo *info;   /* owned copy */
-	Plexus__TaskState state;  /* the latest state the agent knows */
-	Plexus__TaskState acked;  /* the latest state the master acknowledged, or -1 */
-	bool terminal_acked;      /* its terminal update was acknowledged */
-	double *timestamps;       /* one per state change, for /state "statuses" */
+	Plexus__TaskInfo *info;  /* owned copy */
+	Plexus__TaskState state; /* the latest state the agent knows */
+	Plexus__TaskState acked; /* the latest state the master acknowledged, or -1 */
+	bool terminal_acked;     /* its terminal update was acknowledged */
+	double *timestamps;      /* one per state change, for /state "statuses" */
 	Plexus__TaskState *states;
 	size_t nstatus;
 	struct agent_task *next;
@@ -43,21 +43,21 @@ struct agent_task {
 
 struct agent_executor {
 	struct agent_framework *fw;
-	Plexus__ExecutorInfo *info;  /* owned; generated for command tasks */
-	bool command;                /* generated for a task without an executor */
+	Plexus__ExecutorInfo *info; /* owned; generated for command tasks */
+	bool command;               /* generated for a task without an executor */
 	char *id;
 	char run_uuid[37];
-	char *directory;             /* the run's sandbox */
+	char *directory; /* the run's sandbox */
 	enum executor_phase phase;
 	struct agent_container container;
-	actor_pid driver;            /* the executor driver's PID once registered */
+	actor_pid driver; /* the executor driver's PID once registered */
 	bool linked;
 	uint64_t registration_timer;
 	uint64_t shutdown_timer;
-	int64_t grace_ms;            /* shutdown grace period */
-	int wait_status;             /* once TERMINATED */
-	uint64_t serial;             /* names the executor in timer callbacks */
-	bool has_end_reason;         /* why the agent ended it, for its tasks' updates */
+	int64_t grace_ms;    /* shutdown grace period */
+	int wait_status;     /* once TERMINATED */
+	uint64_t serial;     /* names the executor in timer callbacks */
+	bool has_end_reason; /* why the agent ended it, for its tasks' updates */
 	Plexus__TaskStatus__Reason end_reason;
 	char *end_message;           /* owned */
 	struct agent_task *queued;   /* waiting for the executor to register */
@@ -72,7 +72,7 @@ struct agent_framework {
 	char *pid;                   /* the scheduler's PID, as the master sent it */
 	struct agent_executor *executors;
 	struct agent_executor *completed;
-	bool removing;               /* ShutdownFrameworkMessage: forget it once empty */
+	bool removing; /* ShutdownFrameworkMessage: forget it once empty */
 	struct agent_framework *next;
 };
 
@@ -89,7 +89,7 @@ struct agent_metrics {
 };
 
 struct agent {
-	actor_def def;   /* lives as long as the actor: freed in its fini, its last use */
+	actor_def def; /* lives as long as the actor: freed in its fini, its last use */
 	char name[32];
 	actor_t *self;
 	actor_pid pid;
@@ -112,7 +112,7 @@ struct agent {
 	actor_pid master;
 	bool master_known;
 	bool linked;
-	char *agent_id;              /* NULL until the first registration */
+	char *agent_id; /* NULL until the first registration */
 	Plexus__MasterInfo *master_info;
 	int64_t backoff_cur;
 	uint64_t register_timer;
@@ -135,19 +135,19 @@ struct agent_framework *agent_framework_find(struct agent *a, const char *id);
 struct agent_executor *agent_executor_find(struct agent_framework *fw, const char *id);
 /* The executor that runs (or will run) task_id, and the task itself. */
 struct agent_task *agent_task_find(struct agent_framework *fw, const char *task_id,
-				   struct agent_executor **ex);
+                                   struct agent_executor **ex);
 /* Records a new state of a task (metrics, /state) without sending anything. */
 void agent_task_transition(struct agent *a, struct agent_task *t, Plexus__TaskState state);
 /* Builds a status update the agent itself generates (source AGENT) and hands it to the
  * status update manager. */
 void agent_send_update(struct agent *a, struct agent_framework *fw, struct agent_executor *ex,
-		       const char *task_id, Plexus__TaskState state,
-		       Plexus__TaskStatus__Reason reason, const char *message);
+                       const char *task_id, Plexus__TaskState state,
+                       Plexus__TaskStatus__Reason reason, const char *message);
 /* Moves finished executors and frameworks to the completed lists. */
 void agent_gc(struct agent *a, struct agent_framework *fw);
 bool agent_state_terminal(Plexus__TaskState s);
 void agent_fill_info(struct agent *a, Plexus__AgentInfo *info, Plexus__Resource ***res,
-		     size_t *nres);
+                     size_t *nres);
 
 /* ---- registration.c: the master -------------------------------------------------- */
 

@@ -18,16 +18,16 @@
 #include <sys/types.h>
 
 struct agent_container {
-	pid_t pid;    /* the executor, leader of its session; 0 when not started */
-	bool exited;  /* reaped */
+	pid_t pid;   /* the executor, leader of its session; 0 when not started */
+	bool exited; /* reaped */
 };
 
 struct agent_launch {
-	const char *path;       /* program to execute */
-	char *const *argv;      /* NULL-terminated; argv[0] included */
-	char *const *envp;      /* the complete environment */
-	const char *directory;  /* working directory; its "stdout" and "stderr" files receive
-	                           the container's output (created or appended) */
+	const char *path;      /* program to execute */
+	char *const *argv;     /* NULL-terminated; argv[0] included */
+	char *const *envp;     /* the complete environment */
+	const char *directory; /* working directory; its "stdout" and "stderr" files receive
+	                          the container's output (created or appended) */
 };
 
 struct agent_launcher_ops {
@@ -36,7 +36,7 @@ struct agent_launcher_ops {
 	 * style code (the exec error of the child included) with err saying why, and no
 	 * process is left behind. */
 	int (*launch)(const struct agent_launch *l, struct agent_container *c, char *err,
-		      size_t errlen);
+	              size_t errlen);
 	/* Sends sig to the container's process group. */
 	int (*signal)(const struct agent_container *c, int sig);
 	/* SIGKILLs every process of the container (its whole session). Does not reap. */

@@ -24,7 +24,7 @@ static int open_output(const char *dir, const char *name)
 }
 
 static int posix_launch(const struct agent_launch *l, struct agent_container *c, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	int out = -1, errfd = -1, pipefd[2] = {-1, -1}, rc = 0;
 
@@ -35,7 +35,7 @@ static int posix_launch(const struct agent_launch *l, struct agent_container *c,
 	if (out < 0 || errfd < 0) {
 		rc = errno;
 		snprintf(err, errlen, "cannot open the sandbox's stdout/stderr in '%s': %s",
-			 l->directory, strerror(rc));
+		         l->directory, strerror(rc));
 		goto out;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
@@ -167,8 +167,8 @@ static void posix_destroy(const struct agent_container *c)
 }
 
 const struct agent_launcher_ops agent_posix_launcher = {
-	.name = "posix",
-	.launch = posix_launch,
-	.signal = posix_signal,
-	.destroy = posix_destroy,
+    .name = "posix",
+    .launch = posix_launch,
+    .signal = posix_signal,
+    .destroy = posix_destroy,
 };

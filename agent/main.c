@@ -13,25 +13,26 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: plexus agent --master=MASTER [flags]\n"
-		"  --master=MASTER          the master: a PID (master@10.0.0.5:41234) or its HTTP\n"
-		"                           address (10.0.0.5:5050); required\n"
-		"  --ip=IP                  address to bind and advertise (default 127.0.0.1)\n"
-		"  --port=N                 HTTP port (default 5051)\n"
-		"  --actor-port=N           actor transport port (default 0: ephemeral)\n"
-		"  --hostname=NAME          hostname to advertise (default: this machine's)\n"
-		"  --resources=R            'cpus:4;mem:8192;ports:[31000-32000]' or a JSON array of\n"
-		"                           Resource objects; what is not named is detected\n"
-		"  --attributes=A           'rack:a;zone:1'\n"
-		"  --work-dir=DIR           sandboxes live below it (default /tmp/plexus/agent)\n"
-		"  --executor-path=PATH     the plexus-executor program (default: beside plexus)\n"
-		"  --executor-shutdown-grace-period=D   default 5secs\n"
-		"  --executor-registration-timeout=D    default 1mins\n"
-		"  --registration-backoff-factor=D      default 1secs\n"
-		"  --status-update-retry-interval-min=D default 10secs\n"
-		"  --status-update-retry-interval-max=D default 10mins\n"
-		"Durations: 500ms, 5secs, 2mins, 1hrs, or a number of seconds.\n");
+	fprintf(
+	    out,
+	    "usage: plexus agent --master=MASTER [flags]\n"
+	    "  --master=MASTER          the master: a PID (master@10.0.0.5:41234) or its HTTP\n"
+	    "                           address (10.0.0.5:5050); required\n"
+	    "  --ip=IP                  address to bind and advertise (default 127.0.0.1)\n"
+	    "  --port=N                 HTTP port (default 5051)\n"
+	    "  --actor-port=N           actor transport port (default 0: ephemeral)\n"
+	    "  --hostname=NAME          hostname to advertise (default: this machine's)\n"
+	    "  --resources=R            'cpus:4;mem:8192;ports:[31000-32000]' or a JSON array of\n"
+	    "                           Resource objects; what is not named is detected\n"
+	    "  --attributes=A           'rack:a;zone:1'\n"
+	    "  --work-dir=DIR           sandboxes live below it (default /tmp/plexus/agent)\n"
+	    "  --executor-path=PATH     the plexus-executor program (default: beside plexus)\n"
+	    "  --executor-shutdown-grace-period=D   default 5secs\n"
+	    "  --executor-registration-timeout=D    default 1mins\n"
+	    "  --registration-backoff-factor=D      default 1secs\n"
+	    "  --status-update-retry-interval-min=D default 10secs\n"
+	    "  --status-update-retry-interval-max=D default 10mins\n"
+	    "Durations: 500ms, 5secs, 2mins, 1hrs, or a number of seconds.\n");
 }
 
 /* "500ms", "5secs", "2mins", "1hrs", "3days" or seconds; -1 when malformed. */
@@ -43,9 +44,9 @@ static int64_t parse_duration(const char *text)
 	static const struct {
 		const char *unit;
 		double ms;
-	} units[] = {{"", 1000},     {"ns", 1e-6},   {"us", 1e-3},  {"ms", 1},
-		     {"s", 1000},    {"secs", 1000}, {"mins", 60000}, {"hrs", 3600000},
-		     {"days", 86400000}};
+	} units[] = {{"", 1000},      {"ns", 1e-6},     {"us", 1e-3},
+	             {"ms", 1},       {"s", 1000},      {"secs", 1000},
+	             {"mins", 60000}, {"hrs", 3600000}, {"days", 86400000}};
 	if (end == text || errno != 0 || !isfinite(v) || v < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
@@ -60,7 +61,7 @@ static int parse_port(const char *flag, const char *text, int *out)
 	long v = strtol(text, &end, 10);
 	if (*text == '\0' || *end != '\0' || v < 0 || v > 65535) {
 		fprintf(stderr, "plexus agent: --%s must be a port from 0 to 65535, not '%s'\n",
-			flag, text);
+		        flag, text);
 		return 2;
 	}
 	*out = (int)v;
@@ -70,27 +71,39 @@ static int parse_port(const char *flag, const char *text, int *out)
 int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 {
 	enum {
-		F_MASTER = 256, F_IP, F_PORT, F_ACTOR_PORT, F_HOSTNAME, F_RESOURCES, F_ATTRIBUTES,
-		F_WORK_DIR, F_EXECUTOR_PATH, F_GRACE, F_REG_TIMEOUT, F_BACKOFF, F_RETRY_MIN,
-		F_RETRY_MAX, F_HELP,
+		F_MASTER = 256,
+		F_IP,
+		F_PORT,
+		F_ACTOR_PORT,
+		F_HOSTNAME,
+		F_RESOURCES,
+		F_ATTRIBUTES,
+		F_WORK_DIR,
+		F_EXECUTOR_PATH,
+		F_GRACE,
+		F_REG_TIMEOUT,
+		F_BACKOFF,
+		F_RETRY_MIN,
+		F_RETRY_MAX,
+		F_HELP,
 	};
 	static const struct option options[] = {
-		{"master", required_argument, NULL, F_MASTER},
-		{"ip", required_argument, NULL, F_IP},
-		{"port", required_argument, NULL, F_PORT},
-		{"actor-port", required_argument, NULL, F_ACTOR_PORT},
-		{"hostname", required_argument, NULL, F_HOSTNAME},
-		{"resources", required_argument, NULL, F_RESOURCES},
-		{"attributes", required_argument, NULL, F_ATTRIBUTES},
-		{"work-dir", required_argument, NULL, F_WORK_DIR},
-		{"executor-path", required_argument, NULL, F_EXECUTOR_PATH},
-		{"executor-shutdown-grace-period", required_argument, NULL, F_GRACE},
-		{"executor-registration-timeout", required_argument, NULL, F_REG_TIMEOUT},
-		{"registration-backoff-factor", required_argument, NULL, F_BACKOFF},
-		{"status-update-retry-interval-min", required_argument, NULL, F_RETRY_MIN},
-		{"status-update-retry-interval-max", required_argument, NULL, F_RETRY_MAX},
-		{"help", no_argument, NULL, F_HELP},
-		{0},
+	    {"master", required_argument, NULL, F_MASTER},
+	    {"ip", required_argument, NULL, F_IP},
+	    {"port", required_argument, NULL, F_PORT},
+	    {"actor-port", required_argument, NULL, F_ACTOR_PORT},
+	    {"hostname", required_argument, NULL, F_HOSTNAME},
+	    {"resources", required_argument, NULL, F_RESOURCES},
+	    {"attributes", required_argument, NULL, F_ATTRIBUTES},
+	    {"work-dir", required_argument, NULL, F_WORK_DIR},
+	    {"executor-path", required_argument, NULL, F_EXECUTOR_PATH},
+	    {"executor-shutdown-grace-period", required_argument, NULL, F_GRACE},
+	    {"executor-registration-timeout", required_argument, NULL, F_REG_TIMEOUT},
+	    {"registration-backoff-factor", required_argument, NULL, F_BACKOFF},
+	    {"status-update-retry-interval-min", required_argument, NULL, F_RETRY_MIN},
+	    {"status-update-retry-interval-max", required_argument, NULL, F_RETRY_MAX},
+	    {"help", no_argument, NULL, F_HELP},
+	    {0},
 	};
 	int opt;
 
@@ -99,8 +112,12 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		int64_t *dur = NULL;
 		switch (opt) {
-		case F_MASTER: f->master = optarg; break;
-		case F_IP: f->ip = optarg; break;
+		case F_MASTER:
+			f->master = optarg;
+			break;
+		case F_IP:
+			f->ip = optarg;
+			break;
 		case F_PORT:
 			if (parse_port("port", optarg, &f->port))
 				return 2;
@@ -109,26 +126,48 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 			if (parse_port("actor-port", optarg, &f->actor_port))
 				return 2;
 			break;
-		case F_HOSTNAME: f->hostname = optarg; break;
-		case F_RESOURCES: f->resources = optarg; break;
-		case F_ATTRIBUTES: f->attributes = optarg; break;
-		case F_WORK_DIR: f->work_dir = optarg; break;
-		case F_EXECUTOR_PATH: f->executor_path = optarg; break;
-		case F_GRACE: dur = &f->executor_shutdown_grace_ms; break;
-		case F_REG_TIMEOUT: dur = &f->executor_registration_timeout_ms; break;
-		case F_BACKOFF: dur = &f->registration_backoff_ms; break;
-		case F_RETRY_MIN: dur = &f->update_retry_min_ms; break;
-		case F_RETRY_MAX: dur = &f->update_retry_max_ms; break;
-		case F_HELP: usage(stdout); return 1;
+		case F_HOSTNAME:
+			f->hostname = optarg;
+			break;
+		case F_RESOURCES:
+			f->resources = optarg;
+			break;
+		case F_ATTRIBUTES:
+			f->attributes = optarg;
+			break;
+		case F_WORK_DIR:
+			f->work_dir = optarg;
+			break;
+		case F_EXECUTOR_PATH:
+			f->executor_path = optarg;
+			break;
+		case F_GRACE:
+			dur = &f->executor_shutdown_grace_ms;
+			break;
+		case F_REG_TIMEOUT:
+			dur = &f->executor_registration_timeout_ms;
+			break;
+		case F_BACKOFF:
+			dur = &f->registration_backoff_ms;
+			break;
+		case F_RETRY_MIN:
+			dur = &f->update_retry_min_ms;
+			break;
+		case F_RETRY_MAX:
+			dur = &f->update_retry_max_ms;
+			break;
+		case F_HELP:
+			usage(stdout);
+			return 1;
 		default:
 			fprintf(stderr, "plexus agent: unknown or incomplete flag '%s'\n",
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			usage(stderr);
 			return 2;
 		}
 		if (dur != NULL && (*dur = parse_duration(optarg)) < 0) {
 			fprintf(stderr, "plexus agent: --%s: '%s' is not a duration\n",
-				options[opt - F_MASTER].name, optarg);
+			        options[opt - F_MASTER].name, optarg);
 			return 2;
 		}
 	}
@@ -196,7 +235,7 @@ int agent_main(int argc, char **argv)
 		return 2;
 	}
 	fprintf(stderr, "plexus agent: %s, HTTP on port %u\n", actor_pid_str(pid),
-		(unsigned)actor_runtime_http_port());
+	        (unsigned)actor_runtime_http_port());
 	int sig = 0;
 	sigwait(&set, &sig);
 	(void)stop_signal;

@@ -46,8 +46,8 @@ int agent_mkdirs(const char *path)
 }
 
 int agent_sandbox_create(const char *work_dir, const char *agent_id, const char *framework_id,
-			 const char *executor_id, const char *run, char **out, char *err,
-			 size_t errlen)
+                         const char *executor_id, const char *run, char **out, char *err,
+                         size_t errlen)
 {
 	const char *ids[] = {agent_id, framework_id, executor_id, run};
 	const char *what[] = {"agent id", "framework id", "executor id", "run id"};
@@ -57,11 +57,11 @@ int agent_sandbox_create(const char *work_dir, const char *agent_id, const char 
 	for (int i = 0; i < 4; i++)
 		if (!agent_path_id_valid(ids[i])) {
 			snprintf(err, errlen, "the %s '%s' cannot be a path component", what[i],
-				 ids[i] ? ids[i] : "");
+			         ids[i] ? ids[i] : "");
 			return EINVAL;
 		}
 	if (snprintf(runs, sizeof(runs), "%s/slaves/%s/frameworks/%s/executors/%s/runs", work_dir,
-		     agent_id, framework_id, executor_id) >= (int)sizeof(runs) ||
+	             agent_id, framework_id, executor_id) >= (int)sizeof(runs) ||
 	    snprintf(dir, sizeof(dir), "%s/%s", runs, run) >= (int)sizeof(dir) ||
 	    snprintf(latest, sizeof(latest), "%s/latest", runs) >= (int)sizeof(latest)) {
 		snprintf(err, errlen, "sandbox path too long");

@@ -21,8 +21,8 @@ int agent_mkdirs(const char *path);
  * in *out. Returns 0 or an errno code (EINVAL for an id that is not a valid component),
  * with err saying why. */
 int agent_sandbox_create(const char *work_dir, const char *agent_id, const char *framework_id,
-			 const char *executor_id, const char *run, char **out, char *err,
-			 size_t errlen);
+                         const char *executor_id, const char *run, char **out, char *err,
+                         size_t errlen);
 
 /* The sandbox's virtual path for /files: "/frameworks/F/executors/E/runs/latest". */
 char *agent_sandbox_virtual(const char *framework_id, const char *executor_id);

@@ -10,7 +10,7 @@
 #include "agent/internal.h"
 #include "common/master_discovery.h"
 
-#define BACKOFF_MAX_MS 60000
+#define BACKOFF_MAX_MS          60000
 #define PING_TIMEOUT_DEFAULT_MS 75000 /* Mesos: 15 s times 5 missed pings */
 
 static void detect(struct agent *a);
@@ -20,8 +20,8 @@ bool agent_from_master(struct agent *a, actor_pid from, const char *what)
 {
 	if (a->master_known && actor_pid_equal(from, a->master))
 		return true;
-	actor_warn("agent %s: ignoring %s from %s, which is not the master", a->pid.id,
-		   what, actor_pid_str(from));
+	actor_warn("agent %s: ignoring %s from %s, which is not the master", a->pid.id, what,
+	           actor_pid_str(from));
 	actor_counter_inc(a->m.invalid_messages);
 	return false;
 }
@@ -90,22 +90,23 @@ static void ping_timeout_cb(actor_t *self, void *arg)
 	struct agent *a = self ? actor_state(self) : NULL;
 	if (!fired(self, arg, a ? &a->ping_timer : NULL))
 		return;
-	actor_warn("agent %s: no ping from the master for %lld ms; finding it again",
-		   a->pid.id, (long long)a->ping_timeout_ms);
+	actor_warn("agent %s: no ping from the master for %lld ms; finding it again", a->pid.id,
+	           (long long)a->ping_timeout_ms);
 	agent_registration_exited(a, a->master);
 }
 
 static void arm_ping_watchdog(struct agent *a)
 {
 	cancel(a, &a->ping_timer);
-	a->ping_timer = arm(a, a->ping_timeout_ms > 0 ? a->ping_timeout_ms : PING_TIMEOUT_DEFAULT_MS,
-			    ping_timeout_cb);
+	a->ping_timer =
+	    arm(a, a->ping_timeout_ms > 0 ? a->ping_timeout_ms : PING_TIMEOUT_DEFAULT_MS,
+	        ping_timeout_cb);
 }
 
 /* ---- (re-)registration ------------------------------------------------------------ */
 
-static Plexus__Task *task_pb(struct agent *a, struct agent_framework *fw,
-			     struct agent_executor *ex, struct agent_task *t)
+static Plexus__Task *task_pb(struct agent *a, struct agent_framework *fw, struct agent_executor *ex,
+                             struct agent_task *t)
 {
 	Plexus__Task task = PLEXUS__TASK__INIT;
 	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
@@ -130,7 +131,8 @@ static Plexus__Task *task_pb(struct agent *a, struct agent_framework *fw,
 
 static void send_reregistration(struct agent *a, Plexus__AgentInfo *info)
 {
-	Plexus__Internal__ReregisterAgentMessage m = PLEXUS__INTERNAL__REREGISTER_AGENT_MESSAGE__INIT;
+	Plexus__Internal__ReregisterAgentMessage m =
+	    PLEXUS__INTERNAL__REREGISTER_AGENT_MESSAGE__INIT;
 	size_t nex = 0, ntasks = 0, nfw = 0;
 
 	for (struct agent_framework *fw = a->frameworks; fw; fw = fw->next) {
@@ -158,7 +160,8 @@ static void send_reregistration(struct agent *a, Plexus__AgentInfo *info)
 		if (fw->info != NULL)
 			m.frameworks[m.n_frameworks++] = fw->info;
 		for (struct agent_executor *ex = fw->executors; ex; ex = ex->next) {
-			/* Command executors are the agent's business; Mesos does not report them. */
+			/* Command executors are the agent's business; Mesos does not report them.
+			 */
 			if (!ex->command)
 				m.executor_infos[m.n_executor_infos++] = ex->info;
 			struct agent_task *lists[] = {ex->queued, ex->launched};
@@ -191,15 +194,14 @@ static void send_registration(struct agent *a)
 		id.value = a->agent_id;
 		info.id = &id;
 		actor_info("agent %s: registering again with %s as %s", a->pid.id,
-			   actor_pid_str(a->master), a->agent_id);
+		           actor_pid_str(a->master), a->agent_id);
 		send_reregistration(a, &info);
 	} else {
 		Plexus__Internal__RegisterAgentMessage m =
-			PLEXUS__INTERNAL__REGISTER_AGENT_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__REGISTER_AGENT_MESSAGE__INIT;
 		m.agent = &info;
 		m.version = (char *)"0.1.0";
-		actor_info("agent %s: registering with %s", a->pid.id,
-			   actor_pid_str(a->master));
+		actor_info("agent %s: registering with %s", a->pid.id, actor_pid_str(a->master));
 		actor_send_pb(a->self, a->master, &m.base);
 	}
 	px_pb_resources_free(res, nres);
@@ -219,9 +221,10 @@ static void detect_cont(actor_t *self, actor_future *f, void *arg)
 	if (a->stopping || a->conn == AGENT_REGISTERED)
 		return;
 	if (actor_future_state(f) != ACTOR_FUTURE_READY) {
-		actor_warn("agent %s: cannot find the master at '%s': %s; trying again",
-			   a->pid.id, a->master_text,
-			   actor_future_why(f) ? actor_future_why(f) : actor_strerror(actor_future_error(f)));
+		actor_warn("agent %s: cannot find the master at '%s': %s; trying again", a->pid.id,
+		           a->master_text,
+		           actor_future_why(f) ? actor_future_why(f)
+		                               : actor_strerror(actor_future_error(f)));
 		next_backoff(a);
 		cancel(a, &a->register_timer);
 		a->register_timer = arm(a, a->backoff_cur, retry_cb);
@@ -256,23 +259,21 @@ static void detect(struct agent *a)
 
 /* ---- handlers --------------------------------------------------------------------- */
 
-static void registered(struct agent *a, const Plexus__AgentID *id,
-		       const Plexus__MasterInfo *master, const Plexus__DurationInfo *ping,
-		       bool again)
+static void registered(struct agent *a, const Plexus__AgentID *id, const Plexus__MasterInfo *master,
+                       const Plexus__DurationInfo *ping, bool again)
 {
 	if (id == NULL || id->value == NULL || *id->value == '\0') {
 		actor_warn("agent %s: ignoring a registration answer without an agent id",
-			   a->pid.id);
+		           a->pid.id);
 		return;
 	}
 	if (a->conn == AGENT_REGISTERED) {
-		actor_debug("agent %s: already registered; ignoring a duplicate answer",
-			    a->pid.id);
+		actor_debug("agent %s: already registered; ignoring a duplicate answer", a->pid.id);
 		return;
 	}
 	if (again && a->agent_id != NULL && strcmp(a->agent_id, id->value) != 0) {
-		actor_error("agent %s: the master re-registered us as %s, but we are %s",
-			    a->pid.id, id->value, a->agent_id);
+		actor_error("agent %s: the master re-registered us as %s, but we are %s", a->pid.id,
+		            id->value, a->agent_id);
 		return;
 	}
 	if (a->agent_id == NULL && (a->agent_id = strdup(id->value)) == NULL)
@@ -285,7 +286,8 @@ static void registered(struct agent *a, const Plexus__AgentID *id,
 	cancel(a, &a->register_timer);
 	actor_gauge_add(a->m.registered, 1);
 	actor_info("agent %s: %s with %s as %s", a->pid.id,
-		   again ? "registered again" : "registered", actor_pid_str(a->master), a->agent_id);
+	           again ? "registered again" : "registered", actor_pid_str(a->master),
+	           a->agent_id);
 	arm_ping_watchdog(a);
 	/* Updates held while there was no master go out now, oldest first per task. */
 	sum_resume(&a->sum, a->self);
@@ -324,7 +326,7 @@ static void on_ping(actor_t *self, actor_pid from, const ProtobufCMessage *msg, 
 	if (m->has_connected && !m->connected) {
 		/* The master does not know us (it failed over, or removed us): register again. */
 		actor_info("agent %s: the master says we are not connected; registering again",
-			   a->pid.id);
+		           a->pid.id);
 		agent_registration_exited(a, a->master);
 	}
 }
@@ -337,8 +339,8 @@ static void on_shutdown(actor_t *self, actor_pid from, const ProtobufCMessage *m
 	if (!agent_from_master(a, from, "ShutdownMessage"))
 		return;
 	actor_warn("agent %s: the master removed this agent (%s); killing every executor and "
-		   "registering anew",
-		   a->pid.id, m->message ? m->message : "no reason given");
+	           "registering anew",
+	           a->pid.id, m->message ? m->message : "no reason given");
 	for (struct agent_framework *fw = a->frameworks, *next; fw != NULL; fw = next) {
 		next = fw->next;
 		agent_shutdown_framework(a, fw);
@@ -358,7 +360,7 @@ static void on_shutdown(actor_t *self, actor_pid from, const ProtobufCMessage *m
 /* Dynamic reservations and persistent volumes the master applied to this agent. Kept in
  * memory (checkpointing to disk comes with recovery) and reported on re-registration. */
 static void on_checkpoint_resources(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-				    void *arg)
+                                    void *arg)
 {
 	struct agent *a = arg;
 
@@ -373,11 +375,11 @@ void agent_registration_install(struct agent *a)
 	actor_t *self = a->self;
 
 	actor_install_pb(self, &plexus__internal__checkpoint_resources_message__descriptor,
-			 on_checkpoint_resources, a);
+	                 on_checkpoint_resources, a);
 	actor_install_pb(self, &plexus__internal__agent_registered_message__descriptor,
-			 on_registered, a);
+	                 on_registered, a);
 	actor_install_pb(self, &plexus__internal__agent_reregistered_message__descriptor,
-			 on_reregistered, a);
+	                 on_reregistered, a);
 	actor_install_pb(self, &plexus__internal__ping_agent_message__descriptor, on_ping, a);
 	actor_install_pb(self, &plexus__internal__shutdown_message__descriptor, on_shutdown, a);
 }
@@ -392,8 +394,7 @@ void agent_registration_exited(struct agent *a, actor_pid who)
 {
 	if (!a->master_known || !actor_pid_equal(who, a->master))
 		return;
-	actor_warn("agent %s: lost the master %s; finding it again", a->pid.id,
-		   actor_pid_str(who));
+	actor_warn("agent %s: lost the master %s; finding it again", a->pid.id, actor_pid_str(who));
 	bool was_registered = a->conn == AGENT_REGISTERED;
 	if (was_registered)
 		actor_gauge_add(a->m.registered, -1);

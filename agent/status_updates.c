@@ -15,7 +15,7 @@ struct retry_arg {
 static void retry_cb(actor_t *self, void *arg);
 
 void sum_init(struct status_update_manager *m, int64_t min_ms, int64_t max_ms,
-	      sum_forward_fn forward, void *arg)
+              sum_forward_fn forward, void *arg)
 {
 	memset(m, 0, sizeof(*m));
 	m->min_ms = min_ms > 0 ? min_ms : 10000;
@@ -50,7 +50,7 @@ void sum_fini(struct status_update_manager *m, actor_t *self)
 }
 
 static struct sum_stream *find(const struct status_update_manager *m, const char *fw,
-			       const char *task)
+                               const char *task)
 {
 	for (struct sum_stream *s = m->streams; s != NULL; s = s->next)
 		if (strcmp(s->framework_id, fw) == 0 && strcmp(s->task_id, task) == 0)
@@ -98,8 +98,8 @@ static void retry_cb(actor_t *self, void *arg)
 		if (m->paused || s->head == NULL)
 			return;
 		actor_info("status updates: no acknowledgement for the update of task %s yet; "
-			   "sending it again",
-			   s->task_id);
+		           "sending it again",
+		           s->task_id);
 		m->retried++;
 		s->interval_ms = s->interval_ms * 2 > m->max_ms ? m->max_ms : s->interval_ms * 2;
 		send_head(m, self, s);
@@ -108,12 +108,11 @@ static void retry_cb(actor_t *self, void *arg)
 	}
 }
 
-int sum_update(struct status_update_manager *m, actor_t *self,
-	       Plexus__Internal__StatusUpdate *u)
+int sum_update(struct status_update_manager *m, actor_t *self, Plexus__Internal__StatusUpdate *u)
 {
 	if (u == NULL || u->framework_id == NULL || u->framework_id->value == NULL ||
-	    u->status == NULL || u->status->task_id == NULL ||
-	    u->status->task_id->value == NULL || !u->has_uuid || u->uuid.len != 16) {
+	    u->status == NULL || u->status->task_id == NULL || u->status->task_id->value == NULL ||
+	    !u->has_uuid || u->uuid.len != 16) {
 		if (u != NULL)
 			protobuf_c_message_free_unpacked(&u->base, NULL);
 		return EINVAL;
@@ -157,8 +156,8 @@ int sum_update(struct status_update_manager *m, actor_t *self,
 }
 
 int sum_ack(struct status_update_manager *m, actor_t *self, const char *framework_id,
-	    const char *task_id, const uint8_t *uuid, size_t uuid_len,
-	    Plexus__Internal__StatusUpdate **acked)
+            const char *task_id, const uint8_t *uuid, size_t uuid_len,
+            Plexus__Internal__StatusUpdate **acked)
 {
 	struct sum_stream *s = find(m, framework_id, task_id);
 
@@ -226,7 +225,7 @@ void sum_cleanup(struct status_update_manager *m, actor_t *self, const char *fra
 }
 
 size_t sum_pending(const struct status_update_manager *m, const char *framework_id,
-		   const char *task_id, const Plexus__Internal__StatusUpdate **latest)
+                   const char *task_id, const Plexus__Internal__StatusUpdate **latest)
 {
 	struct sum_stream *s = find(m, framework_id, task_id);
 	size_t n = 0;

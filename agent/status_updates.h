@@ -29,10 +29,10 @@ struct sum_update {
 struct sum_stream {
 	char *framework_id;
 	char *task_id;
-	uint64_t serial;      /* names the stream in timer callbacks */
+	uint64_t serial; /* names the stream in timer callbacks */
 	struct sum_update *head, *tail;
-	uint64_t timer;       /* retry timer of the head, 0 when none */
-	int64_t interval_ms;  /* the next retry's delay */
+	uint64_t timer;      /* retry timer of the head, 0 when none */
+	int64_t interval_ms; /* the next retry's delay */
 	struct sum_stream *next;
 };
 
@@ -50,15 +50,14 @@ struct status_update_manager {
 };
 
 void sum_init(struct status_update_manager *m, int64_t min_ms, int64_t max_ms,
-	      sum_forward_fn forward, void *arg);
+              sum_forward_fn forward, void *arg);
 /* Frees every stream (their timers are cancelled). */
 void sum_fini(struct status_update_manager *m, actor_t *self);
 
 /* Takes over u (it must carry framework_id, status.task_id and a 16-byte uuid) and
  * queues it on its task's stream; sends it now if it is the head and the manager runs.
  * Returns 0, or EINVAL (u is freed) for an update without those fields. */
-int sum_update(struct status_update_manager *m, actor_t *self,
-	       Plexus__Internal__StatusUpdate *u);
+int sum_update(struct status_update_manager *m, actor_t *self, Plexus__Internal__StatusUpdate *u);
 
 /* The master acknowledged (framework_id, task_id, uuid). On a match the head is
  * removed and handed to *acked (the caller frees it with agent_pb_free; acked may be
@@ -66,8 +65,8 @@ int sum_update(struct status_update_manager *m, actor_t *self,
  * ENOENT for an unknown stream, EINVAL when uuid is not the head's (a duplicate or stale
  * acknowledgement; nothing changes). */
 int sum_ack(struct status_update_manager *m, actor_t *self, const char *framework_id,
-	    const char *task_id, const uint8_t *uuid, size_t uuid_len,
-	    Plexus__Internal__StatusUpdate **acked);
+            const char *task_id, const uint8_t *uuid, size_t uuid_len,
+            Plexus__Internal__StatusUpdate **acked);
 
 /* Pause: stop sending (the master is gone). Resume: send every head now. */
 void sum_pause(struct status_update_manager *m, actor_t *self);
@@ -78,6 +77,6 @@ void sum_cleanup(struct status_update_manager *m, actor_t *self, const char *fra
 
 /* Unacknowledged updates of a task (0 if none); the latest one, if any, in *latest. */
 size_t sum_pending(const struct status_update_manager *m, const char *framework_id,
-		   const char *task_id, const Plexus__Internal__StatusUpdate **latest);
+                   const char *task_id, const Plexus__Internal__StatusUpdate **latest);
 
 #endif

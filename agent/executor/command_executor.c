@@ -25,7 +25,7 @@
 #include "proto/internal.pb-c.h"
 
 #define DEFAULT_KILL_GRACE_MS 3000
-#define LINGER_MS 1000
+#define LINGER_MS             1000
 
 extern char **environ;
 /* Present when built with LeakSanitizer. */
@@ -37,7 +37,7 @@ struct executor {
 	Plexus__TaskInfo *task; /* owned; NULL until launched */
 	pid_t child;            /* the task's process (and group); 0 when none */
 	bool killing;
-	bool done;              /* the terminal update was sent */
+	bool done; /* the terminal update was sent */
 	bool stopping;
 	int64_t grace_ms;
 	uint64_t escalate_timer, linger_timer;
@@ -85,7 +85,7 @@ static void on_task_exit(actor_t *self, pid_t pid, int status)
 	if (e->killing) {
 		state = PLEXUS__TASK_STATE__TASK_KILLED;
 		snprintf(msg, sizeof(msg), "Command terminated with signal %s",
-			 WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "none (it exited)");
+		         WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "none (it exited)");
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		state = PLEXUS__TASK_STATE__TASK_FINISHED;
 		snprintf(msg, sizeof(msg), "Command exited with status 0");
@@ -95,7 +95,7 @@ static void on_task_exit(actor_t *self, pid_t pid, int status)
 	} else {
 		state = PLEXUS__TASK_STATE__TASK_FAILED;
 		snprintf(msg, sizeof(msg), "Command terminated with signal %s",
-			 strsignal(WTERMSIG(status)));
+		         strsignal(WTERMSIG(status)));
 	}
 	fprintf(stderr, "plexus-executor: %s\n", msg);
 	send_status(e, state, msg);
@@ -201,7 +201,8 @@ static void do_launch(actor_t *self, void *arg)
 			execve(path, argv, envp);
 		else
 			execvpe(path, argv, envp);
-		fprintf(stderr, "plexus-executor: cannot execute '%s': %s\n", path, strerror(errno));
+		fprintf(stderr, "plexus-executor: cannot execute '%s': %s\n", path,
+		        strerror(errno));
 		_exit(127);
 	}
 	int err = errno;
@@ -220,7 +221,7 @@ static void do_launch(actor_t *self, void *arg)
 	e->child = pid;
 	agent_reaper_watch(pid, e->pid, on_task_exit);
 	fprintf(stderr, "plexus-executor: running task %s (pid %d): %s\n", task->task_id->value,
-		(int)pid, cmd->value);
+	        (int)pid, cmd->value);
 	send_status(e, PLEXUS__TASK_STATE__TASK_RUNNING, NULL);
 }
 
@@ -232,7 +233,7 @@ static void escalate_cb(actor_t *self, void *arg)
 	e->escalate_timer = 0;
 	if (e->child > 0) {
 		fprintf(stderr, "plexus-executor: the task is still there after %lld ms; SIGKILL\n",
-			(long long)e->grace_ms);
+		        (long long)e->grace_ms);
 		kill(-e->child, SIGKILL);
 	}
 }
@@ -246,7 +247,7 @@ static void do_kill(actor_t *self, void *arg)
 		return;
 	e->killing = true;
 	fprintf(stderr, "plexus-executor: killing the task (SIGTERM, SIGKILL after %lld ms)\n",
-		(long long)e->grace_ms);
+	        (long long)e->grace_ms);
 	kill(-e->child, SIGTERM);
 	e->escalate_timer = actor_delay(self, e->grace_ms, escalate_cb, NULL);
 }
@@ -311,17 +312,17 @@ static void executor_fini(actor_t *self)
 }
 
 static const actor_def executor_def = {
-	.name = "command_executor",
-	.fini = executor_fini,
+    .name = "command_executor",
+    .fini = executor_fini,
 };
 
 int main(int argc, char **argv)
 {
 	static const px_executor_callbacks callbacks = {
-		.launch_task = cb_launch,
-		.kill_task = cb_kill,
-		.shutdown = cb_shutdown,
-		.error = cb_error,
+	    .launch_task = cb_launch,
+	    .kill_task = cb_kill,
+	    .shutdown = cb_shutdown,
+	    .error = cb_error,
 	};
 	struct executor e = {0};
 	char err[512];
@@ -338,7 +339,8 @@ int main(int argc, char **argv)
 	cfg.http_port = -1;
 	int rc = actor_runtime_init(&cfg);
 	if (rc != 0) {
-		fprintf(stderr, "plexus-executor: cannot start the runtime: %s\n", actor_strerror(rc));
+		fprintf(stderr, "plexus-executor: cannot start the runtime: %s\n",
+		        actor_strerror(rc));
 		return 1;
 	}
 	agent_reaper_ref();

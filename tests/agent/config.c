@@ -23,9 +23,9 @@ Test(config, given_resources_are_kept_and_the_rest_detected)
 {
 	px_resources *rs = NULL;
 	char err[256] = "";
-	cr_assert_eq(agent_resources("cpus:1.5;mem:100;disk:10;ports:[1-2]", "/tmp", &rs, err,
-				     sizeof(err)),
-		     PX_OK, "%s", err);
+	cr_assert_eq(
+	    agent_resources("cpus:1.5;mem:100;disk:10;ports:[1-2]", "/tmp", &rs, err, sizeof(err)),
+	    PX_OK, "%s", err);
 	char *s = fmt(rs);
 	cr_assert_str_eq(s, "cpus:1.5; disk:10; mem:100; ports:[1-2]");
 	free(s);
@@ -42,11 +42,12 @@ Test(config, json_resources)
 {
 	px_resources *rs = NULL;
 	char err[256] = "";
-	cr_assert_eq(agent_resources("[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":"
-				     "4}},{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{"
-				     "\"value\":512}}]",
-				     "/tmp", &rs, err, sizeof(err)),
-		     PX_OK, "%s", err);
+	cr_assert_eq(
+	    agent_resources("[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":"
+	                    "4}},{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{"
+	                    "\"value\":512}}]",
+	                    "/tmp", &rs, err, sizeof(err)),
+	    PX_OK, "%s", err);
 	cr_assert_eq(px_resources_scalar(rs, "cpus"), 4000);
 	cr_assert_eq(px_resources_scalar(rs, "mem"), 512000);
 	px_resources_free(rs);
@@ -62,7 +63,7 @@ Test(config, resource_errors_name_the_culprit)
 	cr_assert_eq(agent_resources("ports:[5-1]", "/tmp", &rs, err, sizeof(err)), PX_EINVAL);
 	cr_assert(strstr(err, "5-1") != NULL, "%s", err);
 	cr_assert_eq(agent_resources("[{\"name\":\"cpus\"}", "/tmp", &rs, err, sizeof(err)),
-		     PX_EINVAL);
+	             PX_EINVAL);
 }
 
 Test(config, memory_and_disk_reserves_follow_mesos)
@@ -81,8 +82,8 @@ Test(config, attributes)
 	size_t n = 0;
 	char err[256] = "";
 	cr_assert_eq(agent_attributes_parse("rack:a; zone:1;ports:[1-5];tags:{x,y}", &a, &n, err,
-					    sizeof(err)),
-		     PX_OK, "%s", err);
+	                                    sizeof(err)),
+	             PX_OK, "%s", err);
 	cr_assert_eq(n, 4);
 	cr_assert_str_eq(a[0]->name, "rack");
 	cr_assert_eq(a[0]->type, PLEXUS__VALUE__TYPE__TEXT);
@@ -114,9 +115,13 @@ static int parse(const char *const *args)
 
 Test(config, flags, .init = cr_redirect_stderr)
 {
-	const char *ok[] = {"agent", "--master=master@127.0.0.1:5050", "--port=5052",
-			    "--resources=cpus:2", "--attributes=rack:a",
-			    "--executor-shutdown-grace-period=3secs", NULL};
+	const char *ok[] = {"agent",
+	                    "--master=master@127.0.0.1:5050",
+	                    "--port=5052",
+	                    "--resources=cpus:2",
+	                    "--attributes=rack:a",
+	                    "--executor-shutdown-grace-period=3secs",
+	                    NULL};
 	cr_assert_eq(parse(ok), 0);
 	const char *no_master[] = {"agent", NULL};
 	cr_assert_eq(parse(no_master), 2);
@@ -125,7 +130,7 @@ Test(config, flags, .init = cr_redirect_stderr)
 	const char *bad_res[] = {"agent", "--master=m@1.2.3.4:5", "--resources=cpus:x", NULL};
 	cr_assert_eq(parse(bad_res), 2);
 	const char *bad_dur[] = {"agent", "--master=m@1.2.3.4:5",
-				 "--executor-shutdown-grace-period=soon", NULL};
+	                         "--executor-shutdown-grace-period=soon", NULL};
 	cr_assert_eq(parse(bad_dur), 2);
 	const char *unknown[] = {"agent", "--master=m@1.2.3.4:5", "--frobnicate=1", NULL};
 	cr_assert_eq(parse(unknown), 2);

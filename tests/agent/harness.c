@@ -61,12 +61,13 @@ static void record_agent(const Plexus__AgentInfo *info)
 			snprintf(v, sizeof(v), "%g", a->scalar->value);
 		else if (a->ranges && a->ranges->n_range)
 			snprintf(v, sizeof(v), "[%llu-%llu]",
-				 (unsigned long long)a->ranges->range[0]->begin,
-				 (unsigned long long)a->ranges->range[0]->end);
+			         (unsigned long long)a->ranges->range[0]->begin,
+			         (unsigned long long)a->ranges->range[0]->end);
 		else if (a->set)
 			snprintf(v, sizeof(v), "{%zu}", a->set->n_item);
 		size_t n = strlen(last_attrs);
-		snprintf(last_attrs + n, sizeof(last_attrs) - n, "%s%s=%s", n ? ";" : "", a->name, v);
+		snprintf(last_attrs + n, sizeof(last_attrs) - n, "%s%s=%s", n ? ";" : "", a->name,
+		         v);
 	}
 }
 
@@ -82,12 +83,12 @@ static void reply_registered(actor_t *self, actor_pid to, bool again, const char
 	id.value = known ? (char *)known : name;
 	if (again) {
 		Plexus__Internal__AgentReregisteredMessage m =
-			PLEXUS__INTERNAL__AGENT_REREGISTERED_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__AGENT_REREGISTERED_MESSAGE__INIT;
 		m.agent_id = &id;
 		actor_send_pb(self, to, &m.base);
 	} else {
 		Plexus__Internal__AgentRegisteredMessage m =
-			PLEXUS__INTERNAL__AGENT_REGISTERED_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__AGENT_REGISTERED_MESSAGE__INIT;
 		m.agent_id = &id;
 		actor_send_pb(self, to, &m.base);
 	}
@@ -112,7 +113,7 @@ static void on_reregister(actor_t *self, actor_pid from, const ProtobufCMessage 
 	record_agent(m->agent);
 	signal_all();
 	reply_registered(self, from, true,
-			 m->agent && m->agent->id ? m->agent->id->value : AGENT_ID);
+	                 m->agent && m->agent->id ? m->agent->id->value : AGENT_ID);
 }
 
 static void on_update(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
@@ -133,7 +134,7 @@ static void on_update(actor_t *self, actor_pid from, const ProtobufCMessage *msg
 		s->source = u->status->has_source ? (int)u->status->source : -1;
 		s->latest_state = u->has_latest_state ? (int)u->latest_state : -1;
 		snprintf(s->message, sizeof(s->message), "%s",
-			 u->status->message ? u->status->message : "");
+		         u->status->message ? u->status->message : "");
 		if (u->uuid.len == 16)
 			memcpy(s->uuid, u->uuid.data, 16);
 	}
@@ -142,7 +143,7 @@ static void on_update(actor_t *self, actor_pid from, const ProtobufCMessage *msg
 	if (!ack)
 		return;
 	Plexus__Internal__StatusUpdateAcknowledgementMessage a =
-		PLEXUS__INTERNAL__STATUS_UPDATE_ACKNOWLEDGEMENT_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__STATUS_UPDATE_ACKNOWLEDGEMENT_MESSAGE__INIT;
 	a.agent_id = u->agent_id;
 	a.framework_id = u->framework_id;
 	a.task_id = u->status->task_id;
@@ -155,7 +156,7 @@ static void on_update(actor_t *self, actor_pid from, const ProtobufCMessage *msg
 }
 
 static void on_exited_executor(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-			       void *arg)
+                               void *arg)
 {
 	pthread_mutex_lock(&mu);
 	nexited++;
@@ -176,9 +177,9 @@ static actor_future *master_info(actor_t *self, const actor_http_request *req, v
 	char pid[ACTOR_PID_TEXT_MAX], body[512];
 	actor_pid_format(actor_self(self), pid, sizeof(pid));
 	int n = snprintf(body, sizeof(body),
-			 "{\"id\":\"test-master\",\"pid\":\"%s\",\"hostname\":\"localhost\","
-			 "\"ip\":\"127.0.0.1\",\"port\":%u,\"version\":\"0.1.0\"}",
-			 pid, (unsigned)actor_runtime_http_port());
+	                 "{\"id\":\"test-master\",\"pid\":\"%s\",\"hostname\":\"localhost\","
+	                 "\"ip\":\"127.0.0.1\",\"port\":%u,\"version\":\"0.1.0\"}",
+	                 pid, (unsigned)actor_runtime_http_port());
 	return actor_http_reply(200, "application/json", body, (size_t)n);
 }
 
@@ -186,13 +187,13 @@ static int master_init(actor_t *self)
 {
 	actor_http_route(self, "/info", master_info, NULL);
 	actor_install_pb(self, &plexus__internal__register_agent_message__descriptor, on_register,
-			 NULL);
+	                 NULL);
 	actor_install_pb(self, &plexus__internal__reregister_agent_message__descriptor,
-			 on_reregister, NULL);
+	                 on_reregister, NULL);
 	actor_install_pb(self, &plexus__internal__status_update_message__descriptor, on_update,
-			 NULL);
+	                 NULL);
 	actor_install_pb(self, &plexus__internal__exited_executor_message__descriptor,
-			 on_exited_executor, NULL);
+	                 on_exited_executor, NULL);
 	actor_install_pb(self, &plexus__internal__pong_agent_message__descriptor, on_pong, NULL);
 	return 0;
 }
@@ -251,9 +252,18 @@ static bool wait_locked(bool (*pred)(size_t), size_t n, int64_t timeout_ms)
 	return true;
 }
 
-static bool have_updates(size_t n) { return nupdates >= n; }
-static bool have_register(size_t n) { return nregister >= n; }
-static bool have_reregister(size_t n) { return nreregister >= n; }
+static bool have_updates(size_t n)
+{
+	return nupdates >= n;
+}
+static bool have_register(size_t n)
+{
+	return nregister >= n;
+}
+static bool have_reregister(size_t n)
+{
+	return nreregister >= n;
+}
 
 bool master_wait_updates(size_t n, int64_t timeout_ms)
 {
@@ -303,7 +313,10 @@ size_t master_exited_executors(void)
 	return n;
 }
 
-static bool have_exited(size_t n) { return nexited >= n; }
+static bool have_exited(size_t n)
+{
+	return nexited >= n;
+}
 
 bool master_wait_exited(size_t n, int64_t timeout_ms)
 {
@@ -404,8 +417,8 @@ static int check_stderr(const char *path, const struct stat *st, int flag, struc
 	if (flag != FTW_F || strcmp(path + ftw->base, "stderr") != 0)
 		return 0;
 	char *text = read_file(path);
-	bool bad = text != NULL && (strstr(text, "Sanitizer") != NULL ||
-				    strstr(text, "runtime error") != NULL);
+	bool bad = text != NULL &&
+	           (strstr(text, "Sanitizer") != NULL || strstr(text, "runtime error") != NULL);
 	cr_expect(!bad, "sanitizer report in %s:\n%s", path, text);
 	free(text);
 	return 0;
@@ -434,7 +447,7 @@ void run_command_task(struct harness *h, const char *task_id, const char *comman
 }
 
 void run_task(struct harness *h, const char *task_id, const char *command,
-	      const Plexus__ExecutorInfo *executor, int64_t kill_grace_ms)
+              const Plexus__ExecutorInfo *executor, int64_t kill_grace_ms)
 {
 	Plexus__Internal__RunTaskMessage m = PLEXUS__INTERNAL__RUN_TASK_MESSAGE__INIT;
 	Plexus__FrameworkInfo fi = PLEXUS__FRAMEWORK_INFO__INIT;
@@ -499,7 +512,7 @@ int http_get(uint16_t port, const char *target, char **body)
 	}
 	char req[2048];
 	int n = snprintf(req, sizeof(req),
-			 "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", target);
+	                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", target);
 	if (write(fd, req, (size_t)n) != n) {
 		close(fd);
 		return -1;
@@ -526,7 +539,7 @@ char *sandbox_of(struct harness *h, const char *task_id)
 {
 	char link[1024], *real;
 	snprintf(link, sizeof(link), "%s/slaves/%s/frameworks/%s/executors/%s/runs/latest",
-		 h->work_dir, AGENT_ID, FRAMEWORK_ID, task_id);
+	         h->work_dir, AGENT_ID, FRAMEWORK_ID, task_id);
 	real = realpath(link, NULL);
 	return real;
 }

@@ -16,9 +16,9 @@
 /* One status update the master received. */
 struct seen_update {
 	char task_id[128];
-	int state;        /* Plexus__TaskState */
-	int reason;       /* -1 when unset */
-	int source;       /* -1 when unset */
+	int state;  /* Plexus__TaskState */
+	int reason; /* -1 when unset */
+	int source; /* -1 when unset */
 	char message[512];
 	uint8_t uuid[16];
 	int latest_state; /* -1 when unset */
@@ -29,7 +29,7 @@ struct harness {
 	actor_pid master;
 	actor_pid agent;
 	uint16_t http_port;
-	bool master_by_http; /* --master=127.0.0.1:<http port> instead of the PID */
+	bool master_by_http;       /* --master=127.0.0.1:<http port> instead of the PID */
 	const char *executor_path; /* NULL: the plexus-executor of this build */
 };
 
@@ -72,7 +72,7 @@ void run_command_task(struct harness *h, const char *task_id, const char *comman
 /* The same with a framework's executor (then command is unused) and/or a kill policy
  * grace period (ms; negative: none). */
 void run_task(struct harness *h, const char *task_id, const char *command,
-	      const Plexus__ExecutorInfo *executor, int64_t kill_grace_ms);
+              const Plexus__ExecutorInfo *executor, int64_t kill_grace_ms);
 void kill_task(struct harness *h, const char *task_id);
 
 /* GET http://127.0.0.1:port/target; returns the status and the body (free it). */
@@ -85,7 +85,7 @@ char *read_file(const char *path);
 /* Waits (real time) until a file exists and is not empty. */
 bool wait_file(const char *path, int64_t timeout_ms);
 
-#define AGENT_ID "agent-S0"
+#define AGENT_ID     "agent-S0"
 #define FRAMEWORK_ID "fw-1"
 
 #endif

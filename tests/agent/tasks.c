@@ -29,7 +29,7 @@ TestSuite(tasks, .init = setup, .fini = teardown, .timeout = 60);
 static const char *state_name(int s)
 {
 	const ProtobufCEnumValue *v =
-		protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, s);
+	    protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, s);
 	return v ? v->name : "?";
 }
 
@@ -42,7 +42,7 @@ static void expect_states(const int *states, size_t n, struct seen_update *out)
 	cr_assert_geq(m, n);
 	for (size_t i = 0; i < n; i++)
 		cr_assert_eq(got[i].state, states[i], "update %zu: expected %s, got %s (%s)", i,
-			     state_name(states[i]), state_name(got[i].state), got[i].message);
+		             state_name(states[i]), state_name(got[i].state), got[i].message);
 	if (out != NULL)
 		memcpy(out, got, n * sizeof(*out));
 }
@@ -77,8 +77,8 @@ Test(tasks, command_runs_and_finishes_with_stdout_in_the_sandbox)
 	harness_start_agent(&h, "cpus:1;mem:128", NULL);
 	run_command_task(&h, "t1", "echo hello from the sandbox; pwd");
 	static const int states[] = {PLEXUS__TASK_STATE__TASK_STARTING,
-				     PLEXUS__TASK_STATE__TASK_RUNNING,
-				     PLEXUS__TASK_STATE__TASK_FINISHED};
+	                             PLEXUS__TASK_STATE__TASK_RUNNING,
+	                             PLEXUS__TASK_STATE__TASK_FINISHED};
 	struct seen_update got[3];
 	expect_states(states, 3, got);
 	for (int i = 0; i < 3; i++) {
@@ -105,12 +105,12 @@ Test(tasks, failing_command_fails_with_its_exit_status)
 	harness_start_agent(&h, "cpus:1;mem:128", NULL);
 	run_command_task(&h, "t-fail", "echo oops >&2; exit 3");
 	static const int states[] = {PLEXUS__TASK_STATE__TASK_STARTING,
-				     PLEXUS__TASK_STATE__TASK_RUNNING,
-				     PLEXUS__TASK_STATE__TASK_FAILED};
+	                             PLEXUS__TASK_STATE__TASK_RUNNING,
+	                             PLEXUS__TASK_STATE__TASK_FAILED};
 	struct seen_update got[3];
 	expect_states(states, 3, got);
 	cr_assert(strstr(got[2].message, "exited with status 3") != NULL, "message: %s",
-		  got[2].message);
+	          got[2].message);
 	char *dir = sandbox_of(&h, "t-fail");
 	cr_assert_not_null(dir);
 	char path[1200];
@@ -128,7 +128,7 @@ Test(tasks, kill_ends_the_task_and_its_process_group)
 	/* The shell records its pid and a background child's, then waits. */
 	run_command_task(&h, "t-kill", "sleep 300 & echo $$ $! > pids; wait");
 	static const int running[] = {PLEXUS__TASK_STATE__TASK_STARTING,
-				      PLEXUS__TASK_STATE__TASK_RUNNING};
+	                              PLEXUS__TASK_STATE__TASK_RUNNING};
 	expect_states(running, 2, NULL);
 	char *dir = sandbox_of(&h, "t-kill");
 	cr_assert_not_null(dir);
@@ -143,8 +143,8 @@ Test(tasks, kill_ends_the_task_and_its_process_group)
 
 	kill_task(&h, "t-kill");
 	static const int killed[] = {PLEXUS__TASK_STATE__TASK_STARTING,
-				     PLEXUS__TASK_STATE__TASK_RUNNING,
-				     PLEXUS__TASK_STATE__TASK_KILLED};
+	                             PLEXUS__TASK_STATE__TASK_RUNNING,
+	                             PLEXUS__TASK_STATE__TASK_KILLED};
 	struct seen_update got[3];
 	expect_states(killed, 3, got);
 	/* The executor reaped the shell before reporting; the background sleep was in its
@@ -189,8 +189,8 @@ Test(tasks, files_read_serves_the_sandbox_and_nothing_else)
 	harness_start_agent(&h, "cpus:1;mem:128", NULL);
 	run_command_task(&h, "t-files", "printf 'abcdefghij'");
 	static const int states[] = {PLEXUS__TASK_STATE__TASK_STARTING,
-				     PLEXUS__TASK_STATE__TASK_RUNNING,
-				     PLEXUS__TASK_STATE__TASK_FINISHED};
+	                             PLEXUS__TASK_STATE__TASK_RUNNING,
+	                             PLEXUS__TASK_STATE__TASK_FINISHED};
 	expect_states(states, 3, NULL);
 	char *dir = sandbox_of(&h, "t-files");
 	cr_assert_not_null(dir);
@@ -203,8 +203,8 @@ Test(tasks, files_read_serves_the_sandbox_and_nothing_else)
 
 	/* The virtual path of the latest run. */
 	snprintf(target, sizeof(target),
-		 "/files/read?path=/frameworks/%s/executors/t-files/runs/latest/stdout&offset=0",
-		 FRAMEWORK_ID);
+	         "/files/read?path=/frameworks/%s/executors/t-files/runs/latest/stdout&offset=0",
+	         FRAMEWORK_ID);
 	cr_assert_eq(http_get(h.http_port, target, &body), 200, "%s", body);
 	cr_assert_str_eq(body, "{\"data\":\"abcdefghij\",\"offset\":0}");
 	free(body);
@@ -216,8 +216,9 @@ Test(tasks, files_read_serves_the_sandbox_and_nothing_else)
 	free(body);
 
 	/* Escaping the sandbox with "..": refused, nothing served. */
-	snprintf(target, sizeof(target), "/files/read?path=%s/../../../../../../../../../../../../../../../../etc/passwd",
-		 dir);
+	snprintf(target, sizeof(target),
+	         "/files/read?path=%s/../../../../../../../../../../../../../../../../etc/passwd",
+	         dir);
 	cr_assert_eq(http_get(h.http_port, target, &body), 403, "%s", body);
 	cr_assert(strstr(body, "root:") == NULL);
 	cr_assert(strstr(body, "outside the sandbox") != NULL, "%s", body);
@@ -253,7 +254,7 @@ Test(tasks, state_and_metrics_show_the_task)
 	harness_start_agent(&h, "cpus:2;mem:256", "rack:r9");
 	run_command_task(&h, "t-state", "exec sleep 300");
 	static const int states[] = {PLEXUS__TASK_STATE__TASK_STARTING,
-				     PLEXUS__TASK_STATE__TASK_RUNNING};
+	                             PLEXUS__TASK_STATE__TASK_RUNNING};
 	expect_states(states, 2, NULL);
 	char target[128], *body = NULL;
 	snprintf(target, sizeof(target), "/%s/state", h.agent.id);
@@ -277,10 +278,10 @@ Test(tasks, kill_escalates_to_sigkill_after_the_grace_period)
 {
 	harness_start_agent(&h, "cpus:1;mem:128", NULL);
 	/* The task ignores SIGTERM (and so does the sleep it starts). */
-	run_task(&h, "t-stubborn", "trap '' TERM; echo $$ > pid; sleep 300; echo survived",
-		 NULL, 200);
+	run_task(&h, "t-stubborn", "trap '' TERM; echo $$ > pid; sleep 300; echo survived", NULL,
+	         200);
 	static const int running[] = {PLEXUS__TASK_STATE__TASK_STARTING,
-				      PLEXUS__TASK_STATE__TASK_RUNNING};
+	                              PLEXUS__TASK_STATE__TASK_RUNNING};
 	expect_states(running, 2, NULL);
 	char *dir = sandbox_of(&h, "t-stubborn");
 	cr_assert_not_null(dir);
@@ -293,8 +294,8 @@ Test(tasks, kill_escalates_to_sigkill_after_the_grace_period)
 
 	kill_task(&h, "t-stubborn");
 	static const int killed[] = {PLEXUS__TASK_STATE__TASK_STARTING,
-				     PLEXUS__TASK_STATE__TASK_RUNNING,
-				     PLEXUS__TASK_STATE__TASK_KILLED};
+	                             PLEXUS__TASK_STATE__TASK_RUNNING,
+	                             PLEXUS__TASK_STATE__TASK_KILLED};
 	struct seen_update got[3];
 	expect_states(killed, 3, got);
 	cr_assert(strstr(got[2].message, "Killed") != NULL, "%s", got[2].message);
@@ -330,7 +331,8 @@ Test(tasks, two_agents_in_one_process)
 	cr_assert_eq(agent_start(&f, &second, err, sizeof(err)), 0, "%s", err);
 	char *res = master_wait_registration(1, 2, 10000);
 	cr_assert_not_null(res, "the second agent did not register");
-	cr_assert(strncmp(res, "cpus:2; disk:", 13) == 0 && strstr(res, "mem:256") != NULL, "%s", res);
+	cr_assert(strncmp(res, "cpus:2; disk:", 13) == 0 && strstr(res, "mem:256") != NULL, "%s",
+	          res);
 	free(res);
 	cr_assert_str_neq(h.agent.id, second.id);
 	cr_assert_str_eq(h.agent.id, "slave(1)");
@@ -342,13 +344,13 @@ Test(tasks, two_agents_in_one_process)
 	run_command_task(&h, "t-two", "echo second");
 	h.agent = first;
 	static const int states[] = {PLEXUS__TASK_STATE__TASK_STARTING,
-				     PLEXUS__TASK_STATE__TASK_RUNNING,
-				     PLEXUS__TASK_STATE__TASK_FINISHED};
+	                             PLEXUS__TASK_STATE__TASK_RUNNING,
+	                             PLEXUS__TASK_STATE__TASK_FINISHED};
 	expect_states(states, 3, NULL);
 	char path[1024];
 	snprintf(path, sizeof(path),
-		 "%s/slaves/agent-S1/frameworks/%s/executors/t-two/runs/latest/stdout", work2,
-		 FRAMEWORK_ID);
+	         "%s/slaves/agent-S1/frameworks/%s/executors/t-two/runs/latest/stdout", work2,
+	         FRAMEWORK_ID);
 	char *out = read_file(path);
 	cr_assert(out != NULL && strcmp(out, "second\n") == 0, "%s", out ? out : "(none)");
 	free(out);
@@ -431,5 +433,5 @@ Test(tasks, executor_that_cannot_start_fails_its_task)
 	cr_assert_eq(got[0].state, PLEXUS__TASK_STATE__TASK_FAILED, "%s", state_name(got[0].state));
 	cr_assert_eq(got[0].reason, PLEXUS__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED);
 	cr_assert(strstr(got[0].message, "/nonexistent/plexus-executor") != NULL, "%s",
-		  got[0].message);
+	          got[0].message);
 }

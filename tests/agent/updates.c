@@ -5,9 +5,9 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -100,9 +100,9 @@ Test(updates, retried_until_acknowledged_and_kept_in_order)
 	size_t n = updates_now(got, 16);
 	cr_assert_eq(n, 6);
 	static const int states[] = {
-		PLEXUS__TASK_STATE__TASK_STARTING, PLEXUS__TASK_STATE__TASK_STARTING,
-		PLEXUS__TASK_STATE__TASK_STARTING, PLEXUS__TASK_STATE__TASK_STARTING,
-		PLEXUS__TASK_STATE__TASK_RUNNING,  PLEXUS__TASK_STATE__TASK_FINISHED};
+	    PLEXUS__TASK_STATE__TASK_STARTING, PLEXUS__TASK_STATE__TASK_STARTING,
+	    PLEXUS__TASK_STATE__TASK_STARTING, PLEXUS__TASK_STATE__TASK_STARTING,
+	    PLEXUS__TASK_STATE__TASK_RUNNING,  PLEXUS__TASK_STATE__TASK_FINISHED};
 	for (size_t i = 0; i < n; i++)
 		cr_assert_eq(got[i].state, states[i], "update %zu", i);
 	cr_assert_neq(memcmp(got[3].uuid, got[4].uuid, 16), 0);
@@ -192,7 +192,8 @@ Test(updates, custom_executor_gets_its_environment_and_a_registration_timeout)
 	struct seen_update got[2];
 	cr_assert_eq(master_updates(got, 2), 1);
 	cr_assert_eq(got[0].state, PLEXUS__TASK_STATE__TASK_LOST);
-	cr_assert_eq(got[0].reason, PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_REGISTRATION_TIMEOUT);
+	cr_assert_eq(got[0].reason,
+	             PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_REGISTRATION_TIMEOUT);
 	cr_assert_eq(kill(pid, 0), -1, "the executor survived");
 	free(dir);
 }
