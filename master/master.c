@@ -42,9 +42,6 @@ void pb_free(void *msg)
 
 void id_init(Plexus__FrameworkID *id, const char *value)
 {
-	/* FrameworkID, AgentID, TaskID, OfferID and ExecutorID share one layout
-	 * (base + value); the caller sets the descriptor it needs afterwards when it is
-	 * not a FrameworkID. */
 	plexus__framework_id__init(id);
 	id->value = (char *)value;
 }

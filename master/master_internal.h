@@ -137,7 +137,7 @@ void master_update_task_gauges(struct master *m);
 /* Copies a protobuf message (pack + unpack); NULL on failure. */
 void *pb_dup(const ProtobufCMessage *msg);
 void pb_free(void *msg);
-/* A string id message (FrameworkID, AgentID ...) initialised with value (borrowed). */
+/* A FrameworkID holding value (borrowed), for messages built on the stack. */
 void id_init(Plexus__FrameworkID *id, const char *value);
 
 /* ---- frameworks.c ---- */
