@@ -188,7 +188,13 @@ Test(updates, custom_executor_gets_its_environment_and_a_registration_timeout)
 	cr_assert_eq(master_updates(NULL, 0), 0);
 	cr_assert_eq(kill(pid, 0), 0);
 	actor_clock_advance(1000);
-	cr_assert(master_wait_updates(1, 10000));
+	if (!master_wait_updates(1, 10000)) {
+		char target[128], *state = NULL;
+		snprintf(target, sizeof(target), "/%s/state", h.agent.id);
+		http_get(h.http_port, target, &state);
+		cr_assert_fail("no update after the registration timeout; agent state: %s",
+			       state ? state : "(none)");
+	}
 	struct seen_update got[2];
 	cr_assert_eq(master_updates(got, 2), 1);
 	cr_assert_eq(got[0].state, PLEXUS__TASK_STATE__TASK_LOST);
@@ -206,4 +212,29 @@ Test(updates, finds_the_master_by_its_http_address_and_again_after_a_restart)
 	char *res = master_wait_registration(2, 1, 20000);
 	cr_assert_not_null(res, "the agent did not find the master again");
 	free(res);
+}
+
+Test(updates, held_updates_go_out_at_once_after_reregistration)
+{
+	harness_start_agent(&h, "cpus:1;mem:128", NULL);
+	master_set_auto_ack(false);
+	run_command_task(&h, "t-held", "true");
+	cr_assert(master_wait_updates(1, 20000));
+	/* The master goes away without acknowledging; a new one comes (acknowledging).
+	 * The agent re-registers and sends the unacknowledged update again at once, not
+	 * after its 10 s retry interval, then the rest in order. */
+	master_set_auto_ack(true);
+	harness_restart_master(&h);
+	char *res = master_wait_registration(2, 1, 20000);
+	cr_assert_not_null(res);
+	free(res);
+	cr_assert(master_wait_updates(4, 5000), "the held updates did not follow");
+	struct seen_update got[8];
+	cr_assert_eq(master_updates(got, 8), 4);
+	static const int states[] = {
+	    PLEXUS__TASK_STATE__TASK_STARTING, PLEXUS__TASK_STATE__TASK_STARTING,
+	    PLEXUS__TASK_STATE__TASK_RUNNING, PLEXUS__TASK_STATE__TASK_FINISHED};
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(got[i].state, states[i], "update %d", i);
+	cr_assert_eq(memcmp(got[0].uuid, got[1].uuid, 16), 0);
 }
