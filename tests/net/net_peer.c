@@ -8,7 +8,9 @@
  *
  * echo answers: "ping" -> "pong" with the same body to the sender; "stop" -> ends
  * itself; "go" (body "SINK-PID COUNT") -> spawns 4 senders that each send COUNT "seq"
- * messages (body: sender index u32, sequence number u64) to SINK-PID. */
+ * messages (body: sender index u32, sequence number u64) to SINK-PID;
+ * plexus.test.Note (protobuf, typed handler) -> "noted" with the note's text and the
+ * number of its parts. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "actor/libactor.h"
+#include "pb_test.pb-c.h"
 
 #define SENDERS 4
 
@@ -88,8 +91,17 @@ static void on_go(actor_t *self, const actor_msg *msg, void *arg)
 	}
 }
 
+static void on_note(actor_t *self, actor_pid from, const ProtobufCMessage *m, void *arg)
+{
+	const Plexus__Test__Note *n = (const Plexus__Test__Note *)m;
+	char text[256];
+	int len = snprintf(text, sizeof(text), "%s/%zu", n->text, n->n_parts);
+	actor_send(self, from, "noted", text, (size_t)len);
+}
+
 static int echo_init(actor_t *self)
 {
+	actor_install_pb(self, &plexus__test__note__descriptor, on_note, NULL);
 	actor_install(self, "ping", on_ping, NULL);
 	actor_install(self, "stop", on_stop, NULL);
 	actor_install(self, "go", on_go, NULL);

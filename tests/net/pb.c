@@ -108,6 +108,48 @@ Test(pb, a_body_that_does_not_decode_is_dropped_and_counted)
 	cr_assert_eq(metric("actor/pb_decode_errors"), before + 1);
 }
 
+static uint64_t peer_metric(uint16_t port, const char *key)
+{
+	char *body = NULL;
+	cr_assert_eq(http_call(port, "GET", "/metrics/snapshot", NULL, NULL, 0, &body), 200);
+	json_t *o = json_loads(body, 0, NULL);
+	free(body);
+	cr_assert_not_null(o);
+	uint64_t v = (uint64_t)json_integer_value(json_object_get(o, key));
+	json_decref(o);
+	return v;
+}
+
+Test(pb, across_processes_the_receiver_unpacks_and_drops_what_does_not_decode)
+{
+	peer_proc peer = {0};
+	const char *const args[] = {"echo", NULL};
+	peer_start(&peer, args);
+
+	/* A body that does not decode, then a good message: the good one's answer comes
+	 * after the bad one was handled (order per sender). */
+	const uint8_t junk[] = {0x0a, 0x7f, 'x'};
+	cr_assert_eq(probe_send(peer.actor, plexus__test__note__descriptor.name, junk,
+				sizeof(junk)), 0);
+	Plexus__Test__Note n = PLEXUS__TEST__NOTE__INIT;
+	ProtobufCBinaryData parts[3] = {{1, (uint8_t *)"a"}, {1, (uint8_t *)"b"}, {1, (uint8_t *)"c"}};
+	n.text = "remote";
+	n.n_parts = 3;
+	n.parts = parts;
+	size_t size = protobuf_c_message_get_packed_size(&n.base);
+	uint8_t *packed = malloc(size);
+	protobuf_c_message_pack(&n.base, packed);
+	cr_assert_eq(probe_send(peer.actor, plexus__test__note__descriptor.name, packed, size), 0);
+	free(packed);
+
+	probe_item it;
+	cr_assert(probe_wait("noted", 10000, &it), "no answer to the good message");
+	cr_assert_str_eq((char *)it.data, "remote/3");
+	free(it.data);
+	cr_assert_eq(peer_metric(peer.http_port, "actor/pb_decode_errors"), 1);
+	peer_kill(&peer);
+}
+
 Test(pb, install_checks_its_arguments)
 {
 	cr_assert_eq(actor_install_pb(NULL, &plexus__test__note__descriptor, on_note, NULL),
