@@ -455,6 +455,7 @@ struct fw {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	char id[128];
+	char failover_id[128]; /* the id asked for, when failing over */
 	Plexus__Offer *offers[MAX_OFFERS]; /* held, not taken yet */
 	int noffers, offers_received;
 	struct fw_update updates[MAX_UPDATES];
@@ -491,6 +492,11 @@ static void on_reregistered(px_scheduler_driver *d, const Plexus__MasterInfo *ma
 	struct fw *f = arg;
 	pthread_mutex_lock(&f->mu);
 	f->reregistered++;
+	/* docs/drivers.md promises `registered` after a failover (as Mesos, whose master
+	 * answers a failover with FrameworkRegisteredMessage); this master answers with
+	 * FrameworkReregisteredMessage, so a failover may end here instead. */
+	if (f->id[0] == '\0' && f->failover_id[0] != '\0')
+		snprintf(f->id, sizeof(f->id), "%s", f->failover_id);
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
 }
@@ -614,6 +620,7 @@ struct fw *fw_start(const char *master, const char *name, double failover_timeou
 	if (id != NULL) {
 		fid.value = (char *)id;
 		info.id = &fid;
+		snprintf(f->failover_id, sizeof(f->failover_id), "%s", id);
 	}
 	px_scheduler_options_default(&opts);
 	opts.implicit_acknowledgements = implicit_acks;
@@ -832,6 +839,25 @@ bool fw_wait_state(struct fw *f, const char *task_id, int state, int timeout_ms)
 	return ok;
 }
 
+static bool has_other(struct fw *f, const void *arg)
+{
+	const struct state_arg *a = arg;
+	const struct fw_update *u = latest(f, a->task_id, -2);
+	return u != NULL && u->state != a->state;
+}
+
+bool fw_wait_other_state(struct fw *f, const char *task_id, int not_state, int *state,
+			 int timeout_ms)
+{
+	struct state_arg a = {task_id, not_state};
+	pthread_mutex_lock(&f->mu);
+	bool ok = fw_wait(f, timeout_ms, has_other, &a);
+	if (ok)
+		*state = latest(f, task_id, -2)->state;
+	pthread_mutex_unlock(&f->mu);
+	return ok;
+}
+
 bool fw_wait_terminal(struct fw *f, const char *task_id, struct fw_update *out, int timeout_ms)
 {
 	struct state_arg a = {task_id, -1};
@@ -851,6 +877,29 @@ int fw_count(struct fw *f, const char *task_id, int state)
 		n += strcmp(f->updates[i].task_id, task_id) == 0 && f->updates[i].state == state;
 	pthread_mutex_unlock(&f->mu);
 	return n;
+}
+
+struct count_arg {
+	const char *task_id;
+	int state, n;
+};
+
+static bool has_count(struct fw *f, const void *arg)
+{
+	const struct count_arg *a = arg;
+	int n = 0;
+	for (size_t i = 0; i < f->nupdates; i++)
+		n += strcmp(f->updates[i].task_id, a->task_id) == 0 && f->updates[i].state == a->state;
+	return n >= a->n;
+}
+
+bool fw_wait_count(struct fw *f, const char *task_id, int state, int n, int timeout_ms)
+{
+	struct count_arg a = {task_id, state, n};
+	pthread_mutex_lock(&f->mu);
+	bool ok = fw_wait(f, timeout_ms, has_count, &a);
+	pthread_mutex_unlock(&f->mu);
+	return ok;
 }
 
 void fw_ack(struct fw *f, const char *task_id)

@@ -141,12 +141,18 @@ void fw_launch_on(struct fw *f, const char *offer_id, const char *agent_id, cons
 
 /* Updates received so far (copies, up to max); the count. */
 size_t fw_updates(struct fw *f, struct fw_update *out, size_t max);
-/* Waits until task_id has had an update in state; false on timeout. */
+/* Waits until task_id has had an update in state (-2: any); false on timeout. */
 bool fw_wait_state(struct fw *f, const char *task_id, int state, int timeout_ms);
+/* Waits until the latest update of task_id is in another state than not_state; that
+ * state in *state. false on timeout. */
+bool fw_wait_other_state(struct fw *f, const char *task_id, int not_state, int *state,
+			 int timeout_ms);
 /* Waits until task_id has had a terminal update; its latest update in *out. */
 bool fw_wait_terminal(struct fw *f, const char *task_id, struct fw_update *out, int timeout_ms);
 /* The number of updates of task_id in state received so far. */
 int fw_count(struct fw *f, const char *task_id, int state);
+/* Waits until task_id has had at least n updates in state; false on timeout. */
+bool fw_wait_count(struct fw *f, const char *task_id, int state, int n, int timeout_ms);
 /* Acknowledges the latest update of task_id (explicit acknowledgements). */
 void fw_ack(struct fw *f, const char *task_id);
 /* Counters of driver callbacks. */
