@@ -145,7 +145,7 @@ int master_flags_parse(master_flags *f, int argc, char **argv, FILE *out, FILE *
 	};
 	int c;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: GNU getopt then resets its state between calls */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		const char *v = optarg;
