@@ -327,7 +327,14 @@ static void status_update(actor_t *self, actor_pid from, const ProtobufCMessage 
 	actor_counter_inc(m->metrics.valid_status_updates);
 	char pid[ACTOR_PID_TEXT_MAX];
 	actor_pid_format(from, pid, sizeof(pid));
-	forward_update(self, fw, u, pid);
+	/* The framework acknowledges to the agent named in the update: name it. */
+	Plexus__Internal__StatusUpdate named = *u;
+	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
+	if (named.agent_id == NULL) {
+		aid.value = ag->id;
+		named.agent_id = &aid;
+	}
+	forward_update(self, fw, &named, pid);
 }
 
 static void status_update_ack(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
@@ -335,16 +342,18 @@ static void status_update_ack(actor_t *self, actor_pid from, const ProtobufCMess
 	struct master *m = actor_state(self);
 	const Plexus__Internal__StatusUpdateAcknowledgementMessage *r = (const void *)msg;
 	struct framework *fw = framework_from(m, from, r->framework_id, "acknowledgement");
-	struct agent *ag = fw && r->agent_id ? agent_find(m, r->agent_id->value) : NULL;
+	struct mtask *t = fw && r->task_id ? task_find(fw, r->task_id->value) : NULL;
+	/* The agent is the one named, or else the task's (a driver may leave it out). */
+	const char *agent_id = r->agent_id ? r->agent_id->value : t ? t->agent_id : NULL;
+	struct agent *ag = fw && r->task_id ? agent_find(m, agent_id) : NULL;
 
-	if (fw == NULL || ag == NULL || !ag->connected || r->task_id == NULL) {
+	if (ag == NULL || !ag->connected) {
 		if (fw != NULL)
 			actor_warn("master: dropping acknowledgement for agent %s: not connected",
-			           r->agent_id ? r->agent_id->value : "(none)");
+			           agent_id ? agent_id : "(none)");
 		actor_counter_inc(m->metrics.invalid_status_update_acknowledgements);
 		return;
 	}
-	struct mtask *t = task_find(fw, r->task_id->value);
 	if (t != NULL && t->uuid_terminal && r->has_uuid && t->uuid_len == r->uuid.len &&
 	    memcmp(t->uuid, r->uuid.data, r->uuid.len) == 0)
 		task_complete(m, fw, t);

@@ -185,3 +185,24 @@ Test(status, framework_messages_go_through_the_master_both_ways)
 	cr_assert_eq(memcmp(e->data.data, "world", 5), 0);
 	pb_done(e);
 }
+
+Test(status, the_agent_is_named_for_the_ack_when_the_update_or_ack_leaves_it_out)
+{
+	probe_send_json(
+	    agent, h_master(), &plexus__internal__status_update_message__descriptor,
+	    "{\"update\": {\"framework_id\": {\"value\": \"%s\"}, \"status\": {\"task_id\": "
+	    "{\"value\": \"t1\"}, \"state\": \"TASK_RUNNING\"}, \"uuid\": \"" UUID1 "\"}}",
+	    fw_id);
+	Plexus__Internal__StatusUpdateMessage *u =
+	    h_expect_update(sched, "t1", PLEXUS__TASK_STATE__TASK_RUNNING, -1);
+	cr_assert_not_null(u->update->agent_id);
+	cr_assert_str_eq(u->update->agent_id->value, agent_id);
+	pb_done(u);
+	probe_send_json(sched, h_master(),
+	                &plexus__internal__status_update_acknowledgement_message__descriptor,
+	                "{\"framework_id\": {\"value\": \"%s\"}, \"task_id\": {\"value\": \"t1\"}, "
+	                "\"uuid\": \"" UUID1 "\"}",
+	                fw_id);
+	pb_done(probe_expect(agent,
+	                     &plexus__internal__status_update_acknowledgement_message__descriptor));
+}
