@@ -81,6 +81,7 @@ static void *reaper_main(void *unused)
 {
 	struct pollfd *fds = NULL;
 	size_t cap = 0;
+	bool retry = false;
 
 	(void)unused;
 	pthread_mutex_lock(&mu);
@@ -104,16 +105,27 @@ static void *reaper_main(void *unused)
 			polled |= watches[i].pidfd < 0;
 		}
 		pthread_mutex_unlock(&mu);
-		(void)poll(fds, n, polled ? 50 : -1);
+		/* A pidfd can report the exit a moment before waitpid may collect the child:
+		 * then look again soon. The one-second sweep is a safety net for any edge
+		 * missed that way. */
+		(void)poll(fds, n, retry ? 5 : polled ? 50 : 1000);
 		pthread_mutex_lock(&mu);
 		if (fds[0].revents & POLLIN) {
 			uint64_t v;
 			(void)!read(wakefd, &v, sizeof(v));
 		}
 		/* The table may have changed while unlocked: check every entry again. */
+		retry = false;
 		for (size_t i = 0; i < nwatches;) {
-			if (!try_reap(i))
-				i++;
+			if (try_reap(i))
+				continue;
+			/* Its pidfd said it ended, but waitpid found nothing to collect yet.
+			 * (fds[i + 1] is this entry's only while no entry before it was
+			 * reaped in this pass; the fd comparison checks that.) */
+			if (i + 1 < n && fds[i + 1].fd == watches[i].pidfd &&
+			    (fds[i + 1].revents & (POLLIN | POLLHUP)))
+				retry = true;
+			i++;
 		}
 	}
 	pthread_mutex_unlock(&mu);

@@ -4,7 +4,9 @@
  * waitpid and runs the owner's callback inside the owner actor (actor_call), so the
  * agent learns of an executor's end as a message, without SIGCHLD handlers and without
  * touching other children of the process. Only watched pids are ever reaped. Where
- * pidfd_open is missing the thread polls its children with WNOHANG every 50 ms. */
+ * pidfd_open is missing the thread polls its children with WNOHANG every 50 ms; with
+ * pidfds it still sweeps once a second, in case an exit was signalled before the
+ * child could be collected. */
 #ifndef PLEXUS_AGENT_REAPER_H
 #define PLEXUS_AGENT_REAPER_H
 
