@@ -7,6 +7,7 @@
  * frameworks), every framework gets a LostAgentMessage, and its resources leave the
  * allocator. A broken connection (libactor's `exited`) only deactivates the agent: the
  * pings decide, as in Mesos, so a short network blip loses nothing. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,20 +17,36 @@
 
 struct agent *agent_find(struct master *m, const char *id)
 {
-	if (id == NULL)
-		return NULL;
-	for (struct agent *a = m->agents; a; a = a->next)
-		if (strcmp(a->id, id) == 0)
-			return a;
-	return NULL;
+	return idmap_get(&m->agent_index, id);
 }
 
 struct agent *agent_find_pid(struct master *m, actor_pid pid)
 {
-	for (struct agent *a = m->agents; a; a = a->next)
-		if (actor_pid_equal(a->pid, pid))
-			return a;
-	return NULL;
+	char key[ACTOR_PID_TEXT_MAX];
+
+	actor_pid_format(pid, key, sizeof(key));
+	return idmap_get(&m->agents_by_pid, key);
+}
+
+/* Adds a to the master's list and index of agents. */
+static int agent_insert(struct master *m, struct agent *a)
+{
+	if (idmap_put(&m->agent_index, a->id, a) != 0)
+		return ENOMEM;
+	a->next = m->agents;
+	m->agents = a;
+	return 0;
+}
+
+/* Indexes a under its (new) pid. The newest agent at a pid wins, as a new agent
+ * process at an old address is what a registration from it means. */
+static void agent_index_pid(struct master *m, struct agent *a)
+{
+	if (a->pid_key[0] != '\0' && idmap_get(&m->agents_by_pid, a->pid_key) == a)
+		idmap_del(&m->agents_by_pid, a->pid_key);
+	actor_pid_format(a->pid, a->pid_key, sizeof(a->pid_key));
+	if (idmap_put(&m->agents_by_pid, a->pid_key, a) != 0)
+		actor_error("master: out of memory indexing agent %s", a->id);
 }
 
 bool agent_is_unreachable(struct master *m, const char *id)
@@ -222,6 +239,7 @@ static void agent_connect(actor_t *self, struct master *m, struct agent *a, acto
 	if (!actor_pid_equal(a->pid, pid))
 		actor_unlink(self, a->pid);
 	a->pid = pid;
+	agent_index_pid(m, a);
 	a->connected = true;
 	a->active = true;
 	actor_link(self, pid);
@@ -284,8 +302,12 @@ static void register_agent(actor_t *self, actor_pid from, const ProtobufCMessage
 		agent_free(a);
 		return;
 	}
-	a->next = m->agents;
-	m->agents = a;
+	if (agent_insert(m, a) != 0) {
+		mal_agent_remove(m->alloc, a->id);
+		registrar_remove(m->registrar, a->id);
+		agent_free(a);
+		return;
+	}
 	agent_connect(self, m, a, from);
 	actor_counter_inc(m->metrics.slave_registrations);
 	actor_info("master: registered agent %s at %s (%s)", a->id, actor_pid_str(from),
@@ -389,8 +411,10 @@ static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 			return;
 		}
 		a->reregistered_time = a->registered_time;
-		a->next = m->agents;
-		m->agents = a;
+		if (agent_insert(m, a) != 0) {
+			agent_free(a);
+			return;
+		}
 		/* The allocator knows the agent before the tasks that use part of it. */
 		if (mal_agent_add(m->alloc, a->id, a->total) != 0)
 			actor_error("master: allocator refused agent %s", a->id);
@@ -447,6 +471,9 @@ static void agent_remove(actor_t *self, struct master *m, struct agent *a, bool 
 	while (*pp != a)
 		pp = &(*pp)->next;
 	*pp = a->next;
+	idmap_del(&m->agent_index, a->id);
+	if (idmap_get(&m->agents_by_pid, a->pid_key) == a)
+		idmap_del(&m->agents_by_pid, a->pid_key);
 	actor_counter_inc(m->metrics.slave_removals);
 	actor_info("master: removed agent %s: %s", a->id, why);
 	agent_free(a);

@@ -16,12 +16,7 @@
 
 struct framework *framework_find(struct master *m, const char *id)
 {
-	if (id == NULL)
-		return NULL;
-	for (struct framework *f = m->frameworks; f; f = f->next)
-		if (strcmp(f->id, id) == 0)
-			return f;
-	return NULL;
+	return idmap_get(&m->framework_index, id);
 }
 
 struct framework *framework_find_pid(struct master *m, actor_pid pid)
@@ -72,6 +67,7 @@ void framework_free(struct framework *fw)
 		fw->completed = t->next;
 		task_free(t);
 	}
+	idmap_fini(&fw->task_index);
 	pb_free(fw->info);
 	free(fw->id);
 	free(fw->role);
@@ -132,6 +128,11 @@ static struct framework *framework_new(struct master *m, const char *id,
 	if (fw->id == NULL || fw->used == NULL || fw->offered == NULL ||
 	    framework_set_info(fw, info) != 0 ||
 	    mal_framework_add(m->alloc, fw->id, fw->role, false) != 0) {
+		framework_free(fw);
+		return NULL;
+	}
+	if (idmap_put(&m->framework_index, fw->id, fw) != 0) {
+		mal_framework_remove(m->alloc, fw->id);
 		framework_free(fw);
 		return NULL;
 	}
@@ -411,6 +412,7 @@ void framework_remove(actor_t *self, struct master *m, struct framework *fw, con
 	while (*pp != fw)
 		pp = &(*pp)->next;
 	*pp = fw->next;
+	idmap_del(&m->framework_index, fw->id);
 	fw->next = m->completed_frameworks;
 	m->completed_frameworks = fw;
 	if (++m->n_completed_frameworks > (size_t)m->flags.max_completed_frameworks) {

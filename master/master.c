@@ -258,6 +258,10 @@ static void master_free(struct master *m)
 		px_resources_free(o->resources);
 		free(o);
 	}
+	idmap_fini(&m->framework_index);
+	idmap_fini(&m->agent_index);
+	idmap_fini(&m->agents_by_pid);
+	idmap_fini(&m->offer_index);
 	for (size_t i = 0; i < m->n_unreachable; i++)
 		free(m->unreachable[i]);
 	free(m->unreachable);

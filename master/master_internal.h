@@ -12,6 +12,7 @@
 
 #include "actor/libactor.h"
 #include "common/resources.h"
+#include "master/idmap.h"
 #include "master/master.h"
 #include "proto/internal.pb-c.h"
 #include "proto/plexus.pb-c.h"
@@ -53,6 +54,7 @@ struct framework {
 	uint64_t failover_timer;
 	uint64_t generation; /* bumped on every (re)connect; stale failover timers see it */
 	struct mtask *tasks;
+	struct idmap task_index; /* tasks by id */
 	struct mtask *completed; /* newest first, bounded */
 	size_t n_completed;
 	px_resources *used;    /* by its tasks */
@@ -65,6 +67,7 @@ struct agent {
 	char *id;
 	Plexus__AgentInfo *info; /* owned copy, id set */
 	actor_pid pid;
+	char pid_key[ACTOR_PID_TEXT_MAX]; /* pid as text, its key in agents_by_pid */
 	char *version;
 	bool connected;
 	bool active;
@@ -111,12 +114,16 @@ struct master {
 	double start_time;   /* seconds, wall clock, for state JSON */
 	int64_t start_clock; /* runtime clock at start, for uptime */
 	struct framework *frameworks;
+	struct idmap framework_index; /* frameworks (not completed ones) by id */
 	struct framework *completed_frameworks;
 	size_t n_completed_frameworks;
 	struct agent *agents;
-	char **unreachable; /* ids of agents lost by health checks */
+	struct idmap agent_index;   /* by id */
+	struct idmap agents_by_pid; /* by pid_key */
+	char **unreachable;         /* ids of agents lost by health checks */
 	size_t n_unreachable;
 	struct offer *offers;
+	struct idmap offer_index;
 	size_t n_offers;
 	uint64_t next_framework, next_agent, next_offer, next_agent_pid;
 	struct mal *alloc;

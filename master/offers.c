@@ -14,12 +14,7 @@
 
 struct offer *offer_find(struct master *m, const char *id)
 {
-	if (id == NULL)
-		return NULL;
-	for (struct offer *o = m->offers; o; o = o->next)
-		if (strcmp(o->id, id) == 0)
-			return o;
-	return NULL;
+	return idmap_get(&m->offer_index, id);
 }
 
 static void offer_free(struct offer *o)
@@ -115,7 +110,8 @@ void offer_make(struct master *m, const char *framework_id, const char *agent_id
 	o->agent_id = strdup(agent_id);
 	o->role = strdup(role);
 	o->resources = resources;
-	if (o->id == NULL || o->framework_id == NULL || o->agent_id == NULL || o->role == NULL) {
+	if (o->id == NULL || o->framework_id == NULL || o->agent_id == NULL || o->role == NULL ||
+	    idmap_put(&m->offer_index, o->id, o) != 0) {
 		mal_recover_offered(m->alloc, framework_id, role, agent_id, resources, 0);
 		offer_free(o);
 		return;
@@ -144,6 +140,7 @@ void offer_remove(actor_t *self, struct master *m, struct offer *o, bool rescind
 	if (*pp == NULL)
 		return;
 	*pp = o->next;
+	idmap_del(&m->offer_index, o->id);
 	m->n_offers--;
 	if (o->timer)
 		actor_cancel(self, o->timer);

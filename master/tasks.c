@@ -30,12 +30,7 @@ bool task_state_terminal(Plexus__TaskState s)
 
 struct mtask *task_find(struct framework *fw, const char *id)
 {
-	if (id == NULL)
-		return NULL;
-	for (struct mtask *t = fw->tasks; t; t = t->next)
-		if (strcmp(t->id, id) == 0)
-			return t;
-	return NULL;
+	return idmap_get(&fw->task_index, id);
 }
 
 void task_free(struct mtask *t)
@@ -94,7 +89,8 @@ static struct mtask *task_new(struct master *m, struct framework *fw, struct age
 	t->state = state;
 	t->staged_time = master_wall_time();
 	if (t->id == NULL || t->name == NULL || t->framework_id == NULL || t->agent_id == NULL ||
-	    res == NULL || (executor_id && t->executor_id == NULL)) {
+	    res == NULL || (executor_id && t->executor_id == NULL) ||
+	    idmap_put(&fw->task_index, t->id, t) != 0) {
 		task_free(t);
 		return NULL;
 	}
@@ -209,6 +205,7 @@ void task_complete(struct master *m, struct framework *fw, struct mtask *t)
 	if (*pp == NULL)
 		return;
 	*pp = t->next;
+	idmap_del(&fw->task_index, t->id);
 	if (!task_state_terminal(t->state) && t->state != PLEXUS__TASK_STATE__TASK_UNREACHABLE)
 		task_set_state(m, t, PLEXUS__TASK_STATE__TASK_LOST);
 	t->next = fw->completed;
