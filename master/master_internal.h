@@ -1,8 +1,8 @@
 /* master_internal.h — the master's state and the functions its files share.
  *
  * Everything here runs inside the master actor (one thread at a time), so nothing is
- * locked. Lookups are linear over short lists for now; they sit behind the *_find
- * functions so that a hash map can replace them without touching the callers. */
+ * locked. Objects live in lists (for walks) and in idmap indexes (for the *_find
+ * lookups); whoever links or unlinks an object updates both. */
 #ifndef PLEXUS_MASTER_INTERNAL_H
 #define PLEXUS_MASTER_INTERNAL_H
 
