@@ -5,6 +5,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 
@@ -150,6 +153,29 @@ Test(remote, exited_when_the_remote_actor_ends)
 	cr_assert(peer_alive(&peer), "only the actor ended, not its process");
 }
 
+/* A port on 127.0.0.1 where nobody listens (bound once, then closed). */
+static uint16_t unused_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(sa);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+Test(remote, exited_when_the_peer_cannot_be_reached)
+{
+	actor_pid nobody;
+	cr_assert_eq(actor_pid_make("nobody", 0x7f000001, unused_port(), &nobody), 0);
+	probe_link(nobody);
+	expect_exited(nobody);
+	/* Sending there is accepted (delivery is not confirmed) and fails quietly. */
+	cr_assert_eq(probe_send(nobody, "ping", "x", 1), 0);
+}
+
 Test(remote, reconnects_after_the_peer_restarts_on_the_same_port)
 {
 	peer_start(&peer, echo_args);
@@ -254,6 +280,8 @@ Test(remote, garbage_and_truncated_frames_do_not_stop_the_peer)
 	/* The peer is alive and still serves others. */
 	cr_assert(peer_alive(&peer));
 	ping_once(peer.actor, "still here");
+	cr_assert_geq(metric(peer.http_port, "actor/messages_dropped"), 1,
+		      "the message for an unknown actor is counted as dropped");
 	uint64_t dropped = metric(peer.http_port, "actor/frames_dropped") - dropped_before;
 	cr_assert_geq(dropped, 4, "garbage, misaddressed, trailing junk and oversized frames "
 				  "are counted (got %llu)", (unsigned long long)dropped);
