@@ -3,7 +3,8 @@
  * The master tells the allocator what exists (frameworks, agents, their resources)
  * and what happens to what it offered (declined, rescinded, used by tasks, freed by
  * tasks that ended); the allocator decides who is offered what and calls back
- * offer_make() (master_internal.h). Every call runs inside the master actor.
+ * offer_create()/offers_send() (master_internal.h). Every call runs inside the master
+ * actor.
  * mal_core.c implements it on the allocator core of master/allocator/ (hierarchical
  * DRF, quota, reservations, filters); another allocator is one file away.
  *
@@ -55,7 +56,8 @@ void mal_used_add(struct mal *a, const char *framework_id, const char *role, con
 int mal_offer_apply(struct mal *a, const char *framework_id, const char *role, const char *agent_id,
                     const Plexus__Offer__Operation *op, char *err, size_t errlen);
 
-/* Allocates now: calls offer_make() for each offer of the pass. */
+/* Allocates now: makes the pass's offers and sends each framework its offers in one
+ * ResourceOffersMessage. */
 void mal_run(struct mal *a);
 
 #endif

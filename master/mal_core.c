@@ -134,21 +134,47 @@ int mal_offer_apply(struct mal *a, const char *framework_id, const char *role, c
 	return alloc_offer_apply(a->core, framework_id, role, agent_id, op, err, errlen);
 }
 
+static int by_framework(const void *x, const void *y)
+{
+	const struct offer *a = *(struct offer *const *)x, *b = *(struct offer *const *)y;
+
+	return strcmp(a->framework_id, b->framework_id);
+}
+
 void mal_run(struct mal *a)
 {
 	alloc_offers *batch = NULL;
 
 	if (alloc_run(a->core, actor_clock_now(), &batch) != ALLOC_OK)
 		return;
-	for (size_t i = 0; i < alloc_offers_count(batch); i++) {
+	size_t n = alloc_offers_count(batch), k = 0;
+	struct offer **made = calloc(n ? n : 1, sizeof(*made));
+	for (size_t i = 0; i < n; i++) {
 		const alloc_offer *o = alloc_offers_at(batch, i);
-		px_resources *res = px_resources_copy(o->resources);
+		px_resources *res = made ? px_resources_copy(o->resources) : NULL;
 		if (res == NULL) {
 			mal_recover_offered(a, o->framework_id, o->role, o->agent_id, o->resources,
 			                    0);
 			continue;
 		}
-		offer_make(a->m, o->framework_id, o->agent_id, o->role, res);
+		struct offer *of = offer_create(a->m, o->framework_id, o->agent_id, o->role, res);
+		if (of != NULL)
+			made[k++] = of;
 	}
 	alloc_offers_free(batch);
+	/* One message per framework with all its offers of the pass, as Mesos sends them. */
+	if (k > 1)
+		qsort(made, k, sizeof(*made), by_framework);
+	for (size_t i = 0; i < k;) {
+		size_t j = i + 1;
+		while (j < k && strcmp(made[j]->framework_id, made[i]->framework_id) == 0)
+			j++;
+		struct framework *fw = framework_find(a->m, made[i]->framework_id);
+		if (fw != NULL)
+			offers_send(a->m, fw, made + i, j - i);
+		i = j;
+	}
+	free(made);
+	if (k > 0)
+		master_update_gauges(a->m);
 }

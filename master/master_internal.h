@@ -175,9 +175,12 @@ void agents_reregister_timeout(actor_t *self, void *arg);
 
 /* ---- offers.c ---- */
 void offers_install(actor_t *self);
-/* The allocator's callback: make an offer of resources (taken over). */
-void offer_make(struct master *m, const char *framework_id, const char *agent_id, const char *role,
-                px_resources *resources);
+/* Makes an offer of resources (taken over) from an allocation pass; NULL when the
+ * framework or agent cannot take it now (the resources went back to the allocator).
+ * offers_send() then sends a framework its offers of the pass in one message. */
+struct offer *offer_create(struct master *m, const char *framework_id, const char *agent_id,
+                           const char *role, px_resources *resources);
+void offers_send(struct master *m, struct framework *fw, struct offer *const *os, size_t n);
 struct offer *offer_find(struct master *m, const char *id);
 /* Removes an offer; when rescind, tells the framework. Resources go back to the
  * allocator when recover. */

@@ -45,53 +45,87 @@ static void offer_timeout(actor_t *self, void *arg)
 	free(id);
 }
 
-static void send_offer(struct master *m, struct framework *fw, struct agent *ag, struct offer *o)
-{
-	Plexus__Offer offer = PLEXUS__OFFER__INIT;
-	Plexus__OfferID oid = PLEXUS__OFFER_ID__INIT;
-	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
+/* One offer as it goes on the wire; everything it points to lives until the message
+ * holding it is sent. */
+struct wire_offer {
+	Plexus__Offer offer;
+	Plexus__OfferID oid;
+	Plexus__AgentID aid;
 	Plexus__FrameworkID fid;
-	Plexus__Resource__AllocationInfo alloc = PLEXUS__RESOURCE__ALLOCATION_INFO__INIT;
-	Plexus__Internal__ResourceOffersMessage msg =
-	    PLEXUS__INTERNAL__RESOURCE_OFFERS_MESSAGE__INIT;
-	px_resources *marked = NULL;
-	Plexus__Resource **res = NULL;
-	size_t n_res = 0;
+	Plexus__Resource__AllocationInfo alloc;
+	px_resources *marked;
+	Plexus__Resource **res;
+	size_t n_res;
 	char pid[ACTOR_PID_TEXT_MAX];
-	char *pids[1] = {pid};
-	Plexus__Offer *offers[1] = {&offer};
+};
 
-	if (px_resources_allocate(o->resources, o->role, &marked) != PX_OK ||
-	    px_resources_to_pb(marked, PX_PB_REFINED, &res, &n_res) != PX_OK) {
-		px_resources_free(marked);
-		actor_error("master: out of memory sending offer %s", o->id);
-		return;
-	}
-	oid.value = o->id;
-	aid.value = ag->id;
-	id_init(&fid, fw->id);
-	alloc.role = o->role;
-	offer.id = &oid;
-	offer.framework_id = &fid;
-	offer.agent_id = &aid;
-	offer.hostname = ag->info->hostname;
-	offer.resources = res;
-	offer.n_resources = n_res;
-	offer.attributes = ag->info->attributes;
-	offer.n_attributes = ag->info->n_attributes;
-	offer.allocation_info = &alloc;
-	actor_pid_format(ag->pid, pid, sizeof(pid));
-	msg.offers = offers;
-	msg.n_offers = 1;
-	msg.pids = pids;
-	msg.n_pids = 1;
-	actor_send_pb(actor_current(), fw->pid, &msg.base);
-	px_pb_resources_free(res, n_res);
-	px_resources_free(marked);
+static bool wire_offer_init(struct wire_offer *w, struct framework *fw, struct agent *ag,
+                            const struct offer *o)
+{
+	if (px_resources_allocate(o->resources, o->role, &w->marked) != PX_OK ||
+	    px_resources_to_pb(w->marked, PX_PB_REFINED, &w->res, &w->n_res) != PX_OK)
+		return false;
+	plexus__offer__init(&w->offer);
+	plexus__offer_id__init(&w->oid);
+	plexus__agent_id__init(&w->aid);
+	plexus__resource__allocation_info__init(&w->alloc);
+	w->oid.value = o->id;
+	w->aid.value = ag->id;
+	id_init(&w->fid, fw->id);
+	w->alloc.role = o->role;
+	w->offer.id = &w->oid;
+	w->offer.framework_id = &w->fid;
+	w->offer.agent_id = &w->aid;
+	w->offer.hostname = ag->info->hostname;
+	w->offer.resources = w->res;
+	w->offer.n_resources = w->n_res;
+	w->offer.attributes = ag->info->attributes;
+	w->offer.n_attributes = ag->info->n_attributes;
+	w->offer.allocation_info = &w->alloc;
+	actor_pid_format(ag->pid, w->pid, sizeof(w->pid));
+	return true;
 }
 
-void offer_make(struct master *m, const char *framework_id, const char *agent_id, const char *role,
-                px_resources *resources)
+void offers_send(struct master *m, struct framework *fw, struct offer *const *os, size_t n)
+{
+	struct wire_offer *w = calloc(n ? n : 1, sizeof(*w));
+	Plexus__Offer **offers = calloc(n ? n : 1, sizeof(*offers));
+	char **pids = calloc(n ? n : 1, sizeof(*pids));
+	size_t k = 0;
+
+	if (w == NULL || offers == NULL || pids == NULL) {
+		actor_error("master: out of memory sending offers to framework %s", fw->id);
+		n = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct agent *ag = agent_find(m, os[i]->agent_id);
+		if (ag == NULL || !wire_offer_init(&w[i], fw, ag, os[i])) {
+			actor_error("master: cannot send offer %s", os[i]->id);
+			continue;
+		}
+		offers[k] = &w[i].offer;
+		pids[k++] = w[i].pid;
+	}
+	if (k > 0) {
+		Plexus__Internal__ResourceOffersMessage msg =
+		    PLEXUS__INTERNAL__RESOURCE_OFFERS_MESSAGE__INIT;
+		msg.offers = offers;
+		msg.n_offers = k;
+		msg.pids = pids;
+		msg.n_pids = k;
+		actor_send_pb(actor_current(), fw->pid, &msg.base);
+	}
+	for (size_t i = 0; w != NULL && i < n; i++) {
+		px_pb_resources_free(w[i].res, w[i].n_res);
+		px_resources_free(w[i].marked);
+	}
+	free(w);
+	free(offers);
+	free(pids);
+}
+
+struct offer *offer_create(struct master *m, const char *framework_id, const char *agent_id,
+                           const char *role, px_resources *resources)
 {
 	struct framework *fw = framework_find(m, framework_id);
 	struct agent *ag = agent_find(m, agent_id);
@@ -101,7 +135,7 @@ void offer_make(struct master *m, const char *framework_id, const char *agent_id
 	    (o = calloc(1, sizeof(*o))) == NULL) {
 		mal_recover_offered(m->alloc, framework_id, role, agent_id, resources, 0);
 		px_resources_free(resources);
-		return;
+		return NULL;
 	}
 	char id[64];
 	snprintf(id, sizeof(id), "%s-O%llu", m->id, (unsigned long long)m->next_offer++);
@@ -114,21 +148,20 @@ void offer_make(struct master *m, const char *framework_id, const char *agent_id
 	    idmap_put(&m->offer_index, o->id, o) != 0) {
 		mal_recover_offered(m->alloc, framework_id, role, agent_id, resources, 0);
 		offer_free(o);
-		return;
+		return NULL;
 	}
 	px_resources_add(fw->offered, resources);
 	px_resources_add(ag->offered, resources);
 	o->next = m->offers;
 	m->offers = o;
 	m->n_offers++;
-	actor_t *self = actor_current();
 	if (m->flags.offer_timeout_ms > 0) {
 		char *arg = strdup(o->id);
 		if (arg != NULL)
-			o->timer = actor_delay(self, m->flags.offer_timeout_ms, offer_timeout, arg);
+			o->timer = actor_delay(actor_current(), m->flags.offer_timeout_ms,
+			                       offer_timeout, arg);
 	}
-	send_offer(m, fw, ag, o);
-	master_update_gauges(m);
+	return o;
 }
 
 void offer_remove(actor_t *self, struct master *m, struct offer *o, bool rescind, bool recover)

@@ -351,10 +351,14 @@ Test(launch, offers_of_two_agents_cannot_be_combined)
 	pb_done(u);
 	cr_assert_not(probe_has(agent, &plexus__internal__run_task_message__descriptor));
 	cr_assert_not(probe_has(agent2, &plexus__internal__run_task_message__descriptor));
-	/* Both offers went back to the allocator: offered again on the next pass. */
+	/* Both offers went back to the allocator: offered again on the next pass, in one
+	 * message (a framework gets its offers of a pass together). */
 	h_advance(1000);
-	pb_done(h_expect_offer(sched));
-	pb_done(h_expect_offer(sched));
+	Plexus__Internal__ResourceOffersMessage *o = h_expect_offer(sched);
+	cr_assert_eq(o->n_offers, 2);
+	cr_assert_str_neq(o->offers[0]->agent_id->value, o->offers[1]->agent_id->value);
+	cr_assert_eq(o->n_pids, 2);
+	pb_done(o);
 	free(t);
 	free(o1);
 	free(o2);
