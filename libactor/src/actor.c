@@ -145,12 +145,16 @@ static void actor__end(struct actor *a, bool run_fini)
 	actor__links_end(a);
 	actor__tls_current = prev;
 	actor__count(actor__counters(), &actor__counters()->ended, 1);
-	atomic_fetch_or_explicit(&a->flags, ACTOR__F_ENDED | ACTOR__F_DEAD, memory_order_seq_cst);
-	if (atomic_load_explicit(&a->waiters, memory_order_seq_cst) > 0)
-		actor__wake_waiters();
+	atomic_fetch_or_explicit(&a->flags, ACTOR__F_DEAD, memory_order_seq_cst);
 	/* Before the id is free again: an actor spawned under it must not see our routes. */
 	actor__http_forget(a->pid.id);
 	actor__registry_remove(a);
+	/* Only now is the actor "ended" for actor_wait: a caller that waits and then
+	 * spawns under the same id must find the id free. Waiters hold a reference, so a
+	 * stays valid until they have seen the flag. */
+	atomic_fetch_or_explicit(&a->flags, ACTOR__F_ENDED, memory_order_seq_cst);
+	if (atomic_load_explicit(&a->waiters, memory_order_seq_cst) > 0)
+		actor__wake_waiters();
 	actor__unref(a); /* the registry's reference */
 }
 

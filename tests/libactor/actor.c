@@ -110,6 +110,30 @@ Test(actor, names_taken_get_a_suffix)
 	free(b.seen);
 }
 
+Test(actor, id_is_free_again_once_wait_returns)
+{
+	struct rec a, b;
+	actor_pid pa, pb;
+
+	rt_start(2);
+	for (int round = 0; round < 200; round++) {
+		rec_setup(&a, 1);
+		rec_setup(&b, 1);
+		cr_assert_eq(actor_spawn(&rec_def, &a, &pa), 0);
+		cr_assert_str_eq(pa.id, "rec");
+		actor_terminate(pa);
+		cr_assert_eq(actor_wait(pa, 10000), 0);
+		/* A restart right after the wait must get the same id back, not "rec(1)". */
+		cr_assert_eq(actor_spawn(&rec_def, &b, &pb), 0);
+		cr_assert_str_eq(pb.id, "rec", "round %d: respawn got %s", round, pb.id);
+		actor_terminate(pb);
+		cr_assert_eq(actor_wait(pb, 10000), 0);
+		free(a.seen);
+		free(b.seen);
+	}
+	actor_runtime_fini();
+}
+
 /* ---- a sender actor: sends "num" 0..count-1 to a target in one handler ---- */
 
 struct sender {
