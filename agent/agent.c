@@ -375,7 +375,6 @@ static void on_ack(actor_t *self, actor_pid from, const ProtobufCMessage *msg, v
 	struct agent_task *t = agent_task_find(fw, m->task_id->value, &ex);
 	if (t != NULL && agent_state_terminal(acked->status->state)) {
 		/* The framework knows the task is over: it moves to the completed ones. */
-		t->terminal_acked = true;
 		move_task(&ex->launched, &ex->completed, t);
 		move_task(&ex->queued, &ex->completed, t);
 		agent_gc(a, fw);

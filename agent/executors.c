@@ -460,7 +460,6 @@ void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 		actor_error("agent: out of memory for task %s", task->task_id->value);
 		return;
 	}
-	t->acked = -1;
 
 	const char *ex_id =
 	    task->executor ? task->executor->executor_id->value : task->task_id->value;

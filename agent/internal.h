@@ -33,8 +33,6 @@ enum executor_phase {
 struct agent_task {
 	Plexus__TaskInfo *info;  /* owned copy */
 	Plexus__TaskState state; /* the latest state the agent knows */
-	Plexus__TaskState acked; /* the latest state the master acknowledged, or -1 */
-	bool terminal_acked;     /* its terminal update was acknowledged */
 	double *timestamps;      /* one per state change, for /state "statuses" */
 	Plexus__TaskState *states;
 	size_t nstatus;
