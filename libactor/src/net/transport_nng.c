@@ -304,13 +304,38 @@ static struct conn *peer_kick_locked(struct peer *p)
 	return c;
 }
 
+/* nng 1.5 leaves an operation started on a stream that is already closed pending for
+ * ever (closing fails only what is queued at that moment), and stop() would wait for
+ * it. So every read and write starts under T.mu after a look at c->closed, and
+ * conn_close_locked runs under the same lock. nng completes callback aios on its own
+ * threads, never inside the starting call, so no callback runs under our lock. */
+
+/* A write cannot start because c was closed: drop it, and free c if that was the
+ * last operation. Called with T.mu held; unlocks it. */
+static void conn_write_closed_unlock(struct conn *c)
+{
+	c->tx_busy = false;
+	c->out.len = 0;
+	c->out_off = 0;
+	bool done = conn_done_locked(c);
+	pthread_mutex_unlock(&T.mu);
+	if (done)
+		conn_free(c);
+}
+
 /* Writes the rest of c->out (from c->out_off) in the background: conn_tx_cb goes on.
  * Called without T.mu, with tx_busy set, so nobody else touches c->out meanwhile. */
 static void conn_write_async(struct conn *c)
 {
+	pthread_mutex_lock(&T.mu);
+	if (c->closed) {
+		conn_write_closed_unlock(c);
+		return;
+	}
 	nng_iov iov = {.iov_buf = c->out.p + c->out_off, .iov_len = c->out.len - c->out_off};
 	nng_aio_set_iov(c->tx, 1, &iov);
 	nng_stream_send(c->s, c->tx);
+	pthread_mutex_unlock(&T.mu);
 }
 
 /* Writes c->out from the sender's thread (same conditions as conn_write_async).
@@ -327,10 +352,16 @@ static void conn_write(struct conn *c)
 	/* A few rounds at most: frames other threads queue meanwhile must not keep this
 	 * thread writing for them. */
 	for (int round = 0; round < 4 && c->out.len - c->out_off <= SYNC_WRITE_MAX; round++) {
+		pthread_mutex_lock(&T.mu);
+		if (c->closed) {
+			conn_write_closed_unlock(c);
+			return;
+		}
 		nng_iov iov = {.iov_buf = c->out.p + c->out_off, .iov_len = c->out.len - c->out_off};
 		nng_aio_set_iov(c->txs, 1, &iov);
 		nng_aio_set_timeout(c->txs, SYNC_WRITE_WAIT_MS);
 		nng_stream_send(c->s, c->txs);
+		pthread_mutex_unlock(&T.mu);
 		nng_aio_wait(c->txs);
 		int rv = nng_aio_result(c->txs);
 		size_t n = nng_aio_count(c->txs);
@@ -340,16 +371,13 @@ static void conn_write(struct conn *c)
 			break; /* the background write finishes it, or reports the failure */
 
 		pthread_mutex_lock(&T.mu);
+		if (c->closed) { /* lost meanwhile: the last one out frees it */
+			conn_write_closed_unlock(c);
+			return;
+		}
 		c->out.len = 0;
 		c->out_off = 0;
 		c->tx_busy = false;
-		if (c->closed) { /* lost meanwhile: the last one out frees it */
-			bool done = conn_done_locked(c);
-			pthread_mutex_unlock(&T.mu);
-			if (done)
-				conn_free(c);
-			return;
-		}
 		struct conn *next = c->peer != NULL ? peer_kick_locked(c->peer) : NULL;
 		pthread_mutex_unlock(&T.mu);
 		if (next != c)
@@ -403,7 +431,8 @@ static void conn_tx_cb(void *arg)
 
 /* ---- reading ---------------------------------------------------------------- */
 
-static void post_recv(struct conn *c)
+/* Starts the next read into c->in. Called with T.mu held, c not closed (see above). */
+static void post_recv_locked(struct conn *c)
 {
 	nng_iov iov = {.iov_buf = c->in->data + c->in->len, .iov_len = c->in->cap - c->in->len};
 	nng_aio_set_iov(c->rx, 1, &iov);
@@ -524,8 +553,8 @@ static void conn_rx_cb(void *arg)
 
 	pthread_mutex_lock(&T.mu);
 	if (rv == 0 && !c->closed) {
+		post_recv_locked(c);
 		pthread_mutex_unlock(&T.mu);
-		post_recv(c);
 		return;
 	}
 	c->rx_busy = false;
@@ -586,8 +615,8 @@ static void dial_cb(void *arg)
 	}
 	c->adopt_done = true;
 	c->rx_busy = true;
+	post_recv_locked(c);
 	pthread_mutex_unlock(&T.mu);
-	post_recv(c);
 	if (write != NULL)
 		conn_write_async(write);
 }
@@ -617,8 +646,8 @@ static void accept_cb(void *arg)
 				return;
 			}
 			c->rx_busy = true;
+			post_recv_locked(c);
 			pthread_mutex_unlock(&T.mu);
-			post_recv(c);
 		}
 	}
 	nng_stream_listener_accept(T.listener, T.accept);
