@@ -20,6 +20,7 @@
 struct agent_container {
 	pid_t pid;   /* the executor, leader of its session; 0 when not started */
 	bool exited; /* reaped */
+	void *state; /* the launcher's own, from launch until cleanup; NULL for posix */
 };
 
 struct agent_launch {
@@ -28,6 +29,14 @@ struct agent_launch {
 	char *const *envp;     /* the complete environment */
 	const char *directory; /* working directory; its "stdout" and "stderr" files receive
 	                          the container's output (created or appended) */
+	/* For containment (agent/containerizer/); a launcher that does not contain ignores
+	 * them. Borrowed, like the fields above. */
+	void *ctx;                 /* the agent's launcher_ctx */
+	const char *container_id;  /* unique per run: the run's uuid */
+	const char *framework_id;  /* these three name the container in /monitor/statistics */
+	const char *executor_id;
+	const char *source;
+	double cpus, mem_mb, disk_mb; /* what the executor itself brings (0: nothing) */
 };
 
 struct agent_launcher_ops {
@@ -41,6 +50,17 @@ struct agent_launcher_ops {
 	int (*signal)(const struct agent_container *c, int sig);
 	/* SIGKILLs every process of the container (its whole session). Does not reap. */
 	void (*destroy)(const struct agent_container *c);
+	/* Optional (NULL: nothing to do). The container's resources changed (a task joined
+	 * or ended): the sum of the executor's and its live tasks'. */
+	int (*update)(const struct agent_container *c, double cpus, double mem_mb,
+	              double disk_mb);
+	/* Optional. Whether the container reached a limit of its containment (memory,
+	 * disk); then reason (a TaskStatus.Reason) and msg say which. */
+	bool (*limitation)(const struct agent_container *c, int *reason, char *msg,
+	                   size_t msglen);
+	/* Optional. Once the executor was reaped: kills what is left of the container and
+	 * releases what launch set up (cgroups, c->state). Once per launched container. */
+	void (*cleanup)(struct agent_container *c);
 };
 
 extern const struct agent_launcher_ops agent_posix_launcher;
