@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "common/json_pb.h"
+#include "master/mal_internal.h"
 #include "master/master_internal.h"
 
 static const char *const state_names[] = {
@@ -635,6 +636,7 @@ int http_install(actor_t *self)
 	rv |= actor_http_route(self, "/teardown", teardown, NULL);
 	rv |= actor_http_route(self, "/info", info, NULL);
 	rv |= actor_http_route(self, "/health", health, NULL);
+	rv |= operator_install(self); /* http_operator.c */
 	return rv;
 }
 

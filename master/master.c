@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "master/mal.h"
+#include "master/mal_internal.h"
 #include "master/master_internal.h"
 #include "master/registrar.h"
 
@@ -226,6 +227,7 @@ static int master_init(actor_t *self)
 		                                  agents_reregister_timeout, NULL);
 	}
 	master_update_gauges(m);
+	operator_master_started(m);
 	actor_info("master %s started at %s (HTTP port %u)", m->id, actor_pid_str(m->self),
 	           (unsigned)actor_runtime_http_port());
 	return 0;
@@ -312,6 +314,7 @@ int master_start(const master_flags *f, actor_pid *out)
 	/* /health is the route "/" of an actor called "health", one per runtime, which
 	 * stays when a master ends (the runtime ends it). */
 	health_spawn(&m->health);
+	operator_spawn();
 	/* actor_wait() on a previous master returns before its id "master" is free again
 	 * (libactor wakes waiters just before removing the id), so a restart right after
 	 * master_stop() may find the id taken for a moment: retry briefly. */

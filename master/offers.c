@@ -218,7 +218,9 @@ void allocation_tick(actor_t *self, void *arg)
 	if (self == NULL)
 		return;
 	struct master *m = actor_state(self);
-	mal_run(m->alloc);
+	/* The allocator actor runs its own passes every interval; the master only keeps its
+	 * figures under /metrics/snapshot fresh on the same beat. */
+	mal_refresh_metrics(m->alloc);
 	m->allocation_timer =
 	    actor_delay(self, m->flags.allocation_interval_ms, allocation_tick, NULL);
 }

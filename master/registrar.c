@@ -1,8 +1,10 @@
-/* registrar.c — the registry of admitted agents in <work_dir>/registry.json.
+/* registrar.c — the registry in <work_dir>/registry.json.
  *
- * The file is a JSON object {"agents": [AgentInfo, ...]} in protobuf's JSON mapping
- * (common/json_pb.h), so an operator can read it. Each change rewrites it whole:
- * registry.json.tmp, fsync, rename, fsync of the directory. */
+ * The file is a JSON object {"agents": [AgentInfo, ...], "weights": {...}, "quotas":
+ * {...}, "down_machines": [...]}: agents in protobuf's JSON mapping
+ * (common/json_pb.h), the operator's settings as registrar.h shows them, so an operator
+ * can read it. Each change rewrites it whole: registry.json.tmp, fsync, rename, fsync
+ * of the directory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,7 +17,13 @@
 
 #include "actor/log.h"
 #include "common/json_pb.h"
+#include "common/resources.h"
+#include "master/allocator/allocator.h"
 #include "master/registrar.h"
+
+/* The keys of the operator's settings, in the order they are written. */
+static const char *const setting_keys[] = {"weights", "quotas", "down_machines"};
+#define N_SETTINGS (sizeof(setting_keys) / sizeof(setting_keys[0]))
 
 struct registrar {
 	char *dir; /* NULL: in memory */
@@ -23,7 +31,16 @@ struct registrar {
 	char *tmp;
 	Plexus__AgentInfo **agents;
 	size_t n;
+	json_t *settings[N_SETTINGS]; /* NULL: never set */
 };
+
+static int setting_index(const char *key)
+{
+	for (size_t i = 0; i < N_SETTINGS; i++)
+		if (strcmp(setting_keys[i], key) == 0)
+			return (int)i;
+	return -1;
+}
 
 static void agents_free(Plexus__AgentInfo **agents, size_t n)
 {
@@ -37,6 +54,8 @@ void registrar_close(struct registrar *r)
 	if (r == NULL)
 		return;
 	agents_free(r->agents, r->n);
+	for (size_t i = 0; i < N_SETTINGS; i++)
+		json_decref(r->settings[i]);
 	free(r->dir);
 	free(r->path);
 	free(r->tmp);
@@ -64,6 +83,63 @@ static int mkdirs(const char *dir)
 	return 0;
 }
 
+static bool resources_valid(const json_t *v)
+{
+	px_resources *rs = NULL;
+	char err[256];
+
+	if (v == NULL)
+		return true;
+	if (px_resources_from_json(v, &rs, err, sizeof(err)) != PX_OK)
+		return false;
+	px_resources_free(rs);
+	return true;
+}
+
+/* The shapes registrar.h gives, checked when the file is read. */
+static bool setting_valid(const char *key, const json_t *v, char *why, size_t whylen)
+{
+	const char *role;
+	json_t *x;
+
+	if (strcmp(key, "weights") == 0 && json_is_object(v)) {
+		json_object_foreach((json_t *)v, role, x)
+		{
+			if (!alloc_role_valid(role, true) || !json_is_number(x) ||
+			    !(json_number_value(x) > 0)) {
+				snprintf(why, whylen, "weights: bad entry for role '%s'", role);
+				return false;
+			}
+		}
+		return true;
+	}
+	if (strcmp(key, "quotas") == 0 && json_is_object(v)) {
+		json_object_foreach((json_t *)v, role, x)
+		{
+			if (!alloc_role_valid(role, false) || !json_is_object(x) ||
+			    !resources_valid(json_object_get(x, "guarantee")) ||
+			    !resources_valid(json_object_get(x, "limit"))) {
+				snprintf(why, whylen, "quotas: bad entry for role '%s'", role);
+				return false;
+			}
+		}
+		return true;
+	}
+	if (strcmp(key, "down_machines") == 0 && json_is_array(v)) {
+		size_t i;
+		json_array_foreach((json_t *)v, i, x)
+		{
+			if (!json_is_object(x)) {
+				snprintf(why, whylen, "down_machines[%zu] is not an object", i);
+				return false;
+			}
+		}
+		return true;
+	}
+	snprintf(why, whylen, "'%s' does not have its shape", key);
+	return false;
+}
+
 static int load(struct registrar *r, char *why, size_t whylen)
 {
 	json_error_t jerr;
@@ -80,6 +156,16 @@ static int load(struct registrar *r, char *why, size_t whylen)
 		snprintf(why, whylen, "%s: 'agents' is not an array", r->path);
 		json_decref(root);
 		return EINVAL;
+	}
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		json_t *v = json_object_get(root, setting_keys[i]);
+		if (v == NULL)
+			continue;
+		if (!setting_valid(setting_keys[i], v, why, whylen)) {
+			json_decref(root);
+			return EINVAL;
+		}
+		r->settings[i] = json_incref(v);
 	}
 	size_t n = json_array_size(agents);
 	r->agents = calloc(n ? n : 1, sizeof(*r->agents));
@@ -153,8 +239,9 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-/* Writes agents[0..n) as the registry file. */
-static int persist(struct registrar *r, Plexus__AgentInfo *const *agents, size_t n)
+/* Writes agents[0..n) and settings as the registry file. */
+static int persist(struct registrar *r, Plexus__AgentInfo *const *agents, size_t n,
+                   json_t *const *settings)
 {
 	if (r->dir == NULL)
 		return 0;
@@ -168,6 +255,9 @@ static int persist(struct registrar *r, Plexus__AgentInfo *const *agents, size_t
 	}
 	for (size_t i = 0; i < n && rv == 0; i++)
 		if (json_array_append_new(arr, px_pb_to_json(&agents[i]->base)) != 0)
+			rv = ENOMEM;
+	for (size_t i = 0; i < N_SETTINGS && rv == 0; i++)
+		if (settings[i] != NULL && json_object_set(root, setting_keys[i], settings[i]) != 0)
 			rv = ENOMEM;
 	char *text = rv == 0 ? json_dumps(root, PX_JSON_DUMP_FLAGS) : NULL;
 	json_decref(root);
@@ -233,7 +323,7 @@ int registrar_admit(struct registrar *r, const Plexus__AgentInfo *info)
 	if (r->n > 0)
 		memcpy(next, r->agents, r->n * sizeof(*next));
 	next[at >= 0 ? (size_t)at : r->n] = copy;
-	int rv = persist(r, next, n);
+	int rv = persist(r, next, n, r->settings);
 	if (rv != 0) {
 		protobuf_c_message_free_unpacked(&copy->base, NULL);
 		free(next);
@@ -261,7 +351,7 @@ int registrar_remove(struct registrar *r, const char *agent_id)
 	for (size_t i = 0; i < r->n; i++)
 		if ((ssize_t)i != at)
 			next[n++] = r->agents[i];
-	int rv = persist(r, next, n);
+	int rv = persist(r, next, n, r->settings);
 	if (rv != 0) {
 		free(next);
 		return rv;
@@ -288,4 +378,32 @@ size_t registrar_count(const struct registrar *r)
 const Plexus__AgentInfo *registrar_at(const struct registrar *r, size_t i)
 {
 	return i < r->n ? r->agents[i] : NULL;
+}
+
+const json_t *registrar_get(const struct registrar *r, const char *key)
+{
+	int i = setting_index(key);
+
+	return i >= 0 ? r->settings[i] : NULL;
+}
+
+int registrar_put(struct registrar *r, const char *key, json_t *value)
+{
+	int i = setting_index(key);
+
+	if (i < 0 || value == NULL) {
+		json_decref(value);
+		return EINVAL;
+	}
+	json_t *next[N_SETTINGS];
+	memcpy(next, r->settings, sizeof(next));
+	next[i] = value;
+	int rv = persist(r, r->agents, r->n, next);
+	if (rv != 0) {
+		json_decref(value);
+		return rv;
+	}
+	json_decref(r->settings[i]);
+	r->settings[i] = value;
+	return 0;
 }

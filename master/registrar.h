@@ -1,4 +1,5 @@
-/* registrar.h — the registry of admitted agents, persisted to one file.
+/* registrar.h — the registry: admitted agents, role weights, quotas and machines down
+ * for maintenance, persisted to one file.
  *
  * The registry is what a restarted master needs to tell a re-registering agent it
  * admitted before from an impostor: the AgentInfo of each admitted agent. It lives in
@@ -13,6 +14,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <jansson.h>
 
 #include "proto/plexus.pb-c.h"
 
@@ -32,5 +35,17 @@ int registrar_remove(struct registrar *r, const char *agent_id);
 const Plexus__AgentInfo *registrar_find(const struct registrar *r, const char *agent_id);
 size_t registrar_count(const struct registrar *r);
 const Plexus__AgentInfo *registrar_at(const struct registrar *r, size_t i);
+
+/* The operator's settings kept beside the agents, each a JSON value under its key:
+ *   "weights"        {"<role>": <weight>, ...}
+ *   "quotas"         {"<role>": {"guarantee": [Resource...], "limit": [Resource...]}, ...}
+ *   "down_machines"  [{"hostname": "...", "ip": "..."}, ...]
+ * registrar_get returns the value (borrowed until the next change), or NULL when never
+ * set. registrar_put replaces it with value (taken over, also on error) once the whole
+ * registry with it is durable; 0 or an errno value (EINVAL for another key). The caller
+ * validates values; a registry file whose values do not have these shapes does not
+ * open. */
+const json_t *registrar_get(const struct registrar *r, const char *key);
+int registrar_put(struct registrar *r, const char *key, json_t *value);
 
 #endif

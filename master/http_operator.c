@@ -1,0 +1,924 @@
+/* http_operator.c — the operator's endpoints for the allocator, in Mesos's shapes:
+ *
+ *   GET  /weights                 [{"role": "eng", "weight": 2.0}, ...]
+ *   PUT  /weights                 the same array: sets those weights (others stay)
+ *   GET  /quota                   {"infos": [{"role", "guarantee": [Resource], "limit": [...]}]}
+ *   POST /quota                   {"role": "eng", "guarantee": [Resource...],
+ *                                  "limit": [Resource...]} (or "guarantees"/"limits" as
+ *                                  {"cpus": 1, "mem": 512}); replaces the role's quota
+ *   DELETE /quota/<role>          removes it
+ *   POST /master/reserve          slaveId=<id>&resources=<JSON array of Resource> as a
+ *   POST /master/unreserve        form, or a JSON object {"slaveId", "resources"}: 202
+ *   POST /machine/down            [{"hostname": "h", "ip": "10.0.0.1"}, ...]: agents on
+ *   POST /machine/up              those machines stop (resume) being offered
+ *   GET  /master/roles            {"roles": [{"name", "weight", "frameworks", "resources",
+ *                                  "allocated", "offered", "reserved", "quota"}]}
+ *
+ * The runtime routes /<actor-id>/<path>, so /weights, /quota and /machine are served by
+ * three small actors of those names (one per OS process, as /health's) that hand each
+ * request to the master by dispatch; the master validates it, writes the registry first,
+ * then tells the allocator (mal.h) and answers. Bad input gets 400 (409 when resources
+ * are not available), a log line, and changes nothing. DELETE /quota/<role> needs one
+ * route per role: the quota actor keeps one for each role with a quota, told by the
+ * master whenever the set changes. */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/json_pb.h"
+#include "master/mal.h"
+#include "master/mal_internal.h"
+#include "master/master_internal.h"
+#include "master/registrar.h"
+
+/* ---- answers ------------------------------------------------------------------------ */
+
+static actor_http_response *text_response(int status, const char *text)
+{
+	size_t len = strlen(text);
+	actor_http_response *res = actor_http_response_alloc(status, "text/plain", text, len);
+
+	if (res != NULL && len == 0)
+		actor_http_response_header(res, "Content-Length", "0");
+	return res;
+}
+
+static actor_http_response *json_response(int status, json_t *o)
+{
+	char *text = o ? json_dumps(o, PX_JSON_DUMP_FLAGS) : NULL;
+
+	json_decref(o);
+	if (text == NULL)
+		return text_response(500, "out of memory");
+	actor_http_response *res =
+	    actor_http_response_alloc(status, "application/json", text, strlen(text));
+	free(text);
+	return res;
+}
+
+/* A 4xx with the reason, logged and counted. */
+static actor_http_response *refuse(struct master *m, int status, const char *what,
+                                   const char *why)
+{
+	actor_warn("master: %s refused: %s", what, why);
+	actor_counter_inc(m->metrics.http_bad_requests);
+	return text_response(status, why);
+}
+
+static json_t *parse_body(const actor_http_request *req, char *why, size_t len)
+{
+	json_error_t jerr;
+	json_t *o = json_loadb((const char *)req->body, req->body_len, 0, &jerr);
+
+	if (o == NULL)
+		snprintf(why, len, "Failed to parse the JSON body: %s", jerr.text);
+	return o;
+}
+
+/* ---- weights ------------------------------------------------------------------------ */
+
+static actor_http_response *weights_get(struct master *m)
+{
+	json_t *arr = json_array();
+	const char *role;
+	json_t *v;
+
+	json_object_foreach((json_t *)registrar_get(m->registrar, "weights"), role, v)
+	{
+		json_t *o = json_object();
+		json_object_set_new(o, "role", json_string(role));
+		json_object_set_new(o, "weight", json_real(json_number_value(v)));
+		json_array_append_new(arr, o);
+	}
+	return json_response(200, arr);
+}
+
+static actor_http_response *weights_put(struct master *m, const actor_http_request *req)
+{
+	char why[512];
+	json_t *body = parse_body(req, why, sizeof(why));
+	json_t *next = NULL, *item;
+	size_t i;
+
+	if (body == NULL)
+		return refuse(m, 400, "PUT /weights", why);
+	if (!json_is_array(body)) {
+		json_decref(body);
+		return refuse(m, 400, "PUT /weights",
+		              "Expected a JSON array of {\"role\": ..., \"weight\": ...}");
+	}
+	const json_t *cur = registrar_get(m->registrar, "weights");
+	next = cur ? json_deep_copy(cur) : json_object();
+	json_array_foreach(body, i, item)
+	{
+		json_t *role = json_object_get(item, "role"), *w = json_object_get(item, "weight");
+		double weight = json_number_value(w);
+		if (!json_is_string(role) || !alloc_role_valid(json_string_value(role), true)) {
+			snprintf(why, sizeof(why), "Entry %zu: missing or invalid 'role'", i);
+			goto bad;
+		}
+		if (!json_is_number(w) || !(weight > 0) || !isfinite(weight)) {
+			snprintf(why, sizeof(why),
+			         "Entry %zu: 'weight' of role '%s' must be a positive number", i,
+			         json_string_value(role));
+			goto bad;
+		}
+		json_object_set_new(next, json_string_value(role), json_real(weight));
+	}
+	int rv = registrar_put(m->registrar, "weights", json_incref(next));
+	if (rv != 0) {
+		json_decref(next);
+		json_decref(body);
+		return text_response(503, "Failed to write the registry");
+	}
+	json_array_foreach(body, i, item)
+	{
+		const char *role = json_string_value(json_object_get(item, "role"));
+		double w = json_number_value(json_object_get(item, "weight"));
+		actor_info("master: weight of role '%s' set to %g", role, w);
+		mal_set_weight(m->alloc, role, w);
+	}
+	json_decref(next);
+	json_decref(body);
+	return text_response(200, "");
+bad:
+	json_decref(next);
+	json_decref(body);
+	return refuse(m, 400, "PUT /weights", why);
+}
+
+static actor_http_response *weights(struct master *m, const actor_http_request *req)
+{
+	if (strcmp(req->method, "GET") == 0)
+		return weights_get(m);
+	if (strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0)
+		return weights_put(m, req);
+	return text_response(405, "use GET or PUT");
+}
+
+/* ---- quota -------------------------------------------------------------------------- */
+
+static void quota_routes_sync(struct master *m);
+
+static actor_http_response *quota_get(struct master *m)
+{
+	json_t *infos = json_array(), *o = json_object();
+	const char *role;
+	json_t *v;
+
+	json_object_foreach((json_t *)registrar_get(m->registrar, "quotas"), role, v)
+	{
+		json_t *info = json_deep_copy(v);
+		json_object_set_new(info, "role", json_string(role));
+		json_array_append_new(infos, info);
+	}
+	json_object_set_new(o, "infos", infos);
+	return json_response(200, o);
+}
+
+/* Scalar quantities from a Resource array or a {"name": value} object; NULL and a
+ * reason in why when neither or not scalar. *out stays NULL for a missing field. */
+static bool quantities(const json_t *v, const char *field, px_resources **out, char *why,
+                       size_t len)
+{
+	char err[256];
+
+	*out = NULL;
+	if (v == NULL)
+		return true;
+	if (json_is_object(v)) {
+		const char *name;
+		json_t *x;
+		*out = px_resources_new();
+		json_object_foreach((json_t *)v, name, x)
+		{
+			int64_t milli;
+			if (*out == NULL || !json_is_number(x) ||
+			    px_scalar_from_double(json_number_value(x), &milli) != PX_OK ||
+			    px_resources_add_scalar(*out, name, NULL, milli) != PX_OK) {
+				snprintf(why, len, "'%s': '%s' must be a non-negative number", field,
+				         name);
+				goto bad;
+			}
+		}
+		return true;
+	}
+	if (!json_is_array(v) || px_resources_from_json(v, out, err, sizeof(err)) != PX_OK) {
+		snprintf(why, len, "'%s': %s", field,
+		         json_is_array(v) ? err : "expected an array of Resource objects");
+		goto bad;
+	}
+	for (size_t i = 0; i < px_resources_size(*out); i++) {
+		const struct px_resource *r = px_resources_at(*out, i);
+		if (px_resource_type(r) != PX_SCALAR || px_resource_is_reserved(r)) {
+			snprintf(why, len, "'%s': quota holds unreserved scalar resources only, not '%s'",
+			         field, px_resource_name(r));
+			goto bad;
+		}
+	}
+	return true;
+bad:
+	px_resources_free(*out);
+	*out = NULL;
+	return false;
+}
+
+static actor_http_response *quota_post(struct master *m, const actor_http_request *req)
+{
+	char why[512];
+	json_t *body = parse_body(req, why, sizeof(why));
+	px_resources *g = NULL, *l = NULL;
+	actor_http_response *res = NULL;
+
+	if (body == NULL)
+		return refuse(m, 400, "POST /quota", why);
+	json_t *role = json_object_get(body, "role");
+	json_t *gj = json_object_get(body, "guarantee");
+	json_t *lj = json_object_get(body, "limit");
+	if (gj == NULL)
+		gj = json_object_get(body, "guarantees");
+	if (lj == NULL)
+		lj = json_object_get(body, "limits");
+	if (!json_is_object(body) || !json_is_string(role) ||
+	    !alloc_role_valid(json_string_value(role), false)) {
+		res = refuse(m, 400, "POST /quota",
+		             "Expected {\"role\": <valid role other than '*'>, \"guarantee\": "
+		             "[...], \"limit\": [...]}");
+		goto out;
+	}
+	if (!quantities(gj, "guarantee", &g, why, sizeof(why)) ||
+	    !quantities(lj, "limit", &l, why, sizeof(why))) {
+		res = refuse(m, 400, "POST /quota", why);
+		goto out;
+	}
+	if (g == NULL && l == NULL) {
+		res = refuse(m, 400, "POST /quota", "A quota needs a guarantee or a limit");
+		goto out;
+	}
+	for (size_t i = 0; g != NULL && l != NULL && i < px_resources_size(g); i++) {
+		const char *name = px_resource_name(px_resources_at(g, i));
+		bool limited = false;
+		for (size_t k = 0; k < px_resources_size(l); k++)
+			limited |= strcmp(px_resource_name(px_resources_at(l, k)), name) == 0;
+		if (limited && px_resources_scalar(g, name) > px_resources_scalar(l, name)) {
+			snprintf(why, sizeof(why), "The guarantee of '%s' exceeds its limit", name);
+			res = refuse(m, 400, "POST /quota", why);
+			goto out;
+		}
+	}
+	const json_t *cur = registrar_get(m->registrar, "quotas");
+	json_t *next = cur ? json_deep_copy(cur) : json_object();
+	json_t *entry = json_object();
+	json_object_set_new(entry, "guarantee", g ? px_resources_to_json(g) : json_array());
+	if (l != NULL)
+		json_object_set_new(entry, "limit", px_resources_to_json(l));
+	json_object_set_new(next, json_string_value(role), entry);
+	if (registrar_put(m->registrar, "quotas", next) != 0) {
+		res = text_response(503, "Failed to write the registry");
+		goto out;
+	}
+	actor_info("master: quota of role '%s' set", json_string_value(role));
+	mal_set_quota(m->alloc, json_string_value(role), g, l);
+	mal_run(m->alloc);
+	quota_routes_sync(m);
+	res = text_response(200, "");
+out:
+	px_resources_free(g);
+	px_resources_free(l);
+	json_decref(body);
+	return res;
+}
+
+static actor_http_response *quota_delete(struct master *m, const char *role)
+{
+	const json_t *cur = registrar_get(m->registrar, "quotas");
+
+	if (json_object_get(cur, role) == NULL) {
+		char why[300];
+		snprintf(why, sizeof(why), "No quota set for role '%s'", role);
+		return refuse(m, 400, "DELETE /quota", why);
+	}
+	json_t *next = json_deep_copy(cur);
+	json_object_del(next, role);
+	if (registrar_put(m->registrar, "quotas", next) != 0)
+		return text_response(503, "Failed to write the registry");
+	actor_info("master: quota of role '%s' removed", role);
+	mal_set_quota(m->alloc, role, NULL, NULL);
+	mal_run(m->alloc);
+	quota_routes_sync(m);
+	return text_response(200, "");
+}
+
+static actor_http_response *quota(struct master *m, const actor_http_request *req)
+{
+	if (strcmp(req->path, "/") != 0) {
+		if (strcmp(req->method, "DELETE") != 0)
+			return text_response(405, "use DELETE");
+		return quota_delete(m, req->path + 1);
+	}
+	if (strcmp(req->method, "GET") == 0)
+		return quota_get(m);
+	if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0)
+		return quota_post(m, req);
+	return text_response(405, "use GET, POST or DELETE /quota/<role>");
+}
+
+/* ---- maintenance -------------------------------------------------------------------- */
+
+static bool machine_matches(const json_t *mid, const struct agent *ag)
+{
+	const char *host = json_string_value(json_object_get(mid, "hostname"));
+	const char *ip = json_string_value(json_object_get(mid, "ip"));
+	char agent_ip[32];
+
+	snprintf(agent_ip, sizeof(agent_ip), "%u.%u.%u.%u", (ag->pid.ip >> 24) & 255,
+	         (ag->pid.ip >> 16) & 255, (ag->pid.ip >> 8) & 255, ag->pid.ip & 255);
+	if (host != NULL && host[0] && ag->info->hostname &&
+	    strcmp(host, ag->info->hostname) == 0)
+		return true;
+	return ip != NULL && ip[0] && strcmp(ip, agent_ip) == 0;
+}
+
+bool mal_machine_is_down(struct master *m, const struct agent *ag)
+{
+	size_t i;
+	json_t *mid;
+
+	json_array_foreach((json_t *)registrar_get(m->registrar, "down_machines"), i, mid)
+	{
+		if (machine_matches(mid, ag))
+			return true;
+	}
+	return false;
+}
+
+static bool same_machine(const json_t *a, const json_t *b)
+{
+	return json_equal(json_object_get(a, "hostname"), json_object_get(b, "hostname")) &&
+	       json_equal(json_object_get(a, "ip"), json_object_get(b, "ip"));
+}
+
+static actor_http_response *machine(actor_t *self, struct master *m,
+                                    const actor_http_request *req)
+{
+	bool down = strcmp(req->path, "/down") == 0;
+	char why[512];
+	size_t i, k;
+	json_t *mid;
+
+	if (!down && strcmp(req->path, "/up") != 0)
+		return text_response(404, "use /machine/down or /machine/up");
+	if (strcmp(req->method, "POST") != 0)
+		return text_response(405, "use POST");
+	json_t *body = parse_body(req, why, sizeof(why));
+	if (body == NULL)
+		return refuse(m, 400, req->path, why);
+	bool ok = json_is_array(body) && json_array_size(body) > 0;
+	json_array_foreach(body, i, mid)
+	{
+		json_t *h = json_object_get(mid, "hostname"), *ip = json_object_get(mid, "ip");
+		ok &= json_is_object(mid) && (h == NULL || json_is_string(h)) &&
+		      (ip == NULL || json_is_string(ip)) &&
+		      (json_string_length(h) > 0 || json_string_length(ip) > 0);
+	}
+	if (!ok) {
+		json_decref(body);
+		return refuse(m, 400, req->path,
+		              "Expected a non-empty JSON array of {\"hostname\": ..., \"ip\": ...}");
+	}
+	const json_t *cur = registrar_get(m->registrar, "down_machines");
+	json_t *next = json_array();
+	json_array_foreach((json_t *)cur, k, mid)
+	{
+		bool listed = false;
+		json_t *x;
+		json_array_foreach(body, i, x) listed |= same_machine(mid, x);
+		if (down || !listed)
+			json_array_append(next, mid);
+	}
+	if (down) {
+		json_array_foreach(body, i, mid)
+		{
+			bool listed = false;
+			json_t *x;
+			json_array_foreach((json_t *)cur, k, x) listed |= same_machine(mid, x);
+			if (!listed)
+				json_array_append(next, mid);
+		}
+	}
+	if (registrar_put(m->registrar, "down_machines", next) != 0) {
+		json_decref(body);
+		return text_response(503, "Failed to write the registry");
+	}
+	/* Offers of the agents there go at once; a machine that comes up is offered in the
+	 * next pass, which starts now. */
+	for (struct agent *ag = m->agents; ag; ag = ag->next) {
+		bool hit = false;
+		json_array_foreach(body, i, mid) hit |= machine_matches(mid, ag);
+		if (!hit)
+			continue;
+		actor_info("master: agent %s (%s) %s maintenance", ag->id, ag->info->hostname,
+		           down ? "under" : "out of");
+		mal_agent_maintenance(m->alloc, ag->id, down);
+		if (down)
+			offers_rescind(self, m, NULL, ag->id);
+	}
+	if (!down)
+		mal_run(m->alloc);
+	json_decref(body);
+	return text_response(200, "");
+}
+
+/* ---- the three forwarding actors ---------------------------------------------------- */
+
+enum endpoint { EP_WEIGHTS, EP_QUOTA, EP_MACHINE };
+
+/* A request copied out of the forwarder for the master. */
+struct fwd {
+	enum endpoint ep;
+	actor_http_request req;
+	char *method, *path, *query;
+	uint8_t *body;
+};
+
+static void fwd_free(struct fwd *f)
+{
+	free(f->method);
+	free(f->path);
+	free(f->query);
+	free(f->body);
+	free(f);
+}
+
+static void *in_master(actor_t *self, void *arg, int *err)
+{
+	struct fwd *f = arg;
+	actor_http_response *res = NULL;
+
+	if (self != NULL) {
+		struct master *m = actor_state(self);
+		switch (f->ep) {
+		case EP_WEIGHTS:
+			res = weights(m, &f->req);
+			break;
+		case EP_QUOTA:
+			res = quota(m, &f->req);
+			break;
+		case EP_MACHINE:
+			res = machine(self, m, &f->req);
+			break;
+		}
+		if (res == NULL)
+			*err = ACTOR_ENOMEM;
+	}
+	fwd_free(f);
+	return res;
+}
+
+static actor_future *forward(actor_t *self, const actor_http_request *req, void *arg)
+{
+	struct fwd *f = calloc(1, sizeof(*f));
+	actor_pid me = actor_self(self), master;
+
+	if (f == NULL)
+		return actor_http_reply(500, "text/plain", "out of memory", 13);
+	f->ep = (enum endpoint)(intptr_t)arg;
+	f->method = strdup(req->method);
+	f->path = strdup(req->path);
+	f->query = strdup(req->query);
+	f->body = malloc(req->body_len + 1);
+	if (f->method == NULL || f->path == NULL || f->query == NULL || f->body == NULL) {
+		fwd_free(f);
+		return actor_http_reply(500, "text/plain", "out of memory", 13);
+	}
+	if (req->body_len)
+		memcpy(f->body, req->body, req->body_len);
+	f->req = (actor_http_request){.method = f->method,
+	                              .path = f->path,
+	                              .query = f->query,
+	                              .body = f->body,
+	                              .body_len = req->body_len};
+	if (actor_pid_make("master", me.ip, me.port, &master) != 0) {
+		fwd_free(f);
+		return actor_http_reply(503, "text/plain", "no master", 9);
+	}
+	return actor_dispatch(master, in_master, f, actor_http_response_free_cb);
+}
+
+/* The quota actor's state: the roles it routes /quota/<role> for. */
+struct quota_routes {
+	char **roles;
+	size_t n;
+};
+
+static int forwarder_init(actor_t *self)
+{
+	const char *id = actor_self(self).id;
+	int rv = 0;
+
+	if (strcmp(id, "weights") == 0) {
+		rv = actor_http_route(self, "/", forward, (void *)(intptr_t)EP_WEIGHTS);
+	} else if (strcmp(id, "quota") == 0) {
+		rv = actor_http_route(self, "/", forward, (void *)(intptr_t)EP_QUOTA);
+	} else if (strcmp(id, "machine") == 0) {
+		rv = actor_http_route(self, "/down", forward, (void *)(intptr_t)EP_MACHINE);
+		rv |= actor_http_route(self, "/up", forward, (void *)(intptr_t)EP_MACHINE);
+	} else {
+		return ACTOR_ESTATE; /* another one serves it already */
+	}
+	return rv;
+}
+
+static void forwarder_fini(actor_t *self)
+{
+	struct quota_routes *q = actor_state(self);
+
+	if (q == NULL)
+		return;
+	for (size_t i = 0; i < q->n; i++)
+		free(q->roles[i]);
+	free(q->roles);
+	free(q);
+}
+
+static const actor_def weights_def = {.name = "weights", .init = forwarder_init};
+static const actor_def quota_def = {
+    .name = "quota", .init = forwarder_init, .fini = forwarder_fini};
+static const actor_def machine_def = {.name = "machine", .init = forwarder_init};
+
+void operator_spawn(void)
+{
+	struct quota_routes *q = calloc(1, sizeof(*q));
+
+	/* One of each per runtime; a second spawn fails in init and changes nothing. */
+	actor_spawn(&weights_def, NULL, NULL);
+	if (q == NULL || actor_spawn(&quota_def, q, NULL) != 0)
+		free(q);
+	actor_spawn(&machine_def, NULL, NULL);
+}
+
+/* Inside the quota actor: routes /quota/<role> for exactly the roles in arg (a
+ * NULL-terminated array, freed here). */
+static void quota_routes_set(actor_t *self, void *arg)
+{
+	char **roles = arg;
+
+	if (self != NULL) {
+		struct quota_routes *q = actor_state(self);
+		char path[300];
+		for (size_t i = 0; i < q->n; i++) {
+			snprintf(path, sizeof(path), "/%s", q->roles[i]);
+			actor_http_unroute(self, path);
+			free(q->roles[i]);
+		}
+		free(q->roles);
+		q->roles = roles;
+		q->n = 0;
+		for (; roles[q->n] != NULL; q->n++) {
+			snprintf(path, sizeof(path), "/%s", roles[q->n]);
+			actor_http_route(self, path, forward, (void *)(intptr_t)EP_QUOTA);
+		}
+		return;
+	}
+	for (size_t i = 0; roles[i]; i++)
+		free(roles[i]);
+	free(roles);
+}
+
+static void quota_routes_sync(struct master *m)
+{
+	const json_t *quotas = registrar_get(m->registrar, "quotas");
+	char **roles = calloc(json_object_size(quotas) + 1, sizeof(*roles));
+	size_t n = 0;
+	const char *role;
+	json_t *v;
+	actor_pid to;
+
+	if (roles == NULL)
+		return;
+	json_object_foreach((json_t *)quotas, role, v)
+	{
+		if ((roles[n] = strdup(role)) != NULL)
+			n++;
+	}
+	if (actor_pid_make("quota", m->self.ip, m->self.port, &to) != 0 ||
+	    actor_call(to, quota_routes_set, roles) != 0) {
+		for (size_t i = 0; i < n; i++)
+			free(roles[i]);
+		free(roles);
+	}
+}
+
+void operator_master_started(struct master *m)
+{
+	quota_routes_sync(m);
+}
+
+/* ---- /master/reserve and /master/unreserve ------------------------------------------ */
+
+/* The value of key in an application/x-www-form-urlencoded text, decoded into a new
+ * string (free()), or NULL when absent or malformed. */
+static char *form_get(const char *text, size_t len, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+		if ((size_t)(stop - p) > klen && memcmp(p, key, klen) == 0 && p[klen] == '=') {
+			char *out = malloc((size_t)(stop - p) + 1);
+			size_t n = 0;
+			if (out == NULL)
+				return NULL;
+			for (const char *q = p + klen + 1; q < stop; q++) {
+				char c = *q;
+				if (c == '+') {
+					c = ' ';
+				} else if (c == '%') {
+					if (stop - q < 3 || !isxdigit((unsigned char)q[1]) ||
+					    !isxdigit((unsigned char)q[2])) {
+						free(out);
+						return NULL;
+					}
+					char hex[3] = {q[1], q[2], 0};
+					c = (char)strtol(hex, NULL, 16);
+					q += 2;
+				}
+				out[n++] = c;
+			}
+			out[n] = '\0';
+			return out;
+		}
+		p = stop + 1;
+	}
+	return NULL;
+}
+
+/* Reads the agent id and the resources of a reserve/unreserve request. Returns NULL or
+ * the reason it cannot. */
+static const char *operation_target(const actor_http_request *req, char **agent_id,
+                                    px_resources **res, char *why, size_t len)
+{
+	const char *body = (const char *)req->body;
+	size_t i = 0;
+	json_t *doc = NULL, *resources = NULL;
+	const char *bad = NULL;
+
+	*agent_id = NULL;
+	*res = NULL;
+	while (i < req->body_len && isspace((unsigned char)body[i]))
+		i++;
+	if (i < req->body_len && body[i] == '{') {
+		if ((doc = parse_body(req, why, len)) == NULL)
+			return why;
+		json_t *id = json_object_get(doc, "slaveId");
+		if (id == NULL)
+			id = json_object_get(doc, "agentId");
+		if (id == NULL)
+			id = json_object_get(json_object_get(doc, "slave_id"), "value");
+		if (id == NULL)
+			id = json_object_get(json_object_get(doc, "agent_id"), "value");
+		if (json_is_string(id))
+			*agent_id = strdup(json_string_value(id));
+		resources = json_incref(json_object_get(doc, "resources"));
+	} else {
+		*agent_id = form_get(body, req->body_len, "slaveId");
+		char *text = form_get(body, req->body_len, "resources");
+		json_error_t jerr;
+		if (text != NULL && (resources = json_loads(text, 0, &jerr)) == NULL) {
+			snprintf(why, len, "Failed to parse 'resources': %s", jerr.text);
+			bad = why;
+		}
+		free(text);
+	}
+	if (bad == NULL && (*agent_id == NULL || (*agent_id)[0] == '\0'))
+		bad = "Missing 'slaveId'";
+	else if (bad == NULL && !json_is_array(resources))
+		bad = "Missing 'resources' (a JSON array of Resource objects)";
+	else if (bad == NULL) {
+		char err[256];
+		if (px_resources_from_json(resources, res, err, sizeof(err)) != PX_OK) {
+			snprintf(why, len, "Invalid 'resources': %s", err);
+			bad = why;
+		} else if (px_resources_is_empty(*res)) {
+			bad = "'resources' is empty";
+		}
+	}
+	for (size_t k = 0; bad == NULL && k < px_resources_size(*res); k++) {
+		const struct px_resource *r = px_resources_at(*res, k);
+		if (!px_resource_is_dynamic(r) || !alloc_role_valid(px_resource_role(r), false)) {
+			snprintf(why, len,
+			         "Resource '%s' must carry a dynamic reservation for a valid role",
+			         px_resource_name(r));
+			bad = why;
+		}
+	}
+	json_decref(resources);
+	json_decref(doc);
+	if (bad != NULL) {
+		free(*agent_id);
+		px_resources_free(*res);
+		*agent_id = NULL;
+		*res = NULL;
+	}
+	return bad;
+}
+
+/* The agent's dynamic reservations and persistent volumes, which it checkpoints. */
+static bool checkpointed(const struct px_resource *r, void *arg)
+{
+	(void)arg;
+	return px_resource_is_dynamic(r) || px_resource_persistence_id(r) != NULL;
+}
+
+static void send_checkpoint(actor_t *self, struct agent *ag)
+{
+	px_resources *ck = NULL;
+	Plexus__Resource **res = NULL;
+	size_t n = 0;
+
+	if (px_resources_filter(ag->total, checkpointed, NULL, &ck) != PX_OK)
+		return;
+	if (px_resources_to_pb(ck, PX_PB_REFINED, &res, &n) == PX_OK) {
+		Plexus__Internal__CheckpointResourcesMessage msg =
+		    PLEXUS__INTERNAL__CHECKPOINT_RESOURCES_MESSAGE__INIT;
+		msg.resources = res;
+		msg.n_resources = n;
+		actor_send_pb(self, ag->pid, &msg.base);
+		px_pb_resources_free(res, n);
+	}
+	px_resources_free(ck);
+}
+
+struct pending_op {
+	actor_promise *promise;
+	char *agent_id;
+	Plexus__Offer__Operation op;
+	Plexus__Offer__Operation__Reserve reserve;
+	Plexus__Offer__Operation__Unreserve unreserve;
+	Plexus__Resource **res;
+	size_t n_res;
+};
+
+static void pending_free(struct pending_op *p)
+{
+	px_pb_resources_free(p->res, p->n_res);
+	free(p->agent_id);
+	actor_promise_free(p->promise);
+	free(p);
+}
+
+static void answer(actor_promise *p, actor_http_response *res)
+{
+	if (res != NULL)
+		actor_promise_set(p, res, actor_http_response_free_cb);
+	else
+		actor_promise_fail(p, ACTOR_ENOMEM, "out of memory");
+}
+
+/* The allocator's answer, back in the master: the books follow only when it applied. */
+static void operation_done(actor_t *self, int rc, const char *err, void *arg)
+{
+	struct pending_op *p = arg;
+
+	if (self == NULL) {
+		actor_promise_fail(p->promise, ACTOR_ENOENT, "the master has ended");
+		pending_free(p);
+		return;
+	}
+	struct master *m = actor_state(self);
+	const char *what = p->op.type == PLEXUS__OFFER__OPERATION__TYPE__RESERVE ? "reserve"
+	                                                                         : "unreserve";
+	if (rc != 0) {
+		char why[600];
+		snprintf(why, sizeof(why), "Failed to %s on agent %s: %s", what, p->agent_id, err);
+		answer(p->promise, refuse(m, 409, what, why));
+		pending_free(p);
+		return;
+	}
+	struct agent *ag = agent_find(m, p->agent_id);
+	if (ag != NULL) {
+		char e[256];
+		if (px_resources_apply(ag->total, &p->op, e, sizeof(e)) == PX_OK)
+			send_checkpoint(self, ag);
+		else
+			actor_error("master: %s on agent %s accepted by the allocator but not by "
+			            "the master's books: %s",
+			            what, ag->id, e);
+	}
+	actor_info("master: operator %s on agent %s done", what, p->agent_id);
+	mal_run(m->alloc);
+	answer(p->promise, text_response(202, ""));
+	pending_free(p);
+}
+
+static actor_future *operation(actor_t *self, const actor_http_request *req, bool reserve)
+{
+	struct master *m = actor_state(self);
+	const char *what = reserve ? "reserve" : "unreserve";
+	char why[1024], err[512];
+	char *agent_id = NULL;
+	px_resources *res = NULL;
+
+	if (strcmp(req->method, "POST") != 0)
+		return actor_http_reply(405, "text/plain", "use POST", 8);
+	const char *bad = operation_target(req, &agent_id, &res, why, sizeof(why));
+	if (bad != NULL)
+		return actor_http_respond(refuse(m, 400, what, bad));
+	struct agent *ag = agent_find(m, agent_id);
+	struct pending_op *p = calloc(1, sizeof(*p));
+	actor_future *f = NULL;
+	if (ag == NULL) {
+		f = actor_http_respond(refuse(m, 400, what, "No agent found with specified ID"));
+		goto out;
+	}
+	if (p == NULL || (p->promise = actor_promise_alloc()) == NULL ||
+	    (p->agent_id = strdup(agent_id)) == NULL ||
+	    px_resources_to_pb(res, PX_PB_REFINED, &p->res, &p->n_res) != PX_OK) {
+		f = actor_http_reply(500, "text/plain", "out of memory", 13);
+		goto out;
+	}
+	plexus__offer__operation__init(&p->op);
+	p->op.has_type = true;
+	if (reserve) {
+		plexus__offer__operation__reserve__init(&p->reserve);
+		p->reserve.resources = p->res;
+		p->reserve.n_resources = p->n_res;
+		p->op.type = PLEXUS__OFFER__OPERATION__TYPE__RESERVE;
+		p->op.reserve = &p->reserve;
+	} else {
+		plexus__offer__operation__unreserve__init(&p->unreserve);
+		p->unreserve.resources = p->res;
+		p->unreserve.n_resources = p->n_res;
+		p->op.type = PLEXUS__OFFER__OPERATION__TYPE__UNRESERVE;
+		p->op.unreserve = &p->unreserve;
+	}
+	/* As Mesos: what tasks use cannot be taken; what is offered is rescinded when the
+	 * operation needs it. */
+	px_resources *avail = px_resources_copy(ag->total);
+	if (avail == NULL) {
+		f = actor_http_reply(500, "text/plain", "out of memory", 13);
+		goto out;
+	}
+	px_resources_subtract(avail, ag->used);
+	if (px_resources_apply(avail, &p->op, err, sizeof(err)) != PX_OK) {
+		px_resources_free(avail);
+		snprintf(why, sizeof(why), "Resources are not available on agent %s: %s", ag->id,
+		         err);
+		f = actor_http_respond(refuse(m, 409, what, why));
+		goto out;
+	}
+	px_resources_free(avail);
+	if ((avail = px_resources_copy(ag->total)) != NULL) {
+		px_resources_subtract(avail, ag->used);
+		px_resources_subtract(avail, ag->offered);
+		if (px_resources_apply(avail, &p->op, err, sizeof(err)) != PX_OK)
+			offers_rescind(self, m, NULL, ag->id);
+		px_resources_free(avail);
+	}
+	f = actor_promise_future(p->promise);
+	mal_agent_apply(m->alloc, ag->id, &p->op, operation_done, p);
+	p = NULL;
+out:
+	if (p != NULL)
+		pending_free(p);
+	free(agent_id);
+	px_resources_free(res);
+	return f;
+}
+
+static actor_future *reserve_route(actor_t *self, const actor_http_request *req, void *arg)
+{
+	(void)arg;
+	return operation(self, req, true);
+}
+
+static actor_future *unreserve_route(actor_t *self, const actor_http_request *req, void *arg)
+{
+	(void)arg;
+	return operation(self, req, false);
+}
+
+static actor_future *roles_route(actor_t *self, const actor_http_request *req, void *arg)
+{
+	struct master *m = actor_state(self);
+
+	(void)arg;
+	if (strcmp(req->method, "GET") != 0)
+		return actor_http_reply(405, "text/plain", "use GET", 7);
+	return mal_roles_response(m->alloc);
+}
+
+int operator_install(actor_t *self)
+{
+	int rv = 0;
+
+	rv |= actor_http_route(self, "/reserve", reserve_route, NULL);
+	rv |= actor_http_route(self, "/unreserve", unreserve_route, NULL);
+	rv |= actor_http_route(self, "/roles", roles_route, NULL);
+	return rv;
+}
