@@ -123,6 +123,7 @@ struct agent {
 	struct status_update_manager sum;
 	struct agent_metrics m;
 	const struct agent_launcher_ops *launcher;
+	void *launcher_ctx; /* the containerizer (agent/containerizer/), the launcher's own */
 	uint64_t next_serial;
 	bool stopping;
 };
