@@ -32,6 +32,13 @@ struct agent_flags {
 	int64_t registration_backoff_ms;          /* --registration-backoff-factor (1 s) */
 	int64_t update_retry_min_ms;              /* --status-update-retry-interval-min (10 s) */
 	int64_t update_retry_max_ms;              /* --status-update-retry-interval-max (10 min) */
+	/* Containment (agent/containerizer/containerizer.h). */
+	const char *isolation;     /* --isolation (NULL: cgroups + pid namespace when usable,
+	                              else posix) */
+	const char *cgroups_root;  /* --cgroups-root ("plexus") */
+	int cgroups_enable_cfs;    /* --cgroups-enable-cfs: hard cpu cap */
+	int enforce_container_disk_quota; /* --enforce-container-disk-quota */
+	int64_t container_disk_watch_ms;  /* --container-disk-watch-interval (15 s) */
 };
 
 /* Fills flags with the defaults (work dir /tmp/plexus/agent, port 5051). */
