@@ -9,6 +9,7 @@
 
 #include "actor/libactor.h"
 #include "agent/agent.h"
+#include "agent/containerizer/containerizer.h"
 #include "agent/detect.h"
 
 static void usage(FILE *out)
@@ -32,6 +33,13 @@ static void usage(FILE *out)
 	    "  --registration-backoff-factor=D      default 1secs\n"
 	    "  --status-update-retry-interval-min=D default 10secs\n"
 	    "  --status-update-retry-interval-max=D default 10mins\n"
+	    "  --isolation=LIST         e.g. cgroups/cpu,cgroups/mem,namespaces/pid,disk/du or\n"
+	    "                           posix/cpu,posix/mem (default: cgroups and a pid\n"
+	    "                           namespace when usable, else posix)\n"
+	    "  --cgroups-root=NAME      containers' cgroups live under it (default plexus)\n"
+	    "  --cgroups-enable-cfs[=true|false]    hard cpu cap (CFS quota); default false\n"
+	    "  --enforce-container-disk-quota[=true|false]  kill a sandbox past its disk\n"
+	    "  --container-disk-watch-interval=D    default 15secs\n"
 	    "Durations: 500ms, 5secs, 2mins, 1hrs, or a number of seconds.\n");
 }
 
@@ -85,6 +93,11 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 		F_BACKOFF,
 		F_RETRY_MIN,
 		F_RETRY_MAX,
+		F_ISOLATION,
+		F_CGROUPS_ROOT,
+		F_ENABLE_CFS,
+		F_ENFORCE_DISK,
+		F_DISK_WATCH,
 		F_HELP,
 	};
 	static const struct option options[] = {
@@ -102,6 +115,11 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 	    {"registration-backoff-factor", required_argument, NULL, F_BACKOFF},
 	    {"status-update-retry-interval-min", required_argument, NULL, F_RETRY_MIN},
 	    {"status-update-retry-interval-max", required_argument, NULL, F_RETRY_MAX},
+	    {"isolation", required_argument, NULL, F_ISOLATION},
+	    {"cgroups-root", required_argument, NULL, F_CGROUPS_ROOT},
+	    {"cgroups-enable-cfs", optional_argument, NULL, F_ENABLE_CFS},
+	    {"enforce-container-disk-quota", optional_argument, NULL, F_ENFORCE_DISK},
+	    {"container-disk-watch-interval", required_argument, NULL, F_DISK_WATCH},
 	    {"help", no_argument, NULL, F_HELP},
 	    {0},
 	};
@@ -156,6 +174,30 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 		case F_RETRY_MAX:
 			dur = &f->update_retry_max_ms;
 			break;
+		case F_ISOLATION:
+			f->isolation = optarg;
+			break;
+		case F_CGROUPS_ROOT:
+			f->cgroups_root = optarg;
+			break;
+		case F_ENABLE_CFS:
+		case F_ENFORCE_DISK: {
+			int *b = opt == F_ENABLE_CFS ? &f->cgroups_enable_cfs
+			                             : &f->enforce_container_disk_quota;
+			if (optarg == NULL || strcmp(optarg, "true") == 0)
+				*b = 1;
+			else if (strcmp(optarg, "false") == 0)
+				*b = 0;
+			else {
+				fprintf(stderr, "plexus agent: --%s takes true or false, not '%s'\n",
+				        options[opt - F_MASTER].name, optarg);
+				return 2;
+			}
+			break;
+		}
+		case F_DISK_WATCH:
+			dur = &f->container_disk_watch_ms;
+			break;
 		case F_HELP:
 			usage(stdout);
 			return 1;
@@ -195,6 +237,11 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 		return 2;
 	}
 	agent_attributes_free(attrs, n);
+	struct containerizer_flags cf = {.isolation = f->isolation};
+	if (containerizer_flags_check(&cf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "plexus agent: %s\n", err);
+		return 2;
+	}
 	return 0;
 }
 
