@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/containerizer/containerizer.h"
+#include "agent/containerizer/hooks.h"
 #include "agent/detect.h"
 #include "agent/files.h"
 #include "agent/internal.h"
@@ -327,6 +329,13 @@ static void on_status_update(actor_t *self, actor_pid from, const ProtobufCMessa
 	actor_counter_inc(a->m.valid_status_updates);
 	/* A terminal task stays terminal: a late update is still passed on (the framework
 	 * decides), but the task's state does not move back. */
+	/* A task killed for its container's limit fails with that reason, as Mesos's. */
+	int limit_reason;
+	if (agent_container_rewrite_failure(a, ex, copy->status->state, &limit_reason,
+	                                    &copy->status->message)) {
+		copy->status->has_reason = true;
+		copy->status->reason = (Plexus__TaskStatus__Reason)limit_reason;
+	}
 	if (!agent_state_terminal(t->state))
 		agent_task_transition(a, t, copy->status->state);
 
@@ -545,6 +554,7 @@ static void agent_fini(actor_t *self)
 	a->self = self;
 	agent_registration_stop(a);
 	agent_executors_destroy_all(a);
+	containerizer_free(a->launcher_ctx);
 	sum_fini(&a->sum, self);
 	for (struct agent_framework *fw = a->frameworks, *next; fw != NULL; fw = next) {
 		next = fw->next;
@@ -649,8 +659,20 @@ int agent_start(const struct agent_flags *f, actor_pid *out, char *err, size_t e
 	a->backoff_ms = f->registration_backoff_ms > 0 ? f->registration_backoff_ms : 1000;
 	a->sum.min_ms = f->update_retry_min_ms;
 	a->sum.max_ms = f->update_retry_max_ms;
-	a->launcher = &agent_posix_launcher;
 	a->start_time = agent_wall_now();
+	struct containerizer_flags cf = {
+	    .isolation = f->isolation,
+	    .cgroups_root = f->cgroups_root,
+	    .enable_cfs = f->cgroups_enable_cfs != 0,
+	    .enforce_disk = f->enforce_container_disk_quota != 0,
+	    .disk_watch_ms = f->container_disk_watch_ms,
+	};
+	a->launcher = &containerizer_launcher;
+	if (containerizer_create(&cf, (struct containerizer **)&a->launcher_ctx, why,
+	                         sizeof(why)) != 0) {
+		rc = px_errorf(err, errlen, PX_EINVAL, "%s", why);
+		goto fail;
+	}
 	if (a->work_dir == NULL || a->master_text == NULL || a->hostname == NULL ||
 	    a->executor_path == NULL) {
 		rc = px_errorf(err, errlen, PX_ENOMEM, "out of memory");
@@ -696,6 +718,7 @@ int agent_start(const struct agent_flags *f, actor_pid *out, char *err, size_t e
 		*out = pid;
 	return 0;
 fail:
+	containerizer_free(a->launcher_ctx);
 	px_resources_free(a->resources);
 	agent_attributes_free(a->attributes, a->nattributes);
 	free(a->work_dir);
