@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <nng/nng.h>
+
 #include "actor/libactor.h"
 #include "agent/agent.h"
 #include "commands.h"
@@ -164,6 +166,11 @@ static void stop_all(actor_pid master, const actor_pid *agents, int n)
 	if (!actor_pid_is_none(master))
 		master_stop(master);
 	actor_runtime_fini();
+	/* nng frees the HTTP server (and its handler) on its reaper threads once its last
+	 * connection is gone; nng_fini waits for them, so the process ends with nothing
+	 * outstanding (LeakSanitizer otherwise sees the handler when a client had just
+	 * been served). */
+	nng_fini();
 }
 
 int plexus_local_main(int argc, char **argv)

@@ -103,6 +103,32 @@ static int kill_orphans(void)
 	return n;
 }
 
+/* Sanitizer reports of the children (their logs, executors' sandbox stderr) are
+ * copied into this test's output, where ctest's FAIL_REGULAR_EXPRESSION sees them. */
+static int scan_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	const char *base = path + ftw->base;
+	size_t len = strlen(base);
+	if (flag != FTW_F || !((len > 4 && strcmp(base + len - 4, ".log") == 0) ||
+			       strcmp(base, "stderr") == 0))
+		return 0;
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	bool reported = false;
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (!reported && (strstr(line, "AddressSanitizer") || strstr(line, "LeakSanitizer") ||
+				  strstr(line, "runtime error:"))) {
+			fprintf(stderr, "== sanitizer report in %s:\n", path);
+			reported = true;
+		}
+		if (reported)
+			fputs(line, stderr);
+	}
+	if (f != NULL)
+		fclose(f);
+	return 0;
+}
+
 void harness_fini(void)
 {
 	for (int i = 0; i < nprocs; i++)
@@ -125,6 +151,8 @@ void harness_fini(void)
 		actor_runtime_fini();
 		runtime_started = false;
 	}
+	if (scratch[0] != '\0')
+		nftw(scratch, scan_entry, 16, FTW_PHYS);
 	if (scratch[0] != '\0' && getenv("PLEXUS_INTEG_KEEP") == NULL)
 		nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
