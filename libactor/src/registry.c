@@ -163,7 +163,9 @@ static uint64_t actor__id_hash(const char *id, size_t len)
 
 static struct actor__shard *actor__shard_of(uint64_t h)
 {
-	return &reg.shards[(h >> 7) % ACTOR__SHARDS];
+	/* The shard comes from the high half, the bucket (h & (nbuckets - 1)) from the low
+	 * half, so a shard's table uses all of its buckets however large it grows. */
+	return &reg.shards[(h >> 32) % ACTOR__SHARDS];
 }
 
 /* Caller holds s->lock. */
