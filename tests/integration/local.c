@@ -129,12 +129,20 @@ Test(local, operator_commands_refuse_bad_flags_and_report_an_unreachable_master)
 		{"cat", "only-a-task", master_flag, NULL},
 		{"cat", "t", "stdlog", master_flag, NULL},
 		{"state", "--master=master@127.0.0.1:5050", NULL},
+		{"local", "--agents=many", NULL},
+		{"local", "--bogus", NULL},
+		{"local", "--allocation-interval=soon", NULL},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_expect_eq(plexus_run(NULL, 10000, bad[i]), 2, "plexus %s %s", bad[i][0],
 			     bad[i][1]);
 	const char *unreachable[] = {"tasks", dead, NULL};
 	cr_expect_eq(plexus_run(NULL, 10000, unreachable), 1);
+	/* A second cluster on the same port says so and gives up. */
+	char taken[32];
+	snprintf(taken, sizeof(taken), "--port=%d", port);
+	const char *second[] = {"local", taken, "--agents=0", NULL};
+	cr_expect_eq(plexus_run(NULL, 10000, second), 1);
 	const char *help[] = {"cat", "--help", NULL};
 	char *out = NULL;
 	cr_expect_eq(plexus_run(&out, 10000, help), 0);
