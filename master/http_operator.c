@@ -816,6 +816,40 @@ static void operation_done(actor_t *self, int rc, const char *err, void *arg)
 	pending_free(p);
 }
 
+/* Whether op applies to what is neither used nor offered on the agent. */
+static bool fits_free(const struct agent *ag, const Plexus__Offer__Operation *op)
+{
+	px_resources *avail = px_resources_copy(ag->total);
+	char err[256];
+	bool ok = avail != NULL;
+
+	if (ok) {
+		px_resources_subtract(avail, ag->used);
+		px_resources_subtract(avail, ag->offered);
+		ok = px_resources_apply(avail, op, err, sizeof(err)) == PX_OK;
+	}
+	px_resources_free(avail);
+	return ok;
+}
+
+/* Rescinds the agent's offers one by one until op fits in what is free, as Mesos
+ * rescinds only the offers an operator's operation needs. */
+static void rescind_for(actor_t *self, struct master *m, struct agent *ag,
+                        const Plexus__Offer__Operation *op)
+{
+	struct offer *o = m->offers;
+
+	while (o != NULL && !fits_free(ag, op)) {
+		struct offer *next = o->next;
+		if (strcmp(o->agent_id, ag->id) == 0) {
+			actor_counter_inc(m->metrics.offers_rescinded);
+			offer_remove(self, m, o, true, true);
+		}
+		o = next;
+	}
+	master_update_gauges(m);
+}
+
 static actor_future *operation(actor_t *self, const actor_http_request *req, bool reserve)
 {
 	struct master *m = actor_state(self);
@@ -873,13 +907,7 @@ static actor_future *operation(actor_t *self, const actor_http_request *req, boo
 		goto out;
 	}
 	px_resources_free(avail);
-	if ((avail = px_resources_copy(ag->total)) != NULL) {
-		px_resources_subtract(avail, ag->used);
-		px_resources_subtract(avail, ag->offered);
-		if (px_resources_apply(avail, &p->op, err, sizeof(err)) != PX_OK)
-			offers_rescind(self, m, NULL, ag->id);
-		px_resources_free(avail);
-	}
+	rescind_for(self, m, ag, &p->op);
 	f = actor_promise_future(p->promise);
 	mal_agent_apply(m->alloc, ag->id, &p->op, operation_done, p);
 	p = NULL;
