@@ -263,7 +263,7 @@ Test(operator, reserved_resources_go_only_to_their_role_until_unreserved)
 	                    data, &body),
 	             202, "%s", body);
 	free(body);
-	probe_expect(eng, &plexus__internal__rescind_resource_offer_message__descriptor);
+	pb_done(probe_expect(eng, &plexus__internal__rescind_resource_offer_message__descriptor));
 	cr_assert_float_eq(state_reserved_cpus("eng"), 0.0, 1e-9);
 	int64_t again = 0;
 	drain_offers(eng, "cpus", &again);
