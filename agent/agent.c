@@ -660,19 +660,6 @@ int agent_start(const struct agent_flags *f, actor_pid *out, char *err, size_t e
 	a->sum.min_ms = f->update_retry_min_ms;
 	a->sum.max_ms = f->update_retry_max_ms;
 	a->start_time = agent_wall_now();
-	struct containerizer_flags cf = {
-	    .isolation = f->isolation,
-	    .cgroups_root = f->cgroups_root,
-	    .enable_cfs = f->cgroups_enable_cfs != 0,
-	    .enforce_disk = f->enforce_container_disk_quota != 0,
-	    .disk_watch_ms = f->container_disk_watch_ms,
-	};
-	a->launcher = &containerizer_launcher;
-	if (containerizer_create(&cf, (struct containerizer **)&a->launcher_ctx, why,
-	                         sizeof(why)) != 0) {
-		rc = px_errorf(err, errlen, PX_EINVAL, "%s", why);
-		goto fail;
-	}
 	if (a->work_dir == NULL || a->master_text == NULL || a->hostname == NULL ||
 	    a->executor_path == NULL) {
 		rc = px_errorf(err, errlen, PX_ENOMEM, "out of memory");
@@ -687,6 +674,19 @@ int agent_start(const struct agent_flags *f, actor_pid *out, char *err, size_t e
 	                            sizeof(why));
 	if (rc != PX_OK) {
 		px_errorf(err, errlen, rc, "--attributes: %s", why);
+		goto fail;
+	}
+	struct containerizer_flags cf = {
+	    .isolation = f->isolation,
+	    .cgroups_root = f->cgroups_root,
+	    .enable_cfs = f->cgroups_enable_cfs != 0,
+	    .enforce_disk = f->enforce_container_disk_quota != 0,
+	    .disk_watch_ms = f->container_disk_watch_ms,
+	};
+	a->launcher = &containerizer_launcher;
+	if (containerizer_create(&cf, (struct containerizer **)&a->launcher_ctx, why,
+	                         sizeof(why)) != 0) {
+		rc = px_errorf(err, errlen, PX_EINVAL, "%s", why);
 		goto fail;
 	}
 	if ((rc = files_ref()) != 0) {
