@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/containerizer/hooks.h"
 #include "agent/files.h"
 #include "agent/internal.h"
 #include "agent/paths.h"
@@ -297,6 +298,7 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 	}
 	struct agent_launch l = {
 	    .path = path, .argv = args, .envp = env.v, .directory = ex->directory};
+	agent_container_launch_info(a, ex, &l);
 	rc = a->launcher->launch(&l, &ex->container, err, sizeof(err));
 	free(owned_args);
 	env_free(&env);
@@ -308,6 +310,7 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 		a->launcher->destroy(&ex->container);
 		while (waitpid(ex->container.pid, NULL, 0) < 0 && errno == EINTR)
 			;
+		agent_container_cleanup(a, ex);
 		snprintf(err, sizeof(err), "cannot watch the executor process: %s", strerror(rc));
 		goto failed;
 	}
@@ -503,8 +506,9 @@ void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 		append(&ex->queued, t);
 		fail_live_tasks(a, ex);
 		agent_gc(a, fw);
-		break;
+		return;
 	}
+	agent_container_update(a, ex); /* the container grows by the task */
 }
 
 static void on_run_task(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
@@ -827,6 +831,8 @@ static void on_reaped(actor_t *self, pid_t pid, int status)
 	ex->wait_status = status;
 	/* Whatever the executor left behind (its task, if it crashed) goes with it. */
 	a->launcher->destroy(&ex->container);
+	agent_container_note_limitation(a, ex);
+	agent_container_cleanup(a, ex);
 	ex->phase = EXECUTOR_TERMINATED;
 	ex_cancel(a, &ex->registration_timer);
 	ex_cancel(a, &ex->shutdown_timer);
@@ -890,6 +896,7 @@ void agent_executors_destroy_all(struct agent *a)
 				usleep(10000);
 			}
 			ex->container.exited = true;
+			agent_container_cleanup(a, ex);
 			actor_gauge_add(a->m.executors_running, -1);
 		}
 }
