@@ -355,10 +355,18 @@ bool mal_machine_is_down(struct master *m, const struct agent *ag)
 	return false;
 }
 
+/* Equal strings, or both absent (json_equal says two absent values differ). */
+static bool same_field(const json_t *a, const json_t *b, const char *key)
+{
+	const char *x = json_string_value(json_object_get(a, key));
+	const char *y = json_string_value(json_object_get(b, key));
+
+	return x == NULL || y == NULL ? x == y : strcmp(x, y) == 0;
+}
+
 static bool same_machine(const json_t *a, const json_t *b)
 {
-	return json_equal(json_object_get(a, "hostname"), json_object_get(b, "hostname")) &&
-	       json_equal(json_object_get(a, "ip"), json_object_get(b, "ip"));
+	return same_field(a, b, "hostname") && same_field(a, b, "ip");
 }
 
 static actor_http_response *machine(actor_t *self, struct master *m,

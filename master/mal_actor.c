@@ -197,6 +197,12 @@ static void deliver(actor_t *self, void *arg)
 	for (size_t i = 0; i < n; i++) {
 		const alloc_offer *o = alloc_offers_at(batch, i);
 		px_resources *res = NULL;
+		struct agent *ag = agent_find(m, o->agent_id);
+		/* An agent that registered on a machine already down was added to the
+		 * allocator before the master could look at its hostname: caught here. */
+		if (ag != NULL && !mal_agent_in_maintenance(m->alloc, ag->id) &&
+		    mal_machine_is_down(m, ag))
+			mal_agent_maintenance(m->alloc, ag->id, true);
 		if (made == NULL || mal_agent_in_maintenance(m->alloc, o->agent_id) ||
 		    (res = px_resources_copy(o->resources)) == NULL) {
 			mal_recover_offered(m->alloc, o->framework_id, o->role, o->agent_id,
