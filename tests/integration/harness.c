@@ -51,9 +51,32 @@ static void nap_ms(int ms)
 		;
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
+
+/* Scratch directories of test processes that died without their teardown (Criterion
+ * skips a suite's fini when its init fails): /tmp/plexus-integ-<pid>-* of a dead pid. */
+static void remove_stale_scratch(void)
+{
+	DIR *d = opendir("/tmp");
+	struct dirent *e;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		int pid = 0;
+		char path[300];
+		if (sscanf(e->d_name, "plexus-integ-%d-", &pid) != 1 || pid <= 0 ||
+		    (kill(pid, 0) != 0 && errno == EPERM) || kill(pid, 0) == 0)
+			continue;
+		snprintf(path, sizeof(path), "/tmp/%s", e->d_name);
+		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
 void harness_init(void)
 {
-	snprintf(scratch, sizeof(scratch), "/tmp/plexus-integ-XXXXXX");
+	remove_stale_scratch();
+	snprintf(scratch, sizeof(scratch), "/tmp/plexus-integ-%d-XXXXXX", (int)getpid());
 	cr_assert_not_null(mkdtemp(scratch), "mkdtemp: %s", strerror(errno));
 	/* Executors of a killed agent are reparented to us, so we can reap them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -139,7 +162,7 @@ void harness_fini(void)
 		}
 	/* Orphans may still be arriving from killed agents: sweep until none is left. */
 	int64_t deadline = now_ms() + 5000;
-	for (;;) {
+	for (; scratch[0] != '\0';) {
 		int n = kill_orphans();
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
@@ -155,6 +178,8 @@ void harness_fini(void)
 		nftw(scratch, scan_entry, 16, FTW_PHYS);
 	if (scratch[0] != '\0' && getenv("PLEXUS_INTEG_KEEP") == NULL)
 		nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch[0] = '\0';
+	nprocs = 0;
 }
 
 int free_port(void)
