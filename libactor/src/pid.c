@@ -134,8 +134,11 @@ uint64_t actor_pid_hash(actor_pid pid)
 
 const char *actor_pid_str(actor_pid pid)
 {
-	static _Thread_local char buf[ACTOR_PID_TEXT_MAX];
+	/* A few buffers in rotation, so one log line can name several PIDs. */
+	static _Thread_local char bufs[ACTOR_PID_STR_SLOTS][ACTOR_PID_TEXT_MAX];
+	static _Thread_local unsigned next;
+	char *buf = bufs[next++ % ACTOR_PID_STR_SLOTS];
 
-	actor_pid_format(pid, buf, sizeof(buf));
+	actor_pid_format(pid, buf, ACTOR_PID_TEXT_MAX);
 	return buf;
 }

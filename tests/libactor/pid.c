@@ -1,4 +1,5 @@
 /* PIDs, errors and the log level. */
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -24,6 +25,17 @@ Test(pid, parse_and_format_round_trip)
 	cr_assert_eq(p.ip, 0xffffffffu);
 	cr_assert_eq(p.port, 65535);
 	cr_assert_eq(actor_pid_parse("a@0.0.0.0:0", &p), 0);
+}
+
+Test(pid, str_buffers_rotate_so_one_line_can_name_several)
+{
+	actor_pid a, b;
+	char line[256];
+
+	cr_assert_eq(actor_pid_parse("master@10.0.0.5:5050", &a), 0);
+	cr_assert_eq(actor_pid_parse("slave(1)@10.0.0.6:5051", &b), 0);
+	snprintf(line, sizeof(line), "%s -> %s", actor_pid_str(a), actor_pid_str(b));
+	cr_assert_str_eq(line, "master@10.0.0.5:5050 -> slave(1)@10.0.0.6:5051");
 }
 
 Test(pid, format_truncates_like_snprintf)

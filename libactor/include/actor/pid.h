@@ -37,8 +37,10 @@ bool actor_pid_equal(actor_pid a, actor_pid b);
 bool actor_pid_is_none(actor_pid pid);
 uint64_t actor_pid_hash(actor_pid pid);
 
-/* Convenience for logs: formats into a thread-local buffer, valid until the next call
- * on the same thread. */
+/* Convenience for logs: formats into one of ACTOR_PID_STR_SLOTS thread-local buffers
+ * used in turn, so up to that many results can be used at once (e.g. in one log line);
+ * each stays valid until that many more calls on the same thread. */
+#define ACTOR_PID_STR_SLOTS 4
 const char *actor_pid_str(actor_pid pid);
 
 #endif
