@@ -17,8 +17,8 @@ void cli_http_response_fini(struct cli_http_response *res)
 }
 
 int cli_http_request(const char *method, const char *url, const char *content_type,
-		     const void *body, size_t len, int timeout_ms, struct cli_http_response *res,
-		     char *err, size_t errlen)
+                     const void *body, size_t len, int timeout_ms, struct cli_http_response *res,
+                     char *err, size_t errlen)
 {
 	nng_url *u = NULL;
 	nng_http_client *client = NULL;
@@ -85,7 +85,7 @@ out:
 }
 
 int cli_http_get(const char *url, int timeout_ms, struct cli_http_response *res, char *err,
-		 size_t errlen)
+                 size_t errlen)
 {
 	return cli_http_request("GET", url, NULL, NULL, 0, timeout_ms, res, err, errlen);
 }
@@ -97,7 +97,7 @@ int cli_url_encode(const char *text, char *out, size_t outlen)
 
 	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
 		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			     (*p >= '0' && *p <= '9') || strchr("-_.~/", *p) != NULL;
+		             (*p >= '0' && *p <= '9') || strchr("-_.~/", *p) != NULL;
 		if (n + (plain ? 1 : 3) >= outlen)
 			return -1;
 		if (plain) {

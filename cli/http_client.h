@@ -7,8 +7,8 @@
 #include <stddef.h>
 
 struct cli_http_response {
-	int status;  /* the HTTP status code */
-	char *body;  /* malloc'ed and NUL-terminated (the NUL is not counted in len) */
+	int status; /* the HTTP status code */
+	char *body; /* malloc'ed and NUL-terminated (the NUL is not counted in len) */
 	size_t len;
 };
 
@@ -18,12 +18,12 @@ struct cli_http_response {
  * On failure (a malformed url, nothing listening, a timeout) returns non-zero, leaves
  * *res empty and writes the reason into err. */
 int cli_http_request(const char *method, const char *url, const char *content_type,
-		     const void *body, size_t len, int timeout_ms, struct cli_http_response *res,
-		     char *err, size_t errlen);
+                     const void *body, size_t len, int timeout_ms, struct cli_http_response *res,
+                     char *err, size_t errlen);
 
 /* GET url: cli_http_request("GET", url, NULL, NULL, 0, ...). */
 int cli_http_get(const char *url, int timeout_ms, struct cli_http_response *res, char *err,
-		 size_t errlen);
+                 size_t errlen);
 
 /* Frees the body of res. */
 void cli_http_response_fini(struct cli_http_response *res);

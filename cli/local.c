@@ -38,26 +38,26 @@ struct local_flags {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: plexus local [flags]\n\n"
-		"Runs a master and N agents in this one process (a cluster for a laptop or a\n"
-		"test), until SIGINT or SIGTERM. One HTTP port serves /master/state,\n"
-		"/slave(N)/state, /files/read and /health.\n\n"
-		"  --agents=N                     agents to run (default 2, at most %d)\n"
-		"  --ip=IP                        address to bind and advertise (127.0.0.1)\n"
-		"  --port=N                       HTTP port (default 5050)\n"
-		"  --actor-port=N                 actor transport port (default 0: ephemeral)\n"
-		"  --work-dir=DIR                 agent N keeps its sandboxes in DIR/agentN\n"
-		"                                 (default /tmp/plexus/local)\n"
-		"  --resources=R                  resources of each agent, e.g.\n"
-		"                                 'cpus:2;mem:1024' (default: detected)\n"
-		"  --agent-ping-timeout=D         master flag (default 15secs)\n"
-		"  --max-agent-ping-timeouts=N    master flag (default 5)\n"
-		"  --allocation-interval=D        master flag (default 1secs)\n"
-		"  --offer-timeout=D              master flag (default: none)\n"
-		"  --status-update-retry-interval-min=D   agent flag (default 10secs)\n"
-		"  --help                         this text\n\n"
-		"Durations: 500ms, 5secs, 2mins (a bare number is seconds).\n",
-		MAX_AGENTS);
+	        "usage: plexus local [flags]\n\n"
+	        "Runs a master and N agents in this one process (a cluster for a laptop or a\n"
+	        "test), until SIGINT or SIGTERM. One HTTP port serves /master/state,\n"
+	        "/slave(N)/state, /files/read and /health.\n\n"
+	        "  --agents=N                     agents to run (default 2, at most %d)\n"
+	        "  --ip=IP                        address to bind and advertise (127.0.0.1)\n"
+	        "  --port=N                       HTTP port (default 5050)\n"
+	        "  --actor-port=N                 actor transport port (default 0: ephemeral)\n"
+	        "  --work-dir=DIR                 agent N keeps its sandboxes in DIR/agentN\n"
+	        "                                 (default /tmp/plexus/local)\n"
+	        "  --resources=R                  resources of each agent, e.g.\n"
+	        "                                 'cpus:2;mem:1024' (default: detected)\n"
+	        "  --agent-ping-timeout=D         master flag (default 15secs)\n"
+	        "  --max-agent-ping-timeouts=N    master flag (default 5)\n"
+	        "  --allocation-interval=D        master flag (default 1secs)\n"
+	        "  --offer-timeout=D              master flag (default: none)\n"
+	        "  --status-update-retry-interval-min=D   agent flag (default 10secs)\n"
+	        "  --help                         this text\n\n"
+	        "Durations: 500ms, 5secs, 2mins (a bare number is seconds).\n",
+	        MAX_AGENTS);
 }
 
 static int parse_int(const char *text, long lo, long hi, int *out)
@@ -77,8 +77,8 @@ static int parse_duration(const char *text, int64_t *ms)
 	static const struct {
 		const char *unit;
 		double ms;
-	} units[] = {{"ms", 1},     {"secs", 1e3}, {"sec", 1e3}, {"s", 1e3},
-		     {"mins", 6e4}, {"min", 6e4},  {"hrs", 3.6e6}, {"", 1e3}};
+	} units[] = {{"ms", 1},     {"secs", 1e3}, {"sec", 1e3},   {"s", 1e3},
+	             {"mins", 6e4}, {"min", 6e4},  {"hrs", 3.6e6}, {"", 1e3}};
 	char *end;
 	errno = 0;
 	double v = strtod(text, &end);
@@ -96,23 +96,33 @@ static int parse_duration(const char *text, int64_t *ms)
 static int parse(struct local_flags *f, int argc, char **argv)
 {
 	enum {
-		O_AGENTS = 256, O_IP, O_PORT, O_ACTOR_PORT, O_WORK_DIR, O_RESOURCES,
-		O_PING_TIMEOUT, O_MAX_PINGS, O_ALLOC, O_OFFER_TIMEOUT, O_RETRY_MIN, O_HELP,
+		O_AGENTS = 256,
+		O_IP,
+		O_PORT,
+		O_ACTOR_PORT,
+		O_WORK_DIR,
+		O_RESOURCES,
+		O_PING_TIMEOUT,
+		O_MAX_PINGS,
+		O_ALLOC,
+		O_OFFER_TIMEOUT,
+		O_RETRY_MIN,
+		O_HELP,
 	};
 	static const struct option options[] = {
-		{"agents", required_argument, NULL, O_AGENTS},
-		{"ip", required_argument, NULL, O_IP},
-		{"port", required_argument, NULL, O_PORT},
-		{"actor-port", required_argument, NULL, O_ACTOR_PORT},
-		{"work-dir", required_argument, NULL, O_WORK_DIR},
-		{"resources", required_argument, NULL, O_RESOURCES},
-		{"agent-ping-timeout", required_argument, NULL, O_PING_TIMEOUT},
-		{"max-agent-ping-timeouts", required_argument, NULL, O_MAX_PINGS},
-		{"allocation-interval", required_argument, NULL, O_ALLOC},
-		{"offer-timeout", required_argument, NULL, O_OFFER_TIMEOUT},
-		{"status-update-retry-interval-min", required_argument, NULL, O_RETRY_MIN},
-		{"help", no_argument, NULL, O_HELP},
-		{0},
+	    {"agents", required_argument, NULL, O_AGENTS},
+	    {"ip", required_argument, NULL, O_IP},
+	    {"port", required_argument, NULL, O_PORT},
+	    {"actor-port", required_argument, NULL, O_ACTOR_PORT},
+	    {"work-dir", required_argument, NULL, O_WORK_DIR},
+	    {"resources", required_argument, NULL, O_RESOURCES},
+	    {"agent-ping-timeout", required_argument, NULL, O_PING_TIMEOUT},
+	    {"max-agent-ping-timeouts", required_argument, NULL, O_MAX_PINGS},
+	    {"allocation-interval", required_argument, NULL, O_ALLOC},
+	    {"offer-timeout", required_argument, NULL, O_OFFER_TIMEOUT},
+	    {"status-update-retry-interval-min", required_argument, NULL, O_RETRY_MIN},
+	    {"help", no_argument, NULL, O_HELP},
+	    {0},
 	};
 	int c;
 
@@ -122,29 +132,54 @@ static int parse(struct local_flags *f, int argc, char **argv)
 		const char *v = optarg;
 		int bad = 0;
 		switch (c) {
-		case O_AGENTS: bad = parse_int(v, 0, MAX_AGENTS, &f->agents); break;
-		case O_IP: f->ip = v; bad = *v == '\0'; break;
-		case O_PORT: bad = parse_int(v, 0, 65535, &f->port); break;
-		case O_ACTOR_PORT: bad = parse_int(v, 0, 65535, &f->actor_port); break;
-		case O_WORK_DIR: f->work_dir = v; bad = *v == '\0'; break;
-		case O_RESOURCES: f->resources = v; bad = *v == '\0'; break;
-		case O_PING_TIMEOUT: bad = parse_duration(v, &f->master.agent_ping_timeout_ms); break;
+		case O_AGENTS:
+			bad = parse_int(v, 0, MAX_AGENTS, &f->agents);
+			break;
+		case O_IP:
+			f->ip = v;
+			bad = *v == '\0';
+			break;
+		case O_PORT:
+			bad = parse_int(v, 0, 65535, &f->port);
+			break;
+		case O_ACTOR_PORT:
+			bad = parse_int(v, 0, 65535, &f->actor_port);
+			break;
+		case O_WORK_DIR:
+			f->work_dir = v;
+			bad = *v == '\0';
+			break;
+		case O_RESOURCES:
+			f->resources = v;
+			bad = *v == '\0';
+			break;
+		case O_PING_TIMEOUT:
+			bad = parse_duration(v, &f->master.agent_ping_timeout_ms);
+			break;
 		case O_MAX_PINGS:
 			bad = parse_int(v, 1, INT_MAX, &f->master.max_agent_ping_timeouts);
 			break;
-		case O_ALLOC: bad = parse_duration(v, &f->master.allocation_interval_ms); break;
-		case O_OFFER_TIMEOUT: bad = parse_duration(v, &f->master.offer_timeout_ms); break;
-		case O_RETRY_MIN: bad = parse_duration(v, &f->retry_min_ms); break;
-		case O_HELP: usage(stdout); return 0;
+		case O_ALLOC:
+			bad = parse_duration(v, &f->master.allocation_interval_ms);
+			break;
+		case O_OFFER_TIMEOUT:
+			bad = parse_duration(v, &f->master.offer_timeout_ms);
+			break;
+		case O_RETRY_MIN:
+			bad = parse_duration(v, &f->retry_min_ms);
+			break;
+		case O_HELP:
+			usage(stdout);
+			return 0;
 		default:
 			fprintf(stderr, "plexus local: unknown or incomplete flag '%s'\n",
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			fprintf(stderr, "try 'plexus local --help'\n");
 			return 2;
 		}
 		if (bad) {
 			fprintf(stderr, "plexus local: bad value '%s' for --%s\n", v,
-				options[c - O_AGENTS].name);
+			        options[c - O_AGENTS].name);
 			return 2;
 		}
 	}
@@ -176,7 +211,10 @@ static void stop_all(actor_pid master, const actor_pid *agents, int n)
 int plexus_local_main(int argc, char **argv)
 {
 	struct local_flags f = {
-		.agents = 2, .ip = "127.0.0.1", .port = 5050, .work_dir = "/tmp/plexus/local",
+	    .agents = 2,
+	    .ip = "127.0.0.1",
+	    .port = 5050,
+	    .work_dir = "/tmp/plexus/local",
 	};
 	master_flags_default(&f.master);
 	struct agent_flags defaults;
@@ -202,7 +240,7 @@ int plexus_local_main(int argc, char **argv)
 	cfg.http_port = f.port;
 	if ((rc = actor_runtime_init(&cfg)) != 0) {
 		fprintf(stderr, "plexus local: cannot start the runtime on %s (HTTP port %d): %s\n",
-			f.ip, f.port, actor_strerror(rc));
+		        f.ip, f.port, actor_strerror(rc));
 		return 1;
 	}
 	unsigned http_port = actor_runtime_http_port();
@@ -233,7 +271,8 @@ int plexus_local_main(int argc, char **argv)
 		af.update_retry_min_ms = f.retry_min_ms;
 		af.update_retry_max_ms = f.retry_max_ms;
 		if (agent_start(&af, &agents[started], err, sizeof(err)) != 0) {
-			fprintf(stderr, "plexus local: cannot start agent %d: %s\n", started + 1, err);
+			fprintf(stderr, "plexus local: cannot start agent %d: %s\n", started + 1,
+			        err);
 			goto fail;
 		}
 	}

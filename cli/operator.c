@@ -15,8 +15,8 @@ int operator_master_url(const char *master, char *url, size_t urllen, char *err,
 	if (strchr(p, '@') != NULL) {
 		/* A PID names the actor port, which speaks no HTTP. */
 		snprintf(err, errlen,
-			 "'%s' is a PID; --master wants the master's HTTP address (host:port)",
-			 master);
+		         "'%s' is a PID; --master wants the master's HTTP address (host:port)",
+		         master);
 		return -1;
 	}
 	size_t n = strlen(p);
@@ -54,14 +54,15 @@ json_t *operator_get_json(const char *cmd, const char *who, const char *url)
 	}
 	if (res.status != 200) {
 		fprintf(stderr, "plexus %s: %s (%s) answered %d%s%.*s\n", cmd, who, url, res.status,
-			res.len ? ": " : "", (int)(res.len > 500 ? 500 : res.len), res.body);
+		        res.len ? ": " : "", (int)(res.len > 500 ? 500 : res.len), res.body);
 		cli_http_response_fini(&res);
 		return NULL;
 	}
 	json_error_t jerr;
 	json_t *j = json_loadb(res.body, res.len, 0, &jerr);
 	if (j == NULL)
-		fprintf(stderr, "plexus %s: %s (%s) did not answer JSON: %s\n", cmd, who, url, jerr.text);
+		fprintf(stderr, "plexus %s: %s (%s) did not answer JSON: %s\n", cmd, who, url,
+		        jerr.text);
 	cli_http_response_fini(&res);
 	return j;
 }

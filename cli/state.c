@@ -27,15 +27,16 @@ struct opts {
 /* Parses the flags common to the three commands. Returns -1 to go on, or the exit
  * status (0 after --help, 2 after a message about bad flags). */
 static int parse(const char *cmd, int argc, char **argv, int npos_max, bool framework_flag,
-		 void (*usage)(FILE *), struct opts *o)
+                 void (*usage)(FILE *), struct opts *o)
 {
 	enum { O_MASTER = 256, O_FRAMEWORK, O_HELP };
 	const struct option options[] = {
-		{"master", required_argument, NULL, O_MASTER},
-		{"help", no_argument, NULL, O_HELP},
-		{framework_flag ? "framework" : "help", framework_flag ? required_argument : no_argument,
-		 NULL, framework_flag ? O_FRAMEWORK : O_HELP},
-		{0},
+	    {"master", required_argument, NULL, O_MASTER},
+	    {"help", no_argument, NULL, O_HELP},
+	    {framework_flag ? "framework" : "help",
+	     framework_flag ? required_argument : no_argument, NULL,
+	     framework_flag ? O_FRAMEWORK : O_HELP},
+	    {0},
 	};
 	int c;
 	char err[512];
@@ -48,13 +49,19 @@ static int parse(const char *cmd, int argc, char **argv, int npos_max, bool fram
 	/* '+' would stop at the first operand; permuting lets flags follow TASK. */
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
-		case O_MASTER: o->master = optarg; break;
-		case O_FRAMEWORK: o->framework = optarg; break;
+		case O_MASTER:
+			o->master = optarg;
+			break;
+		case O_FRAMEWORK:
+			o->framework = optarg;
+			break;
 		case 'h':
-		case O_HELP: usage(stdout); return 0;
+		case O_HELP:
+			usage(stdout);
+			return 0;
 		default:
 			fprintf(stderr, "plexus %s: unknown or incomplete flag '%s'\n", cmd,
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			fprintf(stderr, "try 'plexus %s --help'\n", cmd);
 			return 2;
 		}
@@ -75,17 +82,18 @@ static int parse(const char *cmd, int argc, char **argv, int npos_max, bool fram
 }
 
 static const char master_help[] =
-	"  --master=HOST:PORT  the master's HTTP address (default $PLEXUS_MASTER, else\n"
-	"                      127.0.0.1:5050)\n"
-	"  --help              this text\n";
+    "  --master=HOST:PORT  the master's HTTP address (default $PLEXUS_MASTER, else\n"
+    "                      127.0.0.1:5050)\n"
+    "  --help              this text\n";
 
 /* ---- plexus state ----------------------------------------------------------------- */
 
 static void state_usage(FILE *out)
 {
-	fprintf(out, "usage: plexus state [--master=HOST:PORT]\n\n"
-		     "Prints the master's state (GET /master/state) as indented JSON.\n\n%s",
-		master_help);
+	fprintf(out,
+	        "usage: plexus state [--master=HOST:PORT]\n\n"
+	        "Prints the master's state (GET /master/state) as indented JSON.\n\n%s",
+	        master_help);
 }
 
 int plexus_state_main(int argc, char **argv)
@@ -110,10 +118,11 @@ int plexus_state_main(int argc, char **argv)
 
 static void tasks_usage(FILE *out)
 {
-	fprintf(out, "usage: plexus tasks [--master=HOST:PORT]\n\n"
-		     "Lists every task the master knows (running and completed, of current and\n"
-		     "completed frameworks): id, framework, agent, state, name.\n\n%s",
-		master_help);
+	fprintf(out,
+	        "usage: plexus tasks [--master=HOST:PORT]\n\n"
+	        "Lists every task the master knows (running and completed, of current and\n"
+	        "completed frameworks): id, framework, agent, state, name.\n\n%s",
+	        master_help);
 }
 
 static const char *str(json_t *o, const char *key)
@@ -131,16 +140,15 @@ static void each_task(json_t *state, void (*fn)(json_t *task, void *arg), void *
 	for (size_t i = 0; i < 2; i++) {
 		size_t fi, ti;
 		json_t *fw, *task;
-		json_array_foreach(json_object_get(state, fw_lists[i]), fi, fw)
-			for (size_t k = 0; k < 3; k++)
-				json_array_foreach(json_object_get(fw, task_lists[k]), ti, task)
-					fn(task, arg);
+		json_array_foreach(json_object_get(state, fw_lists[i]), fi, fw) for (size_t k = 0;
+		                                                                     k < 3; k++)
+		    json_array_foreach(json_object_get(fw, task_lists[k]), ti, task) fn(task, arg);
 	}
 }
 
 static const char *const columns[][2] = {
-	{"ID", "id"}, {"FRAMEWORK", "framework_id"}, {"AGENT", "slave_id"},
-	{"STATE", "state"}, {"NAME", "name"},
+    {"ID", "id"},     {"FRAMEWORK", "framework_id"}, {"AGENT", "slave_id"}, {"STATE", "state"},
+    {"NAME", "name"},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -194,11 +202,11 @@ int plexus_tasks_main(int argc, char **argv)
 static void cat_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: plexus cat TASK stdout|stderr [--master=HOST:PORT] [--framework=ID]\n\n"
-		"Prints a file of a task's sandbox: the master tells which agent ran the task,\n"
-		"the agent's /state tells the sandbox, and its /files/read serves the file.\n\n"
-		"  --framework=ID      the task's framework, when several have a task TASK\n%s",
-		master_help);
+	        "usage: plexus cat TASK stdout|stderr [--master=HOST:PORT] [--framework=ID]\n\n"
+	        "Prints a file of a task's sandbox: the master tells which agent ran the task,\n"
+	        "the agent's /state tells the sandbox, and its /files/read serves the file.\n\n"
+	        "  --framework=ID      the task's framework, when several have a task TASK\n%s",
+	        master_help);
 }
 
 struct find {
@@ -222,7 +230,7 @@ static void match_task(json_t *task, void *arg)
  * agent's /state (borrowed from it), or NULL. executor_id may be "" (a command task,
  * whose executor has the task's id). */
 static const char *sandbox_of(json_t *agent_state, const char *framework_id,
-			      const char *executor_id, const char *task_id)
+                              const char *executor_id, const char *task_id)
 {
 	static const char *const fw_lists[] = {"frameworks", "completed_frameworks"};
 	static const char *const ex_lists[] = {"executors", "completed_executors"};
@@ -233,17 +241,19 @@ static const char *sandbox_of(json_t *agent_state, const char *framework_id,
 	for (size_t i = 0; i < 2; i++) {
 		size_t fi, ei, ti;
 		json_t *fw, *ex, *task;
-		json_array_foreach(json_object_get(agent_state, fw_lists[i]), fi, fw) {
+		json_array_foreach(json_object_get(agent_state, fw_lists[i]), fi, fw)
+		{
 			if (strcmp(str(fw, "id"), framework_id) != 0)
 				continue;
 			for (size_t k = 0; k < 2; k++)
-				json_array_foreach(json_object_get(fw, ex_lists[k]), ei, ex) {
+				json_array_foreach(json_object_get(fw, ex_lists[k]), ei, ex)
+				{
 					bool mine = strcmp(str(ex, "id"), want) == 0;
 					for (size_t t = 0; t < 3 && !mine; t++)
-						json_array_foreach(json_object_get(ex, task_lists[t]),
-								   ti, task)
-							mine = mine ||
-							       strcmp(str(task, "id"), task_id) == 0;
+						json_array_foreach(
+						    json_object_get(ex, task_lists[t]), ti, task)
+						    mine = mine ||
+						           strcmp(str(task, "id"), task_id) == 0;
 					/* The last match: a relaunched executor's newest run. */
 					if (mine && *str(ex, "directory") != '\0')
 						dir = str(ex, "directory");
@@ -254,13 +264,14 @@ static const char *sandbox_of(json_t *agent_state, const char *framework_id,
 }
 
 /* The agent's HTTP base URL and actor id from the master's record of it. */
-static int agent_address(json_t *state, const char *agent_id, char *url, size_t urllen,
-			 char *id, size_t idlen)
+static int agent_address(json_t *state, const char *agent_id, char *url, size_t urllen, char *id,
+                         size_t idlen)
 {
 	size_t i;
 	json_t *a;
 
-	json_array_foreach(json_object_get(state, "slaves"), i, a) {
+	json_array_foreach(json_object_get(state, "slaves"), i, a)
+	{
 		if (strcmp(str(a, "id"), agent_id) != 0)
 			continue;
 		/* "slave(1)@10.0.0.7:41234": the id and the address; the HTTP port is "port". */
@@ -272,7 +283,7 @@ static int agent_address(json_t *state, const char *agent_id, char *url, size_t 
 			return -1;
 		snprintf(id, idlen, "%.*s", (int)(at - pid), pid);
 		snprintf(url, urllen, "http://%.*s:%lld", (int)(colon - at - 1), at + 1,
-			 (long long)port);
+		         (long long)port);
 		return 0;
 	}
 	return -1;
@@ -290,7 +301,7 @@ static int print_file(const char *agent_url, const char *path)
 	}
 	for (;;) {
 		snprintf(url, sizeof(url), "%s/files/read?path=%s&offset=%lld&length=65536",
-			 agent_url, enc, offset);
+		         agent_url, enc, offset);
 		json_t *j = operator_get_json("cat", "the agent", url);
 		if (j == NULL)
 			return 1;
@@ -332,21 +343,22 @@ int plexus_cat_main(int argc, char **argv)
 	rc = 1;
 	if (f.matches == 0) {
 		fprintf(stderr, "plexus cat: the master knows no task '%s'%s%s\n", f.task_id,
-			o.framework ? " of framework " : "", o.framework ? o.framework : "");
+		        o.framework ? " of framework " : "", o.framework ? o.framework : "");
 		goto out;
 	}
 	if (f.matches > 1) {
-		fprintf(stderr, "plexus cat: %d frameworks have a task '%s'; say which with "
-				"--framework (see 'plexus tasks')\n",
-			f.matches, f.task_id);
+		fprintf(stderr,
+		        "plexus cat: %d frameworks have a task '%s'; say which with "
+		        "--framework (see 'plexus tasks')\n",
+		        f.matches, f.task_id);
 		goto out;
 	}
 	const char *framework_id = str(f.found, "framework_id");
 	const char *agent = str(f.found, "slave_id");
-	if (agent_address(state, agent, agent_url, sizeof(agent_url), agent_id,
-			  sizeof(agent_id)) != 0) {
+	if (agent_address(state, agent, agent_url, sizeof(agent_url), agent_id, sizeof(agent_id)) !=
+	    0) {
 		fprintf(stderr, "plexus cat: the master no longer knows agent %s of task '%s'\n",
-			agent, f.task_id);
+		        agent, f.task_id);
 		goto out;
 	}
 	snprintf(url, sizeof(url), "%s/%s/state", agent_url, agent_id);
@@ -356,7 +368,7 @@ int plexus_cat_main(int argc, char **argv)
 	const char *dir = sandbox_of(astate, framework_id, str(f.found, "executor_id"), f.task_id);
 	if (dir == NULL) {
 		fprintf(stderr, "plexus cat: agent %s has no sandbox for task '%s'\n", agent,
-			f.task_id);
+		        f.task_id);
 	} else {
 		snprintf(path, sizeof(path), "%s/%s", dir, o.pos[1]);
 		rc = print_file(agent_url, path);

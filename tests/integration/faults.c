@@ -40,7 +40,7 @@ static double now_s(void)
 
 /* Launches one task on the next offer; the agent id it went to. */
 static void launch_one(struct fw *f, const char *id, const char *command, char *agent,
-		       size_t agentlen)
+                       size_t agentlen)
 {
 	Plexus__Offer *o = fw_next_offer(f, 10000);
 	cr_assert_not_null(o, "no offer");
@@ -57,7 +57,8 @@ static int agent_index(const char *agent_id)
 	size_t i;
 	int idx = -1;
 
-	json_array_foreach(json_object_get(s, "slaves"), i, a) {
+	json_array_foreach(json_object_get(s, "slaves"), i, a)
+	{
 		const char *id = json_string_value(json_object_get(a, "id"));
 		int port = (int)json_integer_value(json_object_get(a, "port"));
 		if (id != NULL && strcmp(id, agent_id) == 0)
@@ -99,7 +100,7 @@ Test(faults, decline_with_refuse_seconds_is_honoured_then_offers_return)
 	double after = now_s() - declined;
 	fw_offer_free(o);
 	cr_expect_geq(after, refuse - 0.1, "offered again after %.2fs, refused for %.1fs", after,
-		      refuse);
+	              refuse);
 	cr_expect_leq(after, refuse + 3, "offered again only after %.2fs", after);
 }
 
@@ -126,8 +127,8 @@ Test(faults, sigkilled_agent_loses_its_tasks_within_the_ping_timeout)
 	cr_assert(fw_wait_terminal(fw, "doomed", &u, 10000), "the task was never lost");
 	double took = now_s() - t0;
 	cr_expect(u.state == PLEXUS__TASK_STATE__TASK_LOST ||
-			  u.state == PLEXUS__TASK_STATE__TASK_UNREACHABLE,
-		  "ended %s", task_state_name(u.state));
+	              u.state == PLEXUS__TASK_STATE__TASK_UNREACHABLE,
+	          "ended %s", task_state_name(u.state));
 	cr_expect_leq(took, 4.0, "lost only after %.2fs", took);
 	cr_expect(wait_until(5000, agent_lost, fw), "no agent_lost callback");
 	cr_expect_eq(master_active_agents(c.master_port), 1);
@@ -157,7 +158,8 @@ Test(faults, framework_failover_within_the_timeout_keeps_its_tasks)
 	tid.value = "kept";
 	px_scheduler_driver_kill(fw_driver(fw2), &tid);
 	cr_assert(fw_wait_terminal(fw2, "kept", &u, 20000), "no end of the task after failover");
-	cr_expect_eq(u.state, PLEXUS__TASK_STATE__TASK_KILLED, "ended %s", task_state_name(u.state));
+	cr_expect_eq(u.state, PLEXUS__TASK_STATE__TASK_KILLED, "ended %s",
+	             task_state_name(u.state));
 }
 
 static bool framework_completed(void *arg)
@@ -165,7 +167,8 @@ static bool framework_completed(void *arg)
 	json_t *s = http_json(c.master_port, "/master/state"), *f;
 	size_t i;
 	bool done = false;
-	json_array_foreach(json_object_get(s, "completed_frameworks"), i, f) {
+	json_array_foreach(json_object_get(s, "completed_frameworks"), i, f)
+	{
 		const char *id = json_string_value(json_object_get(f, "id"));
 		done = done || (id != NULL && strcmp(id, arg) == 0);
 	}
@@ -186,11 +189,11 @@ Test(faults, framework_gone_past_its_failover_timeout_has_its_tasks_killed)
 	fw_stop(fw, true);
 	fw = NULL;
 	cr_assert(wait_until(10000, framework_completed, id),
-		  "the framework was never removed after its failover timeout");
+	          "the framework was never removed after its failover timeout");
 	double took = now_s() - t0;
 	cr_expect_geq(took, 0.9, "removed after %.2fs, before its 1s failover timeout", took);
 	cr_assert(wait_master_task_state(c.master_port, "orphan", "TASK_KILLED", 10000),
-		  "the orphaned task was not killed");
+	          "the orphaned task was not killed");
 }
 
 Test(faults, agent_retries_updates_until_acknowledged)
@@ -206,10 +209,10 @@ Test(faults, agent_retries_updates_until_acknowledged)
 	fw_updates(fw, ups, 1);
 	int first = ups[0].state;
 	cr_assert(fw_wait_count(fw, "acked", first, 3, 10000), "the %s update was not retried",
-		  task_state_name(first));
+	          task_state_name(first));
 	if (first != PLEXUS__TASK_STATE__TASK_FINISHED)
 		cr_expect_eq(fw_count(fw, "acked", PLEXUS__TASK_STATE__TASK_FINISHED), 0,
-			     "a later update overtook the unacknowledged one");
+		             "a later update overtook the unacknowledged one");
 	/* Acknowledge each update in turn (the next one comes only after): the task
 	 * then reaches its end. */
 	int state = first;
@@ -217,14 +220,14 @@ Test(faults, agent_retries_updates_until_acknowledged)
 		fw_ack(fw, "acked");
 		int prev = state;
 		cr_assert(fw_wait_other_state(fw, "acked", prev, &state, 10000),
-			  "no update after acknowledging %s", task_state_name(prev));
+		          "no update after acknowledging %s", task_state_name(prev));
 	}
 	cr_assert_eq(state, PLEXUS__TASK_STATE__TASK_FINISHED, "ended %s", task_state_name(state));
 	fw_ack(fw, "acked");
 	/* Once acknowledged, the retries stop: no new copy within several retry intervals. */
 	int n = fw_count(fw, "acked", PLEXUS__TASK_STATE__TASK_FINISHED);
 	cr_expect(!fw_wait_count(fw, "acked", PLEXUS__TASK_STATE__TASK_FINISHED, n + 1, 2500),
-		  "the agent kept resending an acknowledged update");
+	          "the agent kept resending an acknowledged update");
 }
 
 static bool two_agents(void *arg)
@@ -257,11 +260,12 @@ Test(faults, master_restart_agents_and_framework_come_back_with_running_tasks)
 	cr_assert(wait_until(15000, two_agents, NULL), "the agents did not re-register");
 	cr_assert(wait_until(15000, reregistered, fw), "the framework did not re-register");
 	cr_assert(master_task_state(c.master_port, "survivor", st, sizeof(st)),
-		  "the new master does not know the running task");
+	          "the new master does not know the running task");
 	cr_assert_str_eq(st, "TASK_RUNNING");
 	Plexus__TaskID tid = PLEXUS__TASK_ID__INIT;
 	tid.value = "survivor";
 	px_scheduler_driver_kill(fw_driver(fw), &tid);
 	cr_assert(fw_wait_terminal(fw, "survivor", &u, 20000), "the task could not be killed");
-	cr_expect_eq(u.state, PLEXUS__TASK_STATE__TASK_KILLED, "ended %s", task_state_name(u.state));
+	cr_expect_eq(u.state, PLEXUS__TASK_STATE__TASK_KILLED, "ended %s",
+	             task_state_name(u.state));
 }

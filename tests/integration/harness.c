@@ -132,15 +132,16 @@ static int scan_entry(const char *path, const struct stat *st, int flag, struct 
 {
 	const char *base = path + ftw->base;
 	size_t len = strlen(base);
-	if (flag != FTW_F || !((len > 4 && strcmp(base + len - 4, ".log") == 0) ||
-			       strcmp(base, "stderr") == 0))
+	if (flag != FTW_F ||
+	    !((len > 4 && strcmp(base + len - 4, ".log") == 0) || strcmp(base, "stderr") == 0))
 		return 0;
 	FILE *f = fopen(path, "r");
 	char line[1024];
 	bool reported = false;
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-		if (!reported && (strstr(line, "AddressSanitizer") || strstr(line, "LeakSanitizer") ||
-				  strstr(line, "runtime error:"))) {
+		if (!reported &&
+		    (strstr(line, "AddressSanitizer") || strstr(line, "LeakSanitizer") ||
+		     strstr(line, "runtime error:"))) {
 			fprintf(stderr, "== sanitizer report in %s:\n", path);
 			reported = true;
 		}
@@ -212,7 +213,7 @@ const char *proc_log(const char *name)
 }
 
 static pid_t spawn(const char *name, const char *const *args, const char *out_path,
-		   const char *err_path)
+                   const char *err_path)
 {
 	const char *argv[64];
 	size_t n = 0;
@@ -327,15 +328,14 @@ int plexus_run(char **out, int timeout_ms, const char *const *args)
 
 /* ---- HTTP ------------------------------------------------------------------------- */
 
-int http_post(int port, const char *path, const char *content_type, const char *body,
-	      char **out)
+int http_post(int port, const char *path, const char *content_type, const char *body, char **out)
 {
 	char url[1024], err[256];
 	struct cli_http_response res;
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
 	if (cli_http_request(body ? "POST" : "GET", url, content_type, body,
-			     body ? strlen(body) : 0, 3000, &res, err, sizeof(err)) != 0) {
+	                     body ? strlen(body) : 0, 3000, &res, err, sizeof(err)) != 0) {
 		if (out)
 			*out = NULL;
 		return 0;
@@ -385,16 +385,16 @@ bool master_task_state(int port, const char *task_id, char *out, size_t outlen)
 	for (size_t i = 0; s != NULL && i < 2; i++) {
 		size_t k, t;
 		json_t *fw, *task;
-		json_array_foreach(json_object_get(s, fws[i]), k, fw)
-			for (size_t l = 0; l < 3; l++)
-				json_array_foreach(json_object_get(fw, lists[l]), t, task) {
-					const char *id = json_string_value(json_object_get(task, "id"));
-					if (id != NULL && strcmp(id, task_id) == 0) {
-						snprintf(out, outlen, "%s",
-							 json_string_value(json_object_get(task, "state")));
-						found = true;
-					}
-				}
+		json_array_foreach(json_object_get(s, fws[i]), k, fw) for (size_t l = 0; l < 3; l++)
+		    json_array_foreach(json_object_get(fw, lists[l]), t, task)
+		{
+			const char *id = json_string_value(json_object_get(task, "id"));
+			if (id != NULL && strcmp(id, task_id) == 0) {
+				snprintf(out, outlen, "%s",
+				         json_string_value(json_object_get(task, "state")));
+				found = true;
+			}
+		}
 	}
 	json_decref(s);
 	return found;
@@ -437,7 +437,7 @@ void cluster_start_master(struct cluster *c, const char *const *extra)
 {
 	char port[32];
 	const char *args[48] = {"master", port, "--allocation-interval=100ms",
-				"--agent-ping-timeout=200ms", "--max-agent-ping-timeouts=3"};
+	                        "--agent-ping-timeout=200ms", "--max-agent-ping-timeouts=3"};
 	size_t n = 5;
 
 	if (c->master_port == 0)
@@ -461,15 +461,18 @@ static bool agents_active(void *arg)
 	return master_active_agents(a->port) >= a->n;
 }
 
-void cluster_start_agent(struct cluster *c, int i, const char *resources,
-			 const char *const *extra)
+void cluster_start_agent(struct cluster *c, int i, const char *resources, const char *const *extra)
 {
 	char master[96], port[32], work[512], res[256], name[32];
-	const char *args[48] = {"agent", master, port, work, res,
-				"--status-update-retry-interval-min=200ms",
-				"--status-update-retry-interval-max=1secs",
-				"--executor-shutdown-grace-period=1secs",
-				"--registration-backoff-factor=100ms"};
+	const char *args[48] = {"agent",
+	                        master,
+	                        port,
+	                        work,
+	                        res,
+	                        "--status-update-retry-interval-min=200ms",
+	                        "--status-update-retry-interval-max=1secs",
+	                        "--executor-shutdown-grace-period=1secs",
+	                        "--registration-backoff-factor=100ms"};
 	size_t n = 9;
 
 	cr_assert_lt(i, 4);
@@ -501,14 +504,14 @@ void cluster_start(struct cluster *c)
 /* ---- a test framework ------------------------------------------------------------- */
 
 #define MAX_UPDATES 512
-#define MAX_OFFERS 64
+#define MAX_OFFERS  64
 
 struct fw {
 	px_scheduler_driver *d;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	char id[128];
-	char failover_id[128]; /* the id asked for, when failing over */
+	char failover_id[128];             /* the id asked for, when failing over */
 	Plexus__Offer *offers[MAX_OFFERS]; /* held, not taken yet */
 	int noffers, offers_received;
 	struct fw_update updates[MAX_UPDATES];
@@ -531,7 +534,7 @@ void fw_runtime_start(void)
 }
 
 static void on_registered(px_scheduler_driver *d, const Plexus__FrameworkID *id,
-			  const Plexus__MasterInfo *master, void *arg)
+                          const Plexus__MasterInfo *master, void *arg)
 {
 	struct fw *f = arg;
 	pthread_mutex_lock(&f->mu);
@@ -612,7 +615,7 @@ static void on_update(px_scheduler_driver *d, const Plexus__TaskStatus *s, void 
 		memset(u, 0, sizeof(*u));
 		snprintf(u->task_id, sizeof(u->task_id), "%s", s->task_id ? s->task_id->value : "");
 		snprintf(u->agent_id, sizeof(u->agent_id), "%s",
-			 s->agent_id ? s->agent_id->value : "");
+		         s->agent_id ? s->agent_id->value : "");
 		u->state = s->state;
 		u->reason = s->has_reason ? (int)s->reason : -1;
 		snprintf(u->message, sizeof(u->message), "%s", s->message ? s->message : "");
@@ -643,19 +646,19 @@ static void on_error(px_scheduler_driver *d, const char *message, void *arg)
 	pthread_mutex_unlock(&f->mu);
 }
 
-struct fw *fw_start(const char *master, const char *name, double failover_timeout,
-		    const char *id, bool implicit_acks)
+struct fw *fw_start(const char *master, const char *name, double failover_timeout, const char *id,
+                    bool implicit_acks)
 {
 	struct fw *f = calloc(1, sizeof(*f));
 	px_scheduler_callbacks cb = {
-		.registered = on_registered,
-		.reregistered = on_reregistered,
-		.disconnected = on_disconnected,
-		.resource_offers = on_offers,
-		.offer_rescinded = on_rescinded,
-		.status_update = on_update,
-		.agent_lost = on_agent_lost,
-		.error = on_error,
+	    .registered = on_registered,
+	    .reregistered = on_reregistered,
+	    .disconnected = on_disconnected,
+	    .resource_offers = on_offers,
+	    .offer_rescinded = on_rescinded,
+	    .status_update = on_update,
+	    .agent_lost = on_agent_lost,
+	    .error = on_error,
 	};
 	Plexus__FrameworkInfo info = PLEXUS__FRAMEWORK_INFO__INIT;
 	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
@@ -705,7 +708,7 @@ void fw_stop(struct fw *f, bool failover)
 
 /* Waits on f's condition until pred(f, arg) holds or the deadline passes; f->mu held. */
 static bool fw_wait(struct fw *f, int timeout_ms, bool (*pred)(struct fw *, const void *),
-		    const void *arg)
+                    const void *arg)
 {
 	struct timespec dl;
 	clock_gettime(CLOCK_REALTIME, &dl);
@@ -797,8 +800,8 @@ static void scalar(Plexus__Resource *r, Plexus__Value__Scalar *s, const char *na
 	r->scalar = s;
 }
 
-static void launch(struct fw *f, Plexus__OfferID *oid, Plexus__AgentID *aid,
-		   const char *const *ids, size_t n, const char *command, double cpus, double mem)
+static void launch(struct fw *f, Plexus__OfferID *oid, Plexus__AgentID *aid, const char *const *ids,
+                   size_t n, const char *command, double cpus, double mem)
 {
 	Plexus__TaskInfo *tasks = calloc(n, sizeof(*tasks));
 	Plexus__TaskID *tids = calloc(n, sizeof(*tids));
@@ -837,13 +840,13 @@ static void launch(struct fw *f, Plexus__OfferID *oid, Plexus__AgentID *aid,
 }
 
 void fw_launch(struct fw *f, const Plexus__Offer *o, const char *const *ids, size_t n,
-	       const char *command, double cpus, double mem)
+               const char *command, double cpus, double mem)
 {
 	launch(f, o->id, o->agent_id, ids, n, command, cpus, mem);
 }
 
 void fw_launch_on(struct fw *f, const char *offer_id, const char *agent_id, const char *task_id,
-		  const char *command, double cpus, double mem)
+                  const char *command, double cpus, double mem)
 {
 	Plexus__OfferID oid = PLEXUS__OFFER_ID__INIT;
 	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
@@ -872,7 +875,7 @@ static const struct fw_update *latest(struct fw *f, const char *task_id, int sta
 	for (size_t i = f->nupdates; i-- > 0;)
 		if (strcmp(f->updates[i].task_id, task_id) == 0 &&
 		    (state == -1 ? task_state_terminal(f->updates[i].state)
-				 : state == -2 || f->updates[i].state == state))
+		                 : state == -2 || f->updates[i].state == state))
 			return &f->updates[i];
 	return NULL;
 }
@@ -900,7 +903,7 @@ static bool has_other(struct fw *f, const void *arg)
 }
 
 bool fw_wait_other_state(struct fw *f, const char *task_id, int not_state, int *state,
-			 int timeout_ms)
+                         int timeout_ms)
 {
 	struct state_arg a = {task_id, not_state};
 	pthread_mutex_lock(&f->mu);
@@ -942,7 +945,8 @@ static bool has_count(struct fw *f, const void *arg)
 	const struct count_arg *a = arg;
 	int n = 0;
 	for (size_t i = 0; i < f->nupdates; i++)
-		n += strcmp(f->updates[i].task_id, a->task_id) == 0 && f->updates[i].state == a->state;
+		n += strcmp(f->updates[i].task_id, a->task_id) == 0 &&
+		     f->updates[i].state == a->state;
 	return n >= a->n;
 }
 
@@ -1033,6 +1037,6 @@ bool task_state_terminal(int s)
 const char *task_state_name(int s)
 {
 	const ProtobufCEnumValue *v =
-		protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, s);
+	    protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, s);
 	return v != NULL ? v->name : "?";
 }

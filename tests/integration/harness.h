@@ -51,8 +51,8 @@ int plexus_run(char **out, int timeout_ms, const char *const *args);
 /* ---- a cluster of separate processes ---------------------------------------------- */
 
 struct cluster {
-	int master_port;     /* HTTP */
-	int agent_ports[4];  /* HTTP */
+	int master_port;    /* HTTP */
+	int agent_ports[4]; /* HTTP */
 	pid_t master;
 	pid_t agents[4];
 	int nagents;
@@ -64,8 +64,7 @@ struct cluster {
  * 200ms, 3 missed pings. */
 void cluster_start_master(struct cluster *c, const char *const *extra);
 /* Starts agent i with resources and extra flags, and waits until the master lists it. */
-void cluster_start_agent(struct cluster *c, int i, const char *resources,
-			 const char *const *extra);
+void cluster_start_agent(struct cluster *c, int i, const char *resources, const char *const *extra);
 /* Master with two agents of cpus:1;mem:512. */
 void cluster_start(struct cluster *c);
 
@@ -74,8 +73,7 @@ void cluster_start(struct cluster *c);
 /* GET http://127.0.0.1:port<path>: the status (0 when unreachable), body in *body if
  * not NULL (malloc'ed). */
 int http_get(int port, const char *path, char **body);
-int http_post(int port, const char *path, const char *content_type, const char *body,
-	      char **out);
+int http_post(int port, const char *path, const char *content_type, const char *body, char **out);
 /* GET as JSON; NULL when unreachable, not 200, or not JSON. */
 json_t *http_json(int port, const char *path);
 
@@ -111,8 +109,8 @@ void fw_runtime_start(void);
 /* A framework named name registered with master ("127.0.0.1:PORT"). failover_timeout
  * in seconds (0: none). id: fail over to that framework id (NULL: a new one).
  * implicit_acks false: updates are acknowledged only by fw_ack. */
-struct fw *fw_start(const char *master, const char *name, double failover_timeout,
-		    const char *id, bool implicit_acks);
+struct fw *fw_start(const char *master, const char *name, double failover_timeout, const char *id,
+                    bool implicit_acks);
 /* Stops the driver (failover: keep the framework for its failover_timeout) and frees
  * everything. NULL is a no-op. */
 void fw_stop(struct fw *f, bool failover);
@@ -134,10 +132,10 @@ double offer_cpus(const Plexus__Offer *o);
 
 /* Launches tasks named/id'ed ids[i] running command on offer o, cpus and mem each. */
 void fw_launch(struct fw *f, const Plexus__Offer *o, const char *const *ids, size_t n,
-	       const char *command, double cpus, double mem);
+               const char *command, double cpus, double mem);
 /* Launches on an offer id that may be invented (for validation tests). */
 void fw_launch_on(struct fw *f, const char *offer_id, const char *agent_id, const char *task_id,
-		  const char *command, double cpus, double mem);
+                  const char *command, double cpus, double mem);
 
 /* Updates received so far (copies, up to max); the count. */
 size_t fw_updates(struct fw *f, struct fw_update *out, size_t max);
@@ -146,7 +144,7 @@ bool fw_wait_state(struct fw *f, const char *task_id, int state, int timeout_ms)
 /* Waits until the latest update of task_id is in another state than not_state; that
  * state in *state. false on timeout. */
 bool fw_wait_other_state(struct fw *f, const char *task_id, int not_state, int *state,
-			 int timeout_ms);
+                         int timeout_ms);
 /* Waits until task_id has had a terminal update; its latest update in *out. */
 bool fw_wait_terminal(struct fw *f, const char *task_id, struct fw_update *out, int timeout_ms);
 /* The number of updates of task_id in state received so far. */

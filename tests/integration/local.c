@@ -32,8 +32,8 @@ static void setup(void)
 	snprintf(port_flag, sizeof(port_flag), "--port=%d", port);
 	snprintf(work, sizeof(work), "--work-dir=%s/local", harness_dir());
 	local = plexus_spawnl("local", "local", "--agents=2", port_flag, work,
-			      "--resources=cpus:1;mem:512;disk:1024", "--allocation-interval=100ms",
-			      NULL);
+	                      "--resources=cpus:1;mem:512;disk:1024", "--allocation-interval=100ms",
+	                      NULL);
 	cr_assert(wait_until(10000, healthy, NULL), "plexus local never had two agents up");
 }
 
@@ -54,7 +54,7 @@ static void run_task(const char *id, const char *command, int state)
 	fw_offer_free(o);
 	if (state >= 0)
 		cr_assert(fw_wait_state(fw, id, state, 20000), "task %s never reached %s", id,
-			  task_state_name(state));
+		          task_state_name(state));
 }
 
 Test(local, serves_master_and_agents_on_one_port)
@@ -86,7 +86,7 @@ Test(local, operator_commands_show_tasks_and_sandbox_files)
 	fw = fw_start(addr, "integration-local", 0, NULL, true);
 	cr_assert_not_null(fw_wait_registered(fw, 10000));
 	run_task("speaker", "echo to-stdout-$((6*7)); echo to-stderr >&2",
-		 PLEXUS__TASK_STATE__TASK_FINISHED);
+	         PLEXUS__TASK_STATE__TASK_FINISHED);
 	run_task("loser", "exit 4", PLEXUS__TASK_STATE__TASK_FAILED);
 
 	const char *tasks[] = {"tasks", master_flag, NULL};
@@ -124,18 +124,18 @@ Test(local, operator_commands_refuse_bad_flags_and_report_an_unreachable_master)
 	char dead[96];
 	snprintf(dead, sizeof(dead), "--master=127.0.0.1:%d", free_port());
 	const char *const bad[][5] = {
-		{"state", "--bogus", NULL},
-		{"tasks", master_flag, "extra", NULL},
-		{"cat", "only-a-task", master_flag, NULL},
-		{"cat", "t", "stdlog", master_flag, NULL},
-		{"state", "--master=master@127.0.0.1:5050", NULL},
-		{"local", "--agents=many", NULL},
-		{"local", "--bogus", NULL},
-		{"local", "--allocation-interval=soon", NULL},
+	    {"state", "--bogus", NULL},
+	    {"tasks", master_flag, "extra", NULL},
+	    {"cat", "only-a-task", master_flag, NULL},
+	    {"cat", "t", "stdlog", master_flag, NULL},
+	    {"state", "--master=master@127.0.0.1:5050", NULL},
+	    {"local", "--agents=many", NULL},
+	    {"local", "--bogus", NULL},
+	    {"local", "--allocation-interval=soon", NULL},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_expect_eq(plexus_run(NULL, 10000, bad[i]), 2, "plexus %s %s", bad[i][0],
-			     bad[i][1]);
+		             bad[i][1]);
 	const char *unreachable[] = {"tasks", dead, NULL};
 	cr_expect_eq(plexus_run(NULL, 10000, unreachable), 1);
 	/* A second cluster on the same port says so and gives up. */

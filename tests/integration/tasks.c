@@ -39,8 +39,8 @@ static int live_executors(int port)
 	s = http_json(port, path);
 	if (s == NULL)
 		return -1;
-	json_array_foreach(json_object_get(s, "frameworks"), i, f)
-		n += (int)json_array_size(json_object_get(f, "executors"));
+	json_array_foreach(json_object_get(s, "frameworks"), i, f) n +=
+	    (int)json_array_size(json_object_get(f, "executors"));
 	json_decref(s);
 	return n;
 }
@@ -79,9 +79,10 @@ Test(tasks, twenty_tasks_over_two_agents_finish_and_are_acknowledged)
 	}
 	for (int i = 0; i < N; i++) {
 		struct fw_update u;
-		cr_assert(fw_wait_terminal(fw, names[i], &u, 30000), "task %s never ended", names[i]);
+		cr_assert(fw_wait_terminal(fw, names[i], &u, 30000), "task %s never ended",
+		          names[i]);
 		cr_expect_eq(u.state, PLEXUS__TASK_STATE__TASK_FINISHED, "task %s ended %s: %s",
-			     names[i], task_state_name(u.state), u.message);
+		             names[i], task_state_name(u.state), u.message);
 		finished += u.state == PLEXUS__TASK_STATE__TASK_FINISHED;
 		snprintf(agent_of[i], sizeof(agent_of[i]), "%s", u.agent_id);
 	}
@@ -93,10 +94,10 @@ Test(tasks, twenty_tasks_over_two_agents_finish_and_are_acknowledged)
 	/* Acknowledged: each agent drops a task once its terminal update is acknowledged,
 	 * and an executor once all its tasks are gone. */
 	cr_assert(wait_until(10000, agents_drained, NULL),
-		  "agents still hold executors (unacknowledged updates?)");
+	          "agents still hold executors (unacknowledged updates?)");
 	for (int i = 0; i < N; i++)
 		cr_expect(wait_master_task_state(c.master_port, names[i], "TASK_FINISHED", 5000),
-			  "the master does not show %s finished", names[i]);
+		          "the master does not show %s finished", names[i]);
 }
 
 static const char *launch_one(const char *id, const char *command)
@@ -118,9 +119,10 @@ Test(tasks, failing_command_ends_failed_with_its_exit_status)
 	cr_assert_not_null(fw_wait_registered(fw, 10000));
 	launch_one("fails", "echo about to fail >&2; exit 3");
 	cr_assert(fw_wait_terminal(fw, "fails", &u, 20000), "the task never ended");
-	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_FAILED, "ended %s", task_state_name(u.state));
+	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_FAILED, "ended %s",
+	             task_state_name(u.state));
 	cr_expect(strstr(u.message, "status 3") != NULL, "message '%s' lacks the exit status",
-		  u.message);
+	          u.message);
 	cr_expect(wait_master_task_state(c.master_port, "fails", "TASK_FAILED", 5000));
 }
 
@@ -133,10 +135,11 @@ Test(tasks, kill_a_running_task)
 	cr_assert_not_null(fw_wait_registered(fw, 10000));
 	launch_one("sleeper", "sleep 60");
 	cr_assert(fw_wait_state(fw, "sleeper", PLEXUS__TASK_STATE__TASK_RUNNING, 20000),
-		  "the task never ran");
+	          "the task never ran");
 	tid.value = "sleeper";
 	px_scheduler_driver_kill(fw_driver(fw), &tid);
 	cr_assert(fw_wait_terminal(fw, "sleeper", &u, 20000), "the killed task never ended");
-	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_KILLED, "ended %s", task_state_name(u.state));
+	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_KILLED, "ended %s",
+	             task_state_name(u.state));
 	cr_expect(wait_master_task_state(c.master_port, "sleeper", "TASK_KILLED", 5000));
 }

@@ -49,8 +49,7 @@ Test(validation, launch_with_more_resources_than_offered_is_refused)
 	fw_launch(fw, o, &id, 1, "true", 100, 16);
 	fw_offer_free(o);
 	cr_assert(fw_wait_terminal(fw, id, &u, 10000), "no answer to the launch");
-	cr_expect_eq(u.state, PLEXUS__TASK_STATE__TASK_ERROR, "ended %s",
-		     task_state_name(u.state));
+	cr_expect_eq(u.state, PLEXUS__TASK_STATE__TASK_ERROR, "ended %s", task_state_name(u.state));
 	cr_expect(strstr(u.message, "more resources") != NULL, "reason: '%s'", u.message);
 	/* The refused resources are offered again. */
 	o = fw_next_offer(fw, 10000);
@@ -74,13 +73,13 @@ Test(validation, launch_with_a_duplicate_task_id_is_refused)
 	fw_launch(fw, o, &id, 1, "true", 0.1, 16);
 	fw_offer_free(o);
 	cr_assert(fw_wait_state(fw, id, PLEXUS__TASK_STATE__TASK_ERROR, 10000),
-		  "the duplicate launch was not refused");
+	          "the duplicate launch was not refused");
 	struct fw_update ups[64];
 	size_t n = fw_updates(fw, ups, 64);
 	bool said = false;
 	for (size_t i = 0; i < n && i < 64; i++)
 		said = said || (ups[i].state == PLEXUS__TASK_STATE__TASK_ERROR &&
-				strstr(ups[i].message, "duplicate") != NULL);
+		                strstr(ups[i].message, "duplicate") != NULL);
 	cr_expect(said, "no TASK_ERROR naming the duplicate id");
 	/* The first task is untouched. */
 	cr_assert(master_task_state(c.master_port, id, st, sizeof(st)));
@@ -98,8 +97,8 @@ Test(validation, launch_on_an_unknown_offer_is_refused)
 	fw_offer_free(o);
 	cr_assert(fw_wait_terminal(fw, "stray", &u, 10000), "no answer to the launch");
 	cr_expect(u.state == PLEXUS__TASK_STATE__TASK_LOST ||
-			  u.state == PLEXUS__TASK_STATE__TASK_DROPPED,
-		  "ended %s", task_state_name(u.state));
+	              u.state == PLEXUS__TASK_STATE__TASK_DROPPED,
+	          "ended %s", task_state_name(u.state));
 	cr_expect_eq(u.reason, PLEXUS__TASK_STATUS__REASON__REASON_INVALID_OFFERS);
 	cr_expect(strstr(u.message, "no-such-offer") != NULL, "reason: '%s'", u.message);
 }
@@ -131,14 +130,14 @@ Test(validation, garbage_to_the_http_api_gets_400s)
 	char *body = NULL, line[512];
 
 	cr_expect_eq(http_post(m, "/master/teardown", "application/json", "{{{ not json", &body),
-		     400);
+	             400);
 	cr_expect(body != NULL && strstr(body, "JSON") != NULL, "reason: '%s'", body);
 	free(body);
 	cr_expect_eq(http_post(m, "/master/teardown", "application/x-www-form-urlencoded",
-			       "frameworkId=no-such-framework", NULL),
-		     400);
+	                       "frameworkId=no-such-framework", NULL),
+	             400);
 	cr_expect_eq(http_post(m, "/master/teardown", "text/plain", "\x01\x02\xff garbage", NULL),
-		     400);
+	             400);
 	cr_expect_eq(http_get(m, "/master/tasks?limit=lots", NULL), 400);
 	cr_expect_eq(http_get(a, "/files/read", NULL), 400);
 	cr_expect_eq(http_get(a, "/files/read?path=", NULL), 400);
@@ -148,13 +147,13 @@ Test(validation, garbage_to_the_http_api_gets_400s)
 	raw_exchange(m, "GET nopath HTTP/1.1\r\n\r\n", line, sizeof(line));
 	cr_expect(strstr(line, " 400") != NULL, "answer: '%s'", line);
 	raw_exchange(m, "GET /master/state HTTP/1.1\r\nContent-Length: -5\r\n\r\n", line,
-		     sizeof(line));
+	             sizeof(line));
 	cr_expect(strstr(line, " 400") != NULL, "answer: '%s'", line);
 	/* Not HTTP at all: nng hangs up (or answers an error); nothing else happens. */
 	raw_exchange(m, "\x01\x02\xff GARBAGE\r\n\r\n", line, sizeof(line));
 	cr_expect(line[0] == '\0' || strstr(line, "HTTP/1.1 4") != NULL ||
-			  strstr(line, "HTTP/1.1 5") != NULL,
-		  "answer: '%s'", line);
+	              strstr(line, "HTTP/1.1 5") != NULL,
+	          "answer: '%s'", line);
 	/* Still healthy and consistent afterwards. */
 	cr_expect_eq(http_get(m, "/health", NULL), 200);
 	cr_expect_eq(master_active_agents(m), 2);
