@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/containerizer/containerizer.h"
 #include "agent/internal.h"
 #include "common/json_pb.h"
 
@@ -167,9 +168,11 @@ static actor_future *state(actor_t *self, const actor_http_request *req, void *a
 	for (struct agent_framework *fw = a->completed_frameworks; fw; fw = fw->next)
 		json_array_append_new(done, framework_model(a, fw));
 	json_t *flags =
-	    json_pack("{s:s,s:s,s:s,s:I}", "master", a->master_text, "work_dir", a->work_dir,
-	              "executor_path", a->executor_path, "executor_shutdown_grace_period_ms",
-	              (json_int_t)a->shutdown_grace_ms);
+	    json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "master", a->master_text, "work_dir",
+	              a->work_dir, "executor_path", a->executor_path,
+	              "executor_shutdown_grace_period_ms", (json_int_t)a->shutdown_grace_ms,
+	              "isolation", containerizer_isolation(a->launcher_ctx), "containment",
+	              containerizer_kind(a->launcher_ctx));
 	json_t *j =
 	    json_pack("{s:s,s:f,s:s,s:s,s:s,s:i,s:o,s:o,s:s,s:b,s:o,s:o,s:o}", "version", "0.1.0",
 	              "start_time", a->start_time, "id", a->agent_id ? a->agent_id : "", "pid", pid,
