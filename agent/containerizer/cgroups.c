@@ -179,8 +179,8 @@ int cg_create(const struct cg_system *sys, const char *controller, const char *c
 		if (sys->layout == CG_V2 && c == '/') {
 			char ctl[1100];
 			snprintf(ctl, sizeof(ctl), "%s/cgroup.subtree_control", path);
-			(void)write_file(ctl, "+cpu +memory");
-			(void)write_file(ctl, "+pids");
+			if (write_file(ctl, "+cpu +memory +pids") != 0)
+				(void)write_file(ctl, "+cpu +memory");
 		}
 		*p = c;
 		if (c == '\0')
