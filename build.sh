@@ -93,15 +93,20 @@ run_bench() {
 run_cluster() {
 	local plexus=build/debug/cli/plexus port=${PLEXUS_PORT:-5050}
 	local master=127.0.0.1:$port work=${TMPDIR:-/tmp}/plexus-run i
-	log "starting plexus local --agents=2 on port $port (work dir $work)"
-	"$plexus" local --agents=2 --port="$port" --work-dir="$work" "$@" &
+	mkdir -p "$work"
+	log "starting plexus local --agents=2 on port $port (work dir $work, log $work/local.log)"
+	"$plexus" local --agents=2 --port="$port" --work-dir="$work" "$@" 2>>"$work/local.log" &
 	LOCAL_PID=$!
 	# A background job of a script ignores SIGINT, so Ctrl-C is handed on as SIGTERM.
 	trap 'kill -TERM $LOCAL_PID 2>/dev/null' INT TERM
 	trap 'kill -TERM $LOCAL_PID 2>/dev/null; wait $LOCAL_PID 2>/dev/null' EXIT
 	for i in $(seq 100); do
 		"$plexus" state --master="$master" >/dev/null 2>&1 && break
-		kill -0 "$LOCAL_PID" 2>/dev/null || { log "plexus local did not start"; return 1; }
+		kill -0 "$LOCAL_PID" 2>/dev/null || {
+			tail -n 5 "$work/local.log" >&2
+			log "plexus local did not start"
+			return 1
+		}
 		sleep 0.1
 	done
 	log "cluster up: http://$master/master/state"
@@ -110,8 +115,8 @@ run_cluster() {
 	run_task fails 'echo this task fails on purpose >&2; exit 3'
 	log "plexus tasks --master=$master"
 	"$plexus" tasks --master="$master" || true
-	log "plexus cat hello stdout --master=$master"
-	"$plexus" cat hello stdout --master="$master" || true
+	log "plexus cat hostname stdout --master=$master"
+	"$plexus" cat hostname stdout --master="$master" || true
 	log "plexus cat fails stderr --master=$master"
 	"$plexus" cat fails stderr --master="$master" || true
 	log "the cluster keeps running: http://$master/master/state (Ctrl-C stops it)"
