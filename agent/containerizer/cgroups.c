@@ -343,3 +343,31 @@ bool cg_writable(const struct cg_system *sys, const char *controller, const char
 	(void)cg_remove(sys, controller, probe);
 	return true;
 }
+
+int cg_sweep_empty(const struct cg_system *sys, const char *controller, const char *root,
+                   int min_age_s)
+{
+	char dir[1024], sub[1300];
+	int removed = 0;
+	if (cg_path(sys, controller, root, dir, sizeof(dir)) != 0)
+		return 0;
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return 0;
+	time_t now = time(NULL);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		if (stat(sub, &st) != 0 || !S_ISDIR(st.st_mode) || now - st.st_mtime < min_age_s)
+			continue;
+		char rel[600];
+		snprintf(rel, sizeof(rel), "%s/%s", root, e->d_name);
+		if (cg_count(sys, controller, rel) == 0 && rmdir(sub) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}

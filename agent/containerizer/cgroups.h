@@ -84,6 +84,13 @@ int cg_count(const struct cg_system *sys, const char *controller, const char *cg
 int cg_kill_all(const struct cg_system *sys, const char *controller, const char *cgroup,
                 int timeout_ms);
 
+/* Removes the empty child cgroups of root older than min_age_s seconds: what agents
+ * that died without cleaning up (SIGKILL) left behind. Young empty ones may belong to
+ * a launch under way of another agent sharing root, so they stay. Returns how many
+ * went. */
+int cg_sweep_empty(const struct cg_system *sys, const char *controller, const char *root,
+                   int min_age_s);
+
 /* Whether a cgroup can be created and removed under root in controller's hierarchy
  * (the agent is root, the file system is writable). */
 bool cg_writable(const struct cg_system *sys, const char *controller, const char *root);

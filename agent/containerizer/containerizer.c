@@ -16,6 +16,8 @@
 #define DEFAULT_ISOLATION_CGROUPS "cgroups/cpu,cgroups/mem,disk/du"
 #define DEFAULT_ISOLATION_POSIX   "posix/cpu,posix/mem,disk/du"
 #define DEFAULT_DISK_WATCH_MS     15000
+/* An empty container cgroup this old is nobody's launch under way. */
+#define ORPHAN_MIN_AGE_S 30
 
 static const struct {
 	const char *name;
@@ -165,6 +167,19 @@ int containerizer_create(const struct containerizer_flags *f, struct containeriz
 	}
 	if (!use_cgroups)
 		z->cfg.cg.layout = CG_NONE;
+	if (use_cgroups) {
+		/* There is no recovery of containers yet: the empty cgroups of agents that
+		 * died without cleaning up are only removed. */
+		static const char *const hier[] = {"cpu", "cpuacct", "memory", "freezer"};
+		int swept = 0;
+		for (size_t i = 0; i < (z->cfg.cg.layout == CG_V2 ? 1u : 4u); i++)
+			if (strcmp(hier[i], "freezer") != 0 || z->cfg.cg.freezer)
+				swept += cg_sweep_empty(&z->cfg.cg, hier[i], z->cfg.cgroups_root,
+				                        ORPHAN_MIN_AGE_S);
+		if (swept > 0)
+			actor_info("containerizer: removed %d empty cgroup(s) left under %s", swept,
+			           z->cfg.cgroups_root);
+	}
 	const char *list = f->isolation ? f->isolation
 	                   : use_cgroups ? DEFAULT_ISOLATION_CGROUPS
 	                                 : DEFAULT_ISOLATION_POSIX;

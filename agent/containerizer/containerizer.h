@@ -8,7 +8,7 @@
  *   disk/du         the sandbox's usage, walked periodically; enforced on request
  *   posix/cpu, posix/mem  accounting from /proc for the executor's session
  *
- * The default is cgroups/cpu,cgroups/mem,namespaces/pid,disk/du when the agent is root
+ * The default is cgroups/cpu,cgroups/mem,disk/du when the agent is root
  * and can create cgroups under --cgroups-root, else posix/cpu,posix/mem,disk/du. Asked
  * for cgroups it cannot use, the containerizer falls back to posix with a warning.
  * Every container is also registered with the process-wide "monitor" actor
