@@ -129,12 +129,21 @@ static json_t *executor_model(struct agent *a, struct agent_executor *ex)
 		                      task_model(a, ex, t));
 	for (struct agent_task *t = ex->completed; t; t = t->next)
 		json_array_append_new(completed, task_model(a, ex, t));
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "id", ex->id, "name",
+	json_t *model = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "id", ex->id, "name",
 	                 ex->info->name ? ex->info->name : "", "source",
 	                 ex->info->source ? ex->info->source : "", "container", ex->run_uuid,
 	                 "directory", ex->directory ? ex->directory : "", "resources",
 	                 resources_model_pb(ex->info->resources, ex->info->n_resources), "tasks",
 	                 tasks, "queued_tasks", queued, "completed_tasks", completed);
+	/* A live container's usage, as /monitor/statistics has it. */
+	if (model != NULL && ex->container.state != NULL) {
+		Plexus__ResourceStatistics st = PLEXUS__RESOURCE_STATISTICS__INIT;
+		containerizer_usage(&ex->container, &st);
+		json_t *js = px_pb_to_json(&st.base);
+		if (js != NULL)
+			json_object_set_new(model, "statistics", js);
+	}
+	return model;
 }
 
 static json_t *framework_model(struct agent *a, struct agent_framework *fw)
