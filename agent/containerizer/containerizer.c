@@ -373,6 +373,17 @@ static void destroy(const struct agent_container *c)
 	agent_posix_launcher.destroy(c);
 }
 
+struct set_res {
+	struct container *k;
+	struct ctr_resources r;
+};
+
+static void set_res_locked(void *arg)
+{
+	struct set_res *s = arg;
+	s->k->c.res = s->r;
+}
+
 static int update(const struct agent_container *c, double cpus, double mem_mb, double disk_mb)
 {
 	struct container *k = c->state;
@@ -385,7 +396,8 @@ static int update(const struct agent_container *c, double cpus, double mem_mb, d
 			int e = k->z->iso[i]->update(&k->c, &r);
 			rc = rc ? rc : e;
 		}
-	k->c.res = r;
+	struct set_res set = {.k = k, .r = r};
+	monitor_locked(set_res_locked, &set); /* the monitor reads it */
 	return rc;
 }
 

@@ -113,6 +113,18 @@ static void check_usage(const char *isolation, bool cgroups)
 	if (cgroups)
 		cr_assert_geq(num(st, "mem_total_bytes"), 64.0 * 1024 * 1024);
 	json_decref(st);
+	/* The executor's entry in the agent's state carries the same statistics. */
+	char *body = NULL;
+	cr_assert_eq(http_get(h.http_port, "/slave(1)/state", &body), 200);
+	json_t *state = json_loads(body, 0, NULL);
+	free(body);
+	json_t *ex = json_array_get(
+	    json_object_get(json_array_get(json_object_get(state, "frameworks"), 0), "executors"),
+	    0);
+	json_t *exst = json_object_get(ex, "statistics");
+	cr_assert_not_null(exst, "no statistics in the executor's state");
+	cr_assert_geq(num(exst, "mem_rss_bytes"), 64.0 * 1024 * 1024);
+	json_decref(state);
 	free(dir);
 	kill_task(&h, "t-stats");
 	cr_assert(test_wait_state("t-stats", PLEXUS__TASK_STATE__TASK_KILLED, NULL, 20000));
