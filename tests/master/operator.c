@@ -207,6 +207,25 @@ Test(operator, a_quota_limit_is_honoured_persisted_and_removed)
 	free(agent_id);
 }
 
+Test(operator, a_quota_guarantee_is_met_first_even_against_a_heavier_role)
+{
+	/* Without the guarantee the older framework, of the role of weight 100, would take
+	 * the whole agent in the one pass its registration makes. */
+	cr_assert_eq(http("PUT", "/weights", "[{\"role\": \"heavy\", \"weight\": 100}]"), 200);
+	cr_assert_eq(http("POST", "/quota", "{\"role\": \"g\", \"guarantees\": {\"cpus\": 2}}"),
+	             200);
+	probe *h = probe_spawn("sched-heavy"), *g = probe_spawn("sched-g");
+	free(register_in_role(h, "fh", "heavy"));
+	free(register_in_role(g, "fg", "g"));
+	probe *ag = probe_spawn("slave(1)");
+	free(h_register_agent(ag, "h1", "cpus:4;mem:1024"));
+	int64_t gc = 0, hc = 0;
+	drain_offers(g, "cpus", &gc);
+	drain_offers(h, "cpus", &hc);
+	cr_assert_eq(gc, 2000, "the guaranteed role got %lld milli-cpus", (long long)gc);
+	cr_assert_eq(hc, 2000, "the heavy role got %lld milli-cpus", (long long)hc);
+}
+
 /* ---- reservations ---- */
 
 static const char *reserved_cpus_json =
