@@ -106,9 +106,8 @@ int cg_detect(const char *base, struct cg_system *sys, char *why, size_t whylen)
 			if (dl >= sizeof(sys->unified))
 				return ENAMETOOLONG;
 			memcpy(sys->unified, dir, dl + 1);
-			/* The root has no cgroup.kill; a kernel that has it shows it in
-			 * every child, so look for it where it matters, at kill time. */
-			sys->kill_file = true;
+			/* cgroup.kill (Linux 5.14+) is looked for at kill time: the root
+			 * has none even on kernels that have it. */
 			return 0;
 		}
 	}

@@ -30,7 +30,6 @@ struct cg_system {
 	char base[512];    /* v1: directory holding one mount per controller */
 	char unified[512]; /* v2: the unified mount */
 	bool freezer;      /* v1: a freezer hierarchy is mounted */
-	bool kill_file;    /* v2: cgroup.kill exists (Linux 5.14+) */
 };
 
 /* Looks at base (normally "/sys/fs/cgroup") and fills sys. Returns 0 with sys->layout

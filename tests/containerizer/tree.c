@@ -120,3 +120,10 @@ Test(tree, killed_in_a_pid_namespace_nothing_survives)
 		cr_skip_test("needs root");
 	run_tree("posix/cpu,posix/mem,namespaces/pid");
 }
+
+Test(tree, killed_with_cgroups_in_a_pid_namespace_nothing_survives)
+{
+	if (!test_have_cgroups())
+		cr_skip_test("needs root and cgroups");
+	run_tree("cgroups/cpu,cgroups/mem,namespaces/pid");
+}
