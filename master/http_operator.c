@@ -11,11 +11,12 @@
  *   POST /master/unreserve        form, or a JSON object {"slaveId", "resources"}: 202
  *   POST /machine/down            [{"hostname": "h", "ip": "10.0.0.1"}, ...]: agents on
  *   POST /machine/up              those machines stop (resume) being offered
+ *   GET  /maintenance/status      {"down_machines": [...], "draining_machines": []}
  *   GET  /master/roles            {"roles": [{"name", "weight", "frameworks", "resources",
  *                                  "allocated", "offered", "reserved", "quota"}]}
  *
  * The runtime routes /<actor-id>/<path>, so /weights, /quota and /machine are served by
- * three small actors of those names (one per OS process, as /health's) that hand each
+ * small actors of those names (and /maintenance/status by "maintenance") (one per OS process, as /health's) that hand each
  * request to the master by dispatch; the master validates it, writes the registry first,
  * then tells the allocator (mal.h) and answers. Bad input gets 400 (409 when resources
  * are not available), a log line, and changes nothing. DELETE /quota/<role> needs one
@@ -440,9 +441,21 @@ static actor_http_response *machine(actor_t *self, struct master *m,
 	return text_response(200, "");
 }
 
-/* ---- the three forwarding actors ---------------------------------------------------- */
+/* Mesos's /maintenance/status: the machines down (none drain: there are no schedules). */
+static actor_http_response *maintenance_status(struct master *m, const actor_http_request *req)
+{
+	if (strcmp(req->method, "GET") != 0)
+		return text_response(405, "use GET");
+	const json_t *down = registrar_get(m->registrar, "down_machines");
+	json_t *o = json_object();
+	json_object_set_new(o, "down_machines", down ? json_deep_copy(down) : json_array());
+	json_object_set_new(o, "draining_machines", json_array());
+	return json_response(200, o);
+}
 
-enum endpoint { EP_WEIGHTS, EP_QUOTA, EP_MACHINE };
+/* ---- the forwarding actors ---------------------------------------------------------- */
+
+enum endpoint { EP_WEIGHTS, EP_QUOTA, EP_MACHINE, EP_MAINTENANCE };
 
 /* A request copied out of the forwarder for the master. */
 struct fwd {
@@ -477,6 +490,9 @@ static void *in_master(actor_t *self, void *arg, int *err)
 			break;
 		case EP_MACHINE:
 			res = machine(self, m, &f->req);
+			break;
+		case EP_MAINTENANCE:
+			res = maintenance_status(m, &f->req);
 			break;
 		}
 		if (res == NULL)
@@ -534,6 +550,8 @@ static int forwarder_init(actor_t *self)
 	} else if (strcmp(id, "machine") == 0) {
 		rv = actor_http_route(self, "/down", forward, (void *)(intptr_t)EP_MACHINE);
 		rv |= actor_http_route(self, "/up", forward, (void *)(intptr_t)EP_MACHINE);
+	} else if (strcmp(id, "maintenance") == 0) {
+		rv = actor_http_route(self, "/status", forward, (void *)(intptr_t)EP_MAINTENANCE);
 	} else {
 		return ACTOR_ESTATE; /* another one serves it already */
 	}
@@ -556,6 +574,7 @@ static const actor_def weights_def = {.name = "weights", .init = forwarder_init}
 static const actor_def quota_def = {
     .name = "quota", .init = forwarder_init, .fini = forwarder_fini};
 static const actor_def machine_def = {.name = "machine", .init = forwarder_init};
+static const actor_def maintenance_def = {.name = "maintenance", .init = forwarder_init};
 
 void operator_spawn(void)
 {
@@ -566,6 +585,7 @@ void operator_spawn(void)
 	if (q == NULL || actor_spawn(&quota_def, q, NULL) != 0)
 		free(q);
 	actor_spawn(&machine_def, NULL, NULL);
+	actor_spawn(&maintenance_def, NULL, NULL);
 }
 
 /* Inside the quota actor: routes /quota/<role> for exactly the roles in arg (a

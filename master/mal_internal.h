@@ -25,7 +25,8 @@ void mal_metrics_quota_removed(const alloc_role_stats *before);
 
 /* ---- http_operator.c ---- */
 
-/* Spawns the actors serving /weights, /quota and /machine (one each per runtime). */
+/* Spawns the actors serving /weights, /quota, /machine and /maintenance (one each per
+ * runtime). */
 void operator_spawn(void);
 /* Installs /master/reserve, /master/unreserve and /master/roles on the master. */
 int operator_install(actor_t *self);

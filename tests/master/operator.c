@@ -382,6 +382,10 @@ Test(operator, a_machine_down_or_an_agent_removed_stops_its_offers_at_once)
 	json_t *file = registry_file();
 	cr_assert_eq(json_array_size(json_object_get(file, "down_machines")), 1);
 	json_decref(file);
+	json_t *status = h_get_json("/maintenance/status");
+	json_t *down = json_array_get(json_object_get(status, "down_machines"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(down, "hostname")), "h1");
+	json_decref(status);
 
 	/* An agent that registers on a machine that is down is not offered either. */
 	probe *a3 = probe_spawn("slave(3)");
