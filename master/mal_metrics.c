@@ -22,16 +22,17 @@
 #include "actor/metrics.h"
 #include "master/mal_internal.h"
 
-static actor_timer *run_ms;
-
 void mal_metrics_init(void)
 {
-	run_ms = actor_timer_get("allocator/mesos/allocation_run_ms");
+	actor_timer_get("allocator/mesos/allocation_run_ms");
+	actor_gauge_get("allocator/mesos/allocation_runs");
 }
 
+/* Looked up by name each time rather than kept in a static: a restarted master would
+ * write the static while the old allocator may still read it. */
 void mal_metrics_pass(double ms)
 {
-	actor_timer_record(run_ms, ms);
+	actor_timer_record(actor_timer_get("allocator/mesos/allocation_run_ms"), ms);
 }
 
 static void set(double v, const char *fmt, const char *role, const char *name)
