@@ -9,6 +9,8 @@
  *   DELETE /quota/<role>          removes it
  *   POST /master/reserve          slaveId=<id>&resources=<JSON array of Resource> as a
  *   POST /master/unreserve        form, or a JSON object {"slaveId", "resources"}: 202
+ *   POST /master/create-volumes   the same with "volumes" (disk with a persistence id on
+ *   POST /master/destroy-volumes  reserved disk): 202
  *   POST /machine/down            [{"hostname": "h", "ip": "10.0.0.1"}, ...]: agents on
  *   POST /machine/up              those machines stop (resume) being offered
  *   GET  /maintenance/status      {"down_machines": [...], "draining_machines": []}
@@ -645,7 +647,7 @@ void operator_master_started(struct master *m)
 	quota_routes_sync(m);
 }
 
-/* ---- /master/reserve and /master/unreserve ------------------------------------------ */
+/* ---- /master/reserve, /unreserve, /create-volumes, /destroy-volumes ---------------- */
 
 /* The value of key in an application/x-www-form-urlencoded text, decoded into a new
  * string (free()), or NULL when absent or malformed. */
@@ -686,11 +688,51 @@ static char *form_get(const char *text, size_t len, const char *key)
 	return NULL;
 }
 
-/* Reads the agent id and the resources of a reserve/unreserve request. Returns NULL or
- * the reason it cannot. */
-static const char *operation_target(const actor_http_request *req, char **agent_id,
+/* The operator operations, by what Mesos's endpoints call their resources. */
+static const char *op_field(Plexus__Offer__Operation__Type type)
+{
+	return type == PLEXUS__OFFER__OPERATION__TYPE__CREATE ||
+	               type == PLEXUS__OFFER__OPERATION__TYPE__DESTROY
+	           ? "volumes"
+	           : "resources";
+}
+
+static const char *op_name(Plexus__Offer__Operation__Type type)
+{
+	switch (type) {
+	case PLEXUS__OFFER__OPERATION__TYPE__RESERVE:
+		return "reserve";
+	case PLEXUS__OFFER__OPERATION__TYPE__UNRESERVE:
+		return "unreserve";
+	case PLEXUS__OFFER__OPERATION__TYPE__CREATE:
+		return "create-volumes";
+	default:
+		return "destroy-volumes";
+	}
+}
+
+/* Why r cannot take part in an operation of this type, or NULL: reservations must be
+ * dynamic and for a valid role; volumes must have a persistence id and sit on reserved
+ * disk (as Mesos requires). */
+static const char *resource_unfit(const struct px_resource *r, Plexus__Offer__Operation__Type type)
+{
+	if (type == PLEXUS__OFFER__OPERATION__TYPE__RESERVE ||
+	    type == PLEXUS__OFFER__OPERATION__TYPE__UNRESERVE)
+		return px_resource_is_dynamic(r) && alloc_role_valid(px_resource_role(r), false)
+		           ? NULL
+		           : "must carry a dynamic reservation for a valid role";
+	if (strcmp(px_resource_name(r), "disk") != 0 || px_resource_persistence_id(r) == NULL)
+		return "must be disk with a persistence id";
+	return px_resource_is_reserved(r) ? NULL : "must be reserved disk";
+}
+
+/* Reads the agent id and the resources (or volumes) of an operator operation. Returns
+ * NULL or the reason it cannot. */
+static const char *operation_target(const actor_http_request *req,
+                                    Plexus__Offer__Operation__Type type, char **agent_id,
                                     px_resources **res, char *why, size_t len)
 {
+	const char *field = op_field(type);
 	const char *body = (const char *)req->body;
 	size_t i = 0;
 	json_t *doc = NULL, *resources = NULL;
@@ -712,36 +754,37 @@ static const char *operation_target(const actor_http_request *req, char **agent_
 			id = json_object_get(json_object_get(doc, "agent_id"), "value");
 		if (json_is_string(id))
 			*agent_id = strdup(json_string_value(id));
-		resources = json_incref(json_object_get(doc, "resources"));
+		resources = json_incref(json_object_get(doc, field));
 	} else {
 		*agent_id = form_get(body, req->body_len, "slaveId");
-		char *text = form_get(body, req->body_len, "resources");
+		char *text = form_get(body, req->body_len, field);
 		json_error_t jerr;
 		if (text != NULL && (resources = json_loads(text, 0, &jerr)) == NULL) {
-			snprintf(why, len, "Failed to parse 'resources': %s", jerr.text);
+			snprintf(why, len, "Failed to parse '%s': %s", field, jerr.text);
 			bad = why;
 		}
 		free(text);
 	}
 	if (bad == NULL && (*agent_id == NULL || (*agent_id)[0] == '\0'))
 		bad = "Missing 'slaveId'";
-	else if (bad == NULL && !json_is_array(resources))
-		bad = "Missing 'resources' (a JSON array of Resource objects)";
-	else if (bad == NULL) {
+	else if (bad == NULL && !json_is_array(resources)) {
+		snprintf(why, len, "Missing '%s' (a JSON array of Resource objects)", field);
+		bad = why;
+	} else if (bad == NULL) {
 		char err[256];
 		if (px_resources_from_json(resources, res, err, sizeof(err)) != PX_OK) {
-			snprintf(why, len, "Invalid 'resources': %s", err);
+			snprintf(why, len, "Invalid '%s': %s", field, err);
 			bad = why;
 		} else if (px_resources_is_empty(*res)) {
-			bad = "'resources' is empty";
+			snprintf(why, len, "'%s' is empty", field);
+			bad = why;
 		}
 	}
 	for (size_t k = 0; bad == NULL && k < px_resources_size(*res); k++) {
 		const struct px_resource *r = px_resources_at(*res, k);
-		if (!px_resource_is_dynamic(r) || !alloc_role_valid(px_resource_role(r), false)) {
-			snprintf(why, len,
-			         "Resource '%s' must carry a dynamic reservation for a valid role",
-			         px_resource_name(r));
+		const char *unfit = resource_unfit(r, type);
+		if (unfit != NULL) {
+			snprintf(why, len, "Resource '%s' %s", px_resource_name(r), unfit);
 			bad = why;
 		}
 	}
@@ -788,6 +831,8 @@ struct pending_op {
 	Plexus__Offer__Operation op;
 	Plexus__Offer__Operation__Reserve reserve;
 	Plexus__Offer__Operation__Unreserve unreserve;
+	Plexus__Offer__Operation__Create create;
+	Plexus__Offer__Operation__Destroy destroy;
 	Plexus__Resource **res;
 	size_t n_res;
 };
@@ -819,8 +864,7 @@ static void operation_done(actor_t *self, int rc, const char *err, void *arg)
 		return;
 	}
 	struct master *m = actor_state(self);
-	const char *what = p->op.type == PLEXUS__OFFER__OPERATION__TYPE__RESERVE ? "reserve"
-	                                                                         : "unreserve";
+	const char *what = op_name(p->op.type);
 	if (rc != 0) {
 		char why[600];
 		snprintf(why, sizeof(why), "Failed to %s on agent %s: %s", what, p->agent_id, err);
@@ -878,17 +922,18 @@ static void rescind_for(actor_t *self, struct master *m, struct agent *ag,
 	master_update_gauges(m);
 }
 
-static actor_future *operation(actor_t *self, const actor_http_request *req, bool reserve)
+static actor_future *operation(actor_t *self, const actor_http_request *req,
+                               Plexus__Offer__Operation__Type type)
 {
 	struct master *m = actor_state(self);
-	const char *what = reserve ? "reserve" : "unreserve";
+	const char *what = op_name(type);
 	char why[1024], err[512];
 	char *agent_id = NULL;
 	px_resources *res = NULL;
 
 	if (strcmp(req->method, "POST") != 0)
 		return actor_http_reply(405, "text/plain", "use POST", 8);
-	const char *bad = operation_target(req, &agent_id, &res, why, sizeof(why));
+	const char *bad = operation_target(req, type, &agent_id, &res, why, sizeof(why));
 	if (bad != NULL)
 		return actor_http_respond(refuse(m, 400, what, bad));
 	struct agent *ag = agent_find(m, agent_id);
@@ -906,18 +951,32 @@ static actor_future *operation(actor_t *self, const actor_http_request *req, boo
 	}
 	plexus__offer__operation__init(&p->op);
 	p->op.has_type = true;
-	if (reserve) {
+	p->op.type = type;
+	switch (type) {
+	case PLEXUS__OFFER__OPERATION__TYPE__RESERVE:
 		plexus__offer__operation__reserve__init(&p->reserve);
 		p->reserve.resources = p->res;
 		p->reserve.n_resources = p->n_res;
-		p->op.type = PLEXUS__OFFER__OPERATION__TYPE__RESERVE;
 		p->op.reserve = &p->reserve;
-	} else {
+		break;
+	case PLEXUS__OFFER__OPERATION__TYPE__UNRESERVE:
 		plexus__offer__operation__unreserve__init(&p->unreserve);
 		p->unreserve.resources = p->res;
 		p->unreserve.n_resources = p->n_res;
-		p->op.type = PLEXUS__OFFER__OPERATION__TYPE__UNRESERVE;
 		p->op.unreserve = &p->unreserve;
+		break;
+	case PLEXUS__OFFER__OPERATION__TYPE__CREATE:
+		plexus__offer__operation__create__init(&p->create);
+		p->create.volumes = p->res;
+		p->create.n_volumes = p->n_res;
+		p->op.create = &p->create;
+		break;
+	default:
+		plexus__offer__operation__destroy__init(&p->destroy);
+		p->destroy.volumes = p->res;
+		p->destroy.n_volumes = p->n_res;
+		p->op.destroy = &p->destroy;
+		break;
 	}
 	/* As Mesos: what tasks use cannot be taken; what is offered is rescinded when the
 	 * operation needs it. */
@@ -947,16 +1006,10 @@ out:
 	return f;
 }
 
-static actor_future *reserve_route(actor_t *self, const actor_http_request *req, void *arg)
+/* arg is the operation's type. */
+static actor_future *operation_route(actor_t *self, const actor_http_request *req, void *arg)
 {
-	(void)arg;
-	return operation(self, req, true);
-}
-
-static actor_future *unreserve_route(actor_t *self, const actor_http_request *req, void *arg)
-{
-	(void)arg;
-	return operation(self, req, false);
+	return operation(self, req, (Plexus__Offer__Operation__Type)(intptr_t)arg);
 }
 
 static actor_future *roles_route(actor_t *self, const actor_http_request *req, void *arg)
@@ -973,8 +1026,14 @@ int operator_install(actor_t *self)
 {
 	int rv = 0;
 
-	rv |= actor_http_route(self, "/reserve", reserve_route, NULL);
-	rv |= actor_http_route(self, "/unreserve", unreserve_route, NULL);
+#define OP(path, type)                                                                             \
+	rv |= actor_http_route(self, path, operation_route,                                        \
+	                       (void *)(intptr_t)PLEXUS__OFFER__OPERATION__TYPE__##type)
+	OP("/reserve", RESERVE);
+	OP("/unreserve", UNRESERVE);
+	OP("/create-volumes", CREATE);
+	OP("/destroy-volumes", DESTROY);
+#undef OP
 	rv |= actor_http_route(self, "/roles", roles_route, NULL);
 	return rv;
 }

@@ -292,6 +292,73 @@ Test(operator, reserved_resources_go_only_to_their_role_until_unreserved)
 	free(agent_id);
 }
 
+#define RESERVED_DISK                                                                              \
+	"{\"name\": \"disk\", \"type\": \"SCALAR\", \"scalar\": {\"value\": 512}, "             \
+	"\"reservations\": [{\"type\": \"DYNAMIC\", \"role\": \"eng\"}]"
+#define VOLUME RESERVED_DISK ", \"disk\": {\"persistence\": {\"id\": \"v1\"}, \"volume\": "      \
+	"{\"container_path\": \"data\", \"mode\": \"RW\"}}}"
+
+static bool state_has_volume(const char *id)
+{
+	json_t *st = h_get_json("/master/slaves");
+	json_t *slave = json_array_get(json_object_get(st, "slaves"), 0);
+	json_t *full = json_object_get(slave, "reserved_resources_full");
+	bool found = false;
+	for (size_t i = 0; i < json_array_size(full); i++) {
+		json_t *p = json_object_get(json_object_get(json_array_get(full, i), "disk"),
+		                            "persistence");
+		found |= p && strcmp(json_string_value(json_object_get(p, "id")), id) == 0;
+	}
+	json_decref(st);
+	return found;
+}
+
+Test(operator, volumes_are_created_and_destroyed_on_reserved_disk)
+{
+	probe *ag = probe_spawn("slave(1)");
+	char *agent_id = h_register_agent(ag, "h1", "cpus:1;mem:256;disk:1024");
+	char data[2048];
+
+	snprintf(data, sizeof(data), "{\"slaveId\": \"%s\", \"volumes\": [" VOLUME "]}",
+	         agent_id);
+	/* Not on reserved disk yet: nothing to make the volume from. */
+	cr_assert_eq(http("POST", "/master/create-volumes", data), 409);
+	char reserve[1024];
+	snprintf(reserve, sizeof(reserve), "{\"slaveId\": \"%s\", \"resources\": [" RESERVED_DISK
+	                                   "}]}",
+	         agent_id);
+	cr_assert_eq(http("POST", "/master/reserve", reserve), 202);
+	cr_assert_eq(http("POST", "/master/create-volumes", data), 202);
+	cr_assert(state_has_volume("v1"));
+	/* The role's framework is offered the volume. */
+	probe *eng = probe_spawn("sched-eng");
+	free(register_in_role(eng, "feng", "eng"));
+	Plexus__Internal__ResourceOffersMessage *o = h_expect_offer(eng);
+	px_resources *rs = NULL;
+	cr_assert_eq(px_resources_from_pb(o->offers[0]->resources, o->offers[0]->n_resources, &rs,
+	                                  NULL, 0),
+	             PX_OK);
+	bool has = false;
+	for (size_t i = 0; i < px_resources_size(rs); i++) {
+		const char *pid = px_resource_persistence_id(px_resources_at(rs, i));
+		has |= pid != NULL && strcmp(pid, "v1") == 0;
+	}
+	cr_assert(has, "the volume was not offered");
+	px_resources_free(rs);
+	pb_done(o);
+
+	cr_assert_eq(http("POST", "/master/destroy-volumes", data), 202);
+	cr_assert_not(state_has_volume("v1"));
+	cr_assert_eq(http("POST", "/master/destroy-volumes", data), 409, "destroyed twice");
+	snprintf(data, sizeof(data),
+	         "{\"slaveId\": \"%s\", \"volumes\": [{\"name\": \"disk\", \"type\": "
+	         "\"SCALAR\", \"scalar\": {\"value\": 1}, \"disk\": {\"persistence\": "
+	         "{\"id\": \"v2\"}}}]}",
+	         agent_id);
+	cr_assert_eq(http("POST", "/master/create-volumes", data), 400, "unreserved disk");
+	free(agent_id);
+}
+
 Test(operator, garbage_to_every_endpoint_gets_a_4xx_and_changes_nothing)
 {
 	probe *ag = probe_spawn("slave(1)");
