@@ -91,3 +91,34 @@ Test(cpu, shares_split_one_core_one_to_three)
 	cr_assert(b / a > 2.2 && b / a < 4.2, "expected near 1:3, got %.3f : %.3f (%.2f)", a, b,
 	          b / a);
 }
+
+Test(cpu, cfs_quota_caps_a_container)
+{
+	if (!test_have_cgroups())
+		cr_skip_test("needs root and cgroups");
+	struct containerizer_flags f = {.isolation = "cgroups/cpu,cgroups/mem",
+	                                .cgroups_root = test_cgroups_root(),
+	                                .enable_cfs = true};
+	char err[512] = "";
+	cr_assert_eq(containerizer_create(&f, &z, err, sizeof(err)), 0, "%s", err);
+	char sub[128];
+	snprintf(sub, sizeof(sub), "%s/cap", dir);
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	char *argv[] = {"hog", "spin", "1", NULL};
+	struct agent_launch l = {.path = HOG_PATH, .argv = argv, .envp = environ,
+	                         .directory = sub, .ctx = z, .container_id = "cap",
+	                         .framework_id = "fw", .executor_id = "cap", .source = "cap",
+	                         .cpus = 0.2};
+	cr_assert_eq(containerizer_launcher.launch(&l, &ctr[0], err, sizeof(err)), 0, "%s", err);
+	struct timespec settle = {0, 300 * 1000000L}, window = {1, 0};
+	nanosleep(&settle, NULL);
+	double a0 = cpu_secs(&ctr[0]);
+	nanosleep(&window, NULL);
+	double a = cpu_secs(&ctr[0]) - a0;
+	cr_log_info("capped at 0.2 cpus: %.3f s of cpu in 1 s", a);
+	/* Unbounded it would take a whole core; the quota allows 0.2 s per second. */
+	cr_assert(a > 0.05 && a < 0.35, "expected about 0.2 s, got %.3f s", a);
+	Plexus__ResourceStatistics st = PLEXUS__RESOURCE_STATISTICS__INIT;
+	containerizer_usage(&ctr[0], &st);
+	cr_assert(st.has_cpus_nr_throttled && st.cpus_nr_throttled > 0, "never throttled");
+}
