@@ -8,15 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/containerizer/cgroups.h"
 
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 static bool exists(const char *path)
 {
@@ -74,12 +70,6 @@ static bool v2_has(const char *dir, const char *const *want)
 	return true;
 }
 
-static bool is_cgroup2(const char *dir)
-{
-	struct statfs fs;
-	return statfs(dir, &fs) == 0 && (unsigned long)fs.f_type == CGROUP2_SUPER_MAGIC;
-}
-
 int cg_detect(const char *base, struct cg_system *sys, char *why, size_t whylen)
 {
 	static const char *const v2_need[] = {"cpu", "memory", NULL};
@@ -90,15 +80,14 @@ int cg_detect(const char *base, struct cg_system *sys, char *why, size_t whylen)
 	if (base == NULL || strlen(base) >= sizeof(sys->base))
 		return ENAMETOOLONG;
 	snprintf(sys->base, sizeof(sys->base), "%s", base);
-	/* v2: the unified mount at base itself, or at base/unified (hybrid). A fake tree
-	 * (tests) is recognised by its files when it is no cgroup2 file system. */
+	/* v2: the unified mount at base itself, or at base/unified (hybrid), known by its
+	 * cgroup.controllers (so that a fake tree of files serves the tests too). */
 	const char *cands[] = {"", "/unified"};
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(dir, sizeof(dir), "%s%s", base, cands[i]);
 		char ctl[1100];
 		snprintf(ctl, sizeof(ctl), "%s/cgroup.controllers", dir);
-		/* A fake tree (tests) is no cgroup2 file system but has the files. */
-		if (!exists(ctl) || (!is_cgroup2(dir) && !exists(ctl)))
+		if (!exists(ctl))
 			continue;
 		if (v2_has(dir, v2_need)) {
 			sys->layout = CG_V2;
