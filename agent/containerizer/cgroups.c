@@ -13,7 +13,6 @@
 
 #include "agent/containerizer/cgroups.h"
 
-
 static bool exists(const char *path)
 {
 	struct stat st;
@@ -122,8 +121,8 @@ const char *cg_layout_name(enum cg_layout layout)
 	return layout == CG_V1 ? "v1" : layout == CG_V2 ? "v2" : "none";
 }
 
-int cg_path(const struct cg_system *sys, const char *controller, const char *cgroup,
-            char *out, size_t outlen)
+int cg_path(const struct cg_system *sys, const char *controller, const char *cgroup, char *out,
+            size_t outlen)
 {
 	int n;
 	if (sys->layout == CG_V2)
@@ -242,8 +241,7 @@ int cg_read_key(const struct cg_system *sys, const char *controller, const char 
 	return ENOENT;
 }
 
-int cg_attach(const struct cg_system *sys, const char *controller, const char *cgroup,
-              pid_t pid)
+int cg_attach(const struct cg_system *sys, const char *controller, const char *cgroup, pid_t pid)
 {
 	char v[32];
 	snprintf(v, sizeof(v), "%d", (int)pid);

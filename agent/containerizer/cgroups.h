@@ -40,8 +40,8 @@ int cg_detect(const char *base, struct cg_system *sys, char *why, size_t whylen)
 const char *cg_layout_name(enum cg_layout layout);
 
 /* The directory of cgroup in controller's hierarchy. Returns 0 or ENAMETOOLONG. */
-int cg_path(const struct cg_system *sys, const char *controller, const char *cgroup,
-            char *out, size_t outlen);
+int cg_path(const struct cg_system *sys, const char *controller, const char *cgroup, char *out,
+            size_t outlen);
 
 /* Creates cgroup (and missing parents) in controller's hierarchy; an existing one is
  * fine. Under v2 it also enables the cpu, memory and pids controllers for the children
@@ -70,8 +70,7 @@ int cg_read_key(const struct cg_system *sys, const char *controller, const char 
                 const char *file, const char *key, uint64_t *out);
 
 /* Moves process pid into cgroup. */
-int cg_attach(const struct cg_system *sys, const char *controller, const char *cgroup,
-              pid_t pid);
+int cg_attach(const struct cg_system *sys, const char *controller, const char *cgroup, pid_t pid);
 
 /* The number of processes in cgroup (from cgroup.procs); -1 on error. */
 int cg_count(const struct cg_system *sys, const char *controller, const char *cgroup);

@@ -86,8 +86,8 @@ static void mem_usage(const struct ctr *c, Plexus__ResourceStatistics *st)
 		st->has_mem_rss_bytes = st->has_mem_anon_bytes = true;
 		st->mem_rss_bytes = st->mem_anon_bytes = v;
 	}
-	if (cg_read_key(cg, "memory", c->cgroup, "memory.stat", v2 ? "file" : "total_cache",
-	                &v) == 0) {
+	if (cg_read_key(cg, "memory", c->cgroup, "memory.stat", v2 ? "file" : "total_cache", &v) ==
+	    0) {
 		st->has_mem_file_bytes = true;
 		st->mem_file_bytes = v;
 	}

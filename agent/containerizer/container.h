@@ -24,7 +24,7 @@ struct container {
 	char *framework_id, *executor_id, *source;
 	bool limited; /* a limit was reached: the container was killed for it */
 	struct ctr_limitation limit;
-	int64_t next_check; /* runtime clock, for the monitor's periodic walk */
+	int64_t next_check;     /* runtime clock, for the monitor's periodic walk */
 	struct container *next; /* the monitor's list */
 };
 

@@ -24,17 +24,14 @@ static const struct {
 	const struct isolator_ops *ops; /* NULL: namespaces/pid, a launcher option */
 	bool cgroups;
 } known[] = {
-    {"cgroups/cpu", &isolator_cgroups_cpu, true},
-    {"cgroups/mem", &isolator_cgroups_mem, true},
-    {"posix/cpu", &isolator_posix_cpu, false},
-    {"posix/mem", &isolator_posix_mem, false},
-    {"disk/du", &isolator_disk_du, false},
-    {"namespaces/pid", NULL, false},
+    {"cgroups/cpu", &isolator_cgroups_cpu, true}, {"cgroups/mem", &isolator_cgroups_mem, true},
+    {"posix/cpu", &isolator_posix_cpu, false},    {"posix/mem", &isolator_posix_mem, false},
+    {"disk/du", &isolator_disk_du, false},        {"namespaces/pid", NULL, false},
 };
 
 /* Calls fn for each name of the comma-separated list; stops at the first error. */
-static int each_name(const char *list, int (*fn)(const char *name, void *arg), void *arg,
-                     char *err, size_t errlen)
+static int each_name(const char *list, int (*fn)(const char *name, void *arg), void *arg, char *err,
+                     size_t errlen)
 {
 	char buf[512];
 	if (strlen(list) >= sizeof(buf)) {
@@ -48,9 +45,11 @@ static int each_name(const char *list, int (*fn)(const char *name, void *arg), v
 			n++;
 		int rc = fn(n, arg);
 		if (rc != 0) {
-			snprintf(err, errlen, "--isolation: unknown isolator '%s' (known: "
+			snprintf(err, errlen,
+			         "--isolation: unknown isolator '%s' (known: "
 			         "cgroups/cpu, cgroups/mem, posix/cpu, posix/mem, disk/du, "
-			         "namespaces/pid)", n);
+			         "namespaces/pid)",
+			         n);
 			return rc;
 		}
 	}
@@ -124,8 +123,8 @@ static void choose(struct containerizer *z, const char *list, bool use_cgroups, 
 	}
 }
 
-int containerizer_create(const struct containerizer_flags *f, struct containerizer **out,
-                         char *err, size_t errlen)
+int containerizer_create(const struct containerizer_flags *f, struct containerizer **out, char *err,
+                         size_t errlen)
 {
 	char why[256] = "";
 	int rc = containerizer_flags_check(f, err, errlen);
@@ -180,7 +179,7 @@ int containerizer_create(const struct containerizer_flags *f, struct containeriz
 			actor_info("containerizer: removed %d empty cgroup(s) left under %s", swept,
 			           z->cfg.cgroups_root);
 	}
-	const char *list = f->isolation ? f->isolation
+	const char *list = f->isolation  ? f->isolation
 	                   : use_cgroups ? DEFAULT_ISOLATION_CGROUPS
 	                                 : DEFAULT_ISOLATION_POSIX;
 	choose(z, list, use_cgroups, root_user);
@@ -286,8 +285,7 @@ static int isolate_all(void *arg, pid_t pid, char *err, size_t errlen)
 	return 0;
 }
 
-static int launch(const struct agent_launch *l, struct agent_container *c, char *err,
-                  size_t errlen)
+static int launch(const struct agent_launch *l, struct agent_container *c, char *err, size_t errlen)
 {
 	struct containerizer *z = l->ctx;
 	size_t prepared = 0;

@@ -41,8 +41,8 @@ int containerizer_flags_check(const struct containerizer_flags *f, char *err, si
 /* Creates an agent's containerizer: parses the isolation, detects cgroups, falls back
  * to posix where they cannot be used (logged). On success *out is owned by the caller
  * (containerizer_free) and is what struct agent_launch.ctx must carry. */
-int containerizer_create(const struct containerizer_flags *f, struct containerizer **out,
-                         char *err, size_t errlen);
+int containerizer_create(const struct containerizer_flags *f, struct containerizer **out, char *err,
+                         size_t errlen);
 
 /* Frees z; every container launched through it must have been cleaned up. NULL: no-op. */
 void containerizer_free(struct containerizer *z);

@@ -6,8 +6,8 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -20,7 +20,7 @@ static uint64_t walk_total;
 static struct {
 	dev_t dev;
 	ino_t ino;
-} *seen;
+} * seen;
 static size_t nseen, capseen;
 
 static int walk_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

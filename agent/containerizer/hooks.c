@@ -11,8 +11,7 @@
 #define COMMAND_EXECUTOR_CPUS   0.1
 #define COMMAND_EXECUTOR_MEM_MB 32.0
 
-void agent_container_launch_info(struct agent *a, struct agent_executor *ex,
-                                 struct agent_launch *l)
+void agent_container_launch_info(struct agent *a, struct agent_executor *ex, struct agent_launch *l)
 {
 	double cpus = 0, mem = 0, disk = 0;
 
@@ -21,8 +20,7 @@ void agent_container_launch_info(struct agent *a, struct agent_executor *ex,
 	l->framework_id = ex->fw->id;
 	l->executor_id = ex->id;
 	l->source = ex->info->source ? ex->info->source : ex->id;
-	containerizer_sum_resources(ex->info->resources, ex->info->n_resources, &cpus, &mem,
-	                            &disk);
+	containerizer_sum_resources(ex->info->resources, ex->info->n_resources, &cpus, &mem, &disk);
 	l->cpus = cpus;
 	l->mem_mb = mem;
 	l->disk_mb = disk;
@@ -43,8 +41,7 @@ void agent_container_update(struct agent *a, struct agent_executor *ex)
 	if (a->launcher->update == NULL || ex->container.state == NULL ||
 	    ex->phase == EXECUTOR_TERMINATED)
 		return;
-	containerizer_sum_resources(ex->info->resources, ex->info->n_resources, &cpus, &mem,
-	                            &disk);
+	containerizer_sum_resources(ex->info->resources, ex->info->n_resources, &cpus, &mem, &disk);
 	add_tasks(ex->queued, &cpus, &mem, &disk);
 	add_tasks(ex->launched, &cpus, &mem, &disk);
 	if (ex->command) {

@@ -30,21 +30,21 @@ struct ctr_resources {
 struct ctr_config {
 	struct cg_system cg;
 	char cgroups_root[128];
-	bool enable_cfs;    /* --cgroups-enable-cfs: a hard cpu cap (CFS quota) */
-	bool enforce_disk;  /* --enforce-container-disk-quota */
+	bool enable_cfs;   /* --cgroups-enable-cfs: a hard cpu cap (CFS quota) */
+	bool enforce_disk; /* --enforce-container-disk-quota */
 	int64_t disk_watch_ms;
 };
 
 struct ctr {
 	const struct ctr_config *cfg;
-	char id[64];          /* unique per run */
-	char cgroup[256];     /* "<root>/<id>" */
-	char *directory;      /* the sandbox (owned) */
-	pid_t pid;            /* the executor (as the agent sees it); 0 before isolate */
+	char id[64];      /* unique per run */
+	char cgroup[256]; /* "<root>/<id>" */
+	char *directory;  /* the sandbox (owned) */
+	pid_t pid;        /* the executor (as the agent sees it); 0 before isolate */
 	struct ctr_resources res;
-	uint64_t disk_used;   /* the latest walk of the sandbox */
+	uint64_t disk_used; /* the latest walk of the sandbox */
 	bool disk_measured;
-	bool cgroups_made;    /* cgroups were created: cleanup removes them */
+	bool cgroups_made; /* cgroups were created: cleanup removes them */
 };
 
 /* A limit the container reached. */

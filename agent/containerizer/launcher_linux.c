@@ -27,8 +27,8 @@ static void reap(pid_t pid)
 		;
 }
 
-int ctr_launch(const struct agent_launch *l, bool pid_namespace, ctr_isolate_fn isolate,
-               void *arg, pid_t *out, char *err, size_t errlen)
+int ctr_launch(const struct agent_launch *l, bool pid_namespace, ctr_isolate_fn isolate, void *arg,
+               pid_t *out, char *err, size_t errlen)
 {
 	int outfd = -1, errfd = -1, go[2] = {-1, -1}, status[2] = {-1, -1}, rc = 0;
 	pid_t pid = -1;
@@ -50,8 +50,9 @@ int ctr_launch(const struct agent_launch *l, bool pid_namespace, ctr_isolate_fn 
 	}
 	/* A raw clone without a new stack behaves as fork (copy-on-write), with the
 	 * namespace flag fork cannot pass. */
-	pid = (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | (pid_namespace ? CLONE_NEWPID : 0)),
-	                     NULL, NULL, NULL, NULL);
+	pid =
+	    (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | (pid_namespace ? CLONE_NEWPID : 0)),
+	                   NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		rc = errno;
 		snprintf(err, errlen, "clone%s: %s", pid_namespace ? " (CLONE_NEWPID)" : "",

@@ -20,7 +20,7 @@ typedef int (*ctr_isolate_fn)(void *arg, pid_t pid, char *err, size_t errlen);
 /* Starts l's program. On success *out is the child and 0 is returned; otherwise an
  * errno code with err saying why, and no process is left behind (the child is killed
  * and reaped). */
-int ctr_launch(const struct agent_launch *l, bool pid_namespace, ctr_isolate_fn isolate,
-               void *arg, pid_t *out, char *err, size_t errlen);
+int ctr_launch(const struct agent_launch *l, bool pid_namespace, ctr_isolate_fn isolate, void *arg,
+               pid_t *out, char *err, size_t errlen);
 
 #endif

@@ -142,8 +142,7 @@ static bool posix_mem_limitation(struct ctr *c, struct ctr_limitation *out)
 		return false;
 	out->reason = PLEXUS__TASK_STATUS__REASON__REASON_CONTAINER_LIMITATION_MEMORY;
 	snprintf(out->message, sizeof(out->message),
-	         "container memory limit: %" PRIu64 " bytes exceeded (resident %" PRIu64
-	         " bytes)",
+	         "container memory limit: %" PRIu64 " bytes exceeded (resident %" PRIu64 " bytes)",
 	         c->res.mem_bytes, rss);
 	return true;
 }

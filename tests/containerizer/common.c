@@ -234,8 +234,8 @@ void test_kill_strays(const char *dir)
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
-		if (strncmp(target, dir, len) == 0 && (target[len] == '/' || target[len] == '\0' ||
-		                                       target[len] == ' '))
+		if (strncmp(target, dir, len) == 0 &&
+		    (target[len] == '/' || target[len] == '\0' || target[len] == ' '))
 			kill((pid_t)atoi(e->d_name), SIGKILL);
 	}
 	if (d)

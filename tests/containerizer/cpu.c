@@ -72,9 +72,15 @@ Test(cpu, shares_split_one_core_one_to_three)
 		snprintf(id, sizeof(id), "cpu-%d", i);
 		cr_assert_eq(mkdir(sub, 0755), 0);
 		char *argv[] = {"hog", "spin", "0", NULL};
-		struct agent_launch l = {.path = HOG_PATH, .argv = argv, .envp = environ,
-		                         .directory = sub, .ctx = z, .container_id = id,
-		                         .framework_id = "fw", .executor_id = id, .source = id,
+		struct agent_launch l = {.path = HOG_PATH,
+		                         .argv = argv,
+		                         .envp = environ,
+		                         .directory = sub,
+		                         .ctx = z,
+		                         .container_id = id,
+		                         .framework_id = "fw",
+		                         .executor_id = id,
+		                         .source = id,
 		                         .cpus = cpus[i]};
 		cr_assert_eq(containerizer_launcher.launch(&l, &ctr[i], err, sizeof(err)), 0, "%s",
 		             err);
@@ -105,9 +111,15 @@ Test(cpu, cfs_quota_caps_a_container)
 	snprintf(sub, sizeof(sub), "%s/cap", dir);
 	cr_assert_eq(mkdir(sub, 0755), 0);
 	char *argv[] = {"hog", "spin", "1", NULL};
-	struct agent_launch l = {.path = HOG_PATH, .argv = argv, .envp = environ,
-	                         .directory = sub, .ctx = z, .container_id = "cap",
-	                         .framework_id = "fw", .executor_id = "cap", .source = "cap",
+	struct agent_launch l = {.path = HOG_PATH,
+	                         .argv = argv,
+	                         .envp = environ,
+	                         .directory = sub,
+	                         .ctx = z,
+	                         .container_id = "cap",
+	                         .framework_id = "fw",
+	                         .executor_id = "cap",
+	                         .source = "cap",
 	                         .cpus = 0.2};
 	cr_assert_eq(containerizer_launcher.launch(&l, &ctr[0], err, sizeof(err)), 0, "%s", err);
 	struct timespec settle = {0, 300 * 1000000L}, window = {1, 0};

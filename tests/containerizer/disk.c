@@ -29,8 +29,7 @@ TestSuite(disk, .init = setup, .fini = teardown, .timeout = 60);
 
 Test(disk, past_its_disk_the_task_fails_with_the_disk_reason)
 {
-	test_start_agent(&h, "cpus:2;mem:2048;disk:1024", "posix/cpu,posix/mem,disk/du", true,
-	                 100);
+	test_start_agent(&h, "cpus:2;mem:2048;disk:1024", "posix/cpu,posix/mem,disk/du", true, 100);
 	test_run_task(&h, "t-disk", WRITER, "cpus:0.1;mem:64;disk:8");
 	struct seen_update u;
 	cr_assert(test_wait_state("t-disk", PLEXUS__TASK_STATE__TASK_FAILED, &u, 20000),

@@ -62,8 +62,7 @@ static void check_usage(const char *isolation, bool cgroups)
 {
 	test_start_agent(&h, "cpus:2;mem:2048;disk:1024", isolation, false, 100);
 	test_run_task(&h, "t-stats",
-	              "dd if=/dev/zero of=blob bs=1M count=4 2>/dev/null; " HOG_PATH
-	              " mem 64 hold",
+	              "dd if=/dev/zero of=blob bs=1M count=4 2>/dev/null; " HOG_PATH " mem 64 hold",
 	              "cpus:0.5;mem:256;disk:64");
 	char *dir = sandbox_of(&h, "t-stats");
 	for (int i = 0; dir == NULL && i < 500; i++) {

@@ -32,13 +32,12 @@ TestSuite(tree, .init = setup, .fini = teardown, .timeout = 60);
 
 /* Four sleepers (two in a subshell), the subshell, and a daemon that leaves the
  * task's process group and session (setsid) after a double fork. */
-static const char script[] =
-    "sleep 300 &\n"
-    "sleep 300 &\n"
-    "sh -c 'sleep 300 & sleep 300 & wait' &\n"
-    "sh -c 'setsid sh -c \"exec sleep 301\" & exit 0'\n"
-    "echo ready > ready\n"
-    "wait\n";
+static const char script[] = "sleep 300 &\n"
+                             "sleep 300 &\n"
+                             "sh -c 'sleep 300 & sleep 300 & wait' &\n"
+                             "sh -c 'setsid sh -c \"exec sleep 301\" & exit 0'\n"
+                             "echo ready > ready\n"
+                             "wait\n";
 
 /* Every process whose working directory is dir (the task's tree and the executor). */
 static size_t pids_in(const char *dir, pid_t *out, size_t max)

@@ -60,9 +60,9 @@ Test(v2, detected_and_written_as_v2)
 	cr_assert_eq(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/r/c1", fake);
 	cr_assert_eq(mkdir(path, 0755), 0);
-	const char *files[] = {"r/cgroup.subtree_control", "r/c1/cpu.weight", "r/c1/cpu.max",
-	                       "r/c1/memory.max", "r/c1/memory.swap.max", "r/c1/memory.events",
-	                       "r/c1/cgroup.procs"};
+	const char *files[] = {
+	    "r/cgroup.subtree_control", "r/c1/cpu.weight",    "r/c1/cpu.max",     "r/c1/memory.max",
+	    "r/c1/memory.swap.max",     "r/c1/memory.events", "r/c1/cgroup.procs"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		put(files[i], "");
 
