@@ -18,10 +18,10 @@
  *                                  "allocated", "offered", "reserved", "quota"}]}
  *
  * The runtime routes /<actor-id>/<path>, so /weights, /quota and /machine are served by
- * small actors of those names (and /maintenance/status by "maintenance") (one per OS process, as /health's) that hand each
- * request to the master by dispatch; the master validates it, writes the registry first,
- * then tells the allocator (mal.h) and answers. Bad input gets 400 (409 when resources
- * are not available), a log line, and changes nothing. DELETE /quota/<role> needs one
+ * small actors of those names (and /maintenance/status by "maintenance") (one per OS process, as
+ * /health's) that hand each request to the master by dispatch; the master validates it, writes the
+ * registry first, then tells the allocator (mal.h) and answers. Bad input gets 400 (409 when
+ * resources are not available), a log line, and changes nothing. DELETE /quota/<role> needs one
  * route per role: the quota actor keeps one for each role with a quota, told by the
  * master whenever the set changes. */
 #include <ctype.h>
@@ -63,8 +63,7 @@ static actor_http_response *json_response(int status, json_t *o)
 }
 
 /* A 4xx with the reason, logged and counted. */
-static actor_http_response *refuse(struct master *m, int status, const char *what,
-                                   const char *why)
+static actor_http_response *refuse(struct master *m, int status, const char *what, const char *why)
 {
 	actor_warn("master: %s refused: %s", what, why);
 	actor_counter_inc(m->metrics.http_bad_requests);
@@ -202,8 +201,8 @@ static bool quantities(const json_t *v, const char *field, px_resources **out, c
 			if (*out == NULL || !json_is_number(x) ||
 			    px_scalar_from_double(json_number_value(x), &milli) != PX_OK ||
 			    px_resources_add_scalar(*out, name, NULL, milli) != PX_OK) {
-				snprintf(why, len, "'%s': '%s' must be a non-negative number", field,
-				         name);
+				snprintf(why, len, "'%s': '%s' must be a non-negative number",
+				         field, name);
 				goto bad;
 			}
 		}
@@ -217,7 +216,8 @@ static bool quantities(const json_t *v, const char *field, px_resources **out, c
 	for (size_t i = 0; i < px_resources_size(*out); i++) {
 		const struct px_resource *r = px_resources_at(*out, i);
 		if (px_resource_type(r) != PX_SCALAR || px_resource_is_reserved(r)) {
-			snprintf(why, len, "'%s': quota holds unreserved scalar resources only, not '%s'",
+			snprintf(why, len,
+			         "'%s': quota holds unreserved scalar resources only, not '%s'",
 			         field, px_resource_name(r));
 			goto bad;
 		}
@@ -339,8 +339,7 @@ static bool machine_matches(const json_t *mid, const struct agent *ag)
 
 	snprintf(agent_ip, sizeof(agent_ip), "%u.%u.%u.%u", (ag->pid.ip >> 24) & 255,
 	         (ag->pid.ip >> 16) & 255, (ag->pid.ip >> 8) & 255, ag->pid.ip & 255);
-	if (host != NULL && host[0] && ag->info->hostname &&
-	    strcmp(host, ag->info->hostname) == 0)
+	if (host != NULL && host[0] && ag->info->hostname && strcmp(host, ag->info->hostname) == 0)
 		return true;
 	return ip != NULL && ip[0] && strcmp(ip, agent_ip) == 0;
 }
@@ -372,8 +371,7 @@ static bool same_machine(const json_t *a, const json_t *b)
 	return same_field(a, b, "hostname") && same_field(a, b, "ip");
 }
 
-static actor_http_response *machine(actor_t *self, struct master *m,
-                                    const actor_http_request *req)
+static actor_http_response *machine(actor_t *self, struct master *m, const actor_http_request *req)
 {
 	bool down = strcmp(req->path, "/down") == 0;
 	char why[512];
@@ -397,8 +395,9 @@ static actor_http_response *machine(actor_t *self, struct master *m,
 	}
 	if (!ok) {
 		json_decref(body);
-		return refuse(m, 400, req->path,
-		              "Expected a non-empty JSON array of {\"hostname\": ..., \"ip\": ...}");
+		return refuse(
+		    m, 400, req->path,
+		    "Expected a non-empty JSON array of {\"hostname\": ..., \"ip\": ...}");
 	}
 	const json_t *cur = registrar_get(m->registrar, "down_machines");
 	json_t *next = json_array();

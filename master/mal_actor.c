@@ -16,13 +16,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/json_pb.h"
 #include "master/allocator/allocator.h"
 #include "master/allocator/allocator_actor.h"
 #include "master/mal.h"
 #include "master/mal_internal.h"
 #include "master/master_internal.h"
 #include "master/registrar.h"
-#include "common/json_pb.h"
 
 struct mal {
 	struct master *m;
@@ -534,7 +534,8 @@ static bool op_roles_are(const Plexus__Offer__Operation *op, const char *role, c
 	for (size_t i = 0; i < px_resources_size(rs) && ok; i++) {
 		const char *r = px_resource_role(px_resources_at(rs, i));
 		if (r == NULL || strcmp(r, role) != 0) {
-			snprintf(err, errlen, "a reservation for role '%s' on an offer made to '%s'",
+			snprintf(err, errlen,
+			         "a reservation for role '%s' on an offer made to '%s'",
 			         r ? r : "*", role);
 			ok = false;
 		}

@@ -13,10 +13,12 @@
  *                                                      /offered_or_allocated
  *
  * Values are in the resource's unit (cpus, MB). A limit of -1 means none: metrics
- * cannot be unregistered, so a removed quota reads guarantee 0 and limit -1. Everything but the pass timer is set
- * from the core inside the allocator actor (metrics are atomic, so any thread may set
- * them); the master asks for a refresh after each pass it requests, after weight and
- * quota changes, and every allocation interval. */
+ * cannot be unregistered, so a removed quota reads guarantee 0 and limit -1.
+ *
+ * Everything but the pass timer is set from the core inside the allocator actor
+ * (metrics are atomic, so any thread may set them); the master asks for a refresh after
+ * each pass it requests, after weight and quota changes, and every allocation
+ * interval. */
 #include <stdio.h>
 
 #include "actor/metrics.h"
@@ -64,7 +66,7 @@ static void role_figures(const alloc_role_stats *s, void *arg)
 		set(s->res[i].guarantee < 0 ? 0 : (double)s->res[i].guarantee / 1000.0,
 		    "allocator/mesos/quota/roles/%s/resources/%s/guarantee", s->role, name);
 		set(s->res[i].limit < 0 ? -1 : (double)s->res[i].limit / 1000.0,
-			    "allocator/mesos/quota/roles/%s/resources/%s/limit", s->role, name);
+		    "allocator/mesos/quota/roles/%s/resources/%s/limit", s->role, name);
 		/* Consumption as quota counts it: what is held unreserved plus what is
 		 * reserved (allocated reserved resources are counted once). */
 		set((double)(s->res[i].offered + s->res[i].used + s->res[i].reserved) / 1000.0,

@@ -41,9 +41,10 @@ TestSuite(operator, .init = setup, .fini = teardown, .timeout = 60);
 
 static char *register_in_role(probe *p, const char *name, const char *role)
 {
-	probe_send_json(p, h_master(), &plexus__internal__register_framework_message__descriptor,
-	                "{\"framework\": {\"user\": \"tester\", \"name\": \"%s\", \"role\": \"%s\"}}",
-	                name, role);
+	probe_send_json(
+	    p, h_master(), &plexus__internal__register_framework_message__descriptor,
+	    "{\"framework\": {\"user\": \"tester\", \"name\": \"%s\", \"role\": \"%s\"}}", name,
+	    role);
 	Plexus__Internal__FrameworkRegisteredMessage *r =
 	    probe_expect(p, &plexus__internal__framework_registered_message__descriptor);
 	char *id = strdup(r->framework_id->value);
@@ -126,8 +127,8 @@ Test(operator, weights_set_over_http_change_the_shares_and_survive_a_restart)
 	json_t *w = h_get_json("/weights");
 	cr_assert_eq(json_array_size(w), 1);
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(w, 0), "role")), "a");
-	cr_assert_float_eq(json_number_value(json_object_get(json_array_get(w, 0), "weight")),
-	                   4.0, 1e-9);
+	cr_assert_float_eq(json_number_value(json_object_get(json_array_get(w, 0), "weight")), 4.0,
+	                   1e-9);
 	json_decref(w);
 
 	/* With weight 4 against 1, role a takes three agents of four in DRF order (equal
@@ -141,8 +142,8 @@ Test(operator, weights_set_over_http_change_the_shares_and_survive_a_restart)
 	cr_assert_eq(nb, 1);
 
 	json_t *file = registry_file();
-	cr_assert_float_eq(json_number_value(json_object_get(json_object_get(file, "weights"), "a")),
-	                   4.0, 1e-9);
+	cr_assert_float_eq(
+	    json_number_value(json_object_get(json_object_get(file, "weights"), "a")), 4.0, 1e-9);
 	json_decref(file);
 
 	h_master_restart(&flags);
@@ -267,9 +268,9 @@ Test(operator, reserved_resources_go_only_to_their_role_until_unreserved)
 	free(register_in_role(eng, "feng", "eng"));
 	Plexus__Internal__ResourceOffersMessage *o = h_expect_offer(eng);
 	px_resources *rs = NULL;
-	cr_assert_eq(px_resources_from_pb(o->offers[0]->resources, o->offers[0]->n_resources, &rs,
-	                                  NULL, 0),
-	             PX_OK);
+	cr_assert_eq(
+	    px_resources_from_pb(o->offers[0]->resources, o->offers[0]->n_resources, &rs, NULL, 0),
+	    PX_OK);
 	cr_assert_eq(px_resources_scalar(rs, "cpus"), 2000);
 	cr_assert(px_resource_is_dynamic(px_resources_at(rs, 0)));
 	px_resources_free(rs);
@@ -278,25 +279,25 @@ Test(operator, reserved_resources_go_only_to_their_role_until_unreserved)
 	/* Unreserving takes the offer back from eng and frees the cpus for anyone. */
 	snprintf(data, sizeof(data), "slaveId=%s&resources=%s", agent_id, reserved_cpus_json);
 	char *body = NULL;
-	cr_assert_eq(h_http("POST", "/master/unreserve", "application/x-www-form-urlencoded",
-	                    data, &body),
-	             202, "%s", body);
+	cr_assert_eq(
+	    h_http("POST", "/master/unreserve", "application/x-www-form-urlencoded", data, &body),
+	    202, "%s", body);
 	free(body);
 	pb_done(probe_expect(eng, &plexus__internal__rescind_resource_offer_message__descriptor));
 	cr_assert_float_eq(state_reserved_cpus("eng"), 0.0, 1e-9);
 	int64_t again = 0;
 	drain_offers(eng, "cpus", &again);
 	drain_offers(ops, "cpus", &again);
-	cr_assert_eq(again, 2000, "the unreserved cpus were offered again: %lld",
-	             (long long)again);
+	cr_assert_eq(again, 2000, "the unreserved cpus were offered again: %lld", (long long)again);
 	free(agent_id);
 }
 
 #define RESERVED_DISK                                                                              \
-	"{\"name\": \"disk\", \"type\": \"SCALAR\", \"scalar\": {\"value\": 512}, "             \
+	"{\"name\": \"disk\", \"type\": \"SCALAR\", \"scalar\": {\"value\": 512}, "                \
 	"\"reservations\": [{\"type\": \"DYNAMIC\", \"role\": \"eng\"}]"
-#define VOLUME RESERVED_DISK ", \"disk\": {\"persistence\": {\"id\": \"v1\"}, \"volume\": "      \
-	"{\"container_path\": \"data\", \"mode\": \"RW\"}}}"
+#define VOLUME                                                                                     \
+	RESERVED_DISK ", \"disk\": {\"persistence\": {\"id\": \"v1\"}, \"volume\": "               \
+	              "{\"container_path\": \"data\", \"mode\": \"RW\"}}}"
 
 static bool state_has_volume(const char *id)
 {
@@ -319,14 +320,12 @@ Test(operator, volumes_are_created_and_destroyed_on_reserved_disk)
 	char *agent_id = h_register_agent(ag, "h1", "cpus:1;mem:256;disk:1024");
 	char data[2048];
 
-	snprintf(data, sizeof(data), "{\"slaveId\": \"%s\", \"volumes\": [" VOLUME "]}",
-	         agent_id);
+	snprintf(data, sizeof(data), "{\"slaveId\": \"%s\", \"volumes\": [" VOLUME "]}", agent_id);
 	/* Not on reserved disk yet: nothing to make the volume from. */
 	cr_assert_eq(http("POST", "/master/create-volumes", data), 409);
 	char reserve[1024];
-	snprintf(reserve, sizeof(reserve), "{\"slaveId\": \"%s\", \"resources\": [" RESERVED_DISK
-	                                   "}]}",
-	         agent_id);
+	snprintf(reserve, sizeof(reserve),
+	         "{\"slaveId\": \"%s\", \"resources\": [" RESERVED_DISK "}]}", agent_id);
 	cr_assert_eq(http("POST", "/master/reserve", reserve), 202);
 	cr_assert_eq(http("POST", "/master/create-volumes", data), 202);
 	cr_assert(state_has_volume("v1"));
@@ -335,9 +334,9 @@ Test(operator, volumes_are_created_and_destroyed_on_reserved_disk)
 	free(register_in_role(eng, "feng", "eng"));
 	Plexus__Internal__ResourceOffersMessage *o = h_expect_offer(eng);
 	px_resources *rs = NULL;
-	cr_assert_eq(px_resources_from_pb(o->offers[0]->resources, o->offers[0]->n_resources, &rs,
-	                                  NULL, 0),
-	             PX_OK);
+	cr_assert_eq(
+	    px_resources_from_pb(o->offers[0]->resources, o->offers[0]->n_resources, &rs, NULL, 0),
+	    PX_OK);
 	bool has = false;
 	for (size_t i = 0; i < px_resources_size(rs); i++) {
 		const char *pid = px_resource_persistence_id(px_resources_at(rs, i));
@@ -377,13 +376,15 @@ Test(operator, garbage_to_every_endpoint_gets_a_4xx_and_changes_nothing)
 	json_decref(w);
 
 	cr_assert_eq(http("POST", "/quota", "{"), 400);
-	cr_assert_eq(http("POST", "/quota", "{\"role\": \"*\", \"guarantee\": {\"cpus\": 1}}"), 400);
+	cr_assert_eq(http("POST", "/quota", "{\"role\": \"*\", \"guarantee\": {\"cpus\": 1}}"),
+	             400);
 	cr_assert_eq(http("POST", "/quota", "{\"role\": \"r\"}"), 400);
 	cr_assert_eq(http("POST", "/quota", "{\"role\": \"r\", \"guarantee\": {\"cpus\": -1}}"),
 	             400);
-	cr_assert_eq(http("POST", "/quota",
-	                  "{\"role\": \"r\", \"guarantee\": {\"cpus\": 2}, \"limit\": {\"cpus\": 1}}"),
-	             400);
+	cr_assert_eq(
+	    http("POST", "/quota",
+	         "{\"role\": \"r\", \"guarantee\": {\"cpus\": 2}, \"limit\": {\"cpus\": 1}}"),
+	    400);
 	cr_assert_eq(http("POST", "/quota", "{\"role\": \"r\", \"guarantee\": [{\"name\": 3}]}"),
 	             400);
 	int st = http("DELETE", "/quota/nosuch", NULL);
