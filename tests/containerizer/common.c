@@ -241,3 +241,21 @@ void test_kill_strays(const char *dir)
 	if (d)
 		closedir(d);
 }
+
+int test_count_cgroups(void)
+{
+	static const char *const hier[] = {"cpu", "memory", "unified"};
+	int n = 0;
+	for (size_t i = 0; i < 3; i++) {
+		char dir[512];
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/%s", hier[i], test_cgroups_root());
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		while (d != NULL && (e = readdir(d)) != NULL)
+			if (e->d_type == DT_DIR && e->d_name[0] != '.')
+				n++;
+		if (d)
+			closedir(d);
+	}
+	return n;
+}

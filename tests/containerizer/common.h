@@ -19,6 +19,10 @@ bool test_have_cgroups(void);
  * Safe to call when nothing was made. */
 void test_remove_cgroups(void);
 
+/* How many container cgroups are under the test root in the cpu and memory
+ * hierarchies (or the unified one). */
+int test_count_cgroups(void);
+
 /* Starts an agent on h with these flags (isolation NULL: the default) and the test's
  * cgroups root, and waits for its registration. */
 void test_start_agent(struct harness *h, const char *resources, const char *isolation,

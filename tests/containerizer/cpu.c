@@ -134,3 +134,25 @@ Test(cpu, cfs_quota_caps_a_container)
 	containerizer_usage(&ctr[0], &st);
 	cr_assert(st.has_cpus_nr_throttled && st.cpus_nr_throttled > 0, "never throttled");
 }
+
+Test(cpu, failed_launch_leaves_no_process_and_no_cgroup)
+{
+	if (!test_have_cgroups())
+		cr_skip_test("needs root and cgroups");
+	struct containerizer_flags f = {.isolation = "cgroups/cpu,cgroups/mem",
+	                                .cgroups_root = test_cgroups_root()};
+	char err[512] = "";
+	cr_assert_eq(containerizer_create(&f, &z, err, sizeof(err)), 0, "%s", err);
+	char *argv[] = {"nothing", NULL};
+	struct agent_launch l = {.path = "/nonexistent/program",
+	                         .argv = argv,
+	                         .envp = environ,
+	                         .directory = dir,
+	                         .ctx = z,
+	                         .container_id = "bad"};
+	cr_assert_neq(containerizer_launcher.launch(&l, &ctr[0], err, sizeof(err)), 0);
+	cr_assert(strstr(err, "/nonexistent/program") != NULL, "%s", err);
+	cr_assert_eq(ctr[0].pid, 0);
+	cr_assert_null(ctr[0].state);
+	cr_assert_eq(test_count_cgroups(), 0, "a failed launch left its cgroups");
+}

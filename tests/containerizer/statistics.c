@@ -128,6 +128,8 @@ static void check_usage(const char *isolation, bool cgroups)
 	kill_task(&h, "t-stats");
 	cr_assert(test_wait_state("t-stats", PLEXUS__TASK_STATE__TASK_KILLED, NULL, 20000));
 	cr_assert(master_wait_exited(1, 10000), "the executor did not exit");
+	/* Its cgroups went with it (the agent cleans up before it tells the master). */
+	cr_assert_eq(test_count_cgroups(), 0, "the container's cgroups are still there");
 	/* Gone from the statistics with its container. */
 	st = stats_of("t-stats");
 	cr_assert_null(st, "a cleaned-up container is still reported");
