@@ -345,8 +345,13 @@ fail:
 
 static int signal_op(const struct agent_container *c, int sig)
 {
+	const struct container *k = c->state;
 	if (c->pid <= 0)
 		return ESRCH;
+	/* In a pid namespace the init hands the signal on to the executor: signalling the
+	 * group as well would deliver it twice. */
+	if (k != NULL && k->z->pid_namespace)
+		return kill(c->pid, sig) == 0 ? 0 : errno;
 	return kill(-c->pid, sig) == 0 ? 0 : errno;
 }
 

@@ -21,6 +21,59 @@ static int open_output(const char *dir, const char *name)
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
+/* ---- the namespace's init ---------------------------------------------------------
+ * pid 1 of a pid namespace ignores every signal it has no handler for, even SIGKILL sent
+ * from inside, and inherits every orphan of the namespace. So the executor does not run
+ * as pid 1: a small init (this code, in the cloned child; async-signal-safe calls only)
+ * forks it, hands the signals the agent sends on to it, reaps orphans, and exits with
+ * the executor's status (128 + signal when a signal ended it: pid 1 cannot die of one
+ * of its own). Its exit takes every process left in the namespace down. */
+
+static volatile pid_t init_executor;
+
+static void init_forward(int sig)
+{
+	if (init_executor > 0)
+		kill(init_executor, sig);
+}
+
+/* Returns only in the forked executor. */
+static void run_init(int go, int status, int outfd, int errfd)
+{
+	static const int forwarded[] = {SIGTERM, SIGINT,  SIGHUP,  SIGQUIT,
+	                                SIGUSR1, SIGUSR2, SIGCONT, SIGWINCH};
+	pid_t ex = fork();
+	if (ex == 0)
+		return;
+	if (ex < 0) {
+		int e = errno;
+		(void)!write(status, &e, sizeof(e));
+		_exit(127);
+	}
+	init_executor = ex;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = init_forward;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+	/* The agent learns of an exec failure from the executor alone. */
+	close(go);
+	close(status);
+	close(outfd);
+	close(errfd);
+	for (;;) {
+		int st;
+		pid_t r = waitpid(-1, &st, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			_exit(127);
+		if (r == ex)
+			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
+}
+
 static void reap(pid_t pid)
 {
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -77,6 +130,8 @@ int ctr_launch(const struct agent_launch *l, bool pid_namespace, ctr_isolate_fn 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		if (pid_namespace)
+			run_init(go[0], status[1], outfd, errfd); /* returns in the executor */
 		if (dup2(outfd, STDOUT_FILENO) < 0 || dup2(errfd, STDERR_FILENO) < 0)
 			goto fail;
 		e = open("/dev/null", O_RDONLY);

@@ -1,9 +1,11 @@
 /* launcher_linux.h — starts a container's executor: like the posix launcher (its own
  * session, output to the sandbox, a clean signal state), but the child waits before
  * exec until the isolators have put it into its cgroups, so that nothing it forks
- * escapes them, and optionally in a new pid namespace (CLONE_NEWPID) where the
- * executor is pid 1: when it ends, the kernel kills every process left in the
- * namespace, a double-forked daemon included. */
+ * escapes them, and optionally in a new pid namespace (CLONE_NEWPID) whose pid 1 is a
+ * small init that runs the executor, forwards signals to it and exits with its status:
+ * then the kernel kills every process left in the namespace, a double-forked daemon
+ * included. The pid returned is the init's (it carries the executor's exit status,
+ * 128 + N for a signal N). */
 #ifndef PLEXUS_AGENT_CONTAINERIZER_LAUNCHER_LINUX_H
 #define PLEXUS_AGENT_CONTAINERIZER_LAUNCHER_LINUX_H
 
