@@ -126,3 +126,34 @@ Test(tree, killed_with_cgroups_in_a_pid_namespace_nothing_survives)
 		cr_skip_test("needs root and cgroups");
 	run_tree("cgroups/cpu,cgroups/mem,namespaces/pid");
 }
+
+Test(tree, in_a_pid_namespace_a_task_can_end_its_executor)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+	test_start_agent(&h, "cpus:2;mem:2048;disk:1024", "posix/cpu,posix/mem,namespaces/pid",
+	                 false, 0);
+	/* The executor is not the namespace's pid 1 (which would ignore this SIGKILL). */
+	test_run_task(&h, "t-crash", "kill -9 $PPID; exec sleep 300", "cpus:0.1;mem:64");
+	struct seen_update u;
+	cr_assert(test_wait_state("t-crash", PLEXUS__TASK_STATE__TASK_FAILED, &u, 20000),
+	          "the task outlived its executor");
+	cr_assert_eq(u.reason, PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED, "%d %s",
+	             u.reason, u.message);
+	cr_assert(strstr(u.message, "137") != NULL, "%s", u.message);
+	char *dir = sandbox_of(&h, "t-crash");
+	cr_assert_not_null(dir);
+	char *real = realpath(dir, NULL);
+	cr_assert_not_null(real);
+	pid_t pids[8];
+	size_t left = 1;
+	for (int64_t end = test_now_ms() + 5000; left > 0 && test_now_ms() < end;) {
+		left = pids_in(real, pids, 8);
+		struct timespec ts = {0, 10 * 1000000L};
+		if (left > 0)
+			nanosleep(&ts, NULL);
+	}
+	cr_assert_eq(left, 0, "the task's sleep survived its executor");
+	free(real);
+	free(dir);
+}
