@@ -28,10 +28,11 @@ struct container {
 	struct container *next; /* the monitor's list */
 };
 
-/* Checks the container's limits now (walking its sandbox first when it has disk/du);
- * when one is reached, records it and kills the container. Called by the monitor with
- * its lock held. Returns true when the container was killed. */
-bool container_check(struct container *k);
+/* Checks the container's limits now (with walk, walking its sandbox first when it has
+ * disk/du); when one is reached, records it and kills the container, as Mesos destroys
+ * a container on a limitation. Called by the monitor with its lock held. Returns true
+ * when the container was killed. */
+bool container_check(struct container *k, bool walk);
 
 /* Fills st with the container's usage and the time (NULL k: only the time). */
 void container_usage(const struct container *k, Plexus__ResourceStatistics *st);

@@ -18,6 +18,8 @@
 #define DEFAULT_DISK_WATCH_MS     15000
 /* An empty container cgroup this old is nobody's launch under way. */
 #define ORPHAN_MIN_AGE_S 30
+/* How often the monitor reads the containers' limits at least. */
+#define LIMIT_CHECK_MS 1000
 
 static const struct {
 	const char *name;
@@ -191,7 +193,10 @@ int containerizer_create(const struct containerizer_flags *f, struct containeriz
 		           why);
 	actor_info("containerizer: isolation %s (%s%s)", z->isolation, z->kind,
 	           z->pid_namespace ? ", pid namespace" : "");
-	if ((rc = monitor_ref(z->cfg.disk_watch_ms)) != 0) {
+	/* The monitor ticks at least every second: an OOM kill takes the rest of its
+	 * container down within a second, whatever the disk interval. */
+	if ((rc = monitor_ref(z->cfg.disk_watch_ms < LIMIT_CHECK_MS ? z->cfg.disk_watch_ms
+	                                                            : LIMIT_CHECK_MS)) != 0) {
 		snprintf(err, errlen, "cannot start the monitor actor: %d", rc);
 		free(z);
 		return EINVAL;
@@ -404,12 +409,12 @@ static int update(const struct agent_container *c, double cpus, double mem_mb, d
 	return rc;
 }
 
-bool container_check(struct container *k)
+bool container_check(struct container *k, bool walk)
 {
 	struct containerizer *z = k->z;
 	if (k->limited)
 		return false;
-	for (size_t i = 0; i < z->niso; i++)
+	for (size_t i = 0; walk && i < z->niso; i++)
 		if (z->iso[i] == &isolator_disk_du) {
 			k->c.disk_used = ctr_du(k->c.directory);
 			k->c.disk_measured = true;

@@ -78,10 +78,11 @@ static void tick(actor_t *self, void *arg)
 	int64_t now = actor_clock_now();
 	pthread_mutex_lock(&mu);
 	for (struct container *k = list; k != NULL; k = k->next) {
-		if (k->next_check > now)
-			continue;
-		k->next_check = now + k->z->cfg.disk_watch_ms;
-		(void)container_check(k);
+		/* Limits are read every tick; the sandbox is walked when its turn comes. */
+		bool walk = k->next_check <= now;
+		if (walk)
+			k->next_check = now + k->z->cfg.disk_watch_ms;
+		(void)container_check(k, walk);
 	}
 	int64_t next = tick_ms;
 	pthread_mutex_unlock(&mu);

@@ -43,3 +43,17 @@ Test(memory, task_past_its_limit_fails_with_the_memory_reason)
 	cr_assert(strstr(u.message, "container memory limit") != NULL, "%s", u.message);
 	cr_assert(master_wait_exited(2, 10000), "the executors did not exit");
 }
+
+Test(memory, posix_mem_kills_a_container_past_its_limit)
+{
+	/* Nothing contains it: the monitor's check finds it resident past its mem. */
+	test_start_agent(&h, "cpus:2;mem:2048;disk:1024", "posix/cpu,posix/mem", false, 0);
+	test_run_task(&h, "t-big", HOG_PATH " mem 400 hold", "cpus:0.1;mem:128");
+	struct seen_update u;
+	cr_assert(test_wait_state("t-big", PLEXUS__TASK_STATE__TASK_FAILED, &u, 20000),
+	          "the task past its limit did not fail");
+	cr_assert_eq(u.reason, PLEXUS__TASK_STATUS__REASON__REASON_CONTAINER_LIMITATION_MEMORY,
+	             "reason %d: %s", u.reason, u.message);
+	cr_assert(strstr(u.message, "container memory limit") != NULL, "%s", u.message);
+	cr_assert(master_wait_exited(1, 10000), "the executor did not exit");
+}
