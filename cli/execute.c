@@ -113,22 +113,32 @@ static void on_disconnected(px_scheduler_driver *d, void *arg)
 	fprintf(stderr, "plexus execute: lost the master; trying to reach it again\n");
 }
 
-static bool offer_fits(struct execute *x, const Plexus__Offer *offer)
+/* What the task takes from offer: --resources marked with the role the offer is made
+ * to (its resources carry it in allocation_info, as Mesos's offers do), so that they
+ * compare with the offer's; NULL when the offer does not hold them. */
+static px_resources *fitting(struct execute *x, const Plexus__Offer *offer)
 {
-	px_resources *have = NULL;
+	px_resources *have = NULL, *need = NULL;
 	char err[256];
 	if (px_resources_from_pb(offer->resources, offer->n_resources, &have, err, sizeof(err)) != 0)
-		return false;
-	bool fits = px_resources_contains(have, x->resources);
+		return NULL;
+	const char *role = NULL;
+	for (size_t i = 0; i < px_resources_size(have) && role == NULL; i++)
+		role = px_resource_allocation_role(px_resources_at(have, i));
+	if (px_resources_allocate(x->resources, role, &need) != 0 || !px_resources_contains(have, need)) {
+		px_resources_free(need);
+		need = NULL;
+	}
 	px_resources_free(have);
-	return fits;
+	return need;
 }
 
-static void launch(px_scheduler_driver *d, struct execute *x, const Plexus__Offer *offer)
+static void launch(px_scheduler_driver *d, struct execute *x, const Plexus__Offer *offer,
+		   const px_resources *need)
 {
 	Plexus__Resource **res = NULL;
 	size_t nres = 0;
-	if (px_resources_to_pb(x->resources, PX_PB_REFINED, &res, &nres) != 0) {
+	if (px_resources_to_pb(need, PX_PB_REFINED, &res, &nres) != 0) {
 		fprintf(stderr, "plexus execute: out of memory\n");
 		px_scheduler_driver_stop(d, false);
 		return;
@@ -160,10 +170,12 @@ static void on_offers(px_scheduler_driver *d, Plexus__Offer *const *offers, size
 {
 	struct execute *x = arg;
 	for (size_t i = 0; i < n; i++) {
-		if (!x->launched && offer_fits(x, offers[i]))
-			launch(d, x, offers[i]);
+		px_resources *need = x->launched ? NULL : fitting(x, offers[i]);
+		if (need != NULL)
+			launch(d, x, offers[i], need);
 		else
 			px_scheduler_driver_decline(d, offers[i]->id, NULL);
+		px_resources_free(need);
 	}
 }
 

@@ -171,6 +171,13 @@ static int run_task(Plexus__TaskState final, const char *final_message)
 	mem.name = "mem";
 	mem.type = PLEXUS__VALUE__TYPE__SCALAR;
 	mem.scalar = &big;
+	/* As the master sends them: every offered resource is marked with the role the
+	 * offer is made to. */
+	Plexus__Resource__AllocationInfo alloc = PLEXUS__RESOURCE__ALLOCATION_INFO__INIT;
+	alloc.role = "*";
+	cpus.allocation_info = &alloc;
+	small_cpus.allocation_info = &alloc;
+	mem.allocation_info = &alloc;
 	Plexus__Resource *fits[2] = {&cpus, &mem}, *small[2] = {&small_cpus, &mem};
 	Plexus__OfferID o1 = PLEXUS__OFFER_ID__INIT, o2 = PLEXUS__OFFER_ID__INIT;
 	o1.value = "offer-small";
@@ -203,7 +210,12 @@ static int run_task(Plexus__TaskState final, const char *final_message)
 	cr_expect_str_eq(t->name, "hello");
 	cr_expect_str_eq(t->task_id->value, "hello");
 	cr_expect_str_eq(t->command->value, "echo hi");
-	cr_expect_eq(t->n_resources, 2);
+	cr_assert_eq(t->n_resources, 2);
+	for (size_t i = 0; i < t->n_resources; i++) {
+		cr_assert_not_null(t->resources[i]->allocation_info,
+				   "task resources carry the offer's role");
+		cr_expect_str_eq(t->resources[i]->allocation_info->role, "*");
+	}
 	protobuf_c_message_free_unpacked(&acc->base, NULL);
 	Plexus__Internal__DeclineOffersMessage *dec = (void *)peer_wait(
 		master, &plexus__internal__decline_offers_message__descriptor, 1, WAIT_MS, NULL);
