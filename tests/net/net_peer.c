@@ -12,6 +12,7 @@
  * plexus.test.Note (protobuf, typed handler) -> "noted" with the note's text and the
  * number of its parts. */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: net_peer ROLE PROBE-PID [PORT [MAX-FRAME]]\n");
 		return 2;
 	}
+	/* Never outlive the test that started us, even if it is killed. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	actor_config cfg;
 	actor_config_default(&cfg);

@@ -307,3 +307,45 @@ Test(remote, oversized_messages_are_refused_on_both_sides)
 	ping_once(peer.actor, "and serves again");
 	free(data);
 }
+
+/* ---- the runtime ends cleanly while traffic is in flight ------------------------- */
+
+static actor_pid flood_target;
+
+static int flood_init(actor_t *self)
+{
+	for (int i = 0; i < 2000; i++)
+		actor_send(self, flood_target, "ping", "0123456789abcdef", 16);
+	actor_link(self, flood_target);
+	return 0;
+}
+
+static const actor_def flood_def = {.name = "flood", .init = flood_init};
+
+static void lifecycle_fini(void)
+{
+	peer_kill(&peer);
+}
+
+/* Each round starts a runtime, sends a burst to a live peer (whose answers come back
+ * while we stop) and ends the runtime at once. Stopping must never hang or crash. */
+Test(lifecycle, runtime_ends_with_frames_in_flight, .fini = lifecycle_fini, .timeout = 120)
+{
+	probe_start(0);
+	peer_start(&peer, echo_args);
+	flood_target = peer.actor;
+	probe_stop();
+	for (int round = 0; round < 150; round++) {
+		actor_config cfg;
+		actor_config_default(&cfg);
+		cfg.listen = true;
+		cfg.ip = "127.0.0.1";
+		cfg.port = 0;
+		cfg.http_port = round % 2 ? 0 : -1;
+		cr_assert_eq(actor_runtime_init(&cfg), 0, "round %d", round);
+		for (int k = 0; k < 3; k++)
+			cr_assert_eq(actor_spawn(&flood_def, NULL, NULL), 0);
+		actor_runtime_fini();
+	}
+	cr_assert(peer_alive(&peer), "the peer lives through it all");
+}

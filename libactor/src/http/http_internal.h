@@ -13,6 +13,11 @@ int actor__http_start(const actor_config *cfg, const char *ip);
 /* Stops the server; requests still waiting for an actor are answered 503. */
 void actor__http_stop(void);
 
+/* Frees an aio on the transport's reaper thread, for code running inside that aio's
+ * own callback (net/transport_nng.c). Only while the transport runs. */
+struct nng_aio;
+void actor__net_aio_free_later(struct nng_aio *aio);
+
 /* Route table (routes.c). */
 struct actor__route {
 	actor_http_fn fn;

@@ -53,8 +53,9 @@ uint16_t actor_runtime_http_port(void)
 
 static void req_free(struct req *r)
 {
+	/* The body's aio may be freed from inside its own callback (body_cb). */
 	if (r->body_aio != NULL)
-		nng_aio_reap(r->body_aio);
+		actor__net_aio_free_later(r->body_aio);
 	free(r->target);
 	free(r->body);
 	free(r);

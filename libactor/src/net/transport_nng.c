@@ -39,9 +39,6 @@
 #define KEEP_OUT_BUF (4u << 20)     /* write buffers above this are freed when drained */
 #define PEER_BUCKETS 256u
 #define DEFAULT_MAX_FRAME ((size_t)64 << 20)
-/* Writes waited for on the sender's thread: at most this large, for at most this long. */
-#define SYNC_WRITE_MAX (256u * 1024u)
-#define SYNC_WRITE_WAIT_MS 1
 
 /* A receive buffer. Frames decoded from it are handed to the core in place; each
  * holds a reference until the core releases it. */
@@ -64,7 +61,6 @@ struct conn {
 	                            (an accepted connection not adopted yet, or a spare) */
 	nng_stream *s;
 	nng_aio *tx, *rx;        /* background write; reads */
-	nng_aio *txs;            /* writes waited for on the sender's thread (no callback) */
 	bool closed, tx_busy, rx_busy;
 	bool adopt_done;         /* accepted: the first frame with a sender has been seen */
 	uint32_t remote_ip;
@@ -86,7 +82,8 @@ struct peer {
 	struct buf pending;      /* frames queued, not yet handed to a write */
 	uint64_t pending_frames;
 	nng_stream_dialer *dialer;
-	nng_aio *dial;
+	nng_aio *dial;           /* the dial in flight (PEER_DIALING): one aio per dial, so
+	                            a dial never reuses an aio whose callback still runs */
 	struct peer *next;       /* hash chain */
 };
 
@@ -102,9 +99,16 @@ static struct {
 	struct peer *peers[PEER_BUCKETS];
 	struct conn conns;       /* list head of live connections */
 	size_t nconns;
+	size_t ndials;           /* dials whose callback has not finished */
+	struct conn *graves;     /* ended connections for the reaper thread to free */
+	struct dead_aio *dead_aios; /* aios for the reaper thread to free */
+	bool reaper_stop;
+	pthread_cond_t reaper_cv;
+	pthread_t reaper;
 } T = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.cv = PTHREAD_COND_INITIALIZER,
+	.reaper_cv = PTHREAD_COND_INITIALIZER,
 };
 
 static void conn_tx_cb(void *arg);
@@ -174,8 +178,7 @@ static struct peer *peer_get_locked(uint32_t ip, uint16_t port)
 		return NULL;
 	char url[64], a[32];
 	snprintf(url, sizeof(url), "tcp://%s", ip_str(ip, port, a, sizeof(a)));
-	if (nng_stream_dialer_alloc(&p->dialer, url) != 0 || nng_aio_alloc(&p->dial, dial_cb, p) != 0) {
-		nng_stream_dialer_free(p->dialer);
+	if (nng_stream_dialer_alloc(&p->dialer, url) != 0) {
 		free(p);
 		return NULL;
 	}
@@ -222,10 +225,9 @@ static struct conn *conn_alloc(nng_stream *s)
 		return NULL;
 	c->s = s;
 	if (nng_aio_alloc(&c->tx, conn_tx_cb, c) != 0 || nng_aio_alloc(&c->rx, conn_rx_cb, c) != 0 ||
-	    nng_aio_alloc(&c->txs, NULL, NULL) != 0 || (c->in = chunk_alloc(CHUNK_SIZE)) == NULL) {
+	    (c->in = chunk_alloc(CHUNK_SIZE)) == NULL) {
 		nng_aio_free(c->tx);
 		nng_aio_free(c->rx);
-		nng_aio_free(c->txs);
 		free(c);
 		return NULL;
 	}
@@ -266,22 +268,85 @@ static bool conn_done_locked(struct conn *c)
 		return false;
 	c->prev->next = c->next;
 	c->next->prev = c->prev;
-	T.nconns--;
-	pthread_cond_broadcast(&T.cv);
-	return true;
+	return true; /* still counted in T.nconns until conn_free hands it to the reaper */
 }
 
+/* Frees an ended connection (conn_done_locked said so). Its buffers go at once; its
+ * nng objects go on the reaper thread: this runs inside one of its aios' callbacks,
+ * and nng may still touch the aio and the stream after a callback returns, so they are
+ * freed only after nng_aio_stop has waited for every callback, which no callback can
+ * do itself. Called without T.mu. */
 static void conn_free(struct conn *c)
 {
 	ACTOR__STAT_ADD(connections_open, -1);
-	/* Reaping: we may be inside one of these aios' callbacks. */
-	nng_aio_reap(c->tx);
-	nng_aio_reap(c->rx);
-	nng_aio_reap(c->txs);
-	nng_stream_free(c->s);
 	buf_free(&c->out);
 	chunk_unref(c->in);
-	free(c);
+	c->in = NULL;
+	pthread_mutex_lock(&T.mu);
+	c->next = T.graves;
+	T.graves = c;
+	T.nconns--;
+	pthread_cond_broadcast(&T.cv);
+	pthread_cond_signal(&T.reaper_cv);
+	pthread_mutex_unlock(&T.mu);
+}
+
+struct dead_aio {
+	nng_aio *aio;
+	struct dead_aio *next;
+};
+
+void actor__net_aio_free_later(nng_aio *aio)
+{
+	struct dead_aio *d = malloc(sizeof(*d));
+	if (d == NULL) {
+		/* Better a small leak than freeing an aio nng may still touch. */
+		actor_error("transport: out of memory freeing an aio; leaking it");
+		return;
+	}
+	d->aio = aio;
+	pthread_mutex_lock(&T.mu);
+	d->next = T.dead_aios;
+	T.dead_aios = d;
+	pthread_cond_signal(&T.reaper_cv);
+	pthread_mutex_unlock(&T.mu);
+}
+
+static void *reaper_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&T.mu);
+	for (;;) {
+		while (T.graves == NULL && T.dead_aios == NULL && !T.reaper_stop)
+			pthread_cond_wait(&T.reaper_cv, &T.mu);
+		struct conn *list = T.graves;
+		struct dead_aio *aios = T.dead_aios;
+		T.graves = NULL;
+		T.dead_aios = NULL;
+		if (list == NULL && aios == NULL)
+			break; /* stopping, and nothing left */
+		pthread_mutex_unlock(&T.mu);
+		while (aios != NULL) {
+			struct dead_aio *d = aios;
+			aios = d->next;
+			nng_aio_stop(d->aio);
+			nng_aio_free(d->aio);
+			free(d);
+		}
+		while (list != NULL) {
+			struct conn *c = list;
+			list = c->next;
+			nng_aio_stop(c->tx);
+			nng_aio_stop(c->rx);
+			nng_stream_free(c->s);
+			nng_aio_free(c->tx);
+			nng_aio_free(c->rx);
+			free(c);
+		}
+		pthread_mutex_lock(&T.mu);
+	}
+	pthread_mutex_unlock(&T.mu);
+	return NULL;
 }
 
 /* Hands the peer's pending frames to its connection as the next write if it is not
@@ -324,9 +389,14 @@ static void conn_write_closed_unlock(struct conn *c)
 }
 
 /* Writes the rest of c->out (from c->out_off) in the background: conn_tx_cb goes on.
- * Called without T.mu, with tx_busy set, so nobody else touches c->out meanwhile. */
-static void conn_write_async(struct conn *c)
+ * Called without T.mu, with tx_busy set, so nobody else touches c->out meanwhile.
+ * in_cb: called from c's own conn_tx_cb. From anywhere else the previous callback of
+ * c->tx may still be returning (it cleared tx_busy just before), and an aio must not be
+ * started again until its callback has returned: nng_aio_wait waits for that. */
+static void conn_write_async(struct conn *c, bool in_cb)
 {
+	if (!in_cb)
+		nng_aio_wait(c->tx);
 	pthread_mutex_lock(&T.mu);
 	if (c->closed) {
 		conn_write_closed_unlock(c);
@@ -338,52 +408,19 @@ static void conn_write_async(struct conn *c)
 	pthread_mutex_unlock(&T.mu);
 }
 
-/* Writes c->out from the sender's thread (same conditions as conn_write_async).
+/* Starts writing c->out from the sender's thread (same conditions as
+ * conn_write_async).
  *
- * nng completes an aio that has a callback on one of its task threads, so a write
- * done in the background costs a thread wake-up after the bytes are already out: on a
- * remote ping-pong that is a few microseconds of every round trip and, on a small
- * machine, a thread competing for a core. A small write into a socket with room is
- * done inside nng_stream_send, so it is waited for here, with a callback-less aio,
- * bounded by SYNC_WRITE_WAIT_MS. Whatever is left then (a full socket buffer, a write
- * too large to wait for, an error) goes on in the background. */
+ * It would save a thread wake-up per message to write small frames here and wait for
+ * them (a callback-less aio completes inside nng_stream_send when the socket has
+ * room), and we measured ~4 µs of a ~19 µs remote round trip that way. But the wait
+ * must be bounded (a peer behind a partition fills the socket buffer and would hold
+ * this thread for the TCP timeout), and nng 1.5 corrupts an aio whose timeout fires
+ * as it completes: under churn it panicked ("pthread_mutex_unlock: Invalid argument").
+ * So every write completes in the background. */
 static void conn_write(struct conn *c)
 {
-	/* A few rounds at most: frames other threads queue meanwhile must not keep this
-	 * thread writing for them. */
-	for (int round = 0; round < 4 && c->out.len - c->out_off <= SYNC_WRITE_MAX; round++) {
-		pthread_mutex_lock(&T.mu);
-		if (c->closed) {
-			conn_write_closed_unlock(c);
-			return;
-		}
-		nng_iov iov = {.iov_buf = c->out.p + c->out_off, .iov_len = c->out.len - c->out_off};
-		nng_aio_set_iov(c->txs, 1, &iov);
-		nng_aio_set_timeout(c->txs, SYNC_WRITE_WAIT_MS);
-		nng_stream_send(c->s, c->txs);
-		pthread_mutex_unlock(&T.mu);
-		nng_aio_wait(c->txs);
-		int rv = nng_aio_result(c->txs);
-		size_t n = nng_aio_count(c->txs);
-		ACTOR__STAT_ADD(bytes_out, n);
-		c->out_off += n;
-		if (rv != 0 || c->out_off < c->out.len)
-			break; /* the background write finishes it, or reports the failure */
-
-		pthread_mutex_lock(&T.mu);
-		if (c->closed) { /* lost meanwhile: the last one out frees it */
-			conn_write_closed_unlock(c);
-			return;
-		}
-		c->out.len = 0;
-		c->out_off = 0;
-		c->tx_busy = false;
-		struct conn *next = c->peer != NULL ? peer_kick_locked(c->peer) : NULL;
-		pthread_mutex_unlock(&T.mu);
-		if (next != c)
-			return;
-	}
-	conn_write_async(c);
+	conn_write_async(c, false);
 }
 
 static void conn_tx_cb(void *arg)
@@ -416,7 +453,7 @@ static void conn_tx_cb(void *arg)
 	c->out_off += n;
 	if (c->out_off < c->out.len) { /* a partial write: go on with the rest */
 		pthread_mutex_unlock(&T.mu);
-		conn_write_async(c);
+		conn_write_async(c, true);
 		return;
 	}
 	c->out.len = 0;
@@ -426,7 +463,7 @@ static void conn_tx_cb(void *arg)
 	struct conn *next = p != NULL ? peer_kick_locked(p) : NULL;
 	pthread_mutex_unlock(&T.mu);
 	if (next != NULL)
-		conn_write_async(next);
+		conn_write_async(next, next == c);
 }
 
 /* ---- reading ---------------------------------------------------------------- */
@@ -459,7 +496,7 @@ static void conn_adopt(struct conn *c, const actor_pid *from)
 	}
 	pthread_mutex_unlock(&T.mu);
 	if (write != NULL)
-		conn_write_async(write);
+		conn_write_async(write, false);
 }
 
 /* Decodes every whole frame in c->in and hands it to the core. Returns 0, or an
@@ -580,45 +617,46 @@ static void conn_rx_cb(void *arg)
 static void dial_cb(void *arg)
 {
 	struct peer *p = arg;
-	int rv = nng_aio_result(p->dial);
-	nng_stream *s = rv == 0 ? nng_aio_get_output(p->dial, 0) : NULL;
-	struct conn *c = NULL;
+	nng_aio *aio = p->dial; /* ours: no other dial starts while this one is in flight */
+	int rv = nng_aio_result(aio);
+	nng_stream *s = rv == 0 ? nng_aio_get_output(aio, 0) : NULL;
+	struct conn *c = NULL, *write = NULL;
+	bool lost = false;
 
 	if (s != NULL && (c = conn_alloc(s)) == NULL) {
 		nng_stream_free(s);
 		rv = NNG_ENOMEM;
 	}
 	pthread_mutex_lock(&T.mu);
+	uint32_t ip = p->ip;
+	uint16_t port = p->port;
 	if (rv != 0) {
-		bool lost = p->state == PEER_DIALING && peer_fail_locked(p, NULL, "connect failed", rv);
-		pthread_mutex_unlock(&T.mu);
-		if (lost)
-			actor__peer_lost(p->ip, p->port);
-		return;
-	}
-	if (T.stopping) {
+		lost = peer_fail_locked(p, NULL, "connect failed", rv);
+	} else if (T.stopping) {
 		conn_close_locked(c);
-		bool done = conn_done_locked(c);
-		pthread_mutex_unlock(&T.mu);
-		if (done)
-			conn_free(c);
-		return;
-	}
-	/* Unless the peer dialed us meanwhile and we took its connection, this one is the
-	 * peer's; else it stays a spare that the peer may use. */
-	struct conn *write = NULL;
-	if (p->state == PEER_DIALING) {
+		p->state = PEER_IDLE;
+	} else {
 		p->state = PEER_UP;
 		p->conn = c;
 		c->peer = p;
+		c->adopt_done = true;
+		c->rx_busy = true;
+		post_recv_locked(c);
 		write = peer_kick_locked(p);
 	}
-	c->adopt_done = true;
-	c->rx_busy = true;
-	post_recv_locked(c);
+	p->dial = NULL;
+	bool done = c != NULL && conn_done_locked(c);
+	/* After this, stop() may free p: only copies are used below. */
+	T.ndials--;
+	pthread_cond_broadcast(&T.cv);
 	pthread_mutex_unlock(&T.mu);
+	actor__net_aio_free_later(aio); /* we are inside its callback */
+	if (done)
+		conn_free(c);
 	if (write != NULL)
-		conn_write_async(write);
+		conn_write_async(write, false);
+	if (lost)
+		actor__peer_lost(ip, port);
 }
 
 static void accept_cb(void *arg)
@@ -735,19 +773,26 @@ static int nng_send_op(const actor_pid *from, const actor_pid *to, const char *n
 	ACTOR__STAT_ADD(frames_out, 1);
 
 	struct conn *write = NULL;
-	bool dial = false;
+	nng_aio *dial = NULL;
 	if (p->state == PEER_UP) {
 		if (!turn_thread || actor_current() == NULL || !hold_locked(p))
 			write = peer_kick_locked(p);
 	} else if (p->state == PEER_IDLE) {
+		if (nng_aio_alloc(&p->dial, dial_cb, p) != 0) {
+			p->pending.len -= size;
+			p->pending_frames--;
+			pthread_mutex_unlock(&T.mu);
+			return ACTOR_ENOMEM;
+		}
 		p->state = PEER_DIALING;
-		dial = true;
+		T.ndials++;
+		dial = p->dial;
 	}
 	pthread_mutex_unlock(&T.mu);
 	if (write != NULL)
 		conn_write(write);
-	if (dial)
-		nng_stream_dialer_dial(p->dialer, p->dial);
+	if (dial != NULL)
+		nng_stream_dialer_dial(p->dialer, dial);
 	return 0;
 }
 
@@ -776,6 +821,7 @@ static int nng_start_op(const actor_config *cfg, uint32_t *ip, uint16_t *port)
 	T.stopping = false;
 	T.conns.next = T.conns.prev = &T.conns;
 	T.nconns = 0;
+	T.ndials = 0;
 	T.max_frame = cfg->max_frame ? cfg->max_frame : DEFAULT_MAX_FRAME;
 	if (T.max_frame > ACTOR__FRAME_MAX)
 		T.max_frame = ACTOR__FRAME_MAX;
@@ -807,6 +853,16 @@ static int nng_start_op(const actor_config *cfg, uint32_t *ip, uint16_t *port)
 		T.listener = NULL;
 		return rv;
 	}
+	T.graves = NULL;
+	T.reaper_stop = false;
+	if (pthread_create(&T.reaper, NULL, reaper_main, NULL) != 0) {
+		actor__http_stop();
+		nng_aio_free(T.accept);
+		nng_stream_listener_free(T.listener);
+		T.accept = NULL;
+		T.listener = NULL;
+		return ACTOR_ENOMEM;
+	}
 	pthread_mutex_lock(&T.mu);
 	T.running = true;
 	pthread_mutex_unlock(&T.mu);
@@ -832,23 +888,25 @@ static void nng_stop_op(void)
 
 	/* Dials in flight finish (and see `stopping`) before peers go away. */
 	for (size_t i = 0; i < PEER_BUCKETS; i++)
-		for (struct peer *p = T.peers[i]; p != NULL; p = p->next) {
+		for (struct peer *p = T.peers[i]; p != NULL; p = p->next)
 			nng_stream_dialer_close(p->dialer);
-			nng_aio_stop(p->dial);
-		}
 
 	pthread_mutex_lock(&T.mu);
+	while (T.ndials > 0)
+		pthread_cond_wait(&T.cv, &T.mu);
 	for (struct conn *c = T.conns.next; c != &T.conns; c = c->next)
 		conn_close_locked(c);
 	while (T.nconns > 0)
 		pthread_cond_wait(&T.cv, &T.mu);
+	T.reaper_stop = true;
+	pthread_cond_signal(&T.reaper_cv);
 	pthread_mutex_unlock(&T.mu);
+	pthread_join(T.reaper, NULL);
 
 	for (size_t i = 0; i < PEER_BUCKETS; i++) {
 		struct peer *p = T.peers[i];
 		while (p != NULL) {
 			struct peer *next = p->next;
-			nng_aio_free(p->dial);
 			nng_stream_dialer_free(p->dialer);
 			buf_free(&p->pending);
 			free(p);
