@@ -31,35 +31,34 @@ struct execute {
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool registered;  /* under mu */
-	bool ended;       /* under mu: interrupted by a signal, or refused by the master */
+	bool registered; /* under mu */
+	bool ended;      /* under mu: interrupted by a signal, or refused by the master */
 	bool launched;   /* inside the driver's actor only */
 	int exit_status; /* set once the task ends or the driver fails */
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: plexus execute --master=MASTER --name=NAME --command=CMD [flags]\n"
-		"\n"
-		"Runs CMD (with /bin/sh -c) as one task on the cluster, prints its status\n"
-		"updates, and exits with the task's outcome: 0 when it finished, the\n"
-		"command's exit status when it failed, 1 otherwise, 2 for bad flags.\n"
-		"\n"
-		"  --master=MASTER       the master's HTTP address (host:5050) or its PID\n"
-		"                        (master@ip:port)\n"
-		"  --name=NAME           the task's name (also its id)\n"
-		"  --command=CMD         the shell command to run\n"
-		"  --resources=RES       what the task needs, unreserved (default\n"
-		"                        cpus:0.1;mem:32)\n"
-		"  --role=ROLE           the framework's role (default *)\n"
-		"  --help                this text\n");
+	fprintf(out, "usage: plexus execute --master=MASTER --name=NAME --command=CMD [flags]\n"
+	             "\n"
+	             "Runs CMD (with /bin/sh -c) as one task on the cluster, prints its status\n"
+	             "updates, and exits with the task's outcome: 0 when it finished, the\n"
+	             "command's exit status when it failed, 1 otherwise, 2 for bad flags.\n"
+	             "\n"
+	             "  --master=MASTER       the master's HTTP address (host:5050) or its PID\n"
+	             "                        (master@ip:port)\n"
+	             "  --name=NAME           the task's name (also its id)\n"
+	             "  --command=CMD         the shell command to run\n"
+	             "  --resources=RES       what the task needs, unreserved (default\n"
+	             "                        cpus:0.1;mem:32)\n"
+	             "  --role=ROLE           the framework's role (default *)\n"
+	             "  --help                this text\n");
 }
 
 static const char *state_name(Plexus__TaskState s)
 {
 	const ProtobufCEnumValue *v =
-		protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, (int)s);
+	    protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, (int)s);
 	return v != NULL ? v->name : "TASK_UNKNOWN";
 }
 
@@ -92,7 +91,7 @@ static int failed_status(const char *message)
 }
 
 static void on_registered(px_scheduler_driver *d, const Plexus__FrameworkID *id,
-			  const Plexus__MasterInfo *master, void *arg)
+                          const Plexus__MasterInfo *master, void *arg)
 {
 	struct execute *x = arg;
 	printf("Registered with the master as framework %s\n", id->value);
@@ -120,12 +119,14 @@ static px_resources *fitting(struct execute *x, const Plexus__Offer *offer)
 {
 	px_resources *have = NULL, *need = NULL;
 	char err[256];
-	if (px_resources_from_pb(offer->resources, offer->n_resources, &have, err, sizeof(err)) != 0)
+	if (px_resources_from_pb(offer->resources, offer->n_resources, &have, err, sizeof(err)) !=
+	    0)
 		return NULL;
 	const char *role = NULL;
 	for (size_t i = 0; i < px_resources_size(have) && role == NULL; i++)
 		role = px_resource_allocation_role(px_resources_at(have, i));
-	if (px_resources_allocate(x->resources, role, &need) != 0 || !px_resources_contains(have, need)) {
+	if (px_resources_allocate(x->resources, role, &need) != 0 ||
+	    !px_resources_contains(have, need)) {
 		px_resources_free(need);
 		need = NULL;
 	}
@@ -134,7 +135,7 @@ static px_resources *fitting(struct execute *x, const Plexus__Offer *offer)
 }
 
 static void launch(px_scheduler_driver *d, struct execute *x, const Plexus__Offer *offer,
-		   const px_resources *need)
+                   const px_resources *need)
 {
 	Plexus__Resource **res = NULL;
 	size_t nres = 0;
@@ -183,8 +184,8 @@ static void on_status(px_scheduler_driver *d, const Plexus__TaskStatus *s, void 
 {
 	struct execute *x = arg;
 	printf("%-14s task '%s' on agent %s%s%s\n", state_name(s->state), s->task_id->value,
-	       s->agent_id && s->agent_id->value ? s->agent_id->value : "-",
-	       s->message ? ": " : "", s->message ? s->message : "");
+	       s->agent_id && s->agent_id->value ? s->agent_id->value : "-", s->message ? ": " : "",
+	       s->message ? s->message : "");
 	fflush(stdout);
 	/* Acknowledge first, so that the terminal update is not resent after we go. */
 	if (s->has_uuid)
@@ -273,7 +274,8 @@ static int run(struct execute *x, const char *master, const char *role)
 	cfg.http_port = -1;
 	int rv = actor_runtime_init(&cfg);
 	if (rv != 0) {
-		fprintf(stderr, "plexus execute: cannot start the runtime: %s\n", actor_strerror(rv));
+		fprintf(stderr, "plexus execute: cannot start the runtime: %s\n",
+		        actor_strerror(rv));
 		return 1;
 	}
 
@@ -287,8 +289,9 @@ static int run(struct execute *x, const char *master, const char *role)
 		if (why != NULL)
 			fprintf(stderr, "plexus execute: %s\n", why);
 		else
-			fprintf(stderr, "plexus execute: cannot reach the master at %s: no answer\n",
-				master);
+			fprintf(stderr,
+			        "plexus execute: cannot reach the master at %s: no answer\n",
+			        master);
 		actor_future_unref(f);
 		actor_runtime_fini();
 		return 1;
@@ -302,13 +305,13 @@ static int run(struct execute *x, const char *master, const char *role)
 	if (role != NULL)
 		fw.role = (char *)role;
 	px_scheduler_callbacks cb = {
-		.registered = on_registered,
-		.reregistered = on_reregistered,
-		.disconnected = on_disconnected,
-		.resource_offers = on_offers,
-		.status_update = on_status,
-		.agent_lost = on_agent_lost,
-		.error = on_error,
+	    .registered = on_registered,
+	    .reregistered = on_reregistered,
+	    .disconnected = on_disconnected,
+	    .resource_offers = on_offers,
+	    .status_update = on_status,
+	    .agent_lost = on_agent_lost,
+	    .error = on_error,
 	};
 	px_scheduler_options opts;
 	px_scheduler_options_default(&opts);
@@ -331,9 +334,10 @@ static int run(struct execute *x, const char *master, const char *role)
 		status = x->exit_status;
 		pthread_mutex_unlock(&x->mu);
 		if (!ended)
-			fprintf(stderr, "plexus execute: the master at %s did not register the "
-					"framework within %d seconds\n", master,
-				REGISTRATION_TIMEOUT_MS / 1000);
+			fprintf(stderr,
+			        "plexus execute: the master at %s did not register the "
+			        "framework within %d seconds\n",
+			        master, REGISTRATION_TIMEOUT_MS / 1000);
 		px_scheduler_driver_stop(d, false);
 	} else {
 		px_scheduler_driver_join(d);
@@ -354,13 +358,13 @@ static int run(struct execute *x, const char *master, const char *role)
 int plexus_execute_main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"master", required_argument, NULL, 'm'},
-		{"name", required_argument, NULL, 'n'},
-		{"command", required_argument, NULL, 'c'},
-		{"resources", required_argument, NULL, 'r'},
-		{"role", required_argument, NULL, 'R'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"master", required_argument, NULL, 'm'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"command", required_argument, NULL, 'c'},
+	    {"resources", required_argument, NULL, 'r'},
+	    {"role", required_argument, NULL, 'R'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *master = NULL, *resources = "cpus:0.1;mem:32", *role = NULL;
 	struct execute x = {.exit_status = 1};
@@ -389,7 +393,8 @@ int plexus_execute_main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case ':':
-			fprintf(stderr, "plexus execute: flag '%s' needs a value\n", argv[optind - 1]);
+			fprintf(stderr, "plexus execute: flag '%s' needs a value\n",
+			        argv[optind - 1]);
 			return 2;
 		default:
 			fprintf(stderr, "plexus execute: unknown flag '%s'\n", argv[optind - 1]);
@@ -401,8 +406,10 @@ int plexus_execute_main(int argc, char **argv)
 		fprintf(stderr, "plexus execute: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	const char *missing = master == NULL ? "--master" : x.name == NULL ? "--name"
-			      : x.command == NULL ? "--command" : NULL;
+	const char *missing = master == NULL      ? "--master"
+	                      : x.name == NULL    ? "--name"
+	                      : x.command == NULL ? "--command"
+	                                          : NULL;
 	if (missing != NULL) {
 		fprintf(stderr, "plexus execute: %s is required\n", missing);
 		usage(stderr);

@@ -24,8 +24,8 @@ bool px_master_spec_is_pid(const char *spec)
 }
 
 /* Splits "[http://]host:port" (nothing after the port but an optional '/'). */
-static int split_address(const char *spec, char *host, size_t hostlen, unsigned *port,
-			 char *err, size_t errlen)
+static int split_address(const char *spec, char *host, size_t hostlen, unsigned *port, char *err,
+                         size_t errlen)
 {
 	const char *s = spec;
 	if (strncmp(s, "http://", 7) == 0)
@@ -105,7 +105,7 @@ static void discovery_answer(struct discovery *q)
 	uint16_t status = nng_http_res_get_status(q->res);
 	if (status != 200) {
 		snprintf(why, sizeof(why), "%s answered HTTP %u %s", q->url_text, status,
-			 nng_http_res_get_reason(q->res));
+		         nng_http_res_get_reason(q->res));
 		actor_promise_fail(q->promise, ACTOR_ECONN, why);
 		return;
 	}
@@ -120,7 +120,7 @@ static void discovery_answer(struct discovery *q)
 		actor_promise_fail(q->promise, ACTOR_ENOMEM, "out of memory");
 	} else if (text == NULL || actor_pid_parse(text, pid) != 0) {
 		snprintf(why, sizeof(why), "%s: the answer has no valid \"pid\"%s%s", q->url_text,
-			 doc == NULL ? ": " : "", doc == NULL ? jerr.text : "");
+		         doc == NULL ? ": " : "", doc == NULL ? jerr.text : "");
 		free(pid);
 		actor_promise_fail(q->promise, ACTOR_EPROTO, why);
 	} else {
@@ -138,9 +138,9 @@ static void discovery_done(void *arg)
 	} else {
 		char why[512];
 		snprintf(why, sizeof(why), "cannot reach the master at %s: %s", q->url_text,
-			 nng_strerror(rv));
+		         nng_strerror(rv));
 		actor_promise_fail(q->promise, rv == NNG_ETIMEDOUT ? ACTOR_ETIMEDOUT : ACTOR_ECONN,
-				   why);
+		                   why);
 	}
 	discovery_free(q);
 }
@@ -177,13 +177,13 @@ actor_future *px_master_discover(const char *spec, int64_t timeout_ms)
 	    (rv = nng_http_res_alloc(&q->res)) != 0 ||
 	    (rv = nng_aio_alloc(&q->aio, discovery_done, q)) != 0) {
 		snprintf(err, sizeof(err), "cannot reach the master at %s: %s", q->url_text,
-			 nng_strerror(rv));
+		         nng_strerror(rv));
 		actor_promise_fail(q->promise, rv == NNG_ENOMEM ? ACTOR_ENOMEM : ACTOR_EINVAL, err);
 		discovery_free(q);
 		return f;
 	}
 	nng_aio_set_timeout(q->aio, timeout_ms > 0 ? (nng_duration)timeout_ms
-						    : DISCOVERY_DEFAULT_TIMEOUT_MS);
+	                                           : DISCOVERY_DEFAULT_TIMEOUT_MS);
 	nng_http_client_transact(q->client, q->req, q->res, q->aio);
 	return f;
 }

@@ -29,11 +29,12 @@ ProtobufCMessage *px_pb_copy(const ProtobufCMessage *m)
 }
 
 int px_pb_send_with(actor_t *self, actor_pid to, ProtobufCMessage *m, const char *field,
-		    const ProtobufCMessage *value)
+                    const ProtobufCMessage *value)
 {
 	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field_by_name(m->descriptor, field);
-	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED)
+	    protobuf_c_message_descriptor_get_field_by_name(m->descriptor, field);
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE ||
+	    f->label == PROTOBUF_C_LABEL_REPEATED)
 		return actor_send_pb(self, to, m);
 	const ProtobufCMessage **slot = (const ProtobufCMessage **)((char *)m + f->offset);
 	const ProtobufCMessage *saved = *slot;
@@ -65,8 +66,8 @@ void px_uuid_bytes(uint8_t out[16])
 void px_uuid_format(const uint8_t u[16], char out[37])
 {
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-		 u[13], u[14], u[15]);
+	         u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+	         u[13], u[14], u[15]);
 }
 
 static pthread_mutex_t rng_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -80,7 +81,8 @@ int64_t px_random_upto(int64_t bound)
 	if (rng_state == 0) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		rng_state = ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^ 0x9e3779b97f4a7c15u;
+		rng_state = ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^
+		            0x9e3779b97f4a7c15u;
 	}
 	/* xorshift64* */
 	rng_state ^= rng_state >> 12;
@@ -110,9 +112,9 @@ bool px_parse_duration_ms(const char *text, int64_t *ms)
 		const char *unit;
 		double ms;
 	} units[] = {
-		{"ns", 1e-6}, {"us", 1e-3}, {"ms", 1},           {"secs", 1000},     {"sec", 1000},
-		{"s", 1000},  {"mins", 60e3}, {"min", 60e3},     {"hrs", 3600e3},    {"hr", 3600e3},
-		{"h", 3600e3}, {"days", 86400e3}, {"day", 86400e3}, {"weeks", 604800e3},
+	    {"ns", 1e-6},  {"us", 1e-3},      {"ms", 1},        {"secs", 1000},      {"sec", 1000},
+	    {"s", 1000},   {"mins", 60e3},    {"min", 60e3},    {"hrs", 3600e3},     {"hr", 3600e3},
+	    {"h", 3600e3}, {"days", 86400e3}, {"day", 86400e3}, {"weeks", 604800e3},
 	};
 	if (text == NULL || *text == '\0')
 		return false;

@@ -18,7 +18,7 @@ ProtobufCMessage *px_pb_copy(const ProtobufCMessage *m);
 /* Sends m to `to` with its message field `field` (a singular message field, e.g.
  * "framework_id") set to value for the duration of the send; m is left as it was. */
 int px_pb_send_with(actor_t *self, actor_pid to, ProtobufCMessage *m, const char *field,
-		    const ProtobufCMessage *value);
+                    const ProtobufCMessage *value);
 
 /* 16 random bytes (a version 4 UUID), and its text form (37 bytes with the NUL). */
 void px_uuid_bytes(uint8_t out[16]);

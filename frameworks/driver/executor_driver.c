@@ -21,7 +21,7 @@
 #include "proto/internal.pb-c.h"
 
 #define DEFAULT_RECOVERY_TIMEOUT_MS (15 * 60 * 1000)
-#define DEFAULT_GRACE_PERIOD_MS 5000
+#define DEFAULT_GRACE_PERIOD_MS     5000
 
 /* An owned protobuf message in a small list (unacknowledged updates or tasks). */
 struct pb_list {
@@ -57,8 +57,8 @@ struct px_executor_driver {
 	bool shutting_down;
 	Plexus__AgentID *agent_id; /* owned, from registration */
 	uint64_t recovery_timer;
-	struct pb_list updates;    /* Plexus__Internal__StatusUpdate, unacknowledged */
-	struct pb_list tasks;      /* Plexus__TaskInfo, launched and not yet acknowledged */
+	struct pb_list updates; /* Plexus__Internal__StatusUpdate, unacknowledged */
+	struct pb_list tasks;   /* Plexus__TaskInfo, launched and not yet acknowledged */
 };
 
 /* ---- small helpers ----------------------------------------------------------------- */
@@ -116,7 +116,7 @@ static bool from_agent(px_executor_driver *d, actor_pid from, const char *what)
 	}
 	if (!actor_pid_equal(from, d->agent)) {
 		actor_warn("executor driver: ignoring %s from %s, which is not our agent", what,
-			   actor_pid_str(from));
+		           actor_pid_str(from));
 		return false;
 	}
 	return true;
@@ -145,7 +145,7 @@ static void grace_cb(actor_t *self, void *arg)
 	px_executor_driver *d = actor_state(self);
 	if (set_final(d, PX_DRIVER_ABORTED))
 		actor_warn("executor driver: the executor did not stop within its shutdown grace "
-			   "period; aborting");
+		           "period; aborting");
 }
 
 static void shut_down(actor_t *self, px_executor_driver *d, const char *why)
@@ -215,7 +215,7 @@ static void on_reconnect(actor_t *self, actor_pid from, const ProtobufCMessage *
 	if (d->agent_id != NULL && m->agent_id != NULL &&
 	    !same_id(d->agent_id->value, m->agent_id->value)) {
 		actor_warn("executor driver: reconnect from agent %s, not ours; ignored",
-			   m->agent_id->value ? m->agent_id->value : "(none)");
+		           m->agent_id->value ? m->agent_id->value : "(none)");
 		return;
 	}
 	if (!actor_pid_equal(from, d->agent))
@@ -224,7 +224,7 @@ static void on_reconnect(actor_t *self, actor_pid from, const ProtobufCMessage *
 	actor_link(self, d->agent);
 
 	Plexus__Internal__ReregisterExecutorMessage r =
-		PLEXUS__INTERNAL__REREGISTER_EXECUTOR_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__REREGISTER_EXECUTOR_MESSAGE__INIT;
 	r.executor_id = d->executor_id;
 	r.framework_id = d->framework_id;
 	r.n_tasks = d->tasks.n;
@@ -232,7 +232,7 @@ static void on_reconnect(actor_t *self, actor_pid from, const ProtobufCMessage *
 	r.n_updates = d->updates.n;
 	r.updates = (Plexus__Internal__StatusUpdate **)d->updates.v;
 	actor_info("executor driver: re-registering with agent %s (%zu tasks, %zu updates)",
-		   actor_pid_str(from), d->tasks.n, d->updates.n);
+	           actor_pid_str(from), d->tasks.n, d->updates.n);
 	actor_send_pb(self, d->agent, &r.base);
 }
 
@@ -296,7 +296,7 @@ static void on_ack(actor_t *self, actor_pid from, const ProtobufCMessage *msg, v
 }
 
 static void on_framework_message(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
-				 void *arg)
+                                 void *arg)
 {
 	px_executor_driver *d = actor_state(self);
 	const Plexus__Internal__FrameworkToExecutorMessage *m = (const void *)msg;
@@ -333,11 +333,12 @@ static void on_exited(actor_t *self, actor_pid who)
 	if (d->checkpoint && d->connected) {
 		d->connected = false;
 		actor_warn("executor driver: agent %s exited; waiting %lld ms for it to recover",
-			   actor_pid_str(who), (long long)d->recovery_timeout_ms);
+		           actor_pid_str(who), (long long)d->recovery_timeout_ms);
 		if (d->cb.disconnected != NULL)
 			d->cb.disconnected(d, d->arg);
 		if (d->recovery_timer == 0)
-			d->recovery_timer = actor_delay(self, d->recovery_timeout_ms, recovery_cb, NULL);
+			d->recovery_timer =
+			    actor_delay(self, d->recovery_timeout_ms, recovery_cb, NULL);
 		return;
 	}
 	if (!d->connected && d->recovery_timer != 0)
@@ -427,7 +428,7 @@ static void run_update(actor_t *self, px_executor_driver *d, Plexus__TaskStatus 
 }
 
 static void run_message(actor_t *self, px_executor_driver *d,
-			Plexus__Internal__ExecutorToFrameworkMessage *m)
+                        Plexus__Internal__ExecutorToFrameworkMessage *m)
 {
 	Plexus__AgentID *saved_agent = m->agent_id;
 	m->agent_id = (Plexus__AgentID *)current_agent_id(d);
@@ -512,14 +513,14 @@ static int exec_init(actor_t *self)
 		const ProtobufCMessageDescriptor *desc;
 		actor_pb_fn fn;
 	} handlers[] = {
-		{&plexus__internal__executor_registered_message__descriptor, on_registered},
-		{&plexus__internal__executor_reregistered_message__descriptor, on_reregistered},
-		{&plexus__internal__reconnect_executor_message__descriptor, on_reconnect},
-		{&plexus__internal__run_task_message__descriptor, on_run_task},
-		{&plexus__internal__kill_task_message__descriptor, on_kill_task},
-		{&plexus__internal__status_update_acknowledgement_message__descriptor, on_ack},
-		{&plexus__internal__framework_to_executor_message__descriptor, on_framework_message},
-		{&plexus__internal__shutdown_executor_message__descriptor, on_shutdown},
+	    {&plexus__internal__executor_registered_message__descriptor, on_registered},
+	    {&plexus__internal__executor_reregistered_message__descriptor, on_reregistered},
+	    {&plexus__internal__reconnect_executor_message__descriptor, on_reconnect},
+	    {&plexus__internal__run_task_message__descriptor, on_run_task},
+	    {&plexus__internal__kill_task_message__descriptor, on_kill_task},
+	    {&plexus__internal__status_update_acknowledgement_message__descriptor, on_ack},
+	    {&plexus__internal__framework_to_executor_message__descriptor, on_framework_message},
+	    {&plexus__internal__shutdown_executor_message__descriptor, on_shutdown},
 	};
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
 		int rv = actor_install_pb(self, handlers[i].desc, handlers[i].fn, NULL);
@@ -528,11 +529,12 @@ static int exec_init(actor_t *self)
 	}
 	d->agent = d->agent_env;
 	actor_link(self, d->agent);
-	Plexus__Internal__RegisterExecutorMessage m = PLEXUS__INTERNAL__REGISTER_EXECUTOR_MESSAGE__INIT;
+	Plexus__Internal__RegisterExecutorMessage m =
+	    PLEXUS__INTERNAL__REGISTER_EXECUTOR_MESSAGE__INIT;
 	m.framework_id = d->framework_id;
 	m.executor_id = d->executor_id;
 	actor_info("executor driver: registering executor %s of framework %s with agent %s",
-		   d->executor_id->value, d->framework_id->value, actor_pid_str(d->agent));
+	           d->executor_id->value, d->framework_id->value, actor_pid_str(d->agent));
 	actor_send_pb(self, d->agent, &m.base);
 	return 0;
 }
@@ -551,15 +553,15 @@ static void exec_fini(actor_t *self)
 static void exec_unhandled(actor_t *self, const actor_msg *msg)
 {
 	actor_debug("executor driver: no handler for '%s' from %s; dropped", msg->name,
-		    actor_pid_str(msg->from));
+	            actor_pid_str(msg->from));
 }
 
 static const actor_def exec_def = {
-	.name = "executor",
-	.init = exec_init,
-	.fini = exec_fini,
-	.exited = on_exited,
-	.unhandled = exec_unhandled,
+    .name = "executor",
+    .init = exec_init,
+    .fini = exec_fini,
+    .exited = on_exited,
+    .unhandled = exec_unhandled,
 };
 
 /* ---- public API ------------------------------------------------------------------- */
@@ -575,7 +577,8 @@ static ProtobufCMessage *id_alloc(const ProtobufCMessageDescriptor *desc, const 
 		return NULL;
 	}
 	protobuf_c_message_init(desc, m);
-	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, "value");
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(desc, "value");
 	*(char **)((char *)m + f->offset) = copy;
 	return m;
 }
@@ -597,7 +600,7 @@ static void driver_free_fields(px_executor_driver *d)
 }
 
 px_executor_driver *px_executor_driver_alloc(const px_executor_callbacks *callbacks, void *arg,
-					     char *err, size_t errlen)
+                                             char *err, size_t errlen)
 {
 	char dummy[1];
 	if (err == NULL || errlen == 0) {
@@ -632,7 +635,7 @@ px_executor_driver *px_executor_driver_alloc(const px_executor_callbacks *callba
 			ckpt = false;
 		else if (strcmp(checkpoint, "1") != 0 && strcmp(checkpoint, "true") != 0) {
 			snprintf(err, errlen, "PLEXUS_CHECKPOINT: '%s' is not 0, 1, true or false",
-				 checkpoint);
+			         checkpoint);
 			return NULL;
 		}
 	}
@@ -642,8 +645,8 @@ px_executor_driver *px_executor_driver_alloc(const px_executor_callbacks *callba
 		return NULL;
 	}
 	if (grace != NULL && !px_parse_duration_ms(grace, &grace_ms)) {
-		snprintf(err, errlen, "PLEXUS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: '%s' is not a duration",
-			 grace);
+		snprintf(err, errlen,
+		         "PLEXUS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: '%s' is not a duration", grace);
 		return NULL;
 	}
 
@@ -659,10 +662,12 @@ px_executor_driver *px_executor_driver_alloc(const px_executor_callbacks *callba
 	d->checkpoint = ckpt;
 	d->recovery_timeout_ms = recovery_ms;
 	d->grace_ms = grace_ms;
-	d->framework_id = (Plexus__FrameworkID *)id_alloc(&plexus__framework_id__descriptor, framework);
+	d->framework_id =
+	    (Plexus__FrameworkID *)id_alloc(&plexus__framework_id__descriptor, framework);
 	d->executor_id = (Plexus__ExecutorID *)id_alloc(&plexus__executor_id__descriptor, executor);
 	if (agent_id != NULL && agent_id[0] != '\0')
-		d->agent_id_env = (Plexus__AgentID *)id_alloc(&plexus__agent_id__descriptor, agent_id);
+		d->agent_id_env =
+		    (Plexus__AgentID *)id_alloc(&plexus__agent_id__descriptor, agent_id);
 	d->directory = directory ? strdup(directory) : NULL;
 	if (d->framework_id == NULL || d->executor_id == NULL ||
 	    (agent_id != NULL && agent_id[0] != '\0' && d->agent_id_env == NULL) ||
@@ -783,7 +788,7 @@ enum px_driver_status px_executor_driver_status(px_executor_driver *d)
 }
 
 static enum px_driver_status submit_msg(px_executor_driver *d, enum call_kind kind,
-					const ProtobufCMessage *msg)
+                                        const ProtobufCMessage *msg)
 {
 	enum px_driver_status s = status_get(d);
 	if (s != PX_DRIVER_RUNNING)
@@ -791,7 +796,8 @@ static enum px_driver_status submit_msg(px_executor_driver *d, enum call_kind ki
 	struct exec_call *c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->msg = px_pb_copy(msg)) == NULL) {
 		actor_error("executor driver: cannot copy %s (out of memory or a required field "
-			    "missing); call dropped", msg->descriptor->short_name);
+		            "missing); call dropped",
+		            msg->descriptor->short_name);
 		free(c);
 		return s;
 	}
@@ -801,16 +807,16 @@ static enum px_driver_status submit_msg(px_executor_driver *d, enum call_kind ki
 }
 
 enum px_driver_status px_executor_driver_send_status_update(px_executor_driver *d,
-							    const Plexus__TaskStatus *status)
+                                                            const Plexus__TaskStatus *status)
 {
 	return submit_msg(d, CALL_UPDATE, &status->base);
 }
 
-enum px_driver_status px_executor_driver_send_message(px_executor_driver *d,
-						      const uint8_t *data, size_t len)
+enum px_driver_status px_executor_driver_send_message(px_executor_driver *d, const uint8_t *data,
+                                                      size_t len)
 {
 	Plexus__Internal__ExecutorToFrameworkMessage m =
-		PLEXUS__INTERNAL__EXECUTOR_TO_FRAMEWORK_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__EXECUTOR_TO_FRAMEWORK_MESSAGE__INIT;
 	m.has_data = true;
 	m.data.data = (uint8_t *)data;
 	m.data.len = len;

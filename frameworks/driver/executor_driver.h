@@ -38,13 +38,14 @@ typedef struct px_executor_driver px_executor_driver;
 /* The executor's side. Any member may be NULL. */
 typedef struct px_executor_callbacks {
 	void (*registered)(px_executor_driver *d, const Plexus__ExecutorInfo *executor,
-			   const Plexus__FrameworkInfo *framework, const Plexus__AgentInfo *agent,
-			   void *arg);
+	                   const Plexus__FrameworkInfo *framework, const Plexus__AgentInfo *agent,
+	                   void *arg);
 	void (*reregistered)(px_executor_driver *d, const Plexus__AgentInfo *agent, void *arg);
 	void (*disconnected)(px_executor_driver *d, void *arg);
 	void (*launch_task)(px_executor_driver *d, const Plexus__TaskInfo *task, void *arg);
 	void (*kill_task)(px_executor_driver *d, const Plexus__TaskID *task_id, void *arg);
-	void (*framework_message)(px_executor_driver *d, const uint8_t *data, size_t len, void *arg);
+	void (*framework_message)(px_executor_driver *d, const uint8_t *data, size_t len,
+	                          void *arg);
 	/* The executor must kill its tasks, send their terminal updates and stop the driver
 	 * within the shutdown grace period. */
 	void (*shutdown)(px_executor_driver *d, void *arg);
@@ -55,7 +56,7 @@ typedef struct px_executor_callbacks {
  * NULL on out of memory or when a required variable is missing or invalid; then, if
  * err is not NULL, writes why into err (errlen bytes). */
 px_executor_driver *px_executor_driver_alloc(const px_executor_callbacks *callbacks, void *arg,
-					     char *err, size_t errlen);
+                                             char *err, size_t errlen);
 
 /* Stops the driver if needed, waits for its actor to end and frees it. Not from one of
  * its own callbacks. NULL is a no-op. */
@@ -88,9 +89,9 @@ enum px_driver_status px_executor_driver_status(px_executor_driver *d);
  * acknowledges it and is sent again on re-registration. TASK_STAGING is refused
  * (error callback, as Mesos). */
 enum px_driver_status px_executor_driver_send_status_update(px_executor_driver *d,
-							    const Plexus__TaskStatus *status);
+                                                            const Plexus__TaskStatus *status);
 
-enum px_driver_status px_executor_driver_send_message(px_executor_driver *d,
-						      const uint8_t *data, size_t len);
+enum px_driver_status px_executor_driver_send_message(px_executor_driver *d, const uint8_t *data,
+                                                      size_t len);
 
 #endif

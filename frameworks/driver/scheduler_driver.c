@@ -23,13 +23,13 @@
 #include "proto/internal.pb-c.h"
 
 #define DEFAULT_BACKOFF_FACTOR_MS 2000
-#define DEFAULT_BACKOFF_MAX_MS 60000
+#define DEFAULT_BACKOFF_MAX_MS    60000
 
 /* An offer or an agent the driver has heard of, with the agent's PID (from the
  * offer's pids[]), so that framework messages can go straight to the agent. */
 struct saved {
-	char *key;        /* offer id or agent id */
-	char *agent_id;   /* for offers: the agent the offer is on */
+	char *key;      /* offer id or agent id */
+	char *agent_id; /* for offers: the agent the offer is on */
 	actor_pid pid;
 	bool has_pid;
 };
@@ -52,7 +52,7 @@ struct px_scheduler_driver {
 	enum px_driver_status status; /* under mu */
 	bool spawned;                 /* under mu */
 	actor_pid pid;                /* set once, under mu, before the actor runs */
-	atomic_bool aborted; /* stopped or aborted: handlers ignore what still arrives */
+	atomic_bool aborted;          /* stopped or aborted: handlers ignore what still arrives */
 
 	/* Inside the actor only. */
 	Plexus__FrameworkInfo *framework; /* owned copy; id set once registered */
@@ -60,8 +60,8 @@ struct px_scheduler_driver {
 	bool connected;
 	bool has_master;
 	actor_pid master;
-	int64_t backoff_ms;               /* bound of the next retry delay */
-	uint64_t retry_timer;             /* 0 when no retry is scheduled */
+	int64_t backoff_ms;   /* bound of the next retry delay */
+	uint64_t retry_timer; /* 0 when no retry is scheduled */
 	struct saved_list offers;
 	struct saved_list agents;
 };
@@ -92,7 +92,7 @@ static void saved_remove(struct saved_list *l, const char *key)
 }
 
 static void saved_put(struct saved_list *l, const char *key, const char *agent_id,
-		      const actor_pid *pid)
+                      const actor_pid *pid)
 {
 	struct saved *s = saved_find(l, key);
 	if (s == NULL) {
@@ -100,7 +100,8 @@ static void saved_put(struct saved_list *l, const char *key, const char *agent_i
 			size_t cap = l->cap ? l->cap * 2 : 16;
 			struct saved *v = realloc(l->v, cap * sizeof(*v));
 			if (v == NULL)
-				return; /* only an optimisation is lost: messages go via the master */
+				return; /* only an optimisation is lost: messages go via the master
+				         */
 			l->v = v;
 			l->cap = cap;
 		}
@@ -144,7 +145,7 @@ static bool from_master(px_scheduler_driver *d, actor_pid from, const char *what
 	}
 	if (!d->has_master || !actor_pid_equal(from, d->master)) {
 		actor_warn("scheduler driver: ignoring %s from %s, which is not the master", what,
-			   actor_pid_str(from));
+		           actor_pid_str(from));
 		return false;
 	}
 	return true;
@@ -186,20 +187,20 @@ static void send_registration(actor_t *self, px_scheduler_driver *d)
 {
 	if (d->framework->id == NULL) {
 		Plexus__Internal__RegisterFrameworkMessage m =
-			PLEXUS__INTERNAL__REGISTER_FRAMEWORK_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__REGISTER_FRAMEWORK_MESSAGE__INIT;
 		m.framework = d->framework;
 		actor_info("scheduler driver: registering framework '%s' with %s",
-			   d->framework->name, actor_pid_str(d->master));
+		           d->framework->name, actor_pid_str(d->master));
 		actor_send_pb(self, d->master, &m.base);
 	} else {
 		Plexus__Internal__ReregisterFrameworkMessage m =
-			PLEXUS__INTERNAL__REREGISTER_FRAMEWORK_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__REREGISTER_FRAMEWORK_MESSAGE__INIT;
 		m.framework = d->framework;
 		m.has_failover = true;
 		m.failover = d->failover;
 		actor_info("scheduler driver: re-registering framework %s with %s (failover %s)",
-			   d->framework->id->value, actor_pid_str(d->master),
-			   d->failover ? "true" : "false");
+		           d->framework->id->value, actor_pid_str(d->master),
+		           d->failover ? "true" : "false");
 		actor_send_pb(self, d->master, &m.base);
 	}
 }
@@ -214,7 +215,8 @@ static void discovered(actor_t *self, actor_future *f, void *arg)
 		return;
 	if (actor_future_state(f) != ACTOR_FUTURE_READY) {
 		actor_warn("scheduler driver: master not found: %s",
-			   actor_future_why(f) ? actor_future_why(f) : actor_strerror(actor_future_error(f)));
+		           actor_future_why(f) ? actor_future_why(f)
+		                               : actor_strerror(actor_future_error(f)));
 		return; /* the retry timer is running */
 	}
 	const actor_pid *pid = actor_future_value(f);
@@ -288,8 +290,9 @@ static void on_reregistered(actor_t *self, actor_pid from, const ProtobufCMessag
 		return;
 	}
 	if (!same_framework(d, m->framework_id)) {
-		actor_warn("scheduler driver: re-registered under framework id %s, not ours; ignored",
-			   m->framework_id && m->framework_id->value ? m->framework_id->value : "(none)");
+		actor_warn(
+		    "scheduler driver: re-registered under framework id %s, not ours; ignored",
+		    m->framework_id && m->framework_id->value ? m->framework_id->value : "(none)");
 		return;
 	}
 	now_connected(self, d, from);
@@ -310,7 +313,8 @@ static void on_exited(actor_t *self, actor_pid who)
 	saved_clear(&d->agents);
 	if (d->connected) {
 		d->connected = false;
-		actor_warn("scheduler driver: master %s exited; finding it again", actor_pid_str(who));
+		actor_warn("scheduler driver: master %s exited; finding it again",
+		           actor_pid_str(who));
 		if (d->cb.disconnected != NULL)
 			d->cb.disconnected(d, d->arg);
 		attempt_registration(self, d);
@@ -354,10 +358,10 @@ static void on_rescind(actor_t *self, actor_pid from, const ProtobufCMessage *ms
 }
 
 static void acknowledge(actor_t *self, px_scheduler_driver *d, const Plexus__AgentID *agent_id,
-			const Plexus__TaskID *task_id, ProtobufCBinaryData uuid)
+                        const Plexus__TaskID *task_id, ProtobufCBinaryData uuid)
 {
 	Plexus__Internal__StatusUpdateAcknowledgementMessage ack =
-		PLEXUS__INTERNAL__STATUS_UPDATE_ACKNOWLEDGEMENT_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__STATUS_UPDATE_ACKNOWLEDGEMENT_MESSAGE__INIT;
 	ack.agent_id = (Plexus__AgentID *)agent_id;
 	ack.task_id = (Plexus__TaskID *)task_id;
 	ack.has_uuid = true;
@@ -398,7 +402,7 @@ static void on_status_update(actor_t *self, actor_pid from, const ProtobufCMessa
 	if (needs_ack && d->opts.implicit_acknowledgements && !atomic_load(&d->aborted) &&
 	    status_get(d) == PX_DRIVER_RUNNING && d->connected)
 		acknowledge(self, d, u->agent_id ? u->agent_id : u->status->agent_id,
-			    u->status->task_id, u->uuid);
+		            u->status->task_id, u->uuid);
 }
 
 static void on_lost_agent(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
@@ -413,7 +417,8 @@ static void on_lost_agent(actor_t *self, actor_pid from, const ProtobufCMessage 
 		d->cb.agent_lost(d, m->agent_id, d->arg);
 }
 
-static void on_exited_executor(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
+static void on_exited_executor(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
+                               void *arg)
 {
 	px_scheduler_driver *d = actor_state(self);
 	const Plexus__Internal__ExitedExecutorMessage *m = (const void *)msg;
@@ -424,19 +429,21 @@ static void on_exited_executor(actor_t *self, actor_pid from, const ProtobufCMes
 }
 
 /* Framework messages come straight from agents (or through the master). */
-static void on_executor_message(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
+static void on_executor_message(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
+                                void *arg)
 {
 	px_scheduler_driver *d = actor_state(self);
 	const Plexus__Internal__ExecutorToFrameworkMessage *m = (const void *)msg;
 	if (atomic_load(&d->aborted))
 		return;
-	if (d->framework->id != NULL && m->framework_id != NULL && !same_framework(d, m->framework_id)) {
+	if (d->framework->id != NULL && m->framework_id != NULL &&
+	    !same_framework(d, m->framework_id)) {
 		actor_warn("scheduler driver: framework message for another framework; dropped");
 		return;
 	}
 	if (d->cb.framework_message != NULL)
 		d->cb.framework_message(d, m->executor_id, m->agent_id, m->data.data, m->data.len,
-					d->arg);
+		                        d->arg);
 }
 
 static void abort_in_actor(actor_t *self, px_scheduler_driver *d);
@@ -458,11 +465,11 @@ static void on_error(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
 /* ---- calls, run inside the actor -------------------------------------------------- */
 
 enum call_kind {
-	CALL_SEND,     /* msg to the master with our framework id */
-	CALL_ACCEPT,   /* AcceptOffersMessage: bookkeeping, or drop updates if disconnected */
-	CALL_DECLINE,  /* DeclineOffersMessage */
-	CALL_MESSAGE,  /* FrameworkToExecutorMessage: to the agent when known */
-	CALL_ACK,      /* StatusUpdateAcknowledgementMessage */
+	CALL_SEND,    /* msg to the master with our framework id */
+	CALL_ACCEPT,  /* AcceptOffersMessage: bookkeeping, or drop updates if disconnected */
+	CALL_DECLINE, /* DeclineOffersMessage */
+	CALL_MESSAGE, /* FrameworkToExecutorMessage: to the agent when known */
+	CALL_ACK,     /* StatusUpdateAcknowledgementMessage */
 	CALL_STOP,
 	CALL_ABORT,
 };
@@ -500,7 +507,7 @@ static void drop_launches(px_scheduler_driver *d, const Plexus__Internal__Accept
 			st.task_id = task->task_id;
 			st.agent_id = task->agent_id;
 			st.state = partition_aware ? PLEXUS__TASK_STATE__TASK_DROPPED
-						   : PLEXUS__TASK_STATE__TASK_LOST;
+			                           : PLEXUS__TASK_STATE__TASK_LOST;
 			st.message = "Master disconnected";
 			st.has_source = true;
 			st.source = PLEXUS__TASK_STATUS__SOURCE__SOURCE_MASTER;
@@ -514,10 +521,12 @@ static void drop_launches(px_scheduler_driver *d, const Plexus__Internal__Accept
 	}
 }
 
-static void run_accept(actor_t *self, px_scheduler_driver *d, Plexus__Internal__AcceptOffersMessage *m)
+static void run_accept(actor_t *self, px_scheduler_driver *d,
+                       Plexus__Internal__AcceptOffersMessage *m)
 {
 	if (!d->connected) {
-		actor_warn("scheduler driver: master disconnected; the offers' launches are dropped");
+		actor_warn(
+		    "scheduler driver: master disconnected; the offers' launches are dropped");
 		drop_launches(d, m);
 		return;
 	}
@@ -526,7 +535,8 @@ static void run_accept(actor_t *self, px_scheduler_driver *d, Plexus__Internal__
 		const char *oid = m->offer_ids[i]->value;
 		struct saved *o = oid ? saved_find(&d->offers, oid) : NULL;
 		if (o == NULL) {
-			actor_warn("scheduler driver: accepting unknown offer %s", oid ? oid : "(none)");
+			actor_warn("scheduler driver: accepting unknown offer %s",
+			           oid ? oid : "(none)");
 			continue;
 		}
 		if (o->agent_id != NULL)
@@ -536,7 +546,8 @@ static void run_accept(actor_t *self, px_scheduler_driver *d, Plexus__Internal__
 	px_pb_send_with(self, d->master, &m->base, "framework_id", &d->framework->id->base);
 }
 
-static void run_decline(actor_t *self, px_scheduler_driver *d, Plexus__Internal__DeclineOffersMessage *m)
+static void run_decline(actor_t *self, px_scheduler_driver *d,
+                        Plexus__Internal__DeclineOffersMessage *m)
 {
 	for (size_t i = 0; i < m->n_offer_ids; i++)
 		if (m->offer_ids[i]->value != NULL)
@@ -545,11 +556,11 @@ static void run_decline(actor_t *self, px_scheduler_driver *d, Plexus__Internal_
 }
 
 static void run_message(actor_t *self, px_scheduler_driver *d,
-			Plexus__Internal__FrameworkToExecutorMessage *m)
+                        Plexus__Internal__FrameworkToExecutorMessage *m)
 {
 	actor_pid to = d->master;
-	struct saved *a = m->agent_id && m->agent_id->value ? saved_find(&d->agents, m->agent_id->value)
-							    : NULL;
+	struct saved *a =
+	    m->agent_id && m->agent_id->value ? saved_find(&d->agents, m->agent_id->value) : NULL;
 	if (a != NULL && a->has_pid)
 		to = a->pid;
 	px_pb_send_with(self, to, &m->base, "framework_id", &d->framework->id->base);
@@ -560,7 +571,7 @@ static void stop_in_actor(actor_t *self, px_scheduler_driver *d, bool failover)
 {
 	if (d->connected && !failover && d->framework->id != NULL) {
 		Plexus__Internal__UnregisterFrameworkMessage m =
-			PLEXUS__INTERNAL__UNREGISTER_FRAMEWORK_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__UNREGISTER_FRAMEWORK_MESSAGE__INIT;
 		m.framework_id = d->framework->id;
 		actor_send_pb(self, d->master, &m.base);
 	}
@@ -577,7 +588,7 @@ static void abort_in_actor(actor_t *self, px_scheduler_driver *d)
 	/* Still connected afterwards (as Mesos): a later stop(false) unregisters. */
 	if (d->connected && d->framework->id != NULL) {
 		Plexus__Internal__DeactivateFrameworkMessage m =
-			PLEXUS__INTERNAL__DEACTIVATE_FRAMEWORK_MESSAGE__INIT;
+		    PLEXUS__INTERNAL__DEACTIVATE_FRAMEWORK_MESSAGE__INIT;
 		m.framework_id = d->framework->id;
 		actor_send_pb(self, d->master, &m.base);
 	}
@@ -606,16 +617,17 @@ static void run_call(actor_t *self, struct sched_call *c)
 			break;
 		if (!d->connected) {
 			actor_warn("scheduler driver: master disconnected; dropping %s",
-				   c->msg->descriptor->short_name);
+			           c->msg->descriptor->short_name);
 			break;
 		}
 		if (c->kind == CALL_DECLINE)
 			run_decline(self, d, (Plexus__Internal__DeclineOffersMessage *)c->msg);
 		else if (c->kind == CALL_MESSAGE)
-			run_message(self, d, (Plexus__Internal__FrameworkToExecutorMessage *)c->msg);
+			run_message(self, d,
+			            (Plexus__Internal__FrameworkToExecutorMessage *)c->msg);
 		else
 			px_pb_send_with(self, d->master, c->msg, "framework_id",
-					&d->framework->id->base);
+			                &d->framework->id->base);
 		break;
 	}
 	call_free(c);
@@ -663,7 +675,7 @@ static void submit(px_scheduler_driver *d, struct sched_call *c, bool wait)
 
 /* Copies msg and runs it as a call of kind. */
 static enum px_driver_status submit_msg(px_scheduler_driver *d, enum call_kind kind,
-					const ProtobufCMessage *msg)
+                                        const ProtobufCMessage *msg)
 {
 	enum px_driver_status s = status_get(d);
 	if (s != PX_DRIVER_RUNNING)
@@ -671,7 +683,8 @@ static enum px_driver_status submit_msg(px_scheduler_driver *d, enum call_kind k
 	struct sched_call *c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->msg = px_pb_copy(msg)) == NULL) {
 		actor_error("scheduler driver: cannot copy %s (out of memory or a required field "
-			    "missing); call dropped", msg->descriptor->short_name);
+		            "missing); call dropped",
+		            msg->descriptor->short_name);
 		free(c);
 		return s;
 	}
@@ -689,15 +702,15 @@ static int sched_init(actor_t *self)
 		const ProtobufCMessageDescriptor *desc;
 		actor_pb_fn fn;
 	} handlers[] = {
-		{&plexus__internal__framework_registered_message__descriptor, on_registered},
-		{&plexus__internal__framework_reregistered_message__descriptor, on_reregistered},
-		{&plexus__internal__resource_offers_message__descriptor, on_offers},
-		{&plexus__internal__rescind_resource_offer_message__descriptor, on_rescind},
-		{&plexus__internal__status_update_message__descriptor, on_status_update},
-		{&plexus__internal__lost_agent_message__descriptor, on_lost_agent},
-		{&plexus__internal__exited_executor_message__descriptor, on_exited_executor},
-		{&plexus__internal__executor_to_framework_message__descriptor, on_executor_message},
-		{&plexus__internal__framework_error_message__descriptor, on_error},
+	    {&plexus__internal__framework_registered_message__descriptor, on_registered},
+	    {&plexus__internal__framework_reregistered_message__descriptor, on_reregistered},
+	    {&plexus__internal__resource_offers_message__descriptor, on_offers},
+	    {&plexus__internal__rescind_resource_offer_message__descriptor, on_rescind},
+	    {&plexus__internal__status_update_message__descriptor, on_status_update},
+	    {&plexus__internal__lost_agent_message__descriptor, on_lost_agent},
+	    {&plexus__internal__exited_executor_message__descriptor, on_exited_executor},
+	    {&plexus__internal__executor_to_framework_message__descriptor, on_executor_message},
+	    {&plexus__internal__framework_error_message__descriptor, on_error},
 	};
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
 		int rv = actor_install_pb(self, handlers[i].desc, handlers[i].fn, NULL);
@@ -719,15 +732,15 @@ static void sched_fini(actor_t *self)
 static void sched_unhandled(actor_t *self, const actor_msg *msg)
 {
 	actor_debug("scheduler driver: no handler for '%s' from %s; dropped", msg->name,
-		    actor_pid_str(msg->from));
+	            actor_pid_str(msg->from));
 }
 
 static const actor_def sched_def = {
-	.name = "scheduler", /* replaced per driver: see start */
-	.init = sched_init,
-	.fini = sched_fini,
-	.exited = on_exited,
-	.unhandled = sched_unhandled,
+    .name = "scheduler", /* replaced per driver: see start */
+    .init = sched_init,
+    .fini = sched_fini,
+    .exited = on_exited,
+    .unhandled = sched_unhandled,
 };
 
 /* ---- public API ------------------------------------------------------------------- */
@@ -742,8 +755,8 @@ void px_scheduler_options_default(px_scheduler_options *opts)
 }
 
 px_scheduler_driver *px_scheduler_driver_alloc(const px_scheduler_callbacks *callbacks, void *arg,
-					       const Plexus__FrameworkInfo *framework,
-					       const char *master, const px_scheduler_options *opts)
+                                               const Plexus__FrameworkInfo *framework,
+                                               const char *master, const px_scheduler_options *opts)
 {
 	if (framework == NULL || master == NULL || master[0] == '\0')
 		return NULL;
@@ -918,9 +931,9 @@ int px_scheduler_driver_pid(px_scheduler_driver *d, char *buf, size_t size)
 }
 
 enum px_driver_status px_scheduler_driver_accept(px_scheduler_driver *d,
-						 const Plexus__OfferID *const *offer_ids, size_t n,
-						 const Plexus__Offer__Operation *const *ops, size_t nops,
-						 const Plexus__Filters *filters)
+                                                 const Plexus__OfferID *const *offer_ids, size_t n,
+                                                 const Plexus__Offer__Operation *const *ops,
+                                                 size_t nops, const Plexus__Filters *filters)
 {
 	Plexus__Internal__AcceptOffersMessage m = PLEXUS__INTERNAL__ACCEPT_OFFERS_MESSAGE__INIT;
 	m.n_offer_ids = n;
@@ -932,9 +945,9 @@ enum px_driver_status px_scheduler_driver_accept(px_scheduler_driver *d,
 }
 
 enum px_driver_status px_scheduler_driver_launch(px_scheduler_driver *d,
-						 const Plexus__OfferID *const *offer_ids, size_t n,
-						 const Plexus__TaskInfo *const *tasks, size_t ntasks,
-						 const Plexus__Filters *filters)
+                                                 const Plexus__OfferID *const *offer_ids, size_t n,
+                                                 const Plexus__TaskInfo *const *tasks,
+                                                 size_t ntasks, const Plexus__Filters *filters)
 {
 	Plexus__Offer__Operation__Launch launch = PLEXUS__OFFER__OPERATION__LAUNCH__INIT;
 	launch.n_task_infos = ntasks;
@@ -948,8 +961,8 @@ enum px_driver_status px_scheduler_driver_launch(px_scheduler_driver *d,
 }
 
 enum px_driver_status px_scheduler_driver_decline(px_scheduler_driver *d,
-						  const Plexus__OfferID *offer_id,
-						  const Plexus__Filters *filters)
+                                                  const Plexus__OfferID *offer_id,
+                                                  const Plexus__Filters *filters)
 {
 	Plexus__Internal__DeclineOffersMessage m = PLEXUS__INTERNAL__DECLINE_OFFERS_MESSAGE__INIT;
 	Plexus__OfferID *ids[1] = {(Plexus__OfferID *)offer_id};
@@ -959,7 +972,8 @@ enum px_driver_status px_scheduler_driver_decline(px_scheduler_driver *d,
 	return submit_msg(d, CALL_DECLINE, &m.base);
 }
 
-enum px_driver_status px_scheduler_driver_kill(px_scheduler_driver *d, const Plexus__TaskID *task_id)
+enum px_driver_status px_scheduler_driver_kill(px_scheduler_driver *d,
+                                               const Plexus__TaskID *task_id)
 {
 	Plexus__Internal__KillTaskMessage m = PLEXUS__INTERNAL__KILL_TASK_MESSAGE__INIT;
 	m.task_id = (Plexus__TaskID *)task_id;
@@ -967,8 +981,8 @@ enum px_driver_status px_scheduler_driver_kill(px_scheduler_driver *d, const Ple
 }
 
 enum px_driver_status px_scheduler_driver_reconcile(px_scheduler_driver *d,
-						    const Plexus__TaskStatus *const *statuses,
-						    size_t n)
+                                                    const Plexus__TaskStatus *const *statuses,
+                                                    size_t n)
 {
 	Plexus__Internal__ReconcileTasksMessage m = PLEXUS__INTERNAL__RECONCILE_TASKS_MESSAGE__INIT;
 	m.n_statuses = n;
@@ -976,8 +990,8 @@ enum px_driver_status px_scheduler_driver_reconcile(px_scheduler_driver *d,
 	return submit_msg(d, CALL_SEND, &m.base);
 }
 
-enum px_driver_status px_scheduler_driver_revive(px_scheduler_driver *d,
-						 const char *const *roles, size_t nroles)
+enum px_driver_status px_scheduler_driver_revive(px_scheduler_driver *d, const char *const *roles,
+                                                 size_t nroles)
 {
 	Plexus__Internal__ReviveOffersMessage m = PLEXUS__INTERNAL__REVIVE_OFFERS_MESSAGE__INIT;
 	m.n_roles = roles != NULL ? nroles : 0;
@@ -985,8 +999,8 @@ enum px_driver_status px_scheduler_driver_revive(px_scheduler_driver *d,
 	return submit_msg(d, CALL_SEND, &m.base);
 }
 
-enum px_driver_status px_scheduler_driver_suppress(px_scheduler_driver *d,
-						   const char *const *roles, size_t nroles)
+enum px_driver_status px_scheduler_driver_suppress(px_scheduler_driver *d, const char *const *roles,
+                                                   size_t nroles)
 {
 	Plexus__Internal__SuppressOffersMessage m = PLEXUS__INTERNAL__SUPPRESS_OFFERS_MESSAGE__INIT;
 	m.n_roles = roles != NULL ? nroles : 0;
@@ -995,12 +1009,12 @@ enum px_driver_status px_scheduler_driver_suppress(px_scheduler_driver *d,
 }
 
 enum px_driver_status px_scheduler_driver_send_message(px_scheduler_driver *d,
-						       const Plexus__ExecutorID *executor_id,
-						       const Plexus__AgentID *agent_id,
-						       const uint8_t *data, size_t len)
+                                                       const Plexus__ExecutorID *executor_id,
+                                                       const Plexus__AgentID *agent_id,
+                                                       const uint8_t *data, size_t len)
 {
 	Plexus__Internal__FrameworkToExecutorMessage m =
-		PLEXUS__INTERNAL__FRAMEWORK_TO_EXECUTOR_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__FRAMEWORK_TO_EXECUTOR_MESSAGE__INIT;
 	m.executor_id = (Plexus__ExecutorID *)executor_id;
 	m.agent_id = (Plexus__AgentID *)agent_id;
 	m.has_data = true;
@@ -1010,21 +1024,24 @@ enum px_driver_status px_scheduler_driver_send_message(px_scheduler_driver *d,
 }
 
 enum px_driver_status px_scheduler_driver_acknowledge(px_scheduler_driver *d,
-						      const Plexus__TaskStatus *status)
+                                                      const Plexus__TaskStatus *status)
 {
 	enum px_driver_status s = status_get(d);
 	if (s != PX_DRIVER_RUNNING)
 		return s;
 	if (d->opts.implicit_acknowledgements) {
-		actor_warn("scheduler driver: acknowledge called with implicit acknowledgements; ignored");
+		actor_warn(
+		    "scheduler driver: acknowledge called with implicit acknowledgements; ignored");
 		return s;
 	}
-	if (status == NULL || !status->has_uuid || status->uuid.len == 0 || status->task_id == NULL) {
-		actor_warn("scheduler driver: acknowledge needs a status with a uuid and a task id");
+	if (status == NULL || !status->has_uuid || status->uuid.len == 0 ||
+	    status->task_id == NULL) {
+		actor_warn(
+		    "scheduler driver: acknowledge needs a status with a uuid and a task id");
 		return s;
 	}
 	Plexus__Internal__StatusUpdateAcknowledgementMessage m =
-		PLEXUS__INTERNAL__STATUS_UPDATE_ACKNOWLEDGEMENT_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__STATUS_UPDATE_ACKNOWLEDGEMENT_MESSAGE__INIT;
 	m.agent_id = status->agent_id;
 	m.task_id = status->task_id;
 	m.has_uuid = true;

@@ -32,24 +32,24 @@ typedef struct px_scheduler_callbacks {
 	/* First registration: the master assigned framework_id. master may be NULL (here
 	 * and in reregistered) when the master does not describe itself. */
 	void (*registered)(px_scheduler_driver *d, const Plexus__FrameworkID *framework_id,
-			   const Plexus__MasterInfo *master, void *arg);
+	                   const Plexus__MasterInfo *master, void *arg);
 	/* Registered again (after a master failover or a lost connection). */
 	void (*reregistered)(px_scheduler_driver *d, const Plexus__MasterInfo *master, void *arg);
 	/* The master was lost; the driver is finding it again. Offers held are void. */
 	void (*disconnected)(px_scheduler_driver *d, void *arg);
 	void (*resource_offers)(px_scheduler_driver *d, Plexus__Offer *const *offers, size_t n,
-				void *arg);
+	                        void *arg);
 	void (*offer_rescinded)(px_scheduler_driver *d, const Plexus__OfferID *offer_id, void *arg);
 	/* A task's status. With explicit acknowledgements, hand status to
 	 * px_scheduler_driver_acknowledge when status->uuid is set. */
 	void (*status_update)(px_scheduler_driver *d, const Plexus__TaskStatus *status, void *arg);
 	void (*framework_message)(px_scheduler_driver *d, const Plexus__ExecutorID *executor_id,
-				  const Plexus__AgentID *agent_id, const uint8_t *data, size_t len,
-				  void *arg);
+	                          const Plexus__AgentID *agent_id, const uint8_t *data, size_t len,
+	                          void *arg);
 	void (*agent_lost)(px_scheduler_driver *d, const Plexus__AgentID *agent_id, void *arg);
 	/* status is the executor's wait status as the agent saw it. */
 	void (*executor_lost)(px_scheduler_driver *d, const Plexus__ExecutorID *executor_id,
-			      const Plexus__AgentID *agent_id, int status, void *arg);
+	                      const Plexus__AgentID *agent_id, int status, void *arg);
 	/* An unrecoverable error (the master refused the framework ...). The driver has
 	 * already aborted when this runs. */
 	void (*error)(px_scheduler_driver *d, const char *message, void *arg);
@@ -78,8 +78,9 @@ void px_scheduler_options_default(px_scheduler_options *opts);
  * (listening, if the master is in another OS process) and outlive the driver.
  * Returns NULL on out of memory or when master is empty. */
 px_scheduler_driver *px_scheduler_driver_alloc(const px_scheduler_callbacks *callbacks, void *arg,
-					       const Plexus__FrameworkInfo *framework,
-					       const char *master, const px_scheduler_options *opts);
+                                               const Plexus__FrameworkInfo *framework,
+                                               const char *master,
+                                               const px_scheduler_options *opts);
 
 /* Stops the driver if it runs and waits until its actor has ended, then frees it.
  * Must not be called from one of its own callbacks. NULL is a no-op. */
@@ -122,46 +123,47 @@ int px_scheduler_driver_pid(px_scheduler_driver *d, char *buf, size_t size);
  * TaskInfo without name, task_id or agent_id ...) cannot be encoded: the call is
  * dropped with an error log line. */
 enum px_driver_status px_scheduler_driver_accept(px_scheduler_driver *d,
-						 const Plexus__OfferID *const *offer_ids, size_t n,
-						 const Plexus__Offer__Operation *const *ops, size_t nops,
-						 const Plexus__Filters *filters);
+                                                 const Plexus__OfferID *const *offer_ids, size_t n,
+                                                 const Plexus__Offer__Operation *const *ops,
+                                                 size_t nops, const Plexus__Filters *filters);
 
 /* Launches tasks on offers: accept with one LAUNCH operation (no tasks: decline). */
 enum px_driver_status px_scheduler_driver_launch(px_scheduler_driver *d,
-						 const Plexus__OfferID *const *offer_ids, size_t n,
-						 const Plexus__TaskInfo *const *tasks, size_t ntasks,
-						 const Plexus__Filters *filters);
+                                                 const Plexus__OfferID *const *offer_ids, size_t n,
+                                                 const Plexus__TaskInfo *const *tasks,
+                                                 size_t ntasks, const Plexus__Filters *filters);
 
 enum px_driver_status px_scheduler_driver_decline(px_scheduler_driver *d,
-						  const Plexus__OfferID *offer_id,
-						  const Plexus__Filters *filters);
+                                                  const Plexus__OfferID *offer_id,
+                                                  const Plexus__Filters *filters);
 
-enum px_driver_status px_scheduler_driver_kill(px_scheduler_driver *d, const Plexus__TaskID *task_id);
+enum px_driver_status px_scheduler_driver_kill(px_scheduler_driver *d,
+                                               const Plexus__TaskID *task_id);
 
 /* Reconciliation: explicit for the given statuses (task_id and agent_id are what
  * matter), implicit (all the framework's tasks) when n is 0. */
 enum px_driver_status px_scheduler_driver_reconcile(px_scheduler_driver *d,
-						    const Plexus__TaskStatus *const *statuses,
-						    size_t n);
+                                                    const Plexus__TaskStatus *const *statuses,
+                                                    size_t n);
 
 /* Clears filters and asks for offers again (roles NULL/0: all the framework's roles). */
-enum px_driver_status px_scheduler_driver_revive(px_scheduler_driver *d,
-						 const char *const *roles, size_t nroles);
+enum px_driver_status px_scheduler_driver_revive(px_scheduler_driver *d, const char *const *roles,
+                                                 size_t nroles);
 
 /* Stops offers (roles NULL/0: all roles) until a revive. */
-enum px_driver_status px_scheduler_driver_suppress(px_scheduler_driver *d,
-						   const char *const *roles, size_t nroles);
+enum px_driver_status px_scheduler_driver_suppress(px_scheduler_driver *d, const char *const *roles,
+                                                   size_t nroles);
 
 /* Sends data to an executor: straight to its agent when an offer told the driver the
  * agent's PID, through the master otherwise. */
 enum px_driver_status px_scheduler_driver_send_message(px_scheduler_driver *d,
-						       const Plexus__ExecutorID *executor_id,
-						       const Plexus__AgentID *agent_id,
-						       const uint8_t *data, size_t len);
+                                                       const Plexus__ExecutorID *executor_id,
+                                                       const Plexus__AgentID *agent_id,
+                                                       const uint8_t *data, size_t len);
 
 /* Explicit acknowledgement of a status update received by status_update (only with
  * implicit_acknowledgements false; needs status->uuid, task_id and agent_id). */
 enum px_driver_status px_scheduler_driver_acknowledge(px_scheduler_driver *d,
-						      const Plexus__TaskStatus *status);
+                                                      const Plexus__TaskStatus *status);
 
 #endif

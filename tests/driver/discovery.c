@@ -1,8 +1,8 @@
 /* Master discovery (common/master_discovery.h) against a real HTTP endpoint served by
  * an actor named "master" (GET /master/info), its errors, and a scheduler driver that
  * finds its master through it. */
-#include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <criterion/criterion.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,9 +32,9 @@ static actor_future *info(actor_t *self, const actor_http_request *req, void *ar
 		break;
 	default:
 		snprintf(body, sizeof(body),
-			 "{\"id\": \"m1\", \"pid\": \"%s\", \"hostname\": \"localhost\", "
-			 "\"ip\": \"127.0.0.1\", \"port\": 1, \"version\": \"0.1.0\"}",
-			 info_pid);
+		         "{\"id\": \"m1\", \"pid\": \"%s\", \"hostname\": \"localhost\", "
+		         "\"ip\": \"127.0.0.1\", \"port\": 1, \"version\": \"0.1.0\"}",
+		         info_pid);
 	}
 	return actor_http_reply(200, "application/json", body, strlen(body));
 }
@@ -91,7 +91,7 @@ Test(discovery, http_address_gives_the_pid_from_master_info)
 {
 	actor_future *f = await(px_master_discover(http_addr, 0));
 	cr_assert_eq(actor_future_state(f), ACTOR_FUTURE_READY, "failed: %s",
-		     actor_future_why(f) ? actor_future_why(f) : "?");
+	             actor_future_why(f) ? actor_future_why(f) : "?");
 	const actor_pid *pid = actor_future_value(f);
 	cr_expect(actor_pid_equal(*pid, info_actor), "got %s", actor_pid_str(*pid));
 	actor_future_unref(f);
@@ -117,10 +117,11 @@ Test(discovery, unreachable_address_fails_with_econn)
 
 	actor_future *f = await(px_master_discover(spec, 2000));
 	cr_assert_eq(actor_future_state(f), ACTOR_FUTURE_FAILED);
-	cr_expect_eq(actor_future_error(f), ACTOR_ECONN, "error %s", actor_errname(actor_future_error(f)));
+	cr_expect_eq(actor_future_error(f), ACTOR_ECONN, "error %s",
+	             actor_errname(actor_future_error(f)));
 	cr_assert_not_null(actor_future_why(f));
 	cr_expect(strstr(actor_future_why(f), "cannot reach the master") != NULL, "why: %s",
-		  actor_future_why(f));
+	          actor_future_why(f));
 	cr_expect(strstr(actor_future_why(f), spec) != NULL, "why: %s", actor_future_why(f));
 	actor_future_unref(f);
 }
@@ -145,17 +146,18 @@ Test(discovery, no_master_actor_answers_404)
 	actor_future *f = await(px_master_discover(http_addr, 0));
 	cr_expect_eq(actor_future_error(f), ACTOR_ECONN);
 	cr_expect(actor_future_why(f) && strstr(actor_future_why(f), "404"), "why: %s",
-		  actor_future_why(f) ? actor_future_why(f) : "");
+	          actor_future_why(f) ? actor_future_why(f) : "");
 	actor_future_unref(f);
 }
 
 Test(discovery, malformed_specs_are_einval)
 {
-	const char *bad[] = {"", "localhost", "host:", "host:0", "host:70000", "host:12ab",
-			     "a@b", "master@1.2.3.4", ":5050"};
+	const char *bad[] = {"",          "localhost", "host:",          "host:0", "host:70000",
+	                     "host:12ab", "a@b",       "master@1.2.3.4", ":5050"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char err[256] = "";
-		cr_expect_eq(px_master_spec_check(bad[i], err, sizeof(err)), ACTOR_EINVAL, "'%s'", bad[i]);
+		cr_expect_eq(px_master_spec_check(bad[i], err, sizeof(err)), ACTOR_EINVAL, "'%s'",
+		             bad[i]);
 		cr_expect_neq(err[0], '\0', "no reason for '%s'", bad[i]);
 		actor_future *f = await(px_master_discover(bad[i], 0));
 		cr_expect_eq(actor_future_error(f), ACTOR_EINVAL, "'%s'", bad[i]);
@@ -168,7 +170,7 @@ Test(discovery, malformed_specs_are_einval)
 static struct counter registered;
 
 static void on_registered(px_scheduler_driver *d, const Plexus__FrameworkID *id,
-			  const Plexus__MasterInfo *mi, void *arg)
+                          const Plexus__MasterInfo *mi, void *arg)
 {
 	counter_add(&registered, 1);
 }
@@ -188,14 +190,14 @@ Test(discovery, scheduler_driver_finds_master_over_http)
 	cr_assert_not_null(d);
 	cr_assert_eq(px_scheduler_driver_start(d), PX_DRIVER_RUNNING);
 	actor_pid from;
-	ProtobufCMessage *reg = peer_wait(master, &plexus__internal__register_framework_message__descriptor,
-					  1, WAIT_MS, &from);
+	ProtobufCMessage *reg = peer_wait(
+	    master, &plexus__internal__register_framework_message__descriptor, 1, WAIT_MS, &from);
 	cr_assert_not_null(reg, "the driver did not register with the discovered master");
 	protobuf_c_message_free_unpacked(reg, NULL);
 	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
 	fid.value = "fw-http";
 	Plexus__Internal__FrameworkRegisteredMessage ok =
-		PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
 	ok.framework_id = &fid;
 	peer_send(master, from, &ok.base);
 	cr_expect(counter_wait(&registered, 1, WAIT_MS));
@@ -227,8 +229,8 @@ Test(discovery, lost_master_is_rediscovered_under_a_new_pid)
 	memset(&disconnected, 0, sizeof(disconnected));
 	memset(&reregistered, 0, sizeof(reregistered));
 	px_scheduler_callbacks cb = {.registered = on_registered,
-				     .disconnected = on_disconnected,
-				     .reregistered = on_reregistered};
+	                             .disconnected = on_disconnected,
+	                             .reregistered = on_reregistered};
 	Plexus__FrameworkInfo fw = PLEXUS__FRAMEWORK_INFO__INIT;
 	fw.user = "u";
 	fw.name = "n";
@@ -236,14 +238,14 @@ Test(discovery, lost_master_is_rediscovered_under_a_new_pid)
 	cr_assert_not_null(d);
 	cr_assert_eq(px_scheduler_driver_start(d), PX_DRIVER_RUNNING);
 	actor_pid from;
-	ProtobufCMessage *reg = peer_wait(first, &plexus__internal__register_framework_message__descriptor,
-					  1, WAIT_MS, &from);
+	ProtobufCMessage *reg = peer_wait(
+	    first, &plexus__internal__register_framework_message__descriptor, 1, WAIT_MS, &from);
 	cr_assert_not_null(reg);
 	protobuf_c_message_free_unpacked(reg, NULL);
 	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
 	fid.value = "fw-moved";
 	Plexus__Internal__FrameworkRegisteredMessage ok =
-		PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
 	ok.framework_id = &fid;
 	peer_send(first, from, &ok.base);
 	cr_assert(counter_wait(&registered, 1, WAIT_MS));
@@ -253,13 +255,13 @@ Test(discovery, lost_master_is_rediscovered_under_a_new_pid)
 	peer_kill(first);
 	cr_assert(counter_wait(&disconnected, 1, WAIT_MS));
 	Plexus__Internal__ReregisterFrameworkMessage *rr = (void *)peer_wait(
-		second, &plexus__internal__reregister_framework_message__descriptor, 1, WAIT_MS, &from);
+	    second, &plexus__internal__reregister_framework_message__descriptor, 1, WAIT_MS, &from);
 	cr_assert_not_null(rr, "the driver did not find the new master");
 	cr_assert_not_null(rr->framework->id);
 	cr_expect_str_eq(rr->framework->id->value, "fw-moved");
 	protobuf_c_message_free_unpacked(&rr->base, NULL);
 	Plexus__Internal__FrameworkReregisteredMessage again =
-		PLEXUS__INTERNAL__FRAMEWORK_REREGISTERED_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__FRAMEWORK_REREGISTERED_MESSAGE__INIT;
 	again.framework_id = &fid;
 	peer_send(second, from, &again.base);
 	cr_expect(counter_wait(&reregistered, 1, WAIT_MS));

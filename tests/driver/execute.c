@@ -137,13 +137,14 @@ static int run_task(Plexus__TaskState final, const char *final_message)
 {
 	char flag[64];
 	snprintf(flag, sizeof(flag), "--master=127.0.0.1:%u", actor_runtime_http_port());
-	const char *args[] = {"execute", flag, "--name=hello", "--command=echo hi",
-			      "--resources=cpus:0.5;mem:64", NULL};
+	const char *args[] = {
+	    "execute", flag, "--name=hello", "--command=echo hi", "--resources=cpus:0.5;mem:64",
+	    NULL};
 	start_plexus(args);
 
 	actor_pid sched;
 	Plexus__Internal__RegisterFrameworkMessage *reg = (void *)peer_wait(
-		master, &plexus__internal__register_framework_message__descriptor, 1, WAIT_MS, &sched);
+	    master, &plexus__internal__register_framework_message__descriptor, 1, WAIT_MS, &sched);
 	cr_assert_not_null(reg, "plexus execute did not register");
 	cr_expect_str_eq(reg->framework->name, "plexus-execute");
 	protobuf_c_message_free_unpacked(&reg->base, NULL);
@@ -151,18 +152,18 @@ static int run_task(Plexus__TaskState final, const char *final_message)
 	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
 	fid.value = "fw-x";
 	Plexus__Internal__FrameworkRegisteredMessage ok =
-		PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
 	ok.framework_id = &fid;
 	peer_send(master, sched, &ok.base);
 
 	/* One offer too small, one that fits. */
 	Plexus__Value__Scalar one = PLEXUS__VALUE__SCALAR__INIT, big = PLEXUS__VALUE__SCALAR__INIT,
-			      tiny = PLEXUS__VALUE__SCALAR__INIT;
+	                      tiny = PLEXUS__VALUE__SCALAR__INIT;
 	one.value = 1;
 	big.value = 1024;
 	tiny.value = 0.1;
 	Plexus__Resource cpus = PLEXUS__RESOURCE__INIT, mem = PLEXUS__RESOURCE__INIT,
-			 small_cpus = PLEXUS__RESOURCE__INIT;
+	                 small_cpus = PLEXUS__RESOURCE__INIT;
 	cpus.name = "cpus";
 	cpus.type = PLEXUS__VALUE__TYPE__SCALAR;
 	cpus.scalar = &one;
@@ -195,13 +196,14 @@ static int run_task(Plexus__TaskState final, const char *final_message)
 	b.id = &o2;
 	b.resources = fits;
 	Plexus__Offer *offers[2] = {&a, &b};
-	Plexus__Internal__ResourceOffersMessage om = PLEXUS__INTERNAL__RESOURCE_OFFERS_MESSAGE__INIT;
+	Plexus__Internal__ResourceOffersMessage om =
+	    PLEXUS__INTERNAL__RESOURCE_OFFERS_MESSAGE__INIT;
 	om.n_offers = 2;
 	om.offers = offers;
 	peer_send(master, sched, &om.base);
 
 	Plexus__Internal__AcceptOffersMessage *acc = (void *)peer_wait(
-		master, &plexus__internal__accept_offers_message__descriptor, 1, WAIT_MS, NULL);
+	    master, &plexus__internal__accept_offers_message__descriptor, 1, WAIT_MS, NULL);
 	cr_assert_not_null(acc, "no launch");
 	cr_assert_eq(acc->n_offer_ids, 1);
 	cr_expect_str_eq(acc->offer_ids[0]->value, "offer-fits");
@@ -213,24 +215,25 @@ static int run_task(Plexus__TaskState final, const char *final_message)
 	cr_assert_eq(t->n_resources, 2);
 	for (size_t i = 0; i < t->n_resources; i++) {
 		cr_assert_not_null(t->resources[i]->allocation_info,
-				   "task resources carry the offer's role");
+		                   "task resources carry the offer's role");
 		cr_expect_str_eq(t->resources[i]->allocation_info->role, "*");
 	}
 	protobuf_c_message_free_unpacked(&acc->base, NULL);
 	Plexus__Internal__DeclineOffersMessage *dec = (void *)peer_wait(
-		master, &plexus__internal__decline_offers_message__descriptor, 1, WAIT_MS, NULL);
+	    master, &plexus__internal__decline_offers_message__descriptor, 1, WAIT_MS, NULL);
 	cr_assert_not_null(dec, "the small offer was not declined");
 	cr_expect_str_eq(dec->offer_ids[0]->value, "offer-small");
 	protobuf_c_message_free_unpacked(&dec->base, NULL);
 
 	send_update(sched, PLEXUS__TASK_STATE__TASK_RUNNING, NULL, 1);
 	send_update(sched, final, final_message, 2);
-	ProtobufCMessage *ack = peer_wait(master, &plexus__internal__status_update_acknowledgement_message__descriptor,
-					  2, WAIT_MS, NULL);
+	ProtobufCMessage *ack =
+	    peer_wait(master, &plexus__internal__status_update_acknowledgement_message__descriptor,
+	              2, WAIT_MS, NULL);
 	cr_assert_not_null(ack, "the updates were not both acknowledged");
 	protobuf_c_message_free_unpacked(ack, NULL);
-	ProtobufCMessage *unreg = peer_wait(master, &plexus__internal__unregister_framework_message__descriptor,
-					    1, WAIT_MS, NULL);
+	ProtobufCMessage *unreg = peer_wait(
+	    master, &plexus__internal__unregister_framework_message__descriptor, 1, WAIT_MS, NULL);
 	cr_assert_not_null(unreg, "plexus execute did not unregister");
 	protobuf_c_message_free_unpacked(unreg, NULL);
 	return wait_exit();
@@ -238,7 +241,8 @@ static int run_task(Plexus__TaskState final, const char *final_message)
 
 Test(execute, finished_task_exits_zero)
 {
-	cr_expect_eq(run_task(PLEXUS__TASK_STATE__TASK_FINISHED, "Command exited with status 0"), 0);
+	cr_expect_eq(run_task(PLEXUS__TASK_STATE__TASK_FINISHED, "Command exited with status 0"),
+	             0);
 	const char *out = read_output();
 	cr_expect(strstr(out, "TASK_RUNNING") != NULL, "output: %s", out);
 	cr_expect(strstr(out, "TASK_FINISHED") != NULL, "output: %s", out);
@@ -265,15 +269,16 @@ Test(execute, bad_flags_exit_two)
 	const char *args2[] = {"execute", "--master=nonsense", "--name=x", "--command=true", NULL};
 	start_plexus(args2);
 	cr_expect_eq(wait_exit(), 2);
-	const char *args3[] = {"execute", "--master=127.0.0.1:5050", "--name=x", "--command=true",
-			       "--resources=cpus:lots", NULL};
+	const char *args3[] = {"execute",        "--master=127.0.0.1:5050", "--name=x",
+	                       "--command=true", "--resources=cpus:lots",   NULL};
 	start_plexus(args3);
 	cr_expect_eq(wait_exit(), 2);
 }
 
 Test(execute, unreachable_master_exits_one)
 {
-	const char *args[] = {"execute", "--master=127.0.0.1:1", "--name=x", "--command=true", NULL};
+	const char *args[] = {"execute", "--master=127.0.0.1:1", "--name=x", "--command=true",
+	                      NULL};
 	start_plexus(args);
 	cr_expect_eq(wait_exit(), 1);
 }

@@ -14,8 +14,8 @@
 #define WAIT_MS 10000
 
 static struct {
-	struct counter registered, reregistered, disconnected, launched, killed, messages, shutdowns,
-		errors;
+	struct counter registered, reregistered, disconnected, launched, killed, messages,
+	    shutdowns, errors;
 	char executor_name[64];
 	char task[64];
 	char killed_task[64];
@@ -27,7 +27,7 @@ static px_executor_driver *driver;
 static peer *agent;
 
 static void on_registered(px_executor_driver *d, const Plexus__ExecutorInfo *e,
-			  const Plexus__FrameworkInfo *f, const Plexus__AgentInfo *a, void *arg)
+                          const Plexus__FrameworkInfo *f, const Plexus__AgentInfo *a, void *arg)
 {
 	snprintf(ev.executor_name, sizeof(ev.executor_name), "%s", e && e->name ? e->name : "");
 	counter_add(&ev.registered, 1);
@@ -79,14 +79,14 @@ static void on_error(px_executor_driver *d, const char *message, void *arg)
 }
 
 static const px_executor_callbacks callbacks = {
-	.registered = on_registered,
-	.reregistered = on_reregistered,
-	.disconnected = on_disconnected,
-	.launch_task = on_launch,
-	.kill_task = on_kill,
-	.framework_message = on_message,
-	.shutdown = on_shutdown,
-	.error = on_error,
+    .registered = on_registered,
+    .reregistered = on_reregistered,
+    .disconnected = on_disconnected,
+    .launch_task = on_launch,
+    .kill_task = on_kill,
+    .framework_message = on_message,
+    .shutdown = on_shutdown,
+    .error = on_error,
 };
 
 static void setup(void)
@@ -131,7 +131,7 @@ static actor_pid start_registered(void)
 
 	actor_pid from;
 	Plexus__Internal__RegisterExecutorMessage *r = (void *)peer_wait(
-		agent, &plexus__internal__register_executor_message__descriptor, 1, WAIT_MS, &from);
+	    agent, &plexus__internal__register_executor_message__descriptor, 1, WAIT_MS, &from);
 	cr_assert_not_null(r, "no RegisterExecutorMessage");
 	cr_expect_str_eq(r->framework_id->value, "fw-1");
 	cr_expect_str_eq(r->executor_id->value, "exec-1");
@@ -151,7 +151,7 @@ static actor_pid start_registered(void)
 	ai.hostname = "host-1";
 	ai.id = &aid;
 	Plexus__Internal__ExecutorRegisteredMessage ok =
-		PLEXUS__INTERNAL__EXECUTOR_REGISTERED_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__EXECUTOR_REGISTERED_MESSAGE__INIT;
 	ok.executor_info = &ei;
 	ok.agent_id = &aid;
 	ok.agent_info = &ai;
@@ -205,7 +205,7 @@ Test(executor, registers_launches_and_sends_filled_status_updates)
 
 	actor_pid from;
 	Plexus__Internal__StatusUpdateMessage *m = (void *)peer_wait(
-		agent, &plexus__internal__status_update_message__descriptor, 1, WAIT_MS, &from);
+	    agent, &plexus__internal__status_update_message__descriptor, 1, WAIT_MS, &from);
 	cr_assert_not_null(m, "no StatusUpdateMessage reached the agent");
 	Plexus__Internal__StatusUpdate *u = m->update;
 	cr_assert_not_null(u);
@@ -237,7 +237,7 @@ Test(executor, kill_message_and_framework_data)
 	k.task_id = &tid;
 	peer_send(agent, d, &k.base);
 	Plexus__Internal__FrameworkToExecutorMessage fm =
-		PLEXUS__INTERNAL__FRAMEWORK_TO_EXECUTOR_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__FRAMEWORK_TO_EXECUTOR_MESSAGE__INIT;
 	fm.has_data = true;
 	fm.data.data = (uint8_t *)"hello";
 	fm.data.len = 5;
@@ -247,9 +247,10 @@ Test(executor, kill_message_and_framework_data)
 	cr_assert(counter_wait(&ev.messages, 1, WAIT_MS));
 	cr_expect_str_eq(ev.message, "hello");
 
-	cr_assert_eq(px_executor_driver_send_message(driver, (const uint8_t *)"back", 4), PX_DRIVER_RUNNING);
+	cr_assert_eq(px_executor_driver_send_message(driver, (const uint8_t *)"back", 4),
+	             PX_DRIVER_RUNNING);
 	Plexus__Internal__ExecutorToFrameworkMessage *m = (void *)peer_wait(
-		agent, &plexus__internal__executor_to_framework_message__descriptor, 1, WAIT_MS, NULL);
+	    agent, &plexus__internal__executor_to_framework_message__descriptor, 1, WAIT_MS, NULL);
 	cr_assert_not_null(m);
 	cr_expect_str_eq(m->framework_id->value, "fw-1");
 	cr_expect_str_eq(m->executor_id->value, "exec-1");
@@ -276,7 +277,8 @@ Test(executor, staging_update_is_refused)
 Test(executor, shutdown_from_agent_then_stop)
 {
 	actor_pid d = start_registered();
-	Plexus__Internal__ShutdownExecutorMessage s = PLEXUS__INTERNAL__SHUTDOWN_EXECUTOR_MESSAGE__INIT;
+	Plexus__Internal__ShutdownExecutorMessage s =
+	    PLEXUS__INTERNAL__SHUTDOWN_EXECUTOR_MESSAGE__INIT;
 	peer_send(agent, d, &s.base);
 	cr_assert(counter_wait(&ev.shutdowns, 1, WAIT_MS), "shutdown never ran");
 	cr_expect_eq(px_executor_driver_stop(driver), PX_DRIVER_STOPPED);
@@ -300,13 +302,13 @@ Test(executor, agent_recovers_and_gets_unacknowledged_updates)
 	st.state = PLEXUS__TASK_STATE__TASK_FINISHED;
 	cr_assert_eq(px_executor_driver_send_status_update(driver, &st), PX_DRIVER_RUNNING);
 	Plexus__Internal__StatusUpdateMessage *first = (void *)peer_wait(
-		agent, &plexus__internal__status_update_message__descriptor, 1, WAIT_MS, NULL);
+	    agent, &plexus__internal__status_update_message__descriptor, 1, WAIT_MS, NULL);
 	Plexus__Internal__StatusUpdateMessage *second = (void *)peer_wait(
-		agent, &plexus__internal__status_update_message__descriptor, 2, WAIT_MS, NULL);
+	    agent, &plexus__internal__status_update_message__descriptor, 2, WAIT_MS, NULL);
 	cr_assert_not_null(first);
 	cr_assert_not_null(second);
 	Plexus__Internal__StatusUpdateAcknowledgementMessage ack =
-		PLEXUS__INTERNAL__STATUS_UPDATE_ACKNOWLEDGEMENT_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__STATUS_UPDATE_ACKNOWLEDGEMENT_MESSAGE__INIT;
 	ack.task_id = &tid;
 	ack.has_uuid = true;
 	ack.uuid = first->update->uuid;
@@ -315,7 +317,7 @@ Test(executor, agent_recovers_and_gets_unacknowledged_updates)
 	/* The agent goes away after the acknowledgement is delivered (same mailbox order:
 	 * a message from the agent after the ack proves it was handled). */
 	Plexus__Internal__FrameworkToExecutorMessage fm =
-		PLEXUS__INTERNAL__FRAMEWORK_TO_EXECUTOR_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__FRAMEWORK_TO_EXECUTOR_MESSAGE__INIT;
 	peer_send(agent, d, &fm.base);
 	cr_assert(counter_wait(&ev.messages, 1, WAIT_MS));
 	peer_kill(agent);
@@ -327,11 +329,12 @@ Test(executor, agent_recovers_and_gets_unacknowledged_updates)
 	peer *back = peer_spawn("slave(1)");
 	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
 	aid.value = "agent-7";
-	Plexus__Internal__ReconnectExecutorMessage rc = PLEXUS__INTERNAL__RECONNECT_EXECUTOR_MESSAGE__INIT;
+	Plexus__Internal__ReconnectExecutorMessage rc =
+	    PLEXUS__INTERNAL__RECONNECT_EXECUTOR_MESSAGE__INIT;
 	rc.agent_id = &aid;
 	peer_send(back, d, &rc.base);
 	Plexus__Internal__ReregisterExecutorMessage *rr = (void *)peer_wait(
-		back, &plexus__internal__reregister_executor_message__descriptor, 1, WAIT_MS, NULL);
+	    back, &plexus__internal__reregister_executor_message__descriptor, 1, WAIT_MS, NULL);
 	cr_assert_not_null(rr, "no ReregisterExecutorMessage");
 	cr_expect_str_eq(rr->executor_id->value, "exec-1");
 	cr_expect_str_eq(rr->framework_id->value, "fw-1");
@@ -344,7 +347,7 @@ Test(executor, agent_recovers_and_gets_unacknowledged_updates)
 	protobuf_c_message_free_unpacked(&second->base, NULL);
 
 	Plexus__Internal__ExecutorReregisteredMessage ok =
-		PLEXUS__INTERNAL__EXECUTOR_REREGISTERED_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__EXECUTOR_REREGISTERED_MESSAGE__INIT;
 	ok.agent_id = &aid;
 	peer_send(back, d, &ok.base);
 	cr_assert(counter_wait(&ev.reregistered, 1, WAIT_MS), "reregistered never ran");
@@ -392,7 +395,8 @@ Test(executor, messages_from_a_stranger_are_ignored)
 {
 	actor_pid d = start_registered();
 	peer *stranger = peer_spawn("slave(9)");
-	Plexus__Internal__ShutdownExecutorMessage s = PLEXUS__INTERNAL__SHUTDOWN_EXECUTOR_MESSAGE__INIT;
+	Plexus__Internal__ShutdownExecutorMessage s =
+	    PLEXUS__INTERNAL__SHUTDOWN_EXECUTOR_MESSAGE__INIT;
 	peer_send_sync(stranger, d, &s.base);
 	/* Garbage under a real name, then a real task from the agent: handled after both. */
 	cr_assert_eq(actor_send(NULL, d, "plexus.internal.RunTaskMessage", "\x0a\xff", 2), 0);

@@ -61,8 +61,8 @@ static void peer_record(actor_t *self, const actor_msg *msg)
 }
 
 static const actor_def peer_def_template = {
-	.name = "peer",
-	.unhandled = peer_record,
+    .name = "peer",
+    .unhandled = peer_record,
 };
 
 /* Each peer needs a definition carrying its id; they live as long as the process. */
@@ -139,7 +139,7 @@ static struct record *find_locked(peer *p, const char *name, int k)
 }
 
 ProtobufCMessage *peer_wait(peer *p, const ProtobufCMessageDescriptor *desc, int k,
-			    int64_t timeout_ms, actor_pid *from)
+                            int64_t timeout_ms, actor_pid *from)
 {
 	struct timespec d;
 	deadline_in(&d, timeout_ms);

@@ -28,7 +28,7 @@ const char *peer_pid_text(const peer *p);
  * returns it decoded with desc (free with protobuf_c_message_free_unpacked), or NULL on
  * timeout. *from (may be NULL) gets its sender. */
 ProtobufCMessage *peer_wait(peer *p, const ProtobufCMessageDescriptor *desc, int k,
-			    int64_t timeout_ms, actor_pid *from);
+                            int64_t timeout_ms, actor_pid *from);
 /* How many messages called desc->name have arrived so far. */
 int peer_count(peer *p, const ProtobufCMessageDescriptor *desc);
 

@@ -17,8 +17,8 @@
 /* What the callbacks saw. Written inside the driver's actor, read by the test after
  * waiting on a counter (the counters' mutex orders the accesses). */
 static struct {
-	struct counter registered, reregistered, disconnected, offers, rescinded, updates,
-		messages, agent_lost, executor_lost, errors;
+	struct counter registered, reregistered, disconnected, offers, rescinded, updates, messages,
+	    agent_lost, executor_lost, errors;
 	char framework_id[64];
 	char last_offer[64];
 	char last_task[64];
@@ -35,7 +35,7 @@ static struct {
 static px_scheduler_driver *driver;
 
 static void on_registered(px_scheduler_driver *d, const Plexus__FrameworkID *id,
-			  const Plexus__MasterInfo *mi, void *arg)
+                          const Plexus__MasterInfo *mi, void *arg)
 {
 	snprintf(ev.framework_id, sizeof(ev.framework_id), "%s", id->value);
 	counter_add(&ev.registered, 1);
@@ -71,7 +71,8 @@ static void on_offers(px_scheduler_driver *d, Plexus__Offer *const *offers, size
 		Plexus__Filters f = PLEXUS__FILTERS__INIT;
 		f.has_refuse_seconds = true;
 		f.refuse_seconds = 7;
-		cr_expect_eq(px_scheduler_driver_launch(d, ids, 1, tasks, 1, &f), PX_DRIVER_RUNNING);
+		cr_expect_eq(px_scheduler_driver_launch(d, ids, 1, tasks, 1, &f),
+		             PX_DRIVER_RUNNING);
 	}
 	counter_add(&ev.offers, 1);
 }
@@ -88,16 +89,17 @@ static void on_update(px_scheduler_driver *d, const Plexus__TaskStatus *s, void 
 	ev.last_has_uuid = s->has_uuid;
 	if (s->has_uuid && s->uuid.len == 16)
 		memcpy(ev.last_uuid, s->uuid.data, 16);
-	snprintf(ev.last_agent, sizeof(ev.last_agent), "%s",
-		 s->agent_id ? s->agent_id->value : "");
-	ev.acks_seen_in_callback = ev.master
-		? peer_count(ev.master, &plexus__internal__status_update_acknowledgement_message__descriptor)
-		: -1;
+	snprintf(ev.last_agent, sizeof(ev.last_agent), "%s", s->agent_id ? s->agent_id->value : "");
+	ev.acks_seen_in_callback =
+	    ev.master
+	        ? peer_count(ev.master,
+	                     &plexus__internal__status_update_acknowledgement_message__descriptor)
+	        : -1;
 	counter_add(&ev.updates, 1);
 }
 
-static void on_message(px_scheduler_driver *d, const Plexus__ExecutorID *e, const Plexus__AgentID *a,
-		       const uint8_t *data, size_t len, void *arg)
+static void on_message(px_scheduler_driver *d, const Plexus__ExecutorID *e,
+                       const Plexus__AgentID *a, const uint8_t *data, size_t len, void *arg)
 {
 	counter_add(&ev.messages, 1);
 }
@@ -108,7 +110,7 @@ static void on_agent_lost(px_scheduler_driver *d, const Plexus__AgentID *a, void
 }
 
 static void on_executor_lost(px_scheduler_driver *d, const Plexus__ExecutorID *e,
-			     const Plexus__AgentID *a, int status, void *arg)
+                             const Plexus__AgentID *a, int status, void *arg)
 {
 	counter_add(&ev.executor_lost, 1);
 }
@@ -120,16 +122,16 @@ static void on_error(px_scheduler_driver *d, const char *message, void *arg)
 }
 
 static const px_scheduler_callbacks callbacks = {
-	.registered = on_registered,
-	.reregistered = on_reregistered,
-	.disconnected = on_disconnected,
-	.resource_offers = on_offers,
-	.offer_rescinded = on_rescinded,
-	.status_update = on_update,
-	.framework_message = on_message,
-	.agent_lost = on_agent_lost,
-	.executor_lost = on_executor_lost,
-	.error = on_error,
+    .registered = on_registered,
+    .reregistered = on_reregistered,
+    .disconnected = on_disconnected,
+    .resource_offers = on_offers,
+    .offer_rescinded = on_rescinded,
+    .status_update = on_update,
+    .framework_message = on_message,
+    .agent_lost = on_agent_lost,
+    .executor_lost = on_executor_lost,
+    .error = on_error,
 };
 
 static void setup(void)
@@ -150,7 +152,7 @@ static void teardown(void)
 TestSuite(scheduler, .init = setup, .fini = teardown, .timeout = 60);
 
 static px_scheduler_driver *make_driver(const char *master, bool implicit_acks,
-					const char *framework_id)
+                                        const char *framework_id)
 {
 	Plexus__FrameworkInfo fw = PLEXUS__FRAMEWORK_INFO__INIT;
 	fw.user = "tester";
@@ -174,7 +176,7 @@ static actor_pid register_framework(peer *master, const char *id)
 {
 	actor_pid from;
 	Plexus__Internal__RegisterFrameworkMessage *reg = (void *)peer_wait(
-		master, &plexus__internal__register_framework_message__descriptor, 1, WAIT_MS, &from);
+	    master, &plexus__internal__register_framework_message__descriptor, 1, WAIT_MS, &from);
 	cr_assert_not_null(reg, "no RegisterFrameworkMessage reached the master");
 	cr_assert_not_null(reg->framework);
 	cr_expect_str_eq(reg->framework->name, "test-framework");
@@ -190,7 +192,7 @@ static actor_pid register_framework(peer *master, const char *id)
 	mi.ip = 0x7f000001;
 	mi.port = 5050;
 	Plexus__Internal__FrameworkRegisteredMessage ok =
-		PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
 	ok.framework_id = &fid;
 	ok.master_info = &mi;
 	peer_send(master, from, &ok.base);
@@ -241,7 +243,7 @@ static void send_offer(peer *master, actor_pid to, const char *offer_id, const c
 
 /* An update as the master forwards it; pid set means "from an agent, acknowledge". */
 static void send_update(peer *master, actor_pid to, const char *task, Plexus__TaskState state,
-			const uint8_t *uuid, const char *agent_pid)
+                        const uint8_t *uuid, const char *agent_pid)
 {
 	Plexus__TaskID tid = PLEXUS__TASK_ID__INIT;
 	tid.value = (char *)task;
@@ -276,8 +278,9 @@ static void send_update(peer *master, actor_pid to, const char *task, Plexus__Ta
 static void flush_driver(int nth_reconcile)
 {
 	cr_assert_eq(px_scheduler_driver_reconcile(driver, NULL, 0), PX_DRIVER_RUNNING);
-	ProtobufCMessage *m = peer_wait(ev.master, &plexus__internal__reconcile_tasks_message__descriptor,
-					nth_reconcile, WAIT_MS, NULL);
+	ProtobufCMessage *m =
+	    peer_wait(ev.master, &plexus__internal__reconcile_tasks_message__descriptor,
+	              nth_reconcile, WAIT_MS, NULL);
 	cr_assert_not_null(m);
 	protobuf_c_message_free_unpacked(m, NULL);
 }
@@ -299,12 +302,14 @@ Test(scheduler, failover_registration_carries_framework_id)
 	driver = make_driver(peer_pid_text(ev.master), true, "fw-old");
 	cr_assert_eq(px_scheduler_driver_start(driver), PX_DRIVER_RUNNING);
 	Plexus__Internal__ReregisterFrameworkMessage *m = (void *)peer_wait(
-		ev.master, &plexus__internal__reregister_framework_message__descriptor, 1, WAIT_MS, NULL);
+	    ev.master, &plexus__internal__reregister_framework_message__descriptor, 1, WAIT_MS,
+	    NULL);
 	cr_assert_not_null(m);
 	cr_assert_not_null(m->framework->id);
 	cr_expect_str_eq(m->framework->id->value, "fw-old");
 	cr_expect(m->has_failover && m->failover, "a new scheduler instance fails over");
-	cr_expect_eq(peer_count(ev.master, &plexus__internal__register_framework_message__descriptor), 0);
+	cr_expect_eq(
+	    peer_count(ev.master, &plexus__internal__register_framework_message__descriptor), 0);
 	protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 
@@ -315,19 +320,21 @@ Test(scheduler, ignores_registration_from_a_stranger)
 	driver = make_driver(peer_pid_text(ev.master), true, NULL);
 	cr_assert_eq(px_scheduler_driver_start(driver), PX_DRIVER_RUNNING);
 	actor_pid from;
-	ProtobufCMessage *reg = peer_wait(ev.master, &plexus__internal__register_framework_message__descriptor,
-					  1, WAIT_MS, &from);
+	ProtobufCMessage *reg =
+	    peer_wait(ev.master, &plexus__internal__register_framework_message__descriptor, 1,
+	              WAIT_MS, &from);
 	cr_assert_not_null(reg);
 	protobuf_c_message_free_unpacked(reg, NULL);
 
 	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
 	fid.value = "fw-bogus";
 	Plexus__Internal__FrameworkRegisteredMessage ok =
-		PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__FRAMEWORK_REGISTERED_MESSAGE__INIT;
 	ok.framework_id = &fid;
 	peer_send_sync(stranger, from, &ok.base);
 	/* Garbage under a real message name from the master itself must not crash either. */
-	cr_assert_eq(actor_send(NULL, from, "plexus.internal.FrameworkRegisteredMessage", "\xff\xff", 2), 0);
+	cr_assert_eq(
+	    actor_send(NULL, from, "plexus.internal.FrameworkRegisteredMessage", "\xff\xff", 2), 0);
 	/* Then the real answer; the stranger's must not have counted. */
 	fid.value = "fw-1";
 	peer_send(ev.master, from, &ok.base);
@@ -346,7 +353,7 @@ Test(scheduler, offers_reach_resource_offers_and_launch_sends_accept)
 	cr_expect_str_eq(ev.last_offer, "o-1");
 
 	Plexus__Internal__AcceptOffersMessage *a = (void *)peer_wait(
-		ev.master, &plexus__internal__accept_offers_message__descriptor, 1, WAIT_MS, NULL);
+	    ev.master, &plexus__internal__accept_offers_message__descriptor, 1, WAIT_MS, NULL);
 	cr_assert_not_null(a, "no AcceptOffersMessage");
 	cr_assert_not_null(a->framework_id);
 	cr_expect_str_eq(a->framework_id->value, "fw-1");
@@ -374,7 +381,7 @@ Test(scheduler, decline_and_rescind)
 	oid.value = "o-2";
 	cr_assert_eq(px_scheduler_driver_decline(driver, &oid, NULL), PX_DRIVER_RUNNING);
 	Plexus__Internal__DeclineOffersMessage *m = (void *)peer_wait(
-		ev.master, &plexus__internal__decline_offers_message__descriptor, 1, WAIT_MS, NULL);
+	    ev.master, &plexus__internal__decline_offers_message__descriptor, 1, WAIT_MS, NULL);
 	cr_assert_not_null(m);
 	cr_expect_str_eq(m->framework_id->value, "fw-1");
 	cr_assert_eq(m->n_offer_ids, 1);
@@ -382,7 +389,7 @@ Test(scheduler, decline_and_rescind)
 	protobuf_c_message_free_unpacked(&m->base, NULL);
 
 	Plexus__Internal__RescindResourceOfferMessage r =
-		PLEXUS__INTERNAL__RESCIND_RESOURCE_OFFER_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__RESCIND_RESOURCE_OFFER_MESSAGE__INIT;
 	oid.value = "o-3";
 	r.offer_id = &oid;
 	peer_send(ev.master, d, &r.base);
@@ -396,15 +403,15 @@ Test(scheduler, status_update_delivered_then_acknowledged)
 	for (int i = 0; i < 16; i++)
 		uuid[i] = (uint8_t)(i * 7 + 1);
 	send_update(ev.master, d, "t-9", PLEXUS__TASK_STATE__TASK_RUNNING, uuid,
-		    "slave(1)@127.0.0.1:1234");
+	            "slave(1)@127.0.0.1:1234");
 	cr_assert(counter_wait(&ev.updates, 1, WAIT_MS), "status_update never ran");
 	cr_expect_str_eq(ev.last_task, "t-9");
 	cr_expect_eq(ev.last_state, PLEXUS__TASK_STATE__TASK_RUNNING);
 	cr_expect_str_eq(ev.last_agent, "agent-1");
 
 	Plexus__Internal__StatusUpdateAcknowledgementMessage *ack = (void *)peer_wait(
-		ev.master, &plexus__internal__status_update_acknowledgement_message__descriptor, 1,
-		WAIT_MS, NULL);
+	    ev.master, &plexus__internal__status_update_acknowledgement_message__descriptor, 1,
+	    WAIT_MS, NULL);
 	cr_assert_not_null(ack, "no acknowledgement reached the master");
 	cr_expect_eq(ev.acks_seen_in_callback, 0, "acknowledged before the callback returned");
 	cr_expect_str_eq(ack->framework_id->value, "fw-1");
@@ -422,7 +429,10 @@ Test(scheduler, master_generated_update_is_not_acknowledged)
 	cr_assert(counter_wait(&ev.updates, 1, WAIT_MS));
 	cr_expect_not(ev.last_has_uuid);
 	flush_driver(1);
-	cr_expect_eq(peer_count(ev.master, &plexus__internal__status_update_acknowledgement_message__descriptor), 0);
+	cr_expect_eq(
+	    peer_count(ev.master,
+	               &plexus__internal__status_update_acknowledgement_message__descriptor),
+	    0);
 }
 
 Test(scheduler, explicit_acknowledgement)
@@ -430,13 +440,15 @@ Test(scheduler, explicit_acknowledgement)
 	actor_pid d = start_registered(false);
 	uint8_t uuid[16] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
 	send_update(ev.master, d, "t-2", PLEXUS__TASK_STATE__TASK_FINISHED, uuid,
-		    "slave(1)@127.0.0.1:1234");
+	            "slave(1)@127.0.0.1:1234");
 	cr_assert(counter_wait(&ev.updates, 1, WAIT_MS));
 	cr_assert(ev.last_has_uuid, "the status carries the uuid to acknowledge");
 	cr_expect_arr_eq(ev.last_uuid, uuid, 16);
 	flush_driver(1);
-	cr_expect_eq(peer_count(ev.master, &plexus__internal__status_update_acknowledgement_message__descriptor), 0,
-		     "acknowledged without being asked");
+	cr_expect_eq(
+	    peer_count(ev.master,
+	               &plexus__internal__status_update_acknowledgement_message__descriptor),
+	    0, "acknowledged without being asked");
 
 	Plexus__TaskID tid = PLEXUS__TASK_ID__INIT;
 	tid.value = "t-2";
@@ -451,8 +463,8 @@ Test(scheduler, explicit_acknowledgement)
 	st.uuid.len = 16;
 	cr_assert_eq(px_scheduler_driver_acknowledge(driver, &st), PX_DRIVER_RUNNING);
 	Plexus__Internal__StatusUpdateAcknowledgementMessage *ack = (void *)peer_wait(
-		ev.master, &plexus__internal__status_update_acknowledgement_message__descriptor, 1,
-		WAIT_MS, NULL);
+	    ev.master, &plexus__internal__status_update_acknowledgement_message__descriptor, 1,
+	    WAIT_MS, NULL);
 	cr_assert_not_null(ack);
 	cr_expect_str_eq(ack->task_id->value, "t-2");
 	cr_expect_str_eq(ack->framework_id->value, "fw-1");
@@ -473,9 +485,9 @@ Test(scheduler, reconcile_explicit_and_implicit)
 	cr_assert_eq(px_scheduler_driver_reconcile(driver, NULL, 0), PX_DRIVER_RUNNING);
 
 	Plexus__Internal__ReconcileTasksMessage *a = (void *)peer_wait(
-		ev.master, &plexus__internal__reconcile_tasks_message__descriptor, 1, WAIT_MS, NULL);
+	    ev.master, &plexus__internal__reconcile_tasks_message__descriptor, 1, WAIT_MS, NULL);
 	Plexus__Internal__ReconcileTasksMessage *b = (void *)peer_wait(
-		ev.master, &plexus__internal__reconcile_tasks_message__descriptor, 2, WAIT_MS, NULL);
+	    ev.master, &plexus__internal__reconcile_tasks_message__descriptor, 2, WAIT_MS, NULL);
 	cr_assert_not_null(a);
 	cr_assert_not_null(b);
 	cr_expect_str_eq(a->framework_id->value, "fw-1");
@@ -498,26 +510,26 @@ Test(scheduler, kill_revive_suppress_and_messages)
 	cr_assert_eq(px_scheduler_driver_revive(driver, NULL, 0), PX_DRIVER_RUNNING);
 
 	Plexus__Internal__KillTaskMessage *k = (void *)peer_wait(
-		ev.master, &plexus__internal__kill_task_message__descriptor, 1, WAIT_MS, NULL);
+	    ev.master, &plexus__internal__kill_task_message__descriptor, 1, WAIT_MS, NULL);
 	cr_assert_not_null(k);
 	cr_expect_str_eq(k->task_id->value, "t-3");
 	cr_expect_str_eq(k->framework_id->value, "fw-1");
 	protobuf_c_message_free_unpacked(&k->base, NULL);
 	Plexus__Internal__SuppressOffersMessage *s = (void *)peer_wait(
-		ev.master, &plexus__internal__suppress_offers_message__descriptor, 1, WAIT_MS, NULL);
+	    ev.master, &plexus__internal__suppress_offers_message__descriptor, 1, WAIT_MS, NULL);
 	cr_assert_not_null(s);
 	cr_assert_eq(s->n_roles, 1);
 	cr_expect_str_eq(s->roles[0], "web");
 	protobuf_c_message_free_unpacked(&s->base, NULL);
-	ProtobufCMessage *r = peer_wait(ev.master, &plexus__internal__revive_offers_message__descriptor,
-					1, WAIT_MS, NULL);
+	ProtobufCMessage *r = peer_wait(
+	    ev.master, &plexus__internal__revive_offers_message__descriptor, 1, WAIT_MS, NULL);
 	cr_assert_not_null(r);
 	protobuf_c_message_free_unpacked(r, NULL);
 
 	/* Executor -> framework data reaches framework_message; lost agents and executors
 	 * reach their callbacks. */
 	Plexus__Internal__ExecutorToFrameworkMessage em =
-		PLEXUS__INTERNAL__EXECUTOR_TO_FRAMEWORK_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__EXECUTOR_TO_FRAMEWORK_MESSAGE__INIT;
 	em.has_data = true;
 	em.data.data = (uint8_t *)"hi";
 	em.data.len = 2;
@@ -527,7 +539,8 @@ Test(scheduler, kill_revive_suppress_and_messages)
 	Plexus__Internal__LostAgentMessage lost = PLEXUS__INTERNAL__LOST_AGENT_MESSAGE__INIT;
 	lost.agent_id = &aid;
 	peer_send(ev.master, d, &lost.base);
-	Plexus__Internal__ExitedExecutorMessage ex = PLEXUS__INTERNAL__EXITED_EXECUTOR_MESSAGE__INIT;
+	Plexus__Internal__ExitedExecutorMessage ex =
+	    PLEXUS__INTERNAL__EXITED_EXECUTOR_MESSAGE__INIT;
 	ex.agent_id = &aid;
 	ex.has_status = true;
 	ex.status = 256;
@@ -540,9 +553,10 @@ Test(scheduler, kill_revive_suppress_and_messages)
 	Plexus__ExecutorID eid = PLEXUS__EXECUTOR_ID__INIT;
 	eid.value = "e-2";
 	cr_assert_eq(px_scheduler_driver_send_message(driver, &eid, &aid, (const uint8_t *)"x", 1),
-		     PX_DRIVER_RUNNING);
+	             PX_DRIVER_RUNNING);
 	Plexus__Internal__FrameworkToExecutorMessage *fm = (void *)peer_wait(
-		ev.master, &plexus__internal__framework_to_executor_message__descriptor, 1, WAIT_MS, NULL);
+	    ev.master, &plexus__internal__framework_to_executor_message__descriptor, 1, WAIT_MS,
+	    NULL);
 	cr_assert_not_null(fm, "the message did not go through the master");
 	cr_expect_str_eq(fm->framework_id->value, "fw-1");
 	cr_expect_str_eq(fm->executor_id->value, "e-2");
@@ -557,8 +571,8 @@ Test(scheduler, framework_message_goes_straight_to_the_offer_agent)
 	ev.launch_on_offer = true;
 	send_offer(ev.master, d, "o-1", peer_pid_text(agent));
 	cr_assert(counter_wait(&ev.offers, 1, WAIT_MS));
-	ProtobufCMessage *acc = peer_wait(ev.master, &plexus__internal__accept_offers_message__descriptor,
-					  1, WAIT_MS, NULL);
+	ProtobufCMessage *acc = peer_wait(
+	    ev.master, &plexus__internal__accept_offers_message__descriptor, 1, WAIT_MS, NULL);
 	cr_assert_not_null(acc);
 	protobuf_c_message_free_unpacked(acc, NULL);
 
@@ -566,10 +580,11 @@ Test(scheduler, framework_message_goes_straight_to_the_offer_agent)
 	eid.value = "e-1";
 	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
 	aid.value = "agent-1";
-	cr_assert_eq(px_scheduler_driver_send_message(driver, &eid, &aid, (const uint8_t *)"ping", 4),
-		     PX_DRIVER_RUNNING);
+	cr_assert_eq(
+	    px_scheduler_driver_send_message(driver, &eid, &aid, (const uint8_t *)"ping", 4),
+	    PX_DRIVER_RUNNING);
 	Plexus__Internal__FrameworkToExecutorMessage *m = (void *)peer_wait(
-		agent, &plexus__internal__framework_to_executor_message__descriptor, 1, WAIT_MS, NULL);
+	    agent, &plexus__internal__framework_to_executor_message__descriptor, 1, WAIT_MS, NULL);
 	cr_assert_not_null(m, "the message did not reach the agent");
 	cr_expect_str_eq(m->framework_id->value, "fw-1");
 	cr_expect_str_eq(m->executor_id->value, "e-1");
@@ -595,9 +610,11 @@ Test(scheduler, master_exit_then_reregistration_with_same_id)
 	actor_pid from;
 	for (int i = 0; i < 200 && m == NULL; i++) {
 		actor_clock_settle();
-		if (peer_count(second, &plexus__internal__reregister_framework_message__descriptor) > 0)
-			m = (void *)peer_wait(second, &plexus__internal__reregister_framework_message__descriptor,
-					      1, WAIT_MS, &from);
+		if (peer_count(second,
+		               &plexus__internal__reregister_framework_message__descriptor) > 0)
+			m = (void *)peer_wait(
+			    second, &plexus__internal__reregister_framework_message__descriptor, 1,
+			    WAIT_MS, &from);
 		else
 			actor_clock_advance(1000);
 	}
@@ -605,13 +622,14 @@ Test(scheduler, master_exit_then_reregistration_with_same_id)
 	cr_assert_not_null(m->framework->id);
 	cr_expect_str_eq(m->framework->id->value, "fw-1");
 	cr_expect(m->has_failover && !m->failover, "same scheduler: no failover");
-	cr_expect_eq(peer_count(second, &plexus__internal__register_framework_message__descriptor), 0);
+	cr_expect_eq(peer_count(second, &plexus__internal__register_framework_message__descriptor),
+	             0);
 	protobuf_c_message_free_unpacked(&m->base, NULL);
 
 	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
 	fid.value = "fw-1";
 	Plexus__Internal__FrameworkReregisteredMessage ok =
-		PLEXUS__INTERNAL__FRAMEWORK_REREGISTERED_MESSAGE__INIT;
+	    PLEXUS__INTERNAL__FRAMEWORK_REREGISTERED_MESSAGE__INIT;
 	ok.framework_id = &fid;
 	peer_send(second, from, &ok.base);
 	cr_assert(counter_wait(&ev.reregistered, 1, WAIT_MS), "reregistered never ran");
@@ -623,7 +641,8 @@ Test(scheduler, master_exit_then_reregistration_with_same_id)
 		actor_clock_advance(60000);
 		actor_clock_settle();
 	}
-	cr_expect_eq(peer_count(second, &plexus__internal__reregister_framework_message__descriptor), n);
+	cr_expect_eq(
+	    peer_count(second, &plexus__internal__reregister_framework_message__descriptor), n);
 
 	/* Swap the records so that teardown frees both. */
 	peer_free(ev.master);
@@ -669,15 +688,17 @@ Test(scheduler, master_error_aborts_and_reports)
 	cr_expect_eq(px_scheduler_driver_kill(driver, &tid), PX_DRIVER_ABORTED);
 	/* The master was told to deactivate the framework. */
 	Plexus__Internal__DeactivateFrameworkMessage *m = (void *)peer_wait(
-		ev.master, &plexus__internal__deactivate_framework_message__descriptor, 1, WAIT_MS, NULL);
+	    ev.master, &plexus__internal__deactivate_framework_message__descriptor, 1, WAIT_MS,
+	    NULL);
 	cr_assert_not_null(m);
 	cr_expect_str_eq(m->framework_id->value, "fw-1");
 	protobuf_c_message_free_unpacked(&m->base, NULL);
 	/* Stopping an aborted driver still unregisters, and says it was aborted (Mesos). */
 	cr_expect_eq(px_scheduler_driver_stop(driver, false), PX_DRIVER_ABORTED);
 	cr_expect_eq(px_scheduler_driver_status(driver), PX_DRIVER_STOPPED);
-	ProtobufCMessage *u = peer_wait(ev.master, &plexus__internal__unregister_framework_message__descriptor,
-					1, WAIT_MS, NULL);
+	ProtobufCMessage *u =
+	    peer_wait(ev.master, &plexus__internal__unregister_framework_message__descriptor, 1,
+	              WAIT_MS, NULL);
 	cr_expect_not_null(u, "no UnregisterFrameworkMessage after stop");
 	if (u != NULL)
 		protobuf_c_message_free_unpacked(u, NULL);
@@ -697,7 +718,8 @@ Test(scheduler, stop_unregisters_and_wakes_join)
 	cr_expect_eq(px_scheduler_driver_join(driver), PX_DRIVER_STOPPED);
 	pthread_join(t, NULL);
 	Plexus__Internal__UnregisterFrameworkMessage *m = (void *)peer_wait(
-		ev.master, &plexus__internal__unregister_framework_message__descriptor, 1, WAIT_MS, NULL);
+	    ev.master, &plexus__internal__unregister_framework_message__descriptor, 1, WAIT_MS,
+	    NULL);
 	cr_assert_not_null(m, "no UnregisterFrameworkMessage");
 	cr_expect_str_eq(m->framework_id->value, "fw-1");
 	protobuf_c_message_free_unpacked(&m->base, NULL);
@@ -709,5 +731,6 @@ Test(scheduler, stop_with_failover_keeps_framework)
 	start_registered(true);
 	cr_expect_eq(px_scheduler_driver_stop(driver, true), PX_DRIVER_STOPPED);
 	cr_expect_eq(px_scheduler_driver_join(driver), PX_DRIVER_STOPPED);
-	cr_expect_eq(peer_count(ev.master, &plexus__internal__unregister_framework_message__descriptor), 0);
+	cr_expect_eq(
+	    peer_count(ev.master, &plexus__internal__unregister_framework_message__descriptor), 0);
 }
