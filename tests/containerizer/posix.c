@@ -111,3 +111,39 @@ Test(posix, agent_says_which_isolation_is_active_and_runs_tasks)
 	cr_assert(test_wait_state("t-posix", PLEXUS__TASK_STATE__TASK_FINISHED, NULL, 20000));
 	cr_assert(master_wait_exited(1, 10000), "the executor did not exit");
 }
+
+static int parse(struct agent_flags *f, const char **argv)
+{
+	int argc = 0;
+	while (argv[argc] != NULL)
+		argc++;
+	agent_flags_default(f);
+	return agent_flags_parse(f, argc, (char **)argv);
+}
+
+Test(posix, containment_flags_parse)
+{
+	struct agent_flags f;
+	const char *ok[] = {"agent",
+	                    "--master=m@1.2.3.4:5",
+	                    "--isolation=cgroups/cpu,cgroups/mem,namespaces/pid,disk/du",
+	                    "--cgroups-root=mine",
+	                    "--cgroups-enable-cfs",
+	                    "--enforce-container-disk-quota=true",
+	                    "--container-disk-watch-interval=2secs",
+	                    NULL};
+	cr_assert_eq(parse(&f, ok), 0);
+	cr_assert_str_eq(f.isolation, "cgroups/cpu,cgroups/mem,namespaces/pid,disk/du");
+	cr_assert_str_eq(f.cgroups_root, "mine");
+	cr_assert_eq(f.cgroups_enable_cfs, 1);
+	cr_assert_eq(f.enforce_container_disk_quota, 1);
+	cr_assert_eq(f.container_disk_watch_ms, 2000);
+	const char *bad_iso[] = {"agent", "--master=m@1.2.3.4:5", "--isolation=cgroups/gpu", NULL};
+	cr_assert_eq(parse(&f, bad_iso), 2);
+	const char *bad_bool[] = {"agent", "--master=m@1.2.3.4:5", "--cgroups-enable-cfs=maybe",
+	                          NULL};
+	cr_assert_eq(parse(&f, bad_bool), 2);
+	const char *bad_dur[] = {"agent", "--master=m@1.2.3.4:5",
+	                         "--container-disk-watch-interval=soon", NULL};
+	cr_assert_eq(parse(&f, bad_dur), 2);
+}
