@@ -93,7 +93,7 @@ Test(cpu, shares_split_one_core_one_to_three)
 	double a = cpu_secs(&ctr[0]) - a0, b = cpu_secs(&ctr[1]) - b0;
 	cr_log_info("cpu time in the window: %.3f s and %.3f s (ratio %.2f)", a, b,
 	            a > 0 ? b / a : 0);
-	cr_assert_gt(a + b, 0.5, "the spinners hardly ran: %.3f + %.3f s", a, b);
+	cr_assert_gt(a + b, 0.3, "the spinners hardly ran: %.3f + %.3f s", a, b);
 	cr_assert(b / a > 2.2 && b / a < 4.2, "expected near 1:3, got %.3f : %.3f (%.2f)", a, b,
 	          b / a);
 }
