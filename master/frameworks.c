@@ -282,7 +282,9 @@ static void reregister_framework(actor_t *self, actor_pid from, const ProtobufCM
 	connect(self, m, fw, from);
 	actor_info("master: re-registered framework %s at %s%s", fw->id, actor_pid_str(from),
 	           r->failover ? " (failover)" : "");
-	send_registered(self, m, fw, true);
+	/* As Mesos: a scheduler that failed over is a new instance and hears "registered";
+	 * one that only reconnects (e.g. to a new master) hears "reregistered". */
+	send_registered(self, m, fw, !r->failover);
 	master_update_gauges(m);
 	mal_run(m->alloc);
 }
