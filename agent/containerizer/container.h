@@ -13,7 +13,8 @@ struct containerizer {
 	const struct isolator_ops *iso[MAX_ISOLATORS];
 	size_t niso;
 	bool pid_namespace;
-	bool cgroups; /* some isolator uses cgroups */
+	bool cgroups;          /* some isolator uses cgroups */
+	const char *kill_hier; /* a hierarchy holding every process: "cpu" or "memory" */
 	char isolation[256];
 	char kind[32];
 };

@@ -123,6 +123,7 @@ static void choose(struct containerizer *z, const char *list, bool use_cgroups, 
 			z->iso[z->niso++] = known[i].ops;
 		z->cgroups |= known[i].cgroups;
 	}
+	z->kill_hier = (s.mask & 1u) ? "cpu" : "memory";
 }
 
 int containerizer_create(const struct containerizer_flags *f, struct containerizer **out, char *err,
@@ -364,8 +365,7 @@ void container_kill(struct container *k)
 {
 	struct containerizer *z = k->z;
 	if (z->cgroups) {
-		/* The cpu hierarchy holds every process in both layouts. */
-		(void)cg_kill_all(&z->cfg.cg, "cpu", k->c.cgroup, 0);
+		(void)cg_kill_all(&z->cfg.cg, z->kill_hier, k->c.cgroup, 0);
 	}
 }
 
@@ -476,9 +476,7 @@ static void cleanup(struct agent_container *c)
 	struct containerizer *z = k->z;
 	if (z->cgroups) {
 		/* A cgroup with processes cannot be removed: kill the stragglers first. */
-		int rc = cg_kill_all(&z->cfg.cg, "cpu", k->c.cgroup, 2000);
-		if (rc == 0 && z->cfg.cg.layout == CG_V1)
-			rc = cg_kill_all(&z->cfg.cg, "memory", k->c.cgroup, 2000);
+		int rc = cg_kill_all(&z->cfg.cg, z->kill_hier, k->c.cgroup, 2000);
 		if (rc != 0)
 			actor_warn("containerizer: processes of %s did not die: %s", k->c.id,
 			           strerror(rc));

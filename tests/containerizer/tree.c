@@ -157,3 +157,10 @@ Test(tree, in_a_pid_namespace_a_task_can_end_its_executor)
 	free(real);
 	free(dir);
 }
+
+Test(tree, killed_with_the_memory_cgroup_alone_nothing_survives)
+{
+	if (!test_have_cgroups())
+		cr_skip_test("needs root and cgroups");
+	run_tree("cgroups/mem");
+}
