@@ -1,7 +1,8 @@
 /* faults.c — what happens when things go away or are refused, on a cluster of real
  * processes: decline filters, a SIGKILLed agent, framework failover within and past
  * its timeout, withheld acknowledgements, a master restart. Timeouts are short
- * through flags (pings every 200ms, 3 missed = lost; update retries from 200ms). */
+ * through flags (pings every 500ms, 4 missed = lost, which a loaded machine running the
+ * sanitizer build still meets; update retries from 200ms). */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -123,13 +124,13 @@ Test(faults, sigkilled_agent_loses_its_tasks_within_the_ping_timeout)
 	cr_assert_geq(k, 0, "no process for agent %s", agent);
 	double t0 = now_s();
 	proc_signal(c.agents[k], SIGKILL);
-	/* 3 missed pings of 200ms: lost after ~0.6s; allow scheduling slack. */
+	/* 4 missed pings of 500ms: lost after ~2s; allow scheduling slack. */
 	cr_assert(fw_wait_terminal(fw, "doomed", &u, 10000), "the task was never lost");
 	double took = now_s() - t0;
 	cr_expect(u.state == PLEXUS__TASK_STATE__TASK_LOST ||
 	              u.state == PLEXUS__TASK_STATE__TASK_UNREACHABLE,
 	          "ended %s", task_state_name(u.state));
-	cr_expect_leq(took, 4.0, "lost only after %.2fs", took);
+	cr_expect_leq(took, 6.0, "lost only after %.2fs", took);
 	cr_expect(wait_until(5000, agent_lost, fw), "no agent_lost callback");
 	cr_expect_eq(master_active_agents(c.master_port), 1);
 }

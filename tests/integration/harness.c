@@ -437,7 +437,7 @@ void cluster_start_master(struct cluster *c, const char *const *extra)
 {
 	char port[32];
 	const char *args[48] = {"master", port, "--allocation-interval=100ms",
-	                        "--agent-ping-timeout=200ms", "--max-agent-ping-timeouts=3"};
+	                        "--agent-ping-timeout=500ms", "--max-agent-ping-timeouts=4"};
 	size_t n = 5;
 
 	if (c->master_port == 0)
