@@ -182,7 +182,10 @@ Test(updates, custom_executor_gets_its_environment_and_a_registration_timeout)
 	free(text);
 
 	/* It never registers: after the registration timeout (1 min on the agent's clock)
-	 * it is destroyed and its task is lost, with that reason. */
+	 * it is destroyed and its task is lost, with that reason. The executor may have
+	 * written its files while the agent's turn that launched it (and arms the timer) is
+	 * still running: settle first, so the timer starts before the clock moves. */
+	actor_clock_settle();
 	actor_clock_advance(59000);
 	actor_clock_settle();
 	cr_assert_eq(master_updates(NULL, 0), 0);
