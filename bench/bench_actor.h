@@ -4,6 +4,7 @@
 #ifndef BENCH_BENCH_ACTOR_H
 #define BENCH_BENCH_ACTOR_H
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -12,8 +13,9 @@
 
 /* Resolves *workers (0 = the runtime's default: env ACTOR_WORKERS, else the number of
  * cores) to the actual count, writes it back so the result line shows it, and starts
- * the runtime with it. bench_fail()s if the runtime does not start. */
-static inline void bench_actor_start(int64_t *workers)
+ * the runtime with it; with listen, on 127.0.0.1 with an ephemeral actor port and no
+ * HTTP server (for two-process benchmarks). bench_fail()s if the runtime does not start. */
+static inline void bench_actor_start_with(int64_t *workers, bool listen)
 {
 	if (*workers <= 0) {
 		const char *env = getenv("ACTOR_WORKERS");
@@ -26,9 +28,27 @@ static inline void bench_actor_start(int64_t *workers)
 	actor_config cfg;
 	actor_config_default(&cfg);
 	cfg.workers = (int)*workers;
+	if (listen) {
+		cfg.listen = true;
+		cfg.ip = "127.0.0.1";
+		cfg.port = 0;
+		cfg.http_port = -1;
+	}
 	int rc = actor_runtime_init(&cfg);
 	if (rc != 0)
 		bench_fail("actor_runtime_init: %s", actor_strerror(rc));
+}
+
+/* The runtime for a benchmark in one OS process. */
+static inline void bench_actor_start(int64_t *workers)
+{
+	bench_actor_start_with(workers, false);
+}
+
+/* The runtime for one side of a two-process benchmark. */
+static inline void bench_actor_start_listening(int64_t *workers)
+{
+	bench_actor_start_with(workers, true);
 }
 
 /* Waits for l; on timeout fails the benchmark, naming what was being waited for. */

@@ -23,26 +23,6 @@ static const bench_flag flags[] = {
 	{"timeout_s", &timeout_s, "give up after this many seconds"},
 };
 
-static void start_runtime(void)
-{
-	if (workers <= 0) {
-		const char *env = getenv("ACTOR_WORKERS");
-		workers = env ? atoi(env) : sysconf(_SC_NPROCESSORS_ONLN);
-		if (workers <= 0)
-			workers = 1;
-	}
-	actor_config cfg;
-	actor_config_default(&cfg);
-	cfg.workers = (int)workers;
-	cfg.listen = true;
-	cfg.ip = "127.0.0.1";
-	cfg.port = 0;
-	cfg.http_port = -1;
-	int rc = actor_runtime_init(&cfg);
-	if (rc != 0)
-		bench_fail("actor_runtime_init: %s", actor_strerror(rc));
-}
-
 /* ---- the peer: the server ------------------------------------------------------- */
 
 static bench_latch *quit;
@@ -71,7 +51,7 @@ static const actor_def server_def = {.name = "server", .init = server_init};
 
 static int peer_main(void)
 {
-	start_runtime();
+	bench_actor_start_listening(&workers);
 	quit = bench_latch_alloc(1);
 	if (actor_spawn(&server_def, NULL, NULL) != 0)
 		bench_fail("spawn server");
@@ -138,7 +118,7 @@ int main(int argc, char **argv)
 	if (bench_peer_role() != NULL)
 		return peer_main();
 
-	start_runtime();
+	bench_actor_start_listening(&workers);
 	hello = bench_latch_alloc(1);
 	done = bench_latch_alloc(clients);
 	actor_pid boot;

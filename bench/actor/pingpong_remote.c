@@ -21,27 +21,6 @@ static const bench_flag flags[] = {
 	{"timeout_s", &timeout_s, "give up after this many seconds"},
 };
 
-/* Starts a listening runtime on 127.0.0.1 (ephemeral port, no HTTP server). */
-static void start_runtime(void)
-{
-	if (workers <= 0) {
-		const char *env = getenv("ACTOR_WORKERS");
-		workers = env ? atoi(env) : sysconf(_SC_NPROCESSORS_ONLN);
-		if (workers <= 0)
-			workers = 1;
-	}
-	actor_config cfg;
-	actor_config_default(&cfg);
-	cfg.workers = (int)workers;
-	cfg.listen = true;
-	cfg.ip = "127.0.0.1";
-	cfg.port = 0;
-	cfg.http_port = -1;
-	int rc = actor_runtime_init(&cfg);
-	if (rc != 0)
-		bench_fail("actor_runtime_init: %s", actor_strerror(rc));
-}
-
 /* ---- the peer: a ponger that says hello to the pinger, then answers pings -------- */
 
 static bench_latch *peer_done;
@@ -70,7 +49,7 @@ static const actor_def ponger_def = {.name = "ponger", .init = ponger_init};
 
 static int peer_main(void)
 {
-	start_runtime();
+	bench_actor_start_listening(&workers);
 	peer_done = bench_latch_alloc(1);
 	if (actor_spawn(&ponger_def, NULL, NULL) != 0)
 		bench_fail("spawn ponger");
@@ -148,7 +127,7 @@ int main(int argc, char **argv)
 	if (bench_peer_role() != NULL)
 		return peer_main();
 
-	start_runtime();
+	bench_actor_start_listening(&workers);
 	struct pinger p = {0};
 	p.samples = malloc((size_t)repeat * sizeof(*p.samples));
 	p.done = bench_latch_alloc(1);

@@ -29,26 +29,6 @@ static const size_t sizes[] = {10, 100, 1024, 10240, 102400, 1048576};
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
 #define BATCH_BYTES ((size_t)8 << 20)
 
-static void start_runtime(void)
-{
-	if (workers <= 0) {
-		const char *env = getenv("ACTOR_WORKERS");
-		workers = env ? atoi(env) : sysconf(_SC_NPROCESSORS_ONLN);
-		if (workers <= 0)
-			workers = 1;
-	}
-	actor_config cfg;
-	actor_config_default(&cfg);
-	cfg.workers = (int)workers;
-	cfg.listen = true;
-	cfg.ip = "127.0.0.1";
-	cfg.port = 0;
-	cfg.http_port = -1;
-	int rc = actor_runtime_init(&cfg);
-	if (rc != 0)
-		bench_fail("actor_runtime_init: %s", actor_strerror(rc));
-}
-
 /* ---- the peer: the typed handler ----------------------------------------------- */
 
 static bench_latch *quit;
@@ -108,7 +88,7 @@ static const actor_def sink_def = {.name = "sink", .init = sink_init};
 
 static int peer_main(void)
 {
-	start_runtime();
+	bench_actor_start_listening(&workers);
 	quit = bench_latch_alloc(1);
 	struct sink s = {0};
 	if (actor_spawn(&sink_def, &s, NULL) != 0)
@@ -202,7 +182,7 @@ int main(int argc, char **argv)
 	if (bench_peer_role() != NULL)
 		return peer_main();
 
-	start_runtime();
+	bench_actor_start_listening(&workers);
 	struct sender s = {0};
 	s.hello = bench_latch_alloc(1);
 	s.chunk = malloc(sizes[NSIZES - 1]);
