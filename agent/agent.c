@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/checkpoint.h"
 #include "agent/containerizer/containerizer.h"
 #include "agent/containerizer/hooks.h"
 #include "agent/detect.h"
@@ -262,6 +263,7 @@ void agent_send_update(struct agent *a, struct agent_framework *fw, struct agent
 	    protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, state)->name,
 	    message ? message : "");
 	sum_update(&a->sum, a->self, copy);
+	agent_checkpoint_executor(a, ex);
 }
 
 /* The status update manager's way out: StatusUpdateMessage to the master, with the
@@ -297,9 +299,15 @@ static void move_task(struct agent_task **from, struct agent_task **to, struct a
 
 static void on_status_update(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
 {
-	struct agent *a = arg;
 	const Plexus__Internal__StatusUpdateMessage *m = (const void *)msg;
-	const Plexus__Internal__StatusUpdate *u = m->update;
+
+	(void)self;
+	agent_executor_update(arg, from, m->update);
+}
+
+void agent_executor_update(struct agent *a, actor_pid from, const Plexus__Internal__StatusUpdate *u)
+{
+	actor_t *self = a->self;
 	const char *why = NULL;
 	struct agent_framework *fw = NULL;
 	struct agent_executor *ex = NULL;
@@ -350,6 +358,8 @@ static void on_status_update(actor_t *self, actor_pid from, const ProtobufCMessa
 	ack.uuid = u->uuid;
 	if (sum_update(&a->sum, self, copy) != 0)
 		return;
+	/* Kept on disk before the executor is told it may forget the update. */
+	agent_checkpoint_executor(a, ex);
 	/* The update is in the agent's hands now: the executor may forget it. */
 	actor_send_pb(self, from, &ack.base);
 	/* A command executor has nothing left to do once its task is over; telling it so
@@ -386,8 +396,10 @@ static void on_ack(actor_t *self, actor_pid from, const ProtobufCMessage *msg, v
 		/* The framework knows the task is over: it moves to the completed ones. */
 		move_task(&ex->launched, &ex->completed, t);
 		move_task(&ex->queued, &ex->completed, t);
-		agent_gc(a, fw);
 	}
+	if (t != NULL)
+		agent_checkpoint_executor(a, ex);
+	agent_gc(a, fw);
 	agent_pb_free(acked);
 }
 
@@ -461,6 +473,10 @@ void agent_gc(struct agent *a, struct agent_framework *fw)
 			*pp = ex->next;
 			ex->next = fw->completed;
 			fw->completed = ex;
+			/* Nothing of it is left to recover; its sandbox goes after --gc-delay. */
+			agent_checkpoint_forget_executor(a, ex);
+			if (ex->directory != NULL)
+				agent_gc_schedule(a, ex->directory, 0);
 			continue;
 		}
 		pp = &ex->next;
@@ -531,9 +547,14 @@ static int agent_init(actor_t *self)
 	                 on_status_update, a);
 	agent_registration_install(a); /* Agent(Re)Registered, PingAgent, Shutdown */
 	agent_executors_install(a);    /* RunTask, KillTask, Shutdown*, RegisterExecutor ... */
+	agent_recovery_install(a);     /* ReregisterExecutor */
 	/* init never fails, so that fini always runs and frees the state. */
 	if (agent_http_install(a) != 0)
 		actor_error("agent %s: cannot install its HTTP routes", a->pid.id);
+	/* What a previous run of this agent left (executors, updates) comes first, so
+	 * that registration already reports it. */
+	agent_recover(a);
+	agent_gc_start(a);
 	agent_registration_start(a);
 	return 0;
 }
@@ -553,6 +574,7 @@ static void agent_fini(actor_t *self)
 
 	a->self = self;
 	agent_registration_stop(a);
+	agent_gc_stop(a);
 	agent_executors_destroy_all(a);
 	containerizer_free(a->launcher_ctx);
 	sum_fini(&a->sum, self);
@@ -606,6 +628,13 @@ void agent_flags_default(struct agent_flags *f)
 	f->registration_backoff_ms = 1000;
 	f->update_retry_min_ms = 10000;
 	f->update_retry_max_ms = 600000;
+	f->checkpoint = 1;
+	f->recover = "reconnect";
+	f->recovery_timeout_ms = 15 * 60000;
+	f->executor_reregistration_timeout_ms = 2000;
+	f->gc_delay_ms = 7LL * 24 * 3600 * 1000;
+	f->gc_disk_headroom = 0.1;
+	f->disk_watch_interval_ms = 60000;
 }
 
 /* The plexus-executor binary next to the running program (plexus or a test). */
@@ -660,6 +689,20 @@ int agent_start(const struct agent_flags *f, actor_pid *out, char *err, size_t e
 	a->sum.min_ms = f->update_retry_min_ms;
 	a->sum.max_ms = f->update_retry_max_ms;
 	a->start_time = agent_wall_now();
+	a->checkpoint = f->checkpoint != 0;
+	a->recover_cleanup = f->recover != NULL && strcmp(f->recover, "cleanup") == 0;
+	a->recovery_timeout_ms = f->recovery_timeout_ms > 0 ? f->recovery_timeout_ms : 15 * 60000;
+	a->reregister_timeout_ms =
+	    f->executor_reregistration_timeout_ms > 0 ? f->executor_reregistration_timeout_ms : 2000;
+	a->gc_delay_ms = f->gc_delay_ms > 0 ? f->gc_delay_ms : 7LL * 24 * 3600 * 1000;
+	a->gc_headroom =
+	    f->gc_disk_headroom >= 0 && f->gc_disk_headroom <= 1 ? f->gc_disk_headroom : 0.1;
+	a->disk_watch_ms = f->disk_watch_interval_ms > 0 ? f->disk_watch_interval_ms : 60000;
+	if (f->recover != NULL && strcmp(f->recover, "reconnect") != 0 && !a->recover_cleanup) {
+		rc = px_errorf(err, errlen, PX_EINVAL,
+		               "--recover must be reconnect or cleanup, not '%s'", f->recover);
+		goto fail;
+	}
 	if (a->work_dir == NULL || a->master_text == NULL || a->hostname == NULL ||
 	    a->executor_path == NULL) {
 		rc = px_errorf(err, errlen, PX_ENOMEM, "out of memory");

@@ -39,6 +39,14 @@ struct agent_flags {
 	int cgroups_enable_cfs;    /* --cgroups-enable-cfs: hard cpu cap */
 	int enforce_container_disk_quota; /* --enforce-container-disk-quota */
 	int64_t container_disk_watch_ms;  /* --container-disk-watch-interval (15 s) */
+	/* Checkpointing and recovery (docs/agent.md, "Recovery"). */
+	int checkpoint;                /* --checkpoint (on) */
+	const char *recover;           /* --recover: "reconnect" (default) or "cleanup" */
+	int64_t recovery_timeout_ms;   /* --recovery-timeout (15 min) */
+	int64_t executor_reregistration_timeout_ms; /* --executor-reregistration-timeout (2 s) */
+	int64_t gc_delay_ms;           /* --gc-delay (1 week) */
+	double gc_disk_headroom;       /* --gc-disk-headroom (0.1) */
+	int64_t disk_watch_interval_ms; /* --disk-watch-interval (1 min) */
 };
 
 /* Fills flags with the defaults (work dir /tmp/plexus/agent, port 5051). */

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/checkpoint.h"
 #include "agent/containerizer/hooks.h"
 #include "agent/files.h"
 #include "agent/internal.h"
@@ -138,7 +139,7 @@ static void env_free(struct envbuf *e)
  * the variables of the executor's CommandInfo. */
 static int build_env(struct agent *a, struct agent_executor *ex, struct envbuf *e)
 {
-	char pid[ACTOR_PID_TEXT_MAX], grace[32], ip[16];
+	char pid[ACTOR_PID_TEXT_MAX], grace[32], ip[16], recovery[32];
 	int rc = 0;
 	uint32_t aip = a->pid.ip;
 
@@ -158,6 +159,7 @@ static int build_env(struct agent *a, struct agent_executor *ex, struct envbuf *
 	}
 	actor_pid_format(a->pid, pid, sizeof(pid));
 	snprintf(grace, sizeof(grace), "%lldms", (long long)ex->grace_ms);
+	snprintf(recovery, sizeof(recovery), "%lldms", (long long)a->recovery_timeout_ms);
 	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", aip >> 24, (aip >> 16) & 255, (aip >> 8) & 255,
 	         aip & 255);
 	const char *vars[][2] = {
@@ -167,8 +169,10 @@ static int build_env(struct agent *a, struct agent_executor *ex, struct envbuf *
 	    {"PLEXUS_EXECUTOR_ID", ex->id},
 	    {"PLEXUS_DIRECTORY", ex->directory},
 	    {"PLEXUS_SANDBOX", ex->directory},
-	    /* No recovery yet: an executor whose agent is gone shuts down at once. */
-	    {"PLEXUS_CHECKPOINT", "0"},
+	    /* A checkpointing agent recovers its executors after a restart: they wait for
+	     * it (up to the recovery timeout) instead of shutting down at once. */
+	    {"PLEXUS_CHECKPOINT", a->checkpoint ? "1" : "0"},
+	    {"PLEXUS_RECOVERY_TIMEOUT", recovery},
 	    {"PLEXUS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", grace},
 	    /* The executor's runtime listens on an ephemeral port of the agent's address. */
 	    {"ACTOR_IP", ip},
@@ -314,6 +318,7 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 		snprintf(err, sizeof(err), "cannot watch the executor process: %s", strerror(rc));
 		goto failed;
 	}
+	ex->start_ticks = ckpt_process_start((int)ex->container.pid);
 	actor_gauge_add(a->m.executors_running, 1);
 	actor_info("agent %s: launched executor %s of framework %s (pid %d) in %s", a->pid.id,
 	           ex->id, fw->id, (int)ex->container.pid, ex->directory);
@@ -509,6 +514,7 @@ void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 		return;
 	}
 	agent_container_update(a, ex); /* the container grows by the task */
+	agent_checkpoint_executor(a, ex);
 }
 
 static void on_run_task(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
@@ -602,6 +608,7 @@ static void on_register_executor(actor_t *self, actor_pid from, const ProtobufCM
 	px_pb_resources_free(res, nres);
 	actor_info("agent %s: executor %s of framework %s registered as %s", a->pid.id, ex->id,
 	           fw->id, actor_pid_str(from));
+	agent_checkpoint_executor(a, ex); /* a restarted agent reconnects to this PID */
 
 	while (ex->queued != NULL) {
 		struct agent_task *t = ex->queued;
@@ -825,8 +832,15 @@ static void on_reaped(actor_t *self, pid_t pid, int status)
 	struct agent *a = actor_state(self);
 	struct agent_executor *ex = by_pid(a, pid);
 
-	if (ex == NULL)
-		return;
+	if (ex != NULL)
+		agent_executor_ended(a, ex, status);
+}
+
+void agent_executor_ended(struct agent *a, struct agent_executor *ex, int status)
+{
+	actor_t *self = a->self;
+	pid_t pid = ex->container.pid;
+
 	ex->container.exited = true;
 	ex->wait_status = status;
 	/* Whatever the executor left behind (its task, if it crashed) goes with it. */
@@ -842,10 +856,15 @@ static void on_reaped(actor_t *self, pid_t pid, int status)
 	}
 	actor_gauge_add(a->m.executors_running, -1);
 	actor_counter_inc(a->m.executors_terminated);
-	actor_info("agent %s: executor %s of framework %s (pid %d) ended: %s %d", a->pid.id, ex->id,
-	           ex->fw->id, (int)pid, WIFSIGNALED(status) ? "signal" : "status",
-	           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	if (status == AGENT_REAPER_UNKNOWN)
+		actor_info("agent %s: executor %s of framework %s (pid %d) ended", a->pid.id, ex->id,
+		           ex->fw->id, (int)pid);
+	else
+		actor_info("agent %s: executor %s of framework %s (pid %d) ended: %s %d", a->pid.id,
+		           ex->id, ex->fw->id, (int)pid, WIFSIGNALED(status) ? "signal" : "status",
+		           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	fail_live_tasks(a, ex);
+	agent_checkpoint_executor(a, ex);
 	if (a->conn == AGENT_REGISTERED && !ex->fw->removing) {
 		Plexus__Internal__ExitedExecutorMessage m =
 		    PLEXUS__INTERNAL__EXITED_EXECUTOR_MESSAGE__INIT;

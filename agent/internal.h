@@ -61,6 +61,10 @@ struct agent_executor {
 	struct agent_task *queued;   /* waiting for the executor to register */
 	struct agent_task *launched; /* sent to the executor */
 	struct agent_task *completed;
+	/* Recovery (recovery.c): the process's start time tells it from a later process
+	 * reusing its pid; a recovered executor must re-register within a timeout. */
+	uint64_t start_ticks;
+	bool recovered;
 	struct agent_executor *next;
 };
 
@@ -126,6 +130,16 @@ struct agent {
 	void *launcher_ctx; /* the containerizer (agent/containerizer/), the launcher's own */
 	uint64_t next_serial;
 	bool stopping;
+	/* Checkpointing and recovery (checkpoint.c, recovery.c), sandbox gc (gc.c). */
+	bool checkpoint;
+	bool recover_cleanup;          /* --recover=cleanup */
+	int64_t recovery_timeout_ms;   /* PLEXUS_RECOVERY_TIMEOUT of executors */
+	int64_t reregister_timeout_ms; /* --executor-reregistration-timeout */
+	int64_t gc_delay_ms;
+	double gc_headroom;
+	int64_t disk_watch_ms;
+	uint64_t reregister_timer;
+	struct agent_gc_state *gc;
 };
 
 /* ---- agent.c: core ---------------------------------------------------------------- */
@@ -137,6 +151,9 @@ struct agent_task *agent_task_find(struct agent_framework *fw, const char *task_
                                    struct agent_executor **ex);
 /* Records a new state of a task (metrics, /state) without sending anything. */
 void agent_task_transition(struct agent *a, struct agent_task *t, Plexus__TaskState state);
+/* A status update from an executor's driver (from): checked, recorded, kept by the
+ * status update manager and acknowledged to the driver. */
+void agent_executor_update(struct agent *a, actor_pid from, const Plexus__Internal__StatusUpdate *u);
 /* Builds a status update the agent itself generates (source AGENT) and hands it to the
  * status update manager. */
 void agent_send_update(struct agent *a, struct agent_framework *fw, struct agent_executor *ex,
@@ -169,7 +186,28 @@ bool agent_executors_exited(struct agent *a, actor_pid who);
 /* Kills every executor at once and waits for them (agent shutdown). */
 void agent_executors_destroy_all(struct agent *a);
 void agent_executor_free(struct agent_executor *ex);
+/* The executor's process ended (status as waitpid gives it, or AGENT_REAPER_UNKNOWN):
+ * its container is destroyed, its live tasks end, the master hears of it. */
+void agent_executor_ended(struct agent *a, struct agent_executor *ex, int status);
 bool agent_executor_has_live_tasks(const struct agent_executor *ex);
+
+/* ---- recovery.c: after an agent restart ----------------------------------------- */
+
+/* Reads the checkpoint of a previous run of this agent (work dir) and rebuilds its
+ * frameworks, executors, tasks and pending updates; reconnects to live executors, ends
+ * the tasks of dead ones. Called in the actor's init, before registration. */
+void agent_recover(struct agent *a);
+void agent_recovery_install(struct agent *a);
+
+/* ---- gc.c: old sandboxes ---------------------------------------------------------- */
+
+/* Starts the collector (schedules what a previous run left on disk). */
+void agent_gc_start(struct agent *a);
+void agent_gc_stop(struct agent *a);
+/* Schedules removal of dir after --gc-delay (less age_ms, the time it is already done). */
+void agent_gc_schedule(struct agent *a, const char *dir, int64_t age_ms);
+/* Takes dir off the schedule (it is in use again). */
+void agent_gc_unschedule(struct agent *a, const char *dir);
 
 /* ---- http.c ----------------------------------------------------------------------- */
 

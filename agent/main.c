@@ -40,6 +40,16 @@ static void usage(FILE *out)
 	    "  --cgroups-enable-cfs[=true|false]    hard cpu cap (CFS quota); default false\n"
 	    "  --enforce-container-disk-quota[=true|false]  kill a sandbox past its disk\n"
 	    "  --container-disk-watch-interval=D    default 15secs\n"
+	    "  --checkpoint[=true|false]  write what a restarted agent needs to recover its\n"
+	    "                           executors (default true)\n"
+	    "  --recover=reconnect|cleanup  after a restart, reconnect to the executors\n"
+	    "                           (default), or kill them and start as a new agent\n"
+	    "  --recovery-timeout=D     executors wait this long for a restarted agent\n"
+	    "                           (default 15mins)\n"
+	    "  --executor-reregistration-timeout=D  default 2secs\n"
+	    "  --gc-delay=D             old sandboxes are removed after it (default 7days)\n"
+	    "  --gc-disk-headroom=F     sooner when the disk is fuller than 1-F (default 0.1)\n"
+	    "  --disk-watch-interval=D  how often the disk is measured (default 1mins)\n"
 	    "Durations: 500ms, 5secs, 2mins, 1hrs, or a number of seconds.\n");
 }
 
@@ -98,6 +108,13 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 		F_ENABLE_CFS,
 		F_ENFORCE_DISK,
 		F_DISK_WATCH,
+		F_CHECKPOINT,
+		F_RECOVER,
+		F_RECOVERY_TIMEOUT,
+		F_REREG_TIMEOUT,
+		F_GC_DELAY,
+		F_GC_HEADROOM,
+		F_DISK_WATCH_INTERVAL,
 		F_HELP,
 	};
 	static const struct option options[] = {
@@ -120,6 +137,13 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 	    {"cgroups-enable-cfs", optional_argument, NULL, F_ENABLE_CFS},
 	    {"enforce-container-disk-quota", optional_argument, NULL, F_ENFORCE_DISK},
 	    {"container-disk-watch-interval", required_argument, NULL, F_DISK_WATCH},
+	    {"checkpoint", optional_argument, NULL, F_CHECKPOINT},
+	    {"recover", required_argument, NULL, F_RECOVER},
+	    {"recovery-timeout", required_argument, NULL, F_RECOVERY_TIMEOUT},
+	    {"executor-reregistration-timeout", required_argument, NULL, F_REREG_TIMEOUT},
+	    {"gc-delay", required_argument, NULL, F_GC_DELAY},
+	    {"gc-disk-headroom", required_argument, NULL, F_GC_HEADROOM},
+	    {"disk-watch-interval", required_argument, NULL, F_DISK_WATCH_INTERVAL},
 	    {"help", no_argument, NULL, F_HELP},
 	    {0},
 	};
@@ -181,9 +205,11 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 			f->cgroups_root = optarg;
 			break;
 		case F_ENABLE_CFS:
-		case F_ENFORCE_DISK: {
-			int *b = opt == F_ENABLE_CFS ? &f->cgroups_enable_cfs
-			                             : &f->enforce_container_disk_quota;
+		case F_ENFORCE_DISK:
+		case F_CHECKPOINT: {
+			int *b = opt == F_ENABLE_CFS    ? &f->cgroups_enable_cfs
+			         : opt == F_CHECKPOINT ? &f->checkpoint
+			                               : &f->enforce_container_disk_quota;
 			if (optarg == NULL || strcmp(optarg, "true") == 0)
 				*b = 1;
 			else if (strcmp(optarg, "false") == 0)
@@ -198,6 +224,40 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 		case F_DISK_WATCH:
 			dur = &f->container_disk_watch_ms;
 			break;
+		case F_RECOVER:
+			if (strcmp(optarg, "reconnect") != 0 && strcmp(optarg, "cleanup") != 0) {
+				fprintf(stderr,
+				        "plexus agent: --recover takes reconnect or cleanup, not '%s'\n",
+				        optarg);
+				return 2;
+			}
+			f->recover = optarg;
+			break;
+		case F_RECOVERY_TIMEOUT:
+			dur = &f->recovery_timeout_ms;
+			break;
+		case F_REREG_TIMEOUT:
+			dur = &f->executor_reregistration_timeout_ms;
+			break;
+		case F_GC_DELAY:
+			dur = &f->gc_delay_ms;
+			break;
+		case F_DISK_WATCH_INTERVAL:
+			dur = &f->disk_watch_interval_ms;
+			break;
+		case F_GC_HEADROOM: {
+			char *end = NULL;
+			double v = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(v >= 0 && v <= 1)) {
+				fprintf(stderr,
+				        "plexus agent: --gc-disk-headroom takes a number from 0 to 1, "
+				        "not '%s'\n",
+				        optarg);
+				return 2;
+			}
+			f->gc_disk_headroom = v;
+			break;
+		}
 		case F_HELP:
 			usage(stdout);
 			return 1;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ struct watch {
 	int pidfd; /* -1: polled with WNOHANG */
 	actor_pid owner;
 	agent_reaper_fn fn;
+	bool any; /* not our child: its end is seen, never collected */
 };
 
 struct notice {
@@ -55,8 +57,25 @@ static void wake(void)
 static bool try_reap(size_t i)
 {
 	int status = 0;
-	pid_t r = waitpid(watches[i].pid, &status, WNOHANG);
+	pid_t r;
 
+	if (watches[i].any) {
+		/* Another process's child (an executor of a previous agent): its pidfd turns
+		 * readable when it ends; without one, the pid stops existing. */
+		bool gone;
+		if (watches[i].pidfd >= 0) {
+			struct pollfd p = {.fd = watches[i].pidfd, .events = POLLIN};
+			gone = poll(&p, 1, 0) > 0;
+		} else {
+			gone = kill(watches[i].pid, 0) != 0 && errno == ESRCH;
+		}
+		if (!gone)
+			return false;
+		r = watches[i].pid;
+		status = AGENT_REAPER_UNKNOWN;
+	} else {
+		r = waitpid(watches[i].pid, &status, WNOHANG);
+	}
 	if (r == 0 || (r < 0 && errno == EINTR))
 		return false;
 	if (r < 0)
@@ -167,7 +186,19 @@ void agent_reaper_unref(void)
 	pthread_mutex_unlock(&mu);
 }
 
+static int watch(pid_t pid, actor_pid owner, agent_reaper_fn fn, bool any);
+
 int agent_reaper_watch(pid_t pid, actor_pid owner, agent_reaper_fn fn)
+{
+	return watch(pid, owner, fn, false);
+}
+
+int agent_reaper_watch_any(pid_t pid, actor_pid owner, agent_reaper_fn fn)
+{
+	return watch(pid, owner, fn, true);
+}
+
+static int watch(pid_t pid, actor_pid owner, agent_reaper_fn fn, bool any)
 {
 	int rc = 0;
 
@@ -196,7 +227,8 @@ int agent_reaper_watch(pid_t pid, actor_pid owner, agent_reaper_fn fn)
 		capwatches = cap;
 	}
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	watches[nwatches++] = (struct watch){.pid = pid, .pidfd = pidfd, .owner = owner, .fn = fn};
+	watches[nwatches++] =
+	    (struct watch){.pid = pid, .pidfd = pidfd, .owner = owner, .fn = fn, .any = any};
 	wake();
 out:
 	pthread_mutex_unlock(&mu);

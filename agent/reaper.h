@@ -22,6 +22,16 @@ typedef void (*agent_reaper_fn)(actor_t *self, pid_t pid, int status);
  * use. Returns 0, or an errno-style code. */
 int agent_reaper_watch(pid_t pid, actor_pid owner, agent_reaper_fn fn);
 
+/* The status reported for a process watched with agent_reaper_watch_any: its end was
+ * seen, but only its parent could collect how it ended. */
+#define AGENT_REAPER_UNKNOWN (-1)
+
+/* Starts watching pid, which need not be a child of this process (an executor started
+ * by a previous run of the agent, now a child of init or of a subreaper): fn runs with
+ * AGENT_REAPER_UNKNOWN once it has ended (its pidfd is readable, or without pidfds the
+ * pid is gone). It is never waited for. Returns 0 or an errno-style code. */
+int agent_reaper_watch_any(pid_t pid, actor_pid owner, agent_reaper_fn fn);
+
 /* Stops watching pid: its callback will not run for it unless it was already reaped
  * (then the notice may still arrive; owners look pids up and ignore unknown ones).
  * Returns 1 when pid was still watched (so the caller may reap it), 0 otherwise. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/checkpoint.h"
 #include "agent/internal.h"
 #include "common/master_discovery.h"
 
@@ -289,6 +290,7 @@ static void registered(struct agent *a, const Plexus__AgentID *id, const Plexus_
 	           again ? "registered again" : "registered", actor_pid_str(a->master),
 	           a->agent_id);
 	arm_ping_watchdog(a);
+	agent_checkpoint_agent(a); /* a restarted agent comes back under this id */
 	/* Updates held while there was no master go out now, oldest first per task. */
 	sum_resume(&a->sum, a->self);
 }
@@ -347,6 +349,7 @@ static void on_shutdown(actor_t *self, actor_pid from, const ProtobufCMessage *m
 	}
 	if (a->conn == AGENT_REGISTERED)
 		actor_gauge_add(a->m.registered, -1);
+	agent_checkpoint_forget_agent(a);
 	free(a->agent_id);
 	a->agent_id = NULL;
 	a->conn = AGENT_DISCONNECTED;

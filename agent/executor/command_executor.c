@@ -39,6 +39,7 @@ struct executor {
 	bool killing;
 	bool done; /* the terminal update was sent */
 	bool stopping;
+	bool away; /* the agent is gone (restarting): updates wait for it */
 	int64_t grace_ms;
 	uint64_t escalate_timer, linger_timer;
 };
@@ -63,8 +64,25 @@ static void stop(actor_t *self, struct executor *e)
 
 static void linger_cb(actor_t *self, void *arg)
 {
-	if (self != NULL)
-		stop(self, actor_state(self));
+	if (self == NULL)
+		return;
+	struct executor *e = actor_state(self);
+	e->linger_timer = 0;
+	/* While a checkpointing agent restarts, the terminal update is still to be
+	 * delivered: wait for the agent (the driver shuts us down if it never returns). */
+	if (e->away)
+		return;
+	stop(self, e);
+}
+
+static void do_away(actor_t *self, void *arg)
+{
+	if (self == NULL)
+		return;
+	struct executor *e = actor_state(self);
+	e->away = arg != NULL;
+	if (!e->away && e->done && e->linger_timer == 0 && !e->stopping)
+		e->linger_timer = actor_delay(self, LINGER_MS, linger_cb, NULL);
 }
 
 /* ---- the task process ------------------------------------------------------------- */
@@ -293,6 +311,18 @@ static void cb_shutdown(px_executor_driver *d, void *arg)
 	actor_call(e->pid, do_shutdown, NULL);
 }
 
+static void cb_disconnected(px_executor_driver *d, void *arg)
+{
+	struct executor *e = arg;
+	actor_call(e->pid, do_away, (void *)1);
+}
+
+static void cb_reregistered(px_executor_driver *d, const Plexus__AgentInfo *agent, void *arg)
+{
+	struct executor *e = arg;
+	actor_call(e->pid, do_away, NULL);
+}
+
 static void cb_error(px_executor_driver *d, const char *message, void *arg)
 {
 	fprintf(stderr, "plexus-executor: driver error: %s\n", message);
@@ -323,6 +353,8 @@ int main(int argc, char **argv)
 	    .kill_task = cb_kill,
 	    .shutdown = cb_shutdown,
 	    .error = cb_error,
+	    .disconnected = cb_disconnected,
+	    .reregistered = cb_reregistered,
 	};
 	struct executor e = {0};
 	char err[512];
