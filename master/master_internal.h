@@ -23,7 +23,9 @@ struct mal;
 struct registrar;
 
 struct mtask {
-	struct mtask *next;
+	struct mtask *next;   /* first member: *pprev of the node after the list head */
+	struct mtask **pprev; /* the pointer that points at this task (unlink in O(1)) */
+	bool completed;       /* on the framework's completed list */
 	char *id;
 	char *name;
 	char *framework_id;
@@ -56,6 +58,7 @@ struct framework {
 	struct mtask *tasks;
 	struct idmap task_index; /* tasks by id */
 	struct mtask *completed; /* newest first, bounded */
+	struct mtask *completed_tail; /* the oldest completed task, dropped first */
 	size_t n_completed;
 	px_resources *used;    /* by its tasks */
 	px_resources *offered; /* in its outstanding offers */

@@ -5,6 +5,7 @@
  *
  * A task stays in its framework's list until the update that made it terminal is
  * acknowledged; its resources are free as soon as the master hears it is terminal. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +104,9 @@ static struct mtask *task_new(struct master *m, struct framework *fw, struct age
 		mal_used_add(m->alloc, fw->id, fw->role, ag->id, res); /* reported by its agent */
 	count_in(m, state);
 	t->next = fw->tasks;
+	t->pprev = &fw->tasks;
+	if (fw->tasks != NULL)
+		fw->tasks->pprev = &t->next;
 	fw->tasks = t;
 	return t;
 }
@@ -198,24 +202,33 @@ void task_set_state(struct master *m, struct mtask *t, Plexus__TaskState state)
 
 void task_complete(struct master *m, struct framework *fw, struct mtask *t)
 {
-	struct mtask **pp = &fw->tasks;
-
-	while (*pp && *pp != t)
-		pp = &(*pp)->next;
-	if (*pp == NULL)
+	/* Unlinked in O(1): a framework may hold 100,000s of tasks, and walking its list
+	 * for each one that ends made launching quadratic. */
+	if (t->pprev == NULL || t->completed)
 		return;
-	*pp = t->next;
+	*t->pprev = t->next;
+	if (t->next != NULL)
+		t->next->pprev = t->pprev;
 	idmap_del(&fw->task_index, t->id);
 	if (!task_state_terminal(t->state) && t->state != PLEXUS__TASK_STATE__TASK_UNREACHABLE)
 		task_set_state(m, t, PLEXUS__TASK_STATE__TASK_LOST);
+	t->completed = true;
 	t->next = fw->completed;
+	t->pprev = &fw->completed;
+	if (fw->completed != NULL)
+		fw->completed->pprev = &t->next;
+	else
+		fw->completed_tail = t;
 	fw->completed = t;
 	if (++fw->n_completed > (size_t)m->flags.max_completed_tasks_per_framework) {
-		struct mtask **tail = &fw->completed;
-		while ((*tail)->next)
-			tail = &(*tail)->next;
-		task_free(*tail);
-		*tail = NULL;
+		struct mtask *old = fw->completed_tail;
+		*old->pprev = NULL;
+		/* next is the first member: the pointer to old is the next of the one before. */
+		fw->completed_tail = old->pprev == &fw->completed
+		                         ? NULL
+		                         : (struct mtask *)((char *)old->pprev -
+		                                            offsetof(struct mtask, next));
+		task_free(old);
 		fw->n_completed--;
 	}
 }
