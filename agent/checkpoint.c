@@ -169,6 +169,9 @@ uint64_t ckpt_process_start(int pid)
 	if (p == NULL)
 		return 0;
 	p++;
+	/* A zombie has ended: only its parent has not collected it yet. */
+	if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X'))
+		return 0;
 	/* Field 3 is the first after it; field 22 is the start time. */
 	for (int field = 3; field < 22 && *p != '\0'; field++) {
 		while (*p == ' ')
@@ -409,8 +412,19 @@ void agent_checkpoint_executor(struct agent *a, struct agent_executor *ex)
 	wb_record(&b, CKPT_EXECUTOR, NULL, 0, &ex->info->base);
 	tasks_records(a, &b, ex, ex->queued, 0);
 	tasks_records(a, &b, ex, ex->launched, 1);
-	char *dir = run_dir(a, ex), *path = NULL;
+	char *dir = run_dir(a, ex), *path = NULL, *pidfile = NULL;
 	int rc = ENOMEM;
+	/* The process on its own, once, as Mesos's forked.pid: whatever happens to the run
+	 * file, a restarted agent can still find (and kill) the executor. */
+	if (dir != NULL && ex->container.pid > 0 && asprintf(&pidfile, "%s/forked.pid", dir) >= 0) {
+		if (access(pidfile, F_OK) != 0) {
+			char line[128];
+			int n = snprintf(line, sizeof(line), "%d %llu %d\n", (int)ex->container.pid,
+			                 (unsigned long long)ex->start_ticks, ex->command ? 1 : 0);
+			(void)ckpt_write_atomic(pidfile, line, (size_t)n);
+		}
+		free(pidfile);
+	}
 	if (!b.failed && dir != NULL && asprintf(&path, "%s/run.ckpt", dir) >= 0)
 		rc = ckpt_write_atomic(path, b.p, b.n);
 	else

@@ -5,6 +5,7 @@
  *   <work>/meta/slaves/<agent-id>/slave.info        AgentInfo (protobuf)
  *   <work>/meta/slaves/<agent-id>/frameworks/<framework-id>/executors/<executor-id>
  *       /runs/<run-uuid>/run.ckpt                   everything about one executor run
+ *       /runs/<run-uuid>/forked.pid                 "pid start-ticks command(0|1)", once
  *
  * Every file is replaced atomically: written to a temporary file beside it, fsync'ed,
  * renamed over the old one, and the directory fsync'ed, so a crash leaves either the old
@@ -50,7 +51,8 @@ size_t ckpt_parse(const uint8_t *data, size_t len, ckpt_record_fn fn, void *arg,
                   size_t damagelen);
 
 /* The start time of a process in clock ticks since boot (field 22 of /proc/pid/stat),
- * which tells a process from a later one that reuses its pid; 0 when unknown. */
+ * which tells a process from a later one that reuses its pid; 0 when unknown or when
+ * the process has ended (a zombie). */
 uint64_t ckpt_process_start(int pid);
 
 /* ---- the agent's checkpoints (inside the agent actor) ----------------------------- */

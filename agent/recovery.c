@@ -182,10 +182,10 @@ static int on_record(int type, const uint8_t *body, size_t len, void *arg)
 /* Whether the checkpointed process still runs (the same process: its start time). */
 static bool alive(const struct rec_run *r)
 {
-	if (r->pid <= 0 || (kill(r->pid, 0) != 0 && errno == ESRCH))
+	if (r->pid <= 0 || r->terminated)
 		return false;
 	uint64_t start = ckpt_process_start(r->pid);
-	return r->start == 0 || start == r->start;
+	return start != 0 && (r->start == 0 || start == r->start);
 }
 
 /* SIGKILLs what is left of a run we will not take over. */
@@ -301,6 +301,87 @@ static struct agent_executor *rebuild(struct agent *a, struct rec_run *r)
 	return ex;
 }
 
+/* A minimal ExecutorInfo for a command executor whose info was lost. */
+static Plexus__ExecutorInfo *command_info(const char *executor_id)
+{
+	Plexus__ExecutorInfo info = PLEXUS__EXECUTOR_INFO__INIT;
+	Plexus__ExecutorID eid = PLEXUS__EXECUTOR_ID__INIT;
+
+	eid.value = (char *)executor_id;
+	info.executor_id = &eid;
+	return agent_pb_dup(&info.base);
+}
+
+/* A damaged checkpoint may have lost the task of a command executor; its id is the
+ * executor's, so the task can still be ended. */
+static void adopt_command_task(struct agent *a, struct agent_executor *ex)
+{
+	Plexus__TaskInfo info = PLEXUS__TASK_INFO__INIT;
+	Plexus__TaskID tid = PLEXUS__TASK_ID__INIT;
+	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
+	struct agent_task *t = calloc(1, sizeof(*t));
+
+	tid.value = ex->id;
+	aid.value = a->agent_id;
+	info.task_id = &tid;
+	info.agent_id = &aid; /* required: a copy without it would not decode */
+	info.name = ex->id;
+	if (t == NULL || (t->info = agent_pb_dup(&info.base)) == NULL) {
+		free(t);
+		return;
+	}
+	agent_task_transition(a, t, PLEXUS__TASK_STATE__TASK_STAGING);
+	append_task(&ex->launched, t);
+}
+
+/* The identity of a run whose run record is lost: the ids from its path
+ * (.../frameworks/F/executors/E/runs/R/run.ckpt), the process from forked.pid. */
+static void run_from_path(const char *path, struct rec_run *r)
+{
+	char *copy = strdup(path), *parts[8] = {0};
+	int n = 0;
+
+	if (copy == NULL)
+		return;
+	/* The last components, from the end: run.ckpt R runs E executors F frameworks. */
+	for (char *s = strrchr(copy, '/'); s != NULL && n < 7; s = strrchr(copy, '/')) {
+		parts[n++] = s + 1;
+		*s = '\0';
+	}
+	if (n == 7 && strcmp(parts[2], "runs") == 0 && strcmp(parts[4], "executors") == 0 &&
+	    strcmp(parts[6], "frameworks") == 0 && agent_path_id_valid(parts[1]) &&
+	    agent_path_id_valid(parts[3]) && agent_path_id_valid(parts[5]) &&
+	    strlen(parts[1]) < sizeof(r->run) && strlen(parts[3]) < sizeof(r->executor_id) &&
+	    strlen(parts[5]) < sizeof(r->framework_id)) {
+		char *pidfile = NULL;
+		uint8_t *text = NULL;
+		size_t len = 0;
+		int pid = 0, command = 0;
+		unsigned long long start = 0;
+		if (asprintf(&pidfile, "%s/forked.pid", path) >= 0) {
+			char *slash = strrchr(pidfile, '/');
+			/* path ends in run.ckpt: make it <run dir>/forked.pid. */
+			*slash = '\0';
+			slash = strrchr(pidfile, '/');
+			memmove(slash + 1, "forked.pid", sizeof("forked.pid"));
+			if (ckpt_read_file(pidfile, &text, &len) == 0 &&
+			    sscanf((char *)text, "%d %llu %d", &pid, &start, &command) == 3 &&
+			    pid > 0) {
+				strcpy(r->run, parts[1]);
+				strcpy(r->executor_id, parts[3]);
+				strcpy(r->framework_id, parts[5]);
+				r->pid = pid;
+				r->start = start;
+				r->command = command == 1;
+				r->has_run = true;
+			}
+			free(text);
+			free(pidfile);
+		}
+	}
+	free(copy);
+}
+
 /* One run file. */
 static void recover_run(struct agent *a, const char *path)
 {
@@ -318,6 +399,8 @@ static void recover_run(struct agent *a, const char *path)
 	}
 	ckpt_parse(data, len, on_record, &r, damage, sizeof(damage));
 	free(data);
+	if (!r.has_run && damage[0] != '\0')
+		run_from_path(path, &r);
 	if (!r.has_run) {
 		actor_error("agent %s: recovery: the checkpoint %s is damaged (%s) and names no "
 		            "executor; that run is gone",
@@ -337,6 +420,8 @@ static void recover_run(struct agent *a, const char *path)
 		            live ? " and killed" : "");
 		if (live)
 			kill_run(a, &r);
+		if (r.executor == NULL && r.command && !a->recover_cleanup)
+			r.executor = command_info(r.executor_id);
 		if (r.executor == NULL)
 			goto out;
 		/* What is known of its tasks still gets a terminal update below. */
@@ -360,6 +445,8 @@ static void recover_run(struct agent *a, const char *path)
 		goto out;
 	}
 	actor_gauge_add(a->m.executors_running, 1);
+	if (why != NULL && ex->command && ex->queued == NULL && ex->launched == NULL)
+		adopt_command_task(a, ex);
 	if (r.terminated || !live) {
 		/* It ended while the agent was down (or the agent saw it end but had not
 		 * finished with it): its tasks end now. */
@@ -368,8 +455,11 @@ static void recover_run(struct agent *a, const char *path)
 		ex->end_message = strdup(why != NULL ? "Executor terminated: its checkpoint was "
 		                                       "damaged while the agent was down"
 		                                     : DIED_MESSAGE);
-		if (r.terminated || (r.pid > 0 && kill(r.pid, 0) == 0))
-			ex->container.pid = 0; /* another process may have its pid now */
+		/* Its session may still hold its tasks: they go with it (destroy), unless
+		 * another process has its pid now. */
+		uint64_t now_start = r.pid > 0 ? ckpt_process_start(r.pid) : 0;
+		if (r.terminated || (now_start != 0 && now_start != r.start))
+			ex->container.pid = 0;
 		actor_warn("agent %s: recovery: executor %s of framework %s %s", a->pid.id, ex->id,
 		           ex->fw->id,
 		           r.terminated ? "had ended already" : "ended while the agent was down");
