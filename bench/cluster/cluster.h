@@ -51,7 +51,7 @@
 
 /* ---- ports --------------------------------------------------------------------- */
 
-static int cl_port_free(int port)
+static inline int cl_port_free(int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -64,7 +64,7 @@ static int cl_port_free(int port)
 }
 
 /* A port P with P and P+1 free (the master's actor and HTTP ports). */
-static int cl_port_pair(void)
+static inline int cl_port_pair(void)
 {
 	srand((unsigned)(getpid() ^ time(NULL)));
 	for (int i = 0; i < 200; i++) {
@@ -79,7 +79,7 @@ static int cl_port_pair(void)
 
 /* GET http://127.0.0.1:port/path; the body (malloc'd, NUL-terminated) in *body and its
  * length in *len. Returns the status code, or -1 (connection refused, timeout). */
-static int cl_http_get(int port, const char *path, char **body, size_t *len, int timeout_ms)
+static inline int cl_http_get(int port, const char *path, char **body, size_t *len, int timeout_ms)
 {
 	*body = NULL;
 	*len = 0;
@@ -154,7 +154,7 @@ static int cl_http_get(int port, const char *path, char **body, size_t *len, int
 }
 
 /* A numeric metric of GET /metrics/snapshot on port, or -1 when unreadable. */
-static double cl_metric(int port, const char *name)
+static inline double cl_metric(int port, const char *name)
 {
 	char *body;
 	size_t len;
@@ -171,7 +171,7 @@ static double cl_metric(int port, const char *name)
 }
 
 /* Waits up to timeout_ms for the HTTP server on port to answer /health. */
-static void cl_wait_http(int port, int64_t timeout_ms, const char *what)
+static inline void cl_wait_http(int port, int64_t timeout_ms, const char *what)
 {
 	uint64_t end = bench_now_ns() + (uint64_t)timeout_ms * 1000000;
 	while (bench_now_ns() < end) {
@@ -187,7 +187,7 @@ static void cl_wait_http(int port, int64_t timeout_ms, const char *what)
 }
 
 /* Resident set of another process in bytes (VmRSS), or 0. */
-static size_t cl_rss_of(pid_t pid)
+static inline size_t cl_rss_of(pid_t pid)
 {
 	char path[64], line[256];
 	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
@@ -203,7 +203,7 @@ static size_t cl_rss_of(pid_t pid)
 }
 
 /* Ends a peer this process started: SIGTERM, then bench_peer_wait kills what is left. */
-static void cl_peer_end(pid_t pid)
+static inline void cl_peer_end(pid_t pid)
 {
 	if (pid > 0) {
 		kill(pid, SIGTERM);
@@ -211,11 +211,25 @@ static void cl_peer_end(pid_t pid)
 	}
 }
 
+/* Ends the master and agents peers together (SIGKILL: neither side should spend the
+ * end logging the other's loss); reaps both. */
+static inline void cl_peers_kill(pid_t master, pid_t agents)
+{
+	if (agents > 0)
+		kill(agents, SIGKILL);
+	if (master > 0)
+		kill(master, SIGKILL);
+	if (agents > 0)
+		bench_peer_wait(agents, 10000);
+	if (master > 0)
+		bench_peer_wait(master, 10000);
+}
+
 /* ---- runtime ------------------------------------------------------------------- */
 
 /* Starts this process's runtime listening on 127.0.0.1:actor_port (0: ephemeral) with
  * its HTTP server on http_port (-1: none). Logs at warn and above only. */
-static void cl_runtime_start(int64_t workers, int actor_port, int http_port)
+static inline void cl_runtime_start(int64_t workers, int actor_port, int http_port)
 {
 	actor_log_set_level(ACTOR_LOG_WARN);
 	actor_config cfg;
@@ -231,14 +245,14 @@ static void cl_runtime_start(int64_t workers, int actor_port, int http_port)
 }
 
 /* The master's PID text for the master peer on port. */
-static void cl_master_pid(int port, char *buf, size_t size)
+static inline void cl_master_pid(int port, char *buf, size_t size)
 {
 	snprintf(buf, size, "master@127.0.0.1:%d", port);
 }
 
 /* The master peer: the real master in a runtime of its own on ports (port, port+1),
  * until SIGTERM (or its parent's end). */
-static int cl_master_peer(int port, int64_t allocation_interval_ms)
+static inline int cl_master_peer(int port, int64_t allocation_interval_ms)
 {
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -287,7 +301,7 @@ struct cl_sim {
 	actor_def def;
 };
 
-static void cl_sim_register(struct cl_sim *s)
+static inline void cl_sim_register(struct cl_sim *s)
 {
 	Plexus__AgentInfo info = PLEXUS__AGENT_INFO__INIT;
 	Plexus__Internal__RegisterAgentMessage m = PLEXUS__INTERNAL__REGISTER_AGENT_MESSAGE__INIT;
@@ -301,7 +315,7 @@ static void cl_sim_register(struct cl_sim *s)
 	actor_send_pb(s->self, s->sh->master, &m.base);
 }
 
-static void cl_sim_retry(actor_t *self, void *arg)
+static inline void cl_sim_retry(actor_t *self, void *arg)
 {
 	(void)arg;
 	if (self == NULL)
@@ -314,19 +328,19 @@ static void cl_sim_retry(actor_t *self, void *arg)
 	actor_delay(self, s->backoff_ms, cl_sim_retry, NULL);
 }
 
-static void cl_sim_registered(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
+static inline void cl_sim_registered(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
 {
 	(void)from;
-	struct cl_sim *s = arg;
+	(void)arg;
+	struct cl_sim *s = actor_state(self);
 	const Plexus__Internal__AgentRegisteredMessage *m = (const void *)msg;
-	(void)self;
 	if (s->agent_id != NULL || m->agent_id == NULL || m->agent_id->value == NULL)
 		return;
 	s->agent_id = strdup(m->agent_id->value);
 	atomic_fetch_add(&s->sh->registered, 1);
 }
 
-static void cl_sim_ping(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
+static inline void cl_sim_ping(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
 {
 	(void)msg;
 	(void)arg;
@@ -336,7 +350,7 @@ static void cl_sim_ping(actor_t *self, actor_pid from, const ProtobufCMessage *m
 
 /* Sends the update of task_id (of framework_id) to state. The uuid's first byte is the
  * state, so the acknowledgement says which update it was without a table. */
-static void cl_sim_update(struct cl_sim *s, const char *framework_id, const char *task_id,
+static inline void cl_sim_update(struct cl_sim *s, const char *framework_id, const char *task_id,
                           Plexus__TaskState state)
 {
 	Plexus__Internal__StatusUpdateMessage m = PLEXUS__INTERNAL__STATUS_UPDATE_MESSAGE__INIT;
@@ -381,11 +395,11 @@ static void cl_sim_update(struct cl_sim *s, const char *framework_id, const char
 	actor_send_pb(s->self, s->sh->master, &m.base);
 }
 
-static void cl_sim_run_task(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
+static inline void cl_sim_run_task(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
 {
-	(void)self;
+	(void)arg;
 	(void)from;
-	struct cl_sim *s = arg;
+	struct cl_sim *s = actor_state(self);
 	const Plexus__Internal__RunTaskMessage *m = (const void *)msg;
 	if (s->agent_id == NULL || m->task == NULL || m->task->task_id == NULL ||
 	    m->framework_id == NULL)
@@ -395,11 +409,11 @@ static void cl_sim_run_task(actor_t *self, actor_pid from, const ProtobufCMessag
 	atomic_fetch_add(&s->sh->running, 1);
 }
 
-static void cl_sim_ack(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
+static inline void cl_sim_ack(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
 {
-	(void)self;
+	(void)arg;
 	(void)from;
-	struct cl_sim *s = arg;
+	struct cl_sim *s = actor_state(self);
 	const Plexus__Internal__StatusUpdateAcknowledgementMessage *m = (const void *)msg;
 	if (!s->sh->finish || m->task_id == NULL || m->framework_id == NULL || m->uuid.len != 16 ||
 	    m->uuid.data[0] != PLEXUS__TASK_STATE__TASK_RUNNING)
@@ -409,25 +423,31 @@ static void cl_sim_ack(actor_t *self, actor_pid from, const ProtobufCMessage *ms
 	atomic_fetch_add(&s->sh->finished, 1);
 }
 
-static int cl_sim_init(actor_t *self)
+static inline int cl_sim_init(actor_t *self)
 {
 	struct cl_sim *s = actor_state(self);
 	s->self = self;
 	actor_pid_format(actor_self(self), s->pidtext, sizeof(s->pidtext));
+	/* arg NULL: the handlers find their agent through actor_state. actor_install_pb
+	 * interns each (descriptor, function, arg) in one process-wide list that it
+	 * searches linearly, so a per-agent arg would make starting 10,000 agents
+	 * quadratic (it does for the real agent, see docs/benchmarks.md). */
 	actor_install_pb(self, &plexus__internal__agent_registered_message__descriptor,
-	                 cl_sim_registered, s);
-	actor_install_pb(self, &plexus__internal__ping_agent_message__descriptor, cl_sim_ping, s);
-	actor_install_pb(self, &plexus__internal__run_task_message__descriptor, cl_sim_run_task, s);
+	                 cl_sim_registered, NULL);
+	actor_install_pb(self, &plexus__internal__ping_agent_message__descriptor, cl_sim_ping,
+	                 NULL);
+	actor_install_pb(self, &plexus__internal__run_task_message__descriptor, cl_sim_run_task,
+	                 NULL);
 	actor_install_pb(self,
 	                 &plexus__internal__status_update_acknowledgement_message__descriptor,
-	                 cl_sim_ack, s);
+	                 cl_sim_ack, NULL);
 	cl_sim_register(s);
 	s->backoff_ms = 1000;
 	actor_delay(self, s->backoff_ms, cl_sim_retry, NULL);
 	return 0;
 }
 
-static void cl_sim_fini(actor_t *self)
+static inline void cl_sim_fini(actor_t *self)
 {
 	struct cl_sim *s = actor_state(self);
 	free(s->agent_id);
@@ -435,7 +455,7 @@ static void cl_sim_fini(actor_t *self)
 }
 
 /* Starts n simulated agents registering with master_pid (all at once); returns them. */
-static struct cl_sim *cl_sims_start(struct cl_sim_shared *sh, const char *master_pid, int64_t n,
+static inline struct cl_sim *cl_sims_start(struct cl_sim_shared *sh, const char *master_pid, int64_t n,
                                     bool finish)
 {
 	px_resources *rs = NULL;
@@ -463,7 +483,7 @@ static struct cl_sim *cl_sims_start(struct cl_sim_shared *sh, const char *master
 }
 
 /* A peer that runs n simulated agents until SIGTERM (or its parent's end). */
-static int cl_sims_peer(int master_port, int64_t n, bool finish, int64_t workers)
+static inline int cl_sims_peer(int master_port, int64_t n, bool finish, int64_t workers)
 {
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -506,7 +526,7 @@ struct cl_fw {
 	bench_latch *done;
 };
 
-static double cl_scalar(const Plexus__Offer *o, const char *name)
+static inline double cl_scalar(const Plexus__Offer *o, const char *name)
 {
 	double v = 0;
 	for (size_t i = 0; i < o->n_resources; i++) {
@@ -517,7 +537,7 @@ static double cl_scalar(const Plexus__Offer *o, const char *name)
 	return v;
 }
 
-static void cl_fw_task_resources(struct cl_fw *f, const Plexus__Offer *o)
+static inline void cl_fw_task_resources(struct cl_fw *f, const Plexus__Offer *o)
 {
 	px_resources *have = NULL, *need = NULL, *alloc = NULL;
 	char err[256], text[128];
@@ -536,7 +556,7 @@ static void cl_fw_task_resources(struct cl_fw *f, const Plexus__Offer *o)
 	px_resources_free(alloc);
 }
 
-static void cl_fw_offers(px_scheduler_driver *d, Plexus__Offer *const *offers, size_t n, void *arg)
+static inline void cl_fw_offers(px_scheduler_driver *d, Plexus__Offer *const *offers, size_t n, void *arg)
 {
 	struct cl_fw *f = arg;
 	Plexus__Filters again = PLEXUS__FILTERS__INIT, never = PLEXUS__FILTERS__INIT;
@@ -601,7 +621,7 @@ static void cl_fw_offers(px_scheduler_driver *d, Plexus__Offer *const *offers, s
 	}
 }
 
-static bool cl_terminal(Plexus__TaskState s)
+static inline bool cl_terminal(Plexus__TaskState s)
 {
 	switch (s) {
 	case PLEXUS__TASK_STATE__TASK_FINISHED:
@@ -619,7 +639,7 @@ static bool cl_terminal(Plexus__TaskState s)
 	}
 }
 
-static void cl_fw_status(px_scheduler_driver *d, const Plexus__TaskStatus *s, void *arg)
+static inline void cl_fw_status(px_scheduler_driver *d, const Plexus__TaskStatus *s, void *arg)
 {
 	(void)d;
 	struct cl_fw *f = arg;
@@ -638,7 +658,7 @@ static void cl_fw_status(px_scheduler_driver *d, const Plexus__TaskStatus *s, vo
 	}
 }
 
-static void cl_fw_error(px_scheduler_driver *d, const char *message, void *arg)
+static inline void cl_fw_error(px_scheduler_driver *d, const char *message, void *arg)
 {
 	(void)d;
 	(void)arg;
@@ -646,7 +666,7 @@ static void cl_fw_error(px_scheduler_driver *d, const char *message, void *arg)
 }
 
 /* Registers the framework with master_pid and starts launching. */
-static px_scheduler_driver *cl_fw_start(struct cl_fw *f, const char *master_pid)
+static inline px_scheduler_driver *cl_fw_start(struct cl_fw *f, const char *master_pid)
 {
 	px_scheduler_callbacks cb = {0};
 	cb.resource_offers = cl_fw_offers;
@@ -664,7 +684,7 @@ static px_scheduler_driver *cl_fw_start(struct cl_fw *f, const char *master_pid)
 
 /* Waits until the framework is done (fails after timeout_s, or as soon as tasks ended
  * other than as asked). */
-static void cl_fw_wait(struct cl_fw *f, int64_t timeout_s)
+static inline void cl_fw_wait(struct cl_fw *f, int64_t timeout_s)
 {
 	uint64_t end = bench_now_ns() + (uint64_t)timeout_s * 1000000000ull;
 	int64_t last = -1;
@@ -689,7 +709,7 @@ static void cl_fw_wait(struct cl_fw *f, int64_t timeout_s)
 }
 
 /* Waits until the master on port has `want` active agents; returns the seconds it took. */
-static double cl_wait_agents(int port, int64_t want, int64_t timeout_s, int64_t poll_ms)
+static inline double cl_wait_agents(int port, int64_t want, int64_t timeout_s, int64_t poll_ms)
 {
 	uint64_t t0 = bench_now_ns(), end = t0 + (uint64_t)timeout_s * 1000000000ull;
 	double have = -1;

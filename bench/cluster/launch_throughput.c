@@ -55,8 +55,7 @@ int main(int argc, char **argv)
 	px_scheduler_driver_stop(d, false);
 	px_scheduler_driver_free(d);
 	actor_runtime_fini();
-	cl_peer_end(sims);
-	cl_peer_end(master);
+	cl_peers_kill(master, sims);
 
 	bench_result *r = bench_result_alloc((double)tasks / secs, "tasks/s");
 	bench_result_extra(r, "elapsed_s", secs);
