@@ -238,6 +238,12 @@ size_t ckpt_parse(const uint8_t *data, size_t len, ckpt_record_fn fn, void *arg,
 			snprintf(damage, damagelen, "bad checksum of the record at byte %zu", off);
 			return n;
 		}
+		if (type == CKPT_END) {
+			if (off + 9 + blen != len)
+				snprintf(damage, damagelen, "%zu bytes after the end record",
+				         len - off - 9 - blen);
+			return n;
+		}
 		if (fn(type, body, blen, arg) != 0) {
 			snprintf(damage, damagelen, "undecodable record (type %d) at byte %zu", type,
 			         off);
@@ -246,6 +252,8 @@ size_t ckpt_parse(const uint8_t *data, size_t len, ckpt_record_fn fn, void *arg,
 		n++;
 		off += 9 + blen;
 	}
+	snprintf(damage, damagelen, "the file ends at byte %zu without its end record (truncated)",
+	         len);
 	return n;
 }
 
@@ -412,6 +420,7 @@ void agent_checkpoint_executor(struct agent *a, struct agent_executor *ex)
 	wb_record(&b, CKPT_EXECUTOR, NULL, 0, &ex->info->base);
 	tasks_records(a, &b, ex, ex->queued, 0);
 	tasks_records(a, &b, ex, ex->launched, 1);
+	wb_record(&b, CKPT_END, NULL, 0, NULL);
 	char *dir = run_dir(a, ex), *path = NULL, *pidfile = NULL;
 	int rc = ENOMEM;
 	/* The process on its own, once, as Mesos's forked.pid: whatever happens to the run

@@ -33,6 +33,7 @@ enum ckpt_record {
 	CKPT_EXECUTOR = 3,  /* ExecutorInfo */
 	CKPT_TASK = 4,      /* u8 list (0 queued, 1 launched) | u32 state | TaskInfo */
 	CKPT_UPDATE = 5,    /* an unacknowledged StatusUpdate, oldest first per task */
+	CKPT_END = 6,       /* empty, last: a file cut at a record boundary lacks it */
 };
 
 /* Writes len bytes to path atomically (temporary file, fsync, rename, directory fsync);
