@@ -8,18 +8,23 @@
  * master/slaves_active gauge (GET /metrics/snapshot, polled every 20 ms) counts all A;
  * and the master's RSS then. `value` is the 10,000 figure (or the last size run). The
  * time includes the agents' process starting and its agent_start calls (logged apart
- * by that process), as when a whole rack comes up. */
+ * by that process), as when a whole rack comes up.
+ *
+ * --sim=1 registers simulated agents instead (cluster.h: one actor each speaking the
+ * agent's side of the protocol, no work dir): the master's share of the work alone. */
 #include "agent/agent.h"
 #include "cluster.h"
 
 static int64_t agents = 0; /* 0: 1,000 and 10,000 */
 static int64_t big = 0;
+static int64_t sim = 0;
 static int64_t workers = 0;
 static int64_t timeout_s = 180;
 
 static const bench_flag flags[] = {
     {"agents", &agents, "one size only (0: 1,000 and 10,000)"},
     {"big", &big, "also 50,000 agents"},
+    {"sim", &sim, "1: simulated agents (cluster.h) instead of the agent library's"},
     {"workers", &workers, "worker threads of each process (0: cores)"},
     {"timeout_s", &timeout_s, "give up on a size after this long"},
 };
@@ -102,6 +107,8 @@ int main(int argc, char **argv)
 		return cl_master_peer(bench_peer_port(), 0);
 	if (role != NULL && strcmp(role, "agents") == 0) {
 		const char *n = getenv("CL_AGENTS");
+		if (sim)
+			return cl_sims_peer(bench_peer_port(), n ? atoll(n) : 0, false, workers);
 		return agents_peer(bench_peer_port(), n ? atoll(n) : 0);
 	}
 

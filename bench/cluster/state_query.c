@@ -94,6 +94,7 @@ int main(int argc, char **argv)
 		ns[q] = bench_now_ns() - a;
 		if (st != 200)
 			bench_fail("GET /master/state: status %d", st);
+		bench_log("GET /master/state: %.1f ms, %zu bytes", (double)ns[q] / 1e6, len);
 	}
 	check_state(body, len);
 	free(body);
