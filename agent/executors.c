@@ -917,6 +917,10 @@ void agent_executors_destroy_all(struct agent *a)
 			ex->container.exited = true;
 			agent_container_cleanup(a, ex);
 			actor_gauge_add(a->m.executors_running, -1);
+			/* An agent started later on this work dir must not look for it. */
+			ex->phase = EXECUTOR_TERMINATED;
+			ex->wait_status = SIGKILL;
+			agent_checkpoint_executor(a, ex);
 		}
 }
 

@@ -454,7 +454,9 @@ static void recover_run(struct agent *a, const char *path)
 		ex->end_reason = PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
 		ex->end_message = strdup(why != NULL ? "Executor terminated: its checkpoint was "
 		                                       "damaged while the agent was down"
-		                                     : DIED_MESSAGE);
+		                         : r.terminated
+		                             ? "Executor killed when the agent stopped"
+		                             : DIED_MESSAGE);
 		/* Its session may still hold its tasks: they go with it (destroy), unless
 		 * another process has its pid now. */
 		uint64_t now_start = r.pid > 0 ? ckpt_process_start(r.pid) : 0;

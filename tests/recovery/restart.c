@@ -402,3 +402,23 @@ Test(restart, a_truncated_checkpoint_is_reported_and_not_fatal)
 	stop_agent();
 	expect_clean_logs();
 }
+
+Test(restart, executors_killed_by_a_stopping_agent_are_not_looked_for_again)
+{
+	static const char *const ids[] = {"stopped"};
+	struct fw_update u;
+	start_cluster();
+	launch(ids, 1);
+	pid_t task = task_pid("stopped");
+
+	stop_agent(); /* a graceful stop kills its executors */
+	cr_assert(wait_until(10000, gone, (void *)(intptr_t)task), "the task outlived the stop");
+	c.agents[0] = start_agent(NULL);
+	cr_assert(fw_wait_terminal(fw, "stopped", &u, 20000), "the task never ended");
+	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_FAILED, "ended %s",
+	             task_state_name(u.state));
+	cr_assert(strstr(u.message, "when the agent stopped") != NULL, "message: %s", u.message);
+	cr_assert(!log_has("agent1-1", "reconnecting"), "the restarted agent looked for it");
+	stop_agent();
+	expect_clean_logs();
+}
