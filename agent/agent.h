@@ -64,8 +64,9 @@ int agent_flags_parse(struct agent_flags *flags, int argc, char **argv);
  * NULL) says why; returns non-zero. */
 int agent_start(const struct agent_flags *flags, actor_pid *out, char *err, size_t errlen);
 
-/* Stops the agent started as pid: its executors are killed (there is no recovery yet)
- * and the actor ends. Waits until it has ended. Call from outside actors. */
+/* Stops the agent started as pid: its executors are killed (and checkpointed as ended:
+ * an agent started later on the work dir does not look for them) and the actor ends.
+ * Only an agent that is killed leaves its executors for a restarted one to recover. Waits until it has ended. Call from outside actors. */
 void agent_stop(actor_pid pid);
 
 /* `plexus agent [flags]`: runs an agent until SIGINT or SIGTERM. */

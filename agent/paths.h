@@ -2,8 +2,8 @@
  *
  *   <work>/slaves/<agent-id>/frameworks/<framework-id>/executors/<executor-id>/runs/<run>
  *
- * with a "latest" symlink beside the runs pointing at the newest one. Only sandboxes
- * are written for now (no checkpoints). */
+ * with a "latest" symlink beside the runs pointing at the newest one. Checkpoints live
+ * under <work>/meta (agent/checkpoint.h). */
 #ifndef PLEXUS_AGENT_PATHS_H
 #define PLEXUS_AGENT_PATHS_H
 
