@@ -66,7 +66,8 @@ int agent_start(const struct agent_flags *flags, actor_pid *out, char *err, size
 
 /* Stops the agent started as pid: its executors are killed (and checkpointed as ended:
  * an agent started later on the work dir does not look for them) and the actor ends.
- * Only an agent that is killed leaves its executors for a restarted one to recover. Waits until it has ended. Call from outside actors. */
+ * Only an agent that is killed leaves its executors for a restarted one to recover.
+ * Waits until it has ended. Call from outside actors. */
 void agent_stop(actor_pid pid);
 
 /* `plexus agent [flags]`: runs an agent until SIGINT or SIGTERM. */
