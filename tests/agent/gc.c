@@ -31,7 +31,7 @@ TestSuite(gc, .init = setup, .fini = teardown, .timeout = 60);
 
 #define HOUR_MS (3600LL * 1000)
 
-static void start_agent(void)
+static void start_agent(int64_t gc_delay_ms, double headroom, int64_t disk_watch_ms)
 {
 	struct agent_flags f;
 	char master[ACTOR_PID_TEXT_MAX], err[512] = "";
@@ -42,9 +42,9 @@ static void start_agent(void)
 	f.resources = "cpus:2;mem:256";
 	f.executor_path = PLEXUS_EXECUTOR_PATH;
 	f.port = h.http_port;
-	f.gc_delay_ms = HOUR_MS;
-	f.gc_disk_headroom = 0; /* however full the disk, only the delay counts */
-	f.disk_watch_interval_ms = 1000 * HOUR_MS;
+	f.gc_delay_ms = gc_delay_ms;
+	f.gc_disk_headroom = headroom;
+	f.disk_watch_interval_ms = disk_watch_ms;
 	cr_assert_eq(agent_start(&f, &h.agent, err, sizeof(err)), 0, "agent_start: %s", err);
 	char *r = master_wait_registration(1, 1, 10000);
 	cr_assert_not_null(r, "the agent did not register");
@@ -84,7 +84,8 @@ static bool wait_state(const char *task, int state, int64_t timeout_ms)
 Test(gc, an_old_sandbox_goes_after_the_delay_and_a_live_one_stays)
 {
 	char done_meta[600];
-	start_agent();
+	/* The disk is never measured within the test: only the delay counts. */
+	start_agent(HOUR_MS, 0.1, 1000 * HOUR_MS);
 	run_command_task(&h, "done", "true");
 	cr_assert(wait_state("done", PLEXUS__TASK_STATE__TASK_FINISHED, 20000));
 	char *link = sandbox_of(&h, "done");
@@ -115,4 +116,29 @@ Test(gc, an_old_sandbox_goes_after_the_delay_and_a_live_one_stays)
 	free(done_dir);
 	free(live_link);
 	free(live_dir);
+}
+
+Test(gc, a_full_disk_collects_before_the_delay)
+{
+	char meta[600];
+	/* A headroom of 1 means the disk always counts as full: every scheduled sandbox
+	 * goes at the next disk check, a week's delay notwithstanding. */
+	start_agent(7 * 24 * HOUR_MS, 1.0, 60000);
+	run_command_task(&h, "done", "true");
+	cr_assert(wait_state("done", PLEXUS__TASK_STATE__TASK_FINISHED, 20000));
+	char *link = sandbox_of(&h, "done");
+	char *dir = realpath(link, NULL);
+	cr_assert_not_null(dir);
+	snprintf(meta, sizeof(meta), "%s/meta/slaves/%s/frameworks/%s/executors/done", h.work_dir,
+	         AGENT_ID, FRAMEWORK_ID);
+	cr_assert(wait_path(meta, true, 20000), "the finished executor's checkpoint stays");
+
+	actor_clock_pause();
+	cr_assert(exists(dir));
+	actor_clock_advance(61000); /* past one --disk-watch-interval */
+	actor_clock_settle();
+	cr_assert(wait_path(dir, true, 5000), "a full disk did not hasten the collection");
+	actor_clock_resume();
+	free(link);
+	free(dir);
 }
