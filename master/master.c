@@ -81,6 +81,12 @@ void master_update_task_gauges(struct master *m)
 	actor_gauge_set(x->tasks_killing, (double)m->task_counts[PLEXUS__TASK_STATE__TASK_KILLING]);
 }
 
+void master_update_offer_gauges(struct master *m)
+{
+	actor_gauge_set(m->metrics.outstanding_offers, (double)m->n_offers);
+	master_update_task_gauges(m);
+}
+
 void master_update_gauges(struct master *m)
 {
 	struct master_metrics *x = &m->metrics;

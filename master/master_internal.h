@@ -84,7 +84,8 @@ struct agent {
 };
 
 struct offer {
-	struct offer *next;
+	struct offer *next;   /* first member */
+	struct offer **pprev; /* the pointer that points at this offer (unlink in O(1)) */
 	char *id;
 	char *framework_id;
 	char *agent_id;
@@ -144,6 +145,9 @@ Plexus__MasterInfo *master_info_new(struct master *m); /* free with pb_free */
 void master_update_gauges(struct master *m);
 /* Only the task gauges (cheap: from the counts by state). */
 void master_update_task_gauges(struct master *m);
+/* Only what offer events change (outstanding offers, tasks by state): O(1), where
+ * master_update_gauges walks every agent and framework. */
+void master_update_offer_gauges(struct master *m);
 /* Copies a protobuf message (pack + unpack); NULL on failure. */
 void *pb_dup(const ProtobufCMessage *msg);
 void pb_free(void *msg);

@@ -39,7 +39,7 @@ static void offer_timeout(actor_t *self, void *arg)
 			actor_info("master: offer %s timed out", o->id);
 			actor_counter_inc(m->metrics.offers_rescinded);
 			offer_remove(self, m, o, true, true);
-			master_update_gauges(m);
+			master_update_offer_gauges(m);
 		}
 	}
 	free(id);
@@ -153,6 +153,9 @@ struct offer *offer_create(struct master *m, const char *framework_id, const cha
 	px_resources_add(fw->offered, resources);
 	px_resources_add(ag->offered, resources);
 	o->next = m->offers;
+	o->pprev = &m->offers;
+	if (m->offers != NULL)
+		m->offers->pprev = &o->next;
 	m->offers = o;
 	m->n_offers++;
 	if (m->flags.offer_timeout_ms > 0) {
@@ -166,13 +169,14 @@ struct offer *offer_create(struct master *m, const char *framework_id, const cha
 
 void offer_remove(actor_t *self, struct master *m, struct offer *o, bool rescind, bool recover)
 {
-	struct offer **pp = &m->offers;
-
-	while (*pp && *pp != o)
-		pp = &(*pp)->next;
-	if (*pp == NULL)
+	/* O(1): with 10,000s of outstanding offers, walking the list for each accept or
+	 * decline made a round of offers quadratic. */
+	if (o->pprev == NULL)
 		return;
-	*pp = o->next;
+	*o->pprev = o->next;
+	if (o->next != NULL)
+		o->next->pprev = o->pprev;
+	o->pprev = NULL;
 	idmap_del(&m->offer_index, o->id);
 	m->n_offers--;
 	if (o->timer)
@@ -257,7 +261,7 @@ static void decline(actor_t *self, actor_pid from, const ProtobufCMessage *msg, 
 		px_resources_free(res);
 		free(agent);
 	}
-	master_update_gauges(m);
+	master_update_offer_gauges(m);
 }
 
 static void fail_tasks(actor_t *self, struct master *m, struct framework *fw,
@@ -452,7 +456,7 @@ static void accept(actor_t *self, struct master *m, struct framework *fw,
 			if (o != NULL && strcmp(o->framework_id, fw->id) == 0)
 				offer_remove(self, m, o, false, true);
 		}
-		master_update_gauges(m);
+		master_update_offer_gauges(m);
 		return;
 	}
 	px_resources *left = px_resources_new();
@@ -493,7 +497,7 @@ static void accept(actor_t *self, struct master *m, struct framework *fw,
 		mal_recover_offered(m->alloc, fw->id, fw->role, ag->id, left,
 		                    refuse_seconds(filters));
 	px_resources_free(left);
-	master_update_gauges(m);
+	master_update_offer_gauges(m);
 }
 
 static void accept_offers(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
