@@ -365,6 +365,11 @@ void agent_checkpoint_forget_agent(struct agent *a)
 	if (unlink(latest) != 0 && errno != ENOENT)
 		actor_warn("agent %s: cannot remove %s: %s", a->pid.id, latest, strerror(errno));
 	free(latest);
+	/* What was checkpointed under the old id will never be recovered. */
+	char *dir = a->agent_id != NULL ? ckpt_agent_dir(a->work_dir, a->agent_id) : NULL;
+	if (dir != NULL)
+		(void)ckpt_remove_tree(dir);
+	free(dir);
 }
 
 static void run_text(struct agent *a, struct agent_executor *ex, char *out, size_t len)

@@ -62,7 +62,8 @@ uint64_t ckpt_process_start(int pid);
 char *ckpt_agent_dir(const char *work_dir, const char *agent_id);
 /* Records the agent id and AgentInfo once registered. No-op without --checkpoint. */
 void agent_checkpoint_agent(struct agent *a);
-/* Forgets the agent id (the master removed the agent, or --recover=cleanup). */
+/* Forgets the agent id and removes what was checkpointed under it (the master removed
+ * the agent, or --recover=cleanup). */
 void agent_checkpoint_forget_agent(struct agent *a);
 /* Rewrites the executor's run file from what the agent knows now: its framework, its
  * info, the run, its tasks and their unacknowledged updates. No-op without
