@@ -184,11 +184,12 @@ uint64_t ckpt_process_start(int pid)
 
 /* ---- records ---------------------------------------------------------------------- */
 
-static uint32_t crc32(const uint8_t *p, size_t n)
+/* CRC-32 (IEEE) of the type byte followed by the body: a flipped type is damage too. */
+static uint32_t crc32(uint8_t type, const uint8_t *p, size_t n)
 {
 	uint32_t c = 0xffffffffu;
-	for (size_t i = 0; i < n; i++) {
-		c ^= p[i];
+	for (size_t i = 0; i <= n; i++) {
+		c ^= i == 0 ? type : p[i - 1];
 		for (int k = 0; k < 8; k++)
 			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
 	}
@@ -234,7 +235,7 @@ size_t ckpt_parse(const uint8_t *data, size_t len, ckpt_record_fn fn, void *arg,
 			return n;
 		}
 		const uint8_t *body = data + off + 9;
-		if (crc32(body, blen) != crc) {
+		if (crc32((uint8_t)type, body, blen) != crc) {
 			snprintf(damage, damagelen, "bad checksum of the record at byte %zu", off);
 			return n;
 		}
@@ -296,7 +297,7 @@ static void wb_record(struct wbuf *b, int type, const void *prefix, size_t plen,
 		memcpy(p + 9, prefix, plen);
 	if (msg != NULL)
 		protobuf_c_message_pack(msg, p + 9 + plen);
-	put32(p + 5, crc32(p + 9, plen + mlen));
+	put32(p + 5, crc32(p[0], p + 9, plen + mlen));
 	b->n += 9 + plen + mlen;
 }
 

@@ -11,7 +11,7 @@
  * renamed over the old one, and the directory fsync'ed, so a crash leaves either the old
  * or the new content. A run file is a sequence of records, each
  *
- *   u8 type | u32 length (little endian) | u32 crc32 of the body | body
+ *   u8 type | u32 length (little endian) | u32 crc32 of type and body | body
  *
  * after the 8-byte magic "PXCKPT1\n". The run record (pids, paths, the run's identity)
  * comes first, so that even a file damaged further on names the process to kill. A
