@@ -59,8 +59,10 @@ static void agent_args(const char **args, char *bufs[6], int http_port, const ch
 	args[n++] = "--status-update-retry-interval-max=1secs";
 	args[n++] = "--executor-shutdown-grace-period=1secs";
 	args[n++] = "--registration-backoff-factor=100ms";
-	args[n++] = "--executor-reregistration-timeout=10secs";
-	if (extra != NULL)
+	args[n++] = extra != NULL && strncmp(extra, "--executor-reregistration-timeout=", 34) == 0
+	                ? extra
+	                : "--executor-reregistration-timeout=10secs";
+	if (extra != NULL && strncmp(extra, "--executor-reregistration-timeout=", 34) != 0)
 		args[n++] = extra;
 	args[n] = NULL;
 }
@@ -419,6 +421,29 @@ Test(restart, executors_killed_by_a_stopping_agent_are_not_looked_for_again)
 	             task_state_name(u.state));
 	cr_assert(strstr(u.message, "when the agent stopped") != NULL, "message: %s", u.message);
 	cr_assert(!log_has("agent1-1", "reconnecting"), "the restarted agent looked for it");
+	stop_agent();
+	expect_clean_logs();
+}
+
+Test(restart, an_executor_that_does_not_reregister_is_destroyed)
+{
+	static const char *const ids[] = {"mute"};
+	struct fw_update u;
+	start_cluster();
+	launch(ids, 1);
+	pid_t task = task_pid("mute"), executor = parent_of(task);
+	cr_assert_gt(executor, 1);
+
+	kill_agent();
+	kill(executor, SIGSTOP); /* alive, but it cannot answer the reconnect */
+	c.agents[0] = start_agent("--executor-reregistration-timeout=1secs");
+	cr_assert(fw_wait_terminal(fw, "mute", &u, 20000), "the task never ended");
+	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_FAILED, "ended %s",
+	             task_state_name(u.state));
+	cr_assert_eq(u.reason,
+	             PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
+	cr_assert(wait_until(10000, gone, (void *)(intptr_t)executor), "the executor survived");
+	cr_assert(wait_until(10000, gone, (void *)(intptr_t)task), "its task survived");
 	stop_agent();
 	expect_clean_logs();
 }
