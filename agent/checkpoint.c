@@ -230,8 +230,8 @@ size_t ckpt_parse(const uint8_t *data, size_t len, ckpt_record_fn fn, void *arg,
 		uint32_t blen = get32(data + off + 1), crc = get32(data + off + 5);
 		if (blen > len - off - 9) {
 			snprintf(damage, damagelen,
-			         "truncated record at byte %zu (%u bytes announced, %zu there)", off,
-			         blen, len - off - 9);
+			         "truncated record at byte %zu (%u bytes announced, %zu there)",
+			         off, blen, len - off - 9);
 			return n;
 		}
 		const uint8_t *body = data + off + 9;
@@ -246,8 +246,8 @@ size_t ckpt_parse(const uint8_t *data, size_t len, ckpt_record_fn fn, void *arg,
 			return n;
 		}
 		if (fn(type, body, blen, arg) != 0) {
-			snprintf(damage, damagelen, "undecodable record (type %d) at byte %zu", type,
-			         off);
+			snprintf(damage, damagelen, "undecodable record (type %d) at byte %zu",
+			         type, off);
 			return n;
 		}
 		n++;

@@ -429,9 +429,10 @@ static void recover_run(struct agent *a, const char *path)
 	}
 	if (a->recover_cleanup) {
 		if (live) {
-			actor_info("agent %s: recovery: killing executor %s of framework %s (pid %d): "
-			           "--recover=cleanup",
-			           a->pid.id, r.executor_id, r.framework_id, r.pid);
+			actor_info(
+			    "agent %s: recovery: killing executor %s of framework %s (pid %d): "
+			    "--recover=cleanup",
+			    a->pid.id, r.executor_id, r.framework_id, r.pid);
 			kill_run(a, &r);
 		}
 		goto out;
@@ -452,11 +453,10 @@ static void recover_run(struct agent *a, const char *path)
 		 * finished with it): its tasks end now. */
 		ex->has_end_reason = true;
 		ex->end_reason = PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
-		ex->end_message = strdup(why != NULL ? "Executor terminated: its checkpoint was "
-		                                       "damaged while the agent was down"
-		                         : r.terminated
-		                             ? "Executor killed when the agent stopped"
-		                             : DIED_MESSAGE);
+		ex->end_message = strdup(why != NULL    ? "Executor terminated: its checkpoint was "
+		                                          "damaged while the agent was down"
+		                         : r.terminated ? "Executor killed when the agent stopped"
+		                                        : DIED_MESSAGE);
 		/* Its session may still hold its tasks: they go with it (destroy), unless
 		 * another process has its pid now. */
 		uint64_t now_start = r.pid > 0 ? ckpt_process_start(r.pid) : 0;
@@ -485,7 +485,8 @@ static void recover_run(struct agent *a, const char *path)
 		           "killing it",
 		           a->pid.id, ex->id, ex->fw->id);
 		ex->has_end_reason = true;
-		ex->end_reason = PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT;
+		ex->end_reason =
+		    PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT;
 		ex->end_message = strdup("Executor had not registered when the agent restarted");
 		ex->phase = EXECUTOR_TERMINATING;
 		a->launcher->destroy(&ex->container);
@@ -564,9 +565,10 @@ static void reregister_timeout_cb(actor_t *self, void *arg)
 		for (struct agent_executor *ex = fw->executors; ex; ex = ex->next) {
 			if (!ex->recovered || ex->phase != EXECUTOR_RUNNING)
 				continue;
-			actor_warn("agent %s: executor %s of framework %s did not re-register within "
-			           "%lld ms; destroying it",
-			           a->pid.id, ex->id, fw->id, (long long)a->reregister_timeout_ms);
+			actor_warn(
+			    "agent %s: executor %s of framework %s did not re-register within "
+			    "%lld ms; destroying it",
+			    a->pid.id, ex->id, fw->id, (long long)a->reregister_timeout_ms);
 			ex->has_end_reason = true;
 			ex->end_reason =
 			    PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT;
@@ -605,9 +607,10 @@ void agent_recover(struct agent *a)
 		Plexus__AgentInfo *ai = NULL;
 		if (ckpt_read_file(path, &info, &ilen) != 0 ||
 		    (ai = plexus__agent_info__unpack(NULL, ilen, info)) == NULL)
-			actor_warn("agent %s: recovery: %s is missing or damaged; recovering agent %s "
-			           "from its id alone",
-			           a->pid.id, path, (char *)id);
+			actor_warn(
+			    "agent %s: recovery: %s is missing or damaged; recovering agent %s "
+			    "from its id alone",
+			    a->pid.id, path, (char *)id);
 		agent_pb_free(ai);
 		free(info);
 	}
@@ -632,8 +635,8 @@ void agent_recover(struct agent *a)
 		agent_gc(a, fw);
 		fw = next;
 	}
-	a->reregister_timer = actor_delay(a->self, a->reregister_timeout_ms, reregister_timeout_cb,
-	                                  NULL);
+	a->reregister_timer =
+	    actor_delay(a->self, a->reregister_timeout_ms, reregister_timeout_cb, NULL);
 out:
 	free(latest);
 	free(dir);
@@ -673,7 +676,8 @@ static void on_reregister_executor(actor_t *self, actor_pid from, const Protobuf
 	    fw && m->executor_id ? agent_executor_find(fw, m->executor_id->value) : NULL;
 
 	if (ex == NULL || !ex->recovered || ex->phase != EXECUTOR_RUNNING) {
-		actor_warn("agent %s: executor %s re-registers, but %s; shutting it down", a->pid.id,
+		actor_warn("agent %s: executor %s re-registers, but %s; shutting it down",
+		           a->pid.id,
 		           m->executor_id && m->executor_id->value ? m->executor_id->value : "?",
 		           ex == NULL ? "it is unknown" : "it is not being recovered");
 		Plexus__Internal__ShutdownExecutorMessage sd =

@@ -304,8 +304,7 @@ Test(restart, an_executor_that_died_while_the_agent_was_down_fails_its_task)
 	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_FAILED, "ended %s",
 	             task_state_name(u.state));
 	cr_assert_eq(u.reason, PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED);
-	cr_assert(strstr(u.message, "while the agent was down") != NULL, "message: %s",
-	          u.message);
+	cr_assert(strstr(u.message, "while the agent was down") != NULL, "message: %s", u.message);
 	/* What the dead executor left running went with it. */
 	cr_assert(wait_until(10000, gone, (void *)(intptr_t)task), "its task still runs");
 	stop_agent();
@@ -440,8 +439,7 @@ Test(restart, an_executor_that_does_not_reregister_is_destroyed)
 	cr_assert(fw_wait_terminal(fw, "mute", &u, 20000), "the task never ended");
 	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_FAILED, "ended %s",
 	             task_state_name(u.state));
-	cr_assert_eq(u.reason,
-	             PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
+	cr_assert_eq(u.reason, PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
 	cr_assert(wait_until(10000, gone, (void *)(intptr_t)executor), "the executor survived");
 	cr_assert(wait_until(10000, gone, (void *)(intptr_t)task), "its task survived");
 	stop_agent();
