@@ -575,6 +575,8 @@ static void agent_fini(actor_t *self)
 	a->self = self;
 	agent_registration_stop(a);
 	agent_gc_stop(a);
+	if (a->reregister_timer != 0)
+		actor_cancel(self, a->reregister_timer);
 	agent_executors_destroy_all(a);
 	containerizer_free(a->launcher_ctx);
 	sum_fini(&a->sum, self);
