@@ -69,6 +69,18 @@ static int agents_peer(int port, int64_t n)
 	_exit(0); /* 10,000s of agents are not stopped one by one: the process ends */
 }
 
+/* The agents' work dirs; also at exit, so that a failed run leaves none behind. */
+static void remove_work_root(void)
+{
+	char root[128], cmd[192];
+	work_root(getpid(), root, sizeof(root));
+	if (access(root, F_OK) != 0)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd) != 0)
+		bench_log("could not remove %s", root);
+}
+
 struct size_result {
 	int64_t agents;
 	double secs;
@@ -88,11 +100,7 @@ static struct size_result run_size(int64_t n)
 	r.secs = cl_wait_agents(port, n, timeout_s, 20);
 	r.rss = cl_rss_of(master);
 	cl_peers_kill(master, peer);
-	char root[128], cmd[192];
-	work_root(getpid(), root, sizeof(root));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	if (system(cmd) != 0)
-		bench_log("could not remove %s", root);
+	remove_work_root();
 	bench_log("%lld agents: registered in %.2f s, master RSS %.1f MiB", (long long)n, r.secs,
 	          (double)r.rss / 1048576.0);
 	return r;
@@ -112,6 +120,7 @@ int main(int argc, char **argv)
 		return agents_peer(bench_peer_port(), n ? atoll(n) : 0);
 	}
 
+	atexit(remove_work_root);
 	int64_t sizes[3] = {1000, 10000, 50000};
 	size_t nsizes = big ? 3 : 2;
 	if (agents > 0) {

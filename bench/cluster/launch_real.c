@@ -25,7 +25,28 @@ static const bench_flag flags[] = {
     {"timeout_s", &timeout_s, "give up after this long"},
 };
 
-static pid_t start_local(int port, const char *work_dir)
+static char work_dir[128];
+static pid_t local_pid;
+
+/* At exit too: a failed run stops `plexus local` (so its agents kill their executors)
+ * and leaves no work dir behind. */
+static void remove_work_dir(void)
+{
+	if (local_pid > 0) {
+		kill(local_pid, SIGTERM);
+		for (int i = 0; i < 200 && waitpid(local_pid, NULL, WNOHANG) != local_pid; i++)
+			usleep(50000);
+		local_pid = 0;
+	}
+	if (work_dir[0] == '\0' || access(work_dir, F_OK) != 0)
+		return;
+	char cmd[192];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work_dir);
+	if (system(cmd) != 0)
+		bench_log("could not remove %s", work_dir);
+}
+
+static pid_t start_local(int port, const char *dir)
 {
 	char bin[PATH_MAX];
 	const char *env = getenv("PLEXUS_BIN");
@@ -48,7 +69,7 @@ static pid_t start_local(int port, const char *work_dir)
 	char a_port[32], a_aport[32], a_dir[PATH_MAX + 16], a_res[64];
 	snprintf(a_port, sizeof(a_port), "--port=%d", port + 1);
 	snprintf(a_aport, sizeof(a_aport), "--actor-port=%d", port);
-	snprintf(a_dir, sizeof(a_dir), "--work-dir=%s", work_dir);
+	snprintf(a_dir, sizeof(a_dir), "--work-dir=%s", dir);
 	snprintf(a_res, sizeof(a_res), "--resources=cpus:%lld;mem:8192;disk:10240",
 	         (long long)agent_cpus);
 	pid_t parent = getpid();
@@ -86,10 +107,11 @@ int main(int argc, char **argv)
 {
 	bench_start("cluster.launch_real", argc, argv, flags, BENCH_NFLAGS(flags));
 	alarm((unsigned)timeout_s + 120);
-	char work_dir[128];
 	snprintf(work_dir, sizeof(work_dir), "/tmp/plexus-bench-real-%ld", (long)getpid());
 	int port = cl_port_pair();
+	atexit(remove_work_dir);
 	pid_t local = start_local(port, work_dir);
+	local_pid = local;
 	cl_wait_http(port + 1, 30000, "plexus local");
 	double reg_s = cl_wait_agents(port, 2, 60, 20);
 
@@ -106,10 +128,8 @@ int main(int argc, char **argv)
 	px_scheduler_driver_free(d);
 	actor_runtime_fini();
 	stop_local(local);
-	char cmd[192];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work_dir);
-	if (system(cmd) != 0)
-		bench_log("could not remove %s", work_dir);
+	local_pid = 0;
+	remove_work_dir();
 
 	bench_result *r = bench_result_alloc((double)tasks / secs, "tasks/s");
 	bench_result_extra(r, "elapsed_s", secs);
