@@ -61,6 +61,7 @@ struct conn {
 	                            (an accepted connection not adopted yet, or a spare) */
 	nng_stream *s;
 	nng_aio *tx, *rx;        /* background write; reads */
+	nng_aio *txs;            /* write tried on the sender's thread (no callback) */
 	bool closed, tx_busy, rx_busy;
 	bool adopt_done;         /* accepted: the first frame with a sender has been seen */
 	uint32_t remote_ip;
@@ -225,9 +226,10 @@ static struct conn *conn_alloc(nng_stream *s)
 		return NULL;
 	c->s = s;
 	if (nng_aio_alloc(&c->tx, conn_tx_cb, c) != 0 || nng_aio_alloc(&c->rx, conn_rx_cb, c) != 0 ||
-	    (c->in = chunk_alloc(CHUNK_SIZE)) == NULL) {
+	    nng_aio_alloc(&c->txs, NULL, NULL) != 0 || (c->in = chunk_alloc(CHUNK_SIZE)) == NULL) {
 		nng_aio_free(c->tx);
 		nng_aio_free(c->rx);
+		nng_aio_free(c->txs);
 		free(c);
 		return NULL;
 	}
@@ -338,9 +340,11 @@ static void *reaper_main(void *arg)
 			list = c->next;
 			nng_aio_stop(c->tx);
 			nng_aio_stop(c->rx);
+			nng_aio_stop(c->txs);
 			nng_stream_free(c->s);
 			nng_aio_free(c->tx);
 			nng_aio_free(c->rx);
+			nng_aio_free(c->txs);
 			free(c);
 		}
 		pthread_mutex_lock(&T.mu);
@@ -408,28 +412,12 @@ static void conn_write_async(struct conn *c, bool in_cb)
 	pthread_mutex_unlock(&T.mu);
 }
 
-/* Starts writing c->out from the sender's thread (same conditions as
- * conn_write_async).
- *
- * It would save a thread wake-up per message to write small frames here and wait for
- * them (a callback-less aio completes inside nng_stream_send when the socket has
- * room), and we measured ~4 µs of a ~19 µs remote round trip that way. But the wait
- * must be bounded (a peer behind a partition fills the socket buffer and would hold
- * this thread for the TCP timeout), and nng 1.5 corrupts an aio whose timeout fires
- * as it completes: under churn it panicked ("pthread_mutex_unlock: Invalid argument").
- * So every write completes in the background. */
-static void conn_write(struct conn *c)
+/* What a write of c->out did (rv; n bytes written): goes on with the rest, or with
+ * what was queued meanwhile, in the background; or, on an error, ends the connection.
+ * Called without T.mu, with tx_busy set. in_cb: from c->tx's callback. */
+static void conn_tx_done(struct conn *c, int rv, size_t n, bool in_cb)
 {
-	conn_write_async(c, false);
-}
-
-static void conn_tx_cb(void *arg)
-{
-	struct conn *c = arg;
-	int rv = nng_aio_result(c->tx);
-	size_t n = nng_aio_count(c->tx);
 	ACTOR__STAT_ADD(bytes_out, n);
-
 	pthread_mutex_lock(&T.mu);
 	struct peer *p = c->peer;
 	if (rv != 0 || c->closed) {
@@ -453,17 +441,66 @@ static void conn_tx_cb(void *arg)
 	c->out_off += n;
 	if (c->out_off < c->out.len) { /* a partial write: go on with the rest */
 		pthread_mutex_unlock(&T.mu);
-		conn_write_async(c, true);
+		conn_write_async(c, in_cb);
 		return;
 	}
 	c->out.len = 0;
 	c->out_off = 0;
 	c->tx_busy = false;
-	/* Frames queued while the socket was busy: stay in the background. */
+	/* Frames queued while this write was going on: they go in the background. */
 	struct conn *next = p != NULL ? peer_kick_locked(p) : NULL;
 	pthread_mutex_unlock(&T.mu);
 	if (next != NULL)
-		conn_write_async(next, next == c);
+		conn_write_async(next, in_cb && next == c);
+}
+
+/* Writes c->out on the sender's thread as far as the socket takes it now, and the
+ * rest in the background (same conditions as conn_write_async).
+ *
+ * nng completes an aio that has a callback on one of its task threads: a write done
+ * only in the background costs a thread wake-up (and a thread competing for a core)
+ * after the bytes are already out, on every remote message. But nng_stream_send does
+ * the sendmsg inside the call, and a callback-less aio that it completes there needs
+ * no thread at all. So the write goes through c->txs, which has no callback, and is
+ * cancelled right after the call: if the socket took the bytes (all, or a part) the
+ * aio is already complete and the cancel does nothing; if the socket was full nothing
+ * was written (nng completes a write aio at its first sendmsg that writes anything)
+ * and the cancel completes it with NNG_ECANCELED at once, so nng_aio_wait never waits
+ * for the network. No timeout is involved: nng 1.5 corrupts an aio whose timeout
+ * fires as it completes (it panicked under connection churn when we bounded this wait
+ * with one). A cancel racing a completion by the poller thread is nng's ordinary cancel
+ * path: both take the stream's lock, and the one that comes second does nothing.
+ * Larger writes (a turn's batch) go to the background at once, as they always did:
+ * one wake-up matters little to them, and a long sendmsg would hold the turn's thread. */
+#define SYNC_WRITE_MAX (16u * 1024u)
+static void conn_write(struct conn *c)
+{
+	if (c->out.len - c->out_off > SYNC_WRITE_MAX) {
+		conn_write_async(c, false);
+		return;
+	}
+	pthread_mutex_lock(&T.mu);
+	if (c->closed) {
+		conn_write_closed_unlock(c);
+		return;
+	}
+	nng_iov iov = {.iov_buf = c->out.p + c->out_off, .iov_len = c->out.len - c->out_off};
+	nng_aio_set_iov(c->txs, 1, &iov);
+	nng_stream_send(c->s, c->txs);
+	pthread_mutex_unlock(&T.mu);
+	nng_aio_cancel(c->txs);
+	nng_aio_wait(c->txs);
+	int rv = nng_aio_result(c->txs);
+	size_t n = nng_aio_count(c->txs);
+	/* Cancelled: the socket was full and nothing went out; the background write
+	 * takes over (conn_tx_done sees a partial write of n == 0 bytes). */
+	conn_tx_done(c, rv == NNG_ECANCELED ? 0 : rv, n, false);
+}
+
+static void conn_tx_cb(void *arg)
+{
+	struct conn *c = arg;
+	conn_tx_done(c, nng_aio_result(c->tx), nng_aio_count(c->tx), true);
 }
 
 /* ---- reading ---------------------------------------------------------------- */
@@ -695,13 +732,15 @@ static void accept_cb(void *arg)
 
 /* Peers this thread queued frames for during the current actor turn without writing
  * them: the flush at the end of the turn writes them, so that everything one turn
- * sends to a peer (say, the answers to a batch of requests) is one write. Only threads
- * that run turns hold frames back (the core calls flush on them); a send outside a
- * turn writes at once. */
+ * sends to a peer (say, the answers to a batch of requests) is one write. A send made
+ * inside a turn (or an actor's init) is held: the core calls flush on the same thread
+ * when that turn (or the outermost init) ends, on every path. A send outside any
+ * actor writes at once. Every turn holds, also a thread's first: small writes are done
+ * on the sending thread (conn_write), so a turn whose sends were not held would make
+ * one write per frame. */
 #define HELD_MAX 8
 static _Thread_local struct peer *held[HELD_MAX];
 static _Thread_local int nheld;
-static _Thread_local bool turn_thread;
 
 /* Holds p's frames back until the end of the turn. False if there is no room to
  * remember p: the caller writes now. Called with T.mu held. */
@@ -718,7 +757,6 @@ static bool hold_locked(struct peer *p)
 
 static void nng_flush_op(void)
 {
-	turn_thread = true;
 	if (nheld == 0)
 		return;
 	struct conn *write[HELD_MAX];
@@ -775,7 +813,7 @@ static int nng_send_op(const actor_pid *from, const actor_pid *to, const char *n
 	struct conn *write = NULL;
 	nng_aio *dial = NULL;
 	if (p->state == PEER_UP) {
-		if (!turn_thread || actor_current() == NULL || !hold_locked(p))
+		if (actor_current() == NULL || !hold_locked(p))
 			write = peer_kick_locked(p);
 	} else if (p->state == PEER_IDLE) {
 		if (nng_aio_alloc(&p->dial, dial_cb, p) != 0) {
