@@ -167,8 +167,11 @@ void actor__destroy(struct actor *a)
 	actor__tls_current = NULL;
 	while ((n = actor__mailbox_pop(a)) != NULL)
 		actor__node_discard(&a->pid, n);
-	for (uint16_t i = 0; i < a->nhandlers; i++)
+	for (uint16_t i = 0; i < a->nhandlers; i++) {
 		free(a->handlers[i].name);
+		if (a->handlers[i].arg_free != NULL)
+			a->handlers[i].arg_free(a->handlers[i].arg);
+	}
 	free(a->handlers);
 	free(a->linked);
 	free(a->linkers);
@@ -290,6 +293,20 @@ actor_t *actor_current(void)
 
 int actor_install(actor_t *self, const char *name, actor_handler_fn fn, void *arg)
 {
+	return actor__install_owned(self, name, fn, arg, NULL);
+}
+
+static void actor__handler_set(struct actor__handler *h, actor_handler_fn fn, void *arg,
+			       void (*arg_free)(void *arg))
+{
+	h->fn = fn;
+	h->arg = arg;
+	h->arg_free = arg_free;
+}
+
+int actor__install_owned(actor_t *self, const char *name, actor_handler_fn fn, void *arg,
+			 void (*arg_free)(void *arg))
+{
 	struct actor__handler *h;
 	size_t len;
 
@@ -299,8 +316,9 @@ int actor_install(actor_t *self, const char *name, actor_handler_fn fn, void *ar
 	for (uint16_t i = 0; i < self->nhandlers; i++) {
 		h = &self->handlers[i];
 		if (h->len == len && actor__bytes_equal(h->name, name, len)) {
-			h->fn = fn;
-			h->arg = arg;
+			if (h->arg_free != NULL)
+				h->arg_free(h->arg);
+			actor__handler_set(h, fn, arg, arg_free);
 			return 0;
 		}
 	}
@@ -322,8 +340,7 @@ int actor_install(actor_t *self, const char *name, actor_handler_fn fn, void *ar
 		return ACTOR_ENOMEM;
 	memcpy(h->name, name, len + 1);
 	h->len = len;
-	h->fn = fn;
-	h->arg = arg;
+	actor__handler_set(h, fn, arg, arg_free);
 	self->nhandlers++;
 	return 0;
 }

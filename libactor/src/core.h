@@ -141,7 +141,13 @@ struct actor__handler {
 	size_t len;
 	actor_handler_fn fn;
 	void *arg;
+	void (*arg_free)(void *arg); /* NULL: the installer keeps arg */
 };
+
+/* actor_install, but the actor owns arg: arg_free(arg) runs when the handler is
+ * replaced or the actor is freed. On error arg stays the caller's. */
+int actor__install_owned(actor_t *self, const char *name, actor_handler_fn fn, void *arg,
+			 void (*arg_free)(void *arg));
 
 struct actor__timer;
 

@@ -2,6 +2,7 @@
  * that do not decode are dropped and counted, both locally and across OS processes. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,46 @@ Test(pb, across_processes_the_receiver_unpacks_and_drops_what_does_not_decode)
 	free(it.data);
 	cr_assert_eq(peer_metric(peer.http_port, "actor/pb_decode_errors"), 1);
 	peer_kill(&peer);
+}
+
+static intptr_t last_tag;
+
+static void on_tagged_note(actor_t *self, actor_pid from, const ProtobufCMessage *m, void *arg)
+{
+	pthread_mutex_lock(&mu);
+	last_tag = (intptr_t)arg;
+	notes++;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+/* Installs the typed handler a thousand times with different arguments: the last one
+ * wins, and each replaced one is freed (a leak would fail this test under ASan). */
+static int reinstaller_init(actor_t *self)
+{
+	for (intptr_t tag = 1; tag <= 1000; tag++) {
+		int rc = actor_install_pb(self, &plexus__test__note__descriptor, on_tagged_note,
+					  (void *)tag);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static const actor_def reinstaller_def = {.name = "reinstaller", .init = reinstaller_init};
+
+Test(pb, reinstalling_replaces_the_handler_and_frees_the_old_one)
+{
+	actor_pid pid;
+	Plexus__Test__Note n = PLEXUS__TEST__NOTE__INIT;
+
+	cr_assert_eq(actor_spawn(&reinstaller_def, NULL, &pid), 0);
+	n.text = "again";
+	cr_assert_eq(actor_send_pb(NULL, pid, &n.base), 0);
+	wait_notes(1);
+	cr_assert_eq(last_tag, 1000);
+	actor_terminate(pid);
+	cr_assert_eq(actor_wait(pid, 10000), 0);
 }
 
 Test(pb, install_checks_its_arguments)

@@ -1,17 +1,16 @@
 /* pb.c — protobuf-c messages on top of actor_install/actor_send (see pb.h).
  *
  * A typed handler needs three things (descriptor, function, argument) but a message
- * handler carries one pointer, so installs are interned: each distinct triple is
- * allocated once and kept for the life of the process. Handlers are installed with
- * static functions and descriptors, so the set stays as small as the set of distinct
- * arguments. */
-#include <pthread.h>
+ * handler carries one pointer: each install allocates the triple and hands it to the
+ * actor, which frees it when the handler is replaced or the actor ends. No state is
+ * shared between actors, so installing costs the same however many actors exist. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "actor/error.h"
 #include "actor/log.h"
 #include "actor/pb.h"
+#include "core.h"
 #include "metrics_internal.h"
 
 #define STACK_PACK 512
@@ -20,11 +19,7 @@ struct pb_install {
 	const ProtobufCMessageDescriptor *desc;
 	actor_pb_fn fn;
 	void *arg;
-	struct pb_install *next;
 };
-
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static struct pb_install *installs;
 
 static void pb_handler(actor_t *self, const actor_msg *msg, void *arg)
 {
@@ -40,35 +35,20 @@ static void pb_handler(actor_t *self, const actor_msg *msg, void *arg)
 	protobuf_c_message_free_unpacked(m, NULL);
 }
 
-static struct pb_install *intern(const ProtobufCMessageDescriptor *desc, actor_pb_fn fn,
-				 void *arg)
-{
-	pthread_mutex_lock(&mu);
-	struct pb_install *pi;
-	for (pi = installs; pi != NULL; pi = pi->next)
-		if (pi->desc == desc && pi->fn == fn && pi->arg == arg)
-			break;
-	if (pi == NULL && (pi = malloc(sizeof(*pi))) != NULL) {
-		pi->desc = desc;
-		pi->fn = fn;
-		pi->arg = arg;
-		pi->next = installs;
-		installs = pi;
-	}
-	pthread_mutex_unlock(&mu);
-	return pi;
-}
-
 int actor_install_pb(actor_t *self, const ProtobufCMessageDescriptor *desc, actor_pb_fn fn,
 		     void *arg)
 {
 	if (self == NULL || desc == NULL || fn == NULL ||
 	    desc->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC)
 		return ACTOR_EINVAL;
-	struct pb_install *pi = intern(desc, fn, arg);
+	struct pb_install *pi = malloc(sizeof(*pi));
 	if (pi == NULL)
 		return ACTOR_ENOMEM;
-	return actor_install(self, desc->name, pb_handler, pi);
+	*pi = (struct pb_install){.desc = desc, .fn = fn, .arg = arg};
+	int rv = actor__install_owned(self, desc->name, pb_handler, pi, free);
+	if (rv != 0)
+		free(pi);
+	return rv;
 }
 
 int actor_send_pb(actor_t *self, actor_pid to, const ProtobufCMessage *msg)
