@@ -54,8 +54,8 @@ static int read_file(const char *path, char *buf, size_t len)
 static bool v2_has(const char *dir, const char *const *want)
 {
 	char path[512], buf[512];
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
-	if (read_file(path, buf, sizeof(buf)) != 0)
+	int n = snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+	if (n < 0 || (size_t)n >= sizeof(path) || read_file(path, buf, sizeof(buf)) != 0)
 		return false;
 	for (; *want != NULL; want++) {
 		bool found = false;
