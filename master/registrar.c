@@ -6,6 +6,8 @@
  * can read it. Each change rewrites it whole: registry.json.tmp, fsync, rename, fsync
  * of the directory. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include "common/json_pb.h"
 #include "common/resources.h"
 #include "master/allocator/allocator.h"
+#include "master/idmap.h"
 #include "master/registrar.h"
 
 /* The keys of the operator's settings, in the order they are written. */
@@ -31,8 +34,14 @@ struct registrar {
 	char *tmp;
 	Plexus__AgentInfo **agents;
 	size_t n;
+	/* agent id -> index + 1 in agents, so admitting 10,000 agents is not quadratic;
+	 * keys are the ids inside agents[]. When stale (out of memory), lookups scan. */
+	struct idmap index;
+	bool index_stale;
 	json_t *settings[N_SETTINGS]; /* NULL: never set */
 };
+
+static void index_rebuild(struct registrar *r);
 
 static int setting_index(const char *key)
 {
@@ -54,6 +63,7 @@ void registrar_close(struct registrar *r)
 	if (r == NULL)
 		return;
 	agents_free(r->agents, r->n);
+	idmap_fini(&r->index);
 	for (size_t i = 0; i < N_SETTINGS; i++)
 		json_decref(r->settings[i]);
 	free(r->dir);
@@ -192,6 +202,7 @@ static int load(struct registrar *r, char *why, size_t whylen)
 		r->agents[r->n++] = info;
 	}
 	json_decref(root);
+	index_rebuild(r);
 	return 0;
 }
 
@@ -291,8 +302,26 @@ static int persist(struct registrar *r, Plexus__AgentInfo *const *agents, size_t
 	return rv;
 }
 
+static void index_rebuild(struct registrar *r)
+{
+	idmap_fini(&r->index);
+	r->index_stale = false;
+	for (size_t i = 0; i < r->n && !r->index_stale; i++)
+		if (idmap_put(&r->index, r->agents[i]->id->value, (void *)(uintptr_t)(i + 1)) != 0)
+			r->index_stale = true;
+}
+
+static void index_set(struct registrar *r, size_t i)
+{
+	if (!r->index_stale &&
+	    idmap_put(&r->index, r->agents[i]->id->value, (void *)(uintptr_t)(i + 1)) != 0)
+		r->index_stale = true;
+}
+
 static ssize_t index_of(const struct registrar *r, const char *id)
 {
+	if (!r->index_stale)
+		return (ssize_t)(uintptr_t)idmap_get(&r->index, id) - 1;
 	for (size_t i = 0; i < r->n; i++)
 		if (strcmp(r->agents[i]->id->value, id) == 0)
 			return (ssize_t)i;
@@ -329,11 +358,14 @@ int registrar_admit(struct registrar *r, const Plexus__AgentInfo *info)
 		free(next);
 		return rv;
 	}
-	if (at >= 0)
-		protobuf_c_message_free_unpacked(&r->agents[at]->base, NULL);
+	Plexus__AgentInfo *old = at >= 0 ? r->agents[at] : NULL;
 	free(r->agents);
 	r->agents = next;
 	r->n = n;
+	/* Before the old copy goes: the index's key becomes the new copy's id. */
+	index_set(r, at >= 0 ? (size_t)at : n - 1);
+	if (old != NULL)
+		protobuf_c_message_free_unpacked(&old->base, NULL);
 	return 0;
 }
 
@@ -356,10 +388,11 @@ int registrar_remove(struct registrar *r, const char *agent_id)
 		free(next);
 		return rv;
 	}
-	protobuf_c_message_free_unpacked(&gone->base, NULL);
 	free(r->agents);
 	r->agents = next;
 	r->n = n;
+	index_rebuild(r); /* the ones after it moved down; removals are rare */
+	protobuf_c_message_free_unpacked(&gone->base, NULL);
 	return 0;
 }
 
