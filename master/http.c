@@ -355,46 +355,12 @@ static json_t *agents_array(struct master *m)
 	return a;
 }
 
-json_t *state_json(struct master *m)
-{
-	json_t *o = json_object();
-	Plexus__MasterInfo *info = master_info_new(m);
-	int active = 0, inactive = 0;
-	char pid[ACTOR_PID_TEXT_MAX];
-
-	for (const struct agent *g = m->agents; g; g = g->next)
-		g->active ? active++ : inactive++;
-	actor_pid_format(m->self, pid, sizeof(pid));
-	json_object_set_new(o, "version", json_string(MASTER_VERSION));
-	json_object_set_new(o, "id", json_string(m->id));
-	json_object_set_new(o, "pid", json_string(pid));
-	json_object_set_new(o, "hostname", json_string(m->hostname));
-	json_object_set_new(o, "start_time", json_real(m->start_time));
-	json_object_set_new(o, "elected_time", json_real(m->start_time));
-	json_object_set_new(o, "activated_slaves", json_integer(active));
-	json_object_set_new(o, "deactivated_slaves", json_integer(inactive));
-	json_object_set_new(o, "unreachable_slaves", json_integer((json_int_t)m->n_unreachable));
-	json_object_set_new(o, "leader", json_string(pid));
-	if (info != NULL)
-		json_object_set_new(o, "leader_info", px_pb_to_json(&info->base));
-	pb_free(info);
-	json_object_set_new(o, "flags", flags_json(&m->flags));
-	json_object_set_new(o, "slaves", agents_array(m));
-	json_object_set_new(o, "recovered_slaves", json_array());
-	json_object_set_new(o, "frameworks", frameworks_array(m, m->frameworks));
-	json_object_set_new(o, "completed_frameworks",
-	                    frameworks_array(m, m->completed_frameworks));
-	json_object_set_new(o, "orphan_tasks", json_array());
-	json_object_set_new(o, "unregistered_frameworks", json_array());
-	return o;
-}
-
 /* ---- GET /master/state, written straight into one buffer ----
  *
  * With 10,000 agents and 100,000 tasks the answer is ~50 MB; building it as a jansson
  * tree, dumping and freeing it took seconds of the master's time. The writer
- * (common/json_writer.h) gives the same bytes as the tree functions above, which
- * /master/frameworks, /master/slaves and /master/tasks still use. */
+ * (common/json_writer.h) gives the same bytes as the jansson tree functions above,
+ * which /master/frameworks, /master/slaves and /master/tasks still use. */
 
 struct model_entry {
 	const char *name;

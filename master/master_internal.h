@@ -232,7 +232,6 @@ void status_update_send(actor_t *self, struct master *m, struct framework *fw, c
 
 /* ---- http.c ---- */
 int http_install(actor_t *self);
-json_t *state_json(struct master *m);
 int health_spawn(actor_pid *out);
 
 /* ---- flags.c ---- */
