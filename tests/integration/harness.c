@@ -35,6 +35,9 @@ struct proc {
 static struct proc procs[MAX_PROCS];
 static int nprocs;
 static char scratch[256];
+/* The agents' cgroup root: one per test process, removed at fini with whatever
+ * containers agents killed with SIGKILL (which cannot clean up) left in it. */
+static char cgroups_root[64];
 static bool runtime_started;
 
 static int64_t now_ms(void)
@@ -77,6 +80,7 @@ void harness_init(void)
 {
 	remove_stale_scratch();
 	snprintf(scratch, sizeof(scratch), "/tmp/plexus-integ-%d-XXXXXX", (int)getpid());
+	snprintf(cgroups_root, sizeof(cgroups_root), "plexus-integ-%d", (int)getpid());
 	cr_assert_not_null(mkdtemp(scratch), "mkdtemp: %s", strerror(errno));
 	/* Executors of a killed agent are reparented to us, so we can reap them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -153,6 +157,49 @@ static int scan_entry(const char *path, const struct stat *st, int flag, struct 
 	return 0;
 }
 
+/* Removes <hierarchy>/<cgroups_root> and the empty containers in it. */
+static void remove_cgroup_root(const char *hierarchy)
+{
+	char root[512];
+	struct dirent *c;
+
+	snprintf(root, sizeof(root), "%s/%s", hierarchy, cgroups_root);
+	DIR *d = opendir(root);
+	if (d == NULL)
+		return;
+	while ((c = readdir(d)) != NULL) {
+		char sub[800];
+		if (c->d_type != DT_DIR || c->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", root, c->d_name);
+		rmdir(sub);
+	}
+	closedir(d);
+	rmdir(root);
+}
+
+/* Removes this process's cgroup root from every hierarchy: cgroup v2 is the mount
+ * itself, v1 mounts each controller under /sys/fs/cgroup/<name>. */
+static void remove_cgroups(void)
+{
+	struct dirent *h;
+
+	if (cgroups_root[0] == '\0')
+		return;
+	remove_cgroup_root("/sys/fs/cgroup");
+	DIR *top = opendir("/sys/fs/cgroup");
+	if (top == NULL)
+		return;
+	while ((h = readdir(top)) != NULL) {
+		char hierarchy[300];
+		if (h->d_name[0] == '.')
+			continue;
+		snprintf(hierarchy, sizeof(hierarchy), "/sys/fs/cgroup/%s", h->d_name);
+		remove_cgroup_root(hierarchy);
+	}
+	closedir(top);
+}
+
 void harness_fini(void)
 {
 	for (int i = 0; i < nprocs; i++)
@@ -175,6 +222,7 @@ void harness_fini(void)
 		actor_runtime_fini();
 		runtime_started = false;
 	}
+	remove_cgroups();
 	if (scratch[0] != '\0')
 		nftw(scratch, scan_entry, 16, FTW_PHYS);
 	if (scratch[0] != '\0' && getenv("PLEXUS_INTEG_KEEP") == NULL)
@@ -463,7 +511,7 @@ static bool agents_active(void *arg)
 
 void cluster_start_agent(struct cluster *c, int i, const char *resources, const char *const *extra)
 {
-	char master[96], port[32], work[512], res[256], name[32];
+	char master[96], port[32], work[512], res[256], name[32], cgroups[96];
 	const char *args[48] = {"agent",
 	                        master,
 	                        port,
@@ -472,8 +520,9 @@ void cluster_start_agent(struct cluster *c, int i, const char *resources, const 
 	                        "--status-update-retry-interval-min=200ms",
 	                        "--status-update-retry-interval-max=1secs",
 	                        "--executor-shutdown-grace-period=1secs",
-	                        "--registration-backoff-factor=100ms"};
-	size_t n = 9;
+	                        "--registration-backoff-factor=100ms",
+	                        cgroups};
+	size_t n = 10;
 
 	cr_assert_lt(i, 4);
 	if (c->agent_ports[i] == 0)
@@ -482,6 +531,7 @@ void cluster_start_agent(struct cluster *c, int i, const char *resources, const 
 	snprintf(port, sizeof(port), "--port=%d", c->agent_ports[i]);
 	snprintf(work, sizeof(work), "--work-dir=%s/agent%d", scratch, i + 1);
 	snprintf(res, sizeof(res), "--resources=%s", resources);
+	snprintf(cgroups, sizeof(cgroups), "--cgroups-root=%s", cgroups_root);
 	snprintf(name, sizeof(name), "agent%d", i + 1);
 	for (; extra != NULL && *extra != NULL && n < 47; extra++)
 		args[n++] = *extra;
