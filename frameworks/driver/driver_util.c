@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "actor/future.h"
 #include "actor/pb.h"
 
 ProtobufCMessage *px_pb_copy(const ProtobufCMessage *m)
@@ -138,4 +139,32 @@ bool px_parse_duration_ms(const char *text, int64_t *ms)
 		return false;
 	*ms = (int64_t)total;
 	return true;
+}
+
+struct run_in {
+	actor_fn fn;
+	void *arg;
+};
+
+static void *run_in_dispatch(actor_t *self, void *p, int *err)
+{
+	struct run_in *r = p;
+
+	r->fn(self, r->arg);
+	return NULL;
+}
+
+void px_run_in(actor_pid pid, actor_fn fn, void *arg, bool wait)
+{
+	if (px_in_actor(pid)) {
+		fn(actor_current(), arg);
+	} else if (wait && actor_current() == NULL) {
+		/* On the stack: the await below outlives the dispatch that reads it. */
+		struct run_in r = {fn, arg};
+		actor_future *f = actor_dispatch(pid, run_in_dispatch, &r, NULL);
+		actor_future_await(f, -1);
+		actor_future_unref(f);
+	} else {
+		actor_call(pid, fn, arg);
+	}
 }

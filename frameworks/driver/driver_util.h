@@ -34,6 +34,12 @@ double px_wall_time(void);
 /* Whether the calling thread is running inside the actor pid. */
 bool px_in_actor(actor_pid pid);
 
+/* Runs fn(self, arg) inside the actor pid: at once when the calling thread is already
+ * there; otherwise queued, and with wait, awaited when the caller is a plain thread
+ * (not an actor, which must never block). fn runs exactly once, with self == NULL when
+ * pid has ended (so it can release arg). */
+void px_run_in(actor_pid pid, actor_fn fn, void *arg, bool wait);
+
 /* Reads a duration ("15mins", "30secs", "500ms", "2hrs", "1days", "100us", "5ns" or a
  * bare number of seconds) into milliseconds; false if text is not one. */
 bool px_parse_duration_ms(const char *text, int64_t *ms);

@@ -476,11 +476,6 @@ static void call_cb(actor_t *self, void *arg)
 	run_call(self, arg);
 }
 
-static void *call_dispatch(actor_t *self, void *arg, int *err)
-{
-	call_cb(self, arg);
-	return NULL;
-}
 
 static void submit(px_executor_driver *d, struct exec_call *c, bool wait)
 {
@@ -492,16 +487,7 @@ static void submit(px_executor_driver *d, struct exec_call *c, bool wait)
 		call_free(c);
 		return;
 	}
-	actor_t *cur = actor_current();
-	if (cur != NULL && actor_pid_equal(actor_self(cur), pid)) {
-		run_call(cur, c);
-	} else if (wait && cur == NULL) {
-		actor_future *f = actor_dispatch(pid, call_dispatch, c, NULL);
-		actor_future_await(f, -1);
-		actor_future_unref(f);
-	} else {
-		actor_call(pid, call_cb, c);
-	}
+	px_run_in(pid, call_cb, c, wait);
 }
 
 /* ---- the actor ----------------------------------------------------------------- */

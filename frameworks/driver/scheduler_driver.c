@@ -642,11 +642,6 @@ static void call_cb(actor_t *self, void *arg)
 	run_call(self, arg);
 }
 
-static void *call_dispatch(actor_t *self, void *arg, int *err)
-{
-	call_cb(self, arg);
-	return NULL;
-}
 
 /* Runs c inside the driver's actor: at once when already there; otherwise queued, and
  * (wait) awaited when the caller is a plain thread, so that stop has told the master
@@ -661,16 +656,7 @@ static void submit(px_scheduler_driver *d, struct sched_call *c, bool wait)
 		call_free(c);
 		return;
 	}
-	actor_t *cur = actor_current();
-	if (cur != NULL && actor_pid_equal(actor_self(cur), pid)) {
-		run_call(cur, c);
-	} else if (wait && cur == NULL) {
-		actor_future *f = actor_dispatch(pid, call_dispatch, c, NULL);
-		actor_future_await(f, -1);
-		actor_future_unref(f);
-	} else {
-		actor_call(pid, call_cb, c);
-	}
+	px_run_in(pid, call_cb, c, wait);
 }
 
 /* Copies msg and runs it as a call of kind. */
