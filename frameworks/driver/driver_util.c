@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "actor/future.h"
+#include "actor/log.h"
 #include "actor/pb.h"
 
 ProtobufCMessage *px_pb_copy(const ProtobufCMessage *m)
@@ -167,4 +168,23 @@ void px_run_in(actor_pid pid, actor_fn fn, void *arg, bool wait)
 	} else {
 		actor_call(pid, fn, arg);
 	}
+}
+
+enum px_driver_status px_driver_join(pthread_mutex_t *mu, pthread_cond_t *cv,
+                                     const enum px_driver_status *status, const char *who)
+{
+	enum px_driver_status s;
+
+	pthread_mutex_lock(mu);
+	if (actor_current() != NULL) {
+		s = *status;
+		pthread_mutex_unlock(mu);
+		actor_error("%s: join called inside an actor; not waiting", who);
+		return s;
+	}
+	while (*status == PX_DRIVER_RUNNING)
+		pthread_cond_wait(cv, mu);
+	s = *status;
+	pthread_mutex_unlock(mu);
+	return s;
 }

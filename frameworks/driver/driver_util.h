@@ -2,6 +2,7 @@
 #ifndef PX_DRIVER_UTIL_H
 #define PX_DRIVER_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "actor/actor.h"
+#include "frameworks/driver/driver_status.h"
 
 /* A deep copy of m (packed then unpacked), owned by the caller: free it with
  * protobuf_c_message_free_unpacked(copy, NULL). NULL on out of memory or when m does
@@ -39,6 +41,13 @@ bool px_in_actor(actor_pid pid);
  * (not an actor, which must never block). fn runs exactly once, with self == NULL when
  * pid has ended (so it can release arg). */
 void px_run_in(actor_pid pid, actor_fn fn, void *arg, bool wait);
+
+/* A driver's join: blocks the calling plain thread until *status (guarded by mu,
+ * signalled on cv) is no longer RUNNING, and returns it. Inside an actor it logs and
+ * returns at once, since blocking there could wait forever for that very actor. who
+ * names the driver in the log. */
+enum px_driver_status px_driver_join(pthread_mutex_t *mu, pthread_cond_t *cv,
+                                     const enum px_driver_status *status, const char *who);
 
 /* Reads a duration ("15mins", "30secs", "500ms", "2hrs", "1days", "100us", "5ns" or a
  * bare number of seconds) into milliseconds; false if text is not one. */

@@ -749,17 +749,7 @@ enum px_driver_status px_executor_driver_abort(px_executor_driver *d)
 
 enum px_driver_status px_executor_driver_join(px_executor_driver *d)
 {
-	if (actor_current() != NULL) {
-		/* Blocking an actor's thread could wait forever for that very actor. */
-		actor_error("executor driver: join called inside an actor; not waiting");
-		return status_get(d);
-	}
-	pthread_mutex_lock(&d->mu);
-	while (d->status == PX_DRIVER_RUNNING)
-		pthread_cond_wait(&d->cv, &d->mu);
-	enum px_driver_status s = d->status;
-	pthread_mutex_unlock(&d->mu);
-	return s;
+	return px_driver_join(&d->mu, &d->cv, &d->status, "executor driver");
 }
 
 enum px_driver_status px_executor_driver_run(px_executor_driver *d)

@@ -878,17 +878,7 @@ enum px_driver_status px_scheduler_driver_abort(px_scheduler_driver *d)
 
 enum px_driver_status px_scheduler_driver_join(px_scheduler_driver *d)
 {
-	if (actor_current() != NULL) {
-		/* Blocking an actor's thread could wait forever for that very actor. */
-		actor_error("scheduler driver: join called inside an actor; not waiting");
-		return status_get(d);
-	}
-	pthread_mutex_lock(&d->mu);
-	while (d->status == PX_DRIVER_RUNNING)
-		pthread_cond_wait(&d->cv, &d->mu);
-	enum px_driver_status s = d->status;
-	pthread_mutex_unlock(&d->mu);
-	return s;
+	return px_driver_join(&d->mu, &d->cv, &d->status, "scheduler driver");
 }
 
 enum px_driver_status px_scheduler_driver_run(px_scheduler_driver *d)
