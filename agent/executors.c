@@ -557,6 +557,17 @@ static void on_run_task_group(actor_t *self, actor_pid from, const ProtobufCMess
 
 /* ---- executor registration -------------------------------------------------------- */
 
+void agent_executor_refuse(actor_t *self, struct agent *a, actor_pid from,
+                           Plexus__FrameworkID *framework_id, Plexus__ExecutorID *executor_id)
+{
+	Plexus__Internal__ShutdownExecutorMessage sd = PLEXUS__INTERNAL__SHUTDOWN_EXECUTOR_MESSAGE__INIT;
+
+	sd.framework_id = framework_id;
+	sd.executor_id = executor_id;
+	actor_send_pb(self, from, &sd.base);
+	actor_counter_inc(a->m.invalid_messages);
+}
+
 static void on_register_executor(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
                                  void *arg)
 {
@@ -574,12 +585,7 @@ static void on_register_executor(actor_t *self, actor_pid from, const ProtobufCM
 		           m->executor_id && m->executor_id->value ? m->executor_id->value : "?",
 		           m->framework_id && m->framework_id->value ? m->framework_id->value : "?",
 		           ex == NULL ? "it is unknown" : "it is not launching");
-		Plexus__Internal__ShutdownExecutorMessage sd =
-		    PLEXUS__INTERNAL__SHUTDOWN_EXECUTOR_MESSAGE__INIT;
-		sd.framework_id = m->framework_id;
-		sd.executor_id = m->executor_id;
-		actor_send_pb(self, from, &sd.base);
-		actor_counter_inc(a->m.invalid_messages);
+		agent_executor_refuse(self, a, from, m->framework_id, m->executor_id);
 		return;
 	}
 	ex->driver = from;

@@ -189,6 +189,10 @@ void agent_executor_free(struct agent_executor *ex);
 /* The executor's process ended (status as waitpid gives it, or AGENT_REAPER_UNKNOWN):
  * its container is destroyed, its live tasks end, the master hears of it. */
 void agent_executor_ended(struct agent *a, struct agent_executor *ex, int status);
+/* Tells an executor driver at `from` that registers when it should not to shut down,
+ * and counts the message as invalid (the caller has logged why). */
+void agent_executor_refuse(actor_t *self, struct agent *a, actor_pid from,
+                           Plexus__FrameworkID *framework_id, Plexus__ExecutorID *executor_id);
 bool agent_executor_has_live_tasks(const struct agent_executor *ex);
 
 /* ---- recovery.c: after an agent restart ----------------------------------------- */

@@ -680,12 +680,7 @@ static void on_reregister_executor(actor_t *self, actor_pid from, const Protobuf
 		           a->pid.id,
 		           m->executor_id && m->executor_id->value ? m->executor_id->value : "?",
 		           ex == NULL ? "it is unknown" : "it is not being recovered");
-		Plexus__Internal__ShutdownExecutorMessage sd =
-		    PLEXUS__INTERNAL__SHUTDOWN_EXECUTOR_MESSAGE__INIT;
-		sd.framework_id = m->framework_id;
-		sd.executor_id = m->executor_id;
-		actor_send_pb(self, from, &sd.base);
-		actor_counter_inc(a->m.invalid_messages);
+		agent_executor_refuse(self, a, from, m->framework_id, m->executor_id);
 		return;
 	}
 	ex->driver = from;
