@@ -22,23 +22,6 @@
 /* N of "slave(N)", process-wide, from 1 as Mesos numbers its agents. */
 static atomic_uint agent_seq;
 
-bool agent_state_terminal(Plexus__TaskState s)
-{
-	switch (s) {
-	case PLEXUS__TASK_STATE__TASK_FINISHED:
-	case PLEXUS__TASK_STATE__TASK_FAILED:
-	case PLEXUS__TASK_STATE__TASK_KILLED:
-	case PLEXUS__TASK_STATE__TASK_ERROR:
-	case PLEXUS__TASK_STATE__TASK_LOST:
-	case PLEXUS__TASK_STATE__TASK_DROPPED:
-	case PLEXUS__TASK_STATE__TASK_GONE:
-	case PLEXUS__TASK_STATE__TASK_GONE_BY_OPERATOR:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* ---- metrics ---------------------------------------------------------------------- */
 
 /* Metric names as Mesos's agent has them. Gauges are shared by every agent of the OS
@@ -84,9 +67,9 @@ void agent_task_transition(struct agent *a, struct agent_task *t, Plexus__TaskSt
 		return;
 	if (t->nstatus > 0 && t->state == state)
 		return;
-	if (t->nstatus > 0 && !agent_state_terminal(t->state))
+	if (t->nstatus > 0 && !px_task_state_is_terminal(t->state))
 		actor_gauge_add(a->m.tasks[t->state], -1);
-	if (agent_state_terminal(state))
+	if (px_task_state_is_terminal(state))
 		actor_counter_inc(a->m.terminal[state]);
 	else
 		actor_gauge_add(a->m.tasks[state], 1);
@@ -248,7 +231,7 @@ void agent_send_update(struct agent *a, struct agent_framework *fw, struct agent
 	u.uuid.data = uuid;
 	u.uuid.len = 16;
 
-	Plexus__Internal__StatusUpdate *copy = agent_pb_dup(&u.base);
+	Plexus__Internal__StatusUpdate *copy = (void *)px_message_copy(&u.base);
 	if (copy == NULL || complete_update(a, ex, copy) != 0) {
 		agent_pb_free(copy);
 		actor_error(
@@ -327,7 +310,7 @@ void agent_executor_update(struct agent *a, actor_pid from, const Plexus__Intern
 		actor_counter_inc(a->m.invalid_status_updates);
 		return;
 	}
-	Plexus__Internal__StatusUpdate *copy = agent_pb_dup(&u->base);
+	Plexus__Internal__StatusUpdate *copy = (void *)px_message_copy(&u->base);
 	if (copy == NULL || complete_update(a, ex, copy) != 0) {
 		agent_pb_free(copy);
 		actor_error("agent: out of memory handling an update of task %s",
@@ -344,7 +327,7 @@ void agent_executor_update(struct agent *a, actor_pid from, const Plexus__Intern
 		copy->status->has_reason = true;
 		copy->status->reason = (Plexus__TaskStatus__Reason)limit_reason;
 	}
-	if (!agent_state_terminal(t->state))
+	if (!px_task_state_is_terminal(t->state))
 		agent_task_transition(a, t, copy->status->state);
 
 	Plexus__Internal__StatusUpdateAcknowledgementMessage ack =
@@ -364,7 +347,7 @@ void agent_executor_update(struct agent *a, actor_pid from, const Plexus__Intern
 	actor_send_pb(self, from, &ack.base);
 	/* A command executor has nothing left to do once its task is over; telling it so
 	 * (after the acknowledgement, in order) lets it exit without guessing. */
-	if (ex->command && agent_state_terminal(t->state) && !agent_executor_has_live_tasks(ex))
+	if (ex->command && px_task_state_is_terminal(t->state) && !agent_executor_has_live_tasks(ex))
 		agent_shutdown_executor(a, ex, "its task is over");
 }
 
@@ -392,7 +375,7 @@ static void on_ack(actor_t *self, actor_pid from, const ProtobufCMessage *msg, v
 	struct agent_framework *fw = agent_framework_find(a, m->framework_id->value);
 	struct agent_executor *ex = NULL;
 	struct agent_task *t = agent_task_find(fw, m->task_id->value, &ex);
-	if (t != NULL && agent_state_terminal(acked->status->state)) {
+	if (t != NULL && px_task_state_is_terminal(acked->status->state)) {
 		/* The framework knows the task is over: it moves to the completed ones. */
 		move_task(&ex->launched, &ex->completed, t);
 		move_task(&ex->queued, &ex->completed, t);
@@ -409,7 +392,7 @@ static void free_tasks(struct agent *a, struct agent_task *t)
 {
 	while (t != NULL) {
 		struct agent_task *next = t->next;
-		if (a != NULL && t->nstatus > 0 && !agent_state_terminal(t->state))
+		if (a != NULL && t->nstatus > 0 && !px_task_state_is_terminal(t->state))
 			actor_gauge_add(a->m.tasks[t->state], -1);
 		agent_pb_free(t->info);
 		free(t->timestamps);

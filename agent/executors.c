@@ -222,7 +222,7 @@ static Plexus__ExecutorInfo *command_executor_info(struct agent *a, const Plexus
 	info.source = task->task_id->value;
 	info.has_type = true;
 	info.type = PLEXUS__EXECUTOR_INFO__TYPE__DEFAULT;
-	return agent_pb_dup(&info.base);
+	return (void *)px_message_copy(&info.base);
 }
 
 /* Starts an executor. Returns it (in fw's list) even when the launch failed: then it
@@ -376,7 +376,7 @@ static void fail_live_tasks(struct agent *a, struct agent_executor *ex)
 	}
 	for (struct agent_task *t = ex->launched, *next; t != NULL; t = next) {
 		next = t->next;
-		if (agent_state_terminal(t->state))
+		if (px_task_state_is_terminal(t->state))
 			continue;
 		agent_task_transition(a, t, state);
 		if (!ex->fw->removing)
@@ -411,7 +411,7 @@ static struct agent_framework *ensure_framework(struct agent *a, const char *fw_
 	}
 	if (info != NULL) {
 		agent_pb_free(fw->info);
-		fw->info = agent_pb_dup(&info->base);
+		fw->info = (void *)px_message_copy(&info->base);
 	}
 	if (pid != NULL && *pid != '\0') {
 		free(fw->pid);
@@ -463,7 +463,7 @@ void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 		invalid = "the executor id cannot be used as a path component";
 
 	struct agent_task *t = calloc(1, sizeof(*t));
-	if (t == NULL || (t->info = agent_pb_dup(&task->base)) == NULL) {
+	if (t == NULL || (t->info = (void *)px_message_copy(&task->base)) == NULL) {
 		free(t);
 		actor_error("agent: out of memory for task %s", task->task_id->value);
 		return;
@@ -473,7 +473,7 @@ void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 	    task->executor ? task->executor->executor_id->value : task->task_id->value;
 	struct agent_executor *ex = invalid ? NULL : agent_executor_find(fw, ex_id);
 	if (invalid == NULL && ex == NULL) {
-		Plexus__ExecutorInfo *info = task->executor ? agent_pb_dup(&task->executor->base)
+		Plexus__ExecutorInfo *info = task->executor ? (void *)px_message_copy(&task->executor->base)
 		                                            : command_executor_info(a, task, fw_id);
 		if (info != NULL)
 			ex = launch_executor(a, fw, info, task->executor == NULL);
@@ -620,7 +620,7 @@ static void on_register_executor(actor_t *self, actor_pid from, const ProtobufCM
 		struct agent_task *t = ex->queued;
 		ex->queued = t->next;
 		append(&ex->launched, t);
-		if (!agent_state_terminal(t->state))
+		if (!px_task_state_is_terminal(t->state))
 			send_task(a, ex, t);
 	}
 }
@@ -647,10 +647,10 @@ static void registration_timeout_cb(actor_t *self, void *arg)
 bool agent_executor_has_live_tasks(const struct agent_executor *ex)
 {
 	for (const struct agent_task *t = ex->queued; t; t = t->next)
-		if (!agent_state_terminal(t->state))
+		if (!px_task_state_is_terminal(t->state))
 			return true;
 	for (const struct agent_task *t = ex->launched; t; t = t->next)
-		if (!agent_state_terminal(t->state))
+		if (!px_task_state_is_terminal(t->state))
 			return true;
 	return false;
 }
@@ -675,7 +675,7 @@ void agent_kill_task(struct agent *a, const Plexus__Internal__KillTaskMessage *m
 		                  "Attempted to kill an unknown task");
 		return;
 	}
-	if (agent_state_terminal(t->state))
+	if (px_task_state_is_terminal(t->state))
 		return;
 	bool queued = false;
 	for (struct agent_task *q = ex->queued; q; q = q->next)

@@ -122,10 +122,10 @@ static json_t *executor_model(struct agent *a, struct agent_executor *ex)
 	json_t *tasks = json_array(), *queued = json_array(), *completed = json_array();
 
 	for (struct agent_task *t = ex->queued; t; t = t->next)
-		json_array_append_new(agent_state_terminal(t->state) ? completed : queued,
+		json_array_append_new(px_task_state_is_terminal(t->state) ? completed : queued,
 		                      task_model(a, ex, t));
 	for (struct agent_task *t = ex->launched; t; t = t->next)
-		json_array_append_new(agent_state_terminal(t->state) ? completed : tasks,
+		json_array_append_new(px_task_state_is_terminal(t->state) ? completed : tasks,
 		                      task_model(a, ex, t));
 	for (struct agent_task *t = ex->completed; t; t = t->next)
 		json_array_append_new(completed, task_model(a, ex, t));

@@ -14,6 +14,7 @@
 #include "agent/launcher.h"
 #include "agent/status_updates.h"
 #include "common/resources.h"
+#include "plexus/message.h"
 #include "proto/internal.pb-c.h"
 #include "proto/plexus.pb-c.h"
 
@@ -161,7 +162,6 @@ void agent_send_update(struct agent *a, struct agent_framework *fw, struct agent
                        Plexus__TaskStatus__Reason reason, const char *message);
 /* Moves finished executors and frameworks to the completed lists. */
 void agent_gc(struct agent *a, struct agent_framework *fw);
-bool agent_state_terminal(Plexus__TaskState s);
 void agent_fill_info(struct agent *a, Plexus__AgentInfo *info, Plexus__Resource ***res,
                      size_t *nres);
 
@@ -220,7 +220,6 @@ int agent_http_install(struct agent *a);
 /* ---- pb.c: protobuf helpers ------------------------------------------------------- */
 
 /* A deep copy of msg through pack/unpack; NULL on out of memory. */
-void *agent_pb_dup(const ProtobufCMessage *msg);
 void agent_pb_free(void *msg);
 /* 16 random bytes. */
 void agent_uuid(uint8_t out[16]);

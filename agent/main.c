@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "agent/containerizer/containerizer.h"
 #include "agent/detect.h"
+#include "plexus/util.h"
 
 static void usage(FILE *out)
 {
@@ -51,26 +52,6 @@ static void usage(FILE *out)
 	    "  --gc-disk-headroom=F     sooner when the disk is fuller than 1-F (default 0.1)\n"
 	    "  --disk-watch-interval=D  how often the disk is measured (default 1mins)\n"
 	    "Durations: 500ms, 5secs, 2mins, 1hrs, or a number of seconds.\n");
-}
-
-/* "500ms", "5secs", "2mins", "1hrs", "3days" or seconds; -1 when malformed. */
-static int64_t parse_duration(const char *text)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(text, &end);
-	static const struct {
-		const char *unit;
-		double ms;
-	} units[] = {{"", 1000},      {"ns", 1e-6},     {"us", 1e-3},
-	             {"ms", 1},       {"s", 1000},      {"secs", 1000},
-	             {"mins", 60000}, {"hrs", 3600000}, {"days", 86400000}};
-	if (end == text || errno != 0 || !isfinite(v) || v < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].unit) == 0)
-			return (int64_t)(v * units[i].ms);
-	return -1;
 }
 
 static int parse_port(const char *flag, const char *text, int *out)
@@ -267,7 +248,7 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		if (dur != NULL && (*dur = parse_duration(optarg)) < 0) {
+		if (dur != NULL && !px_duration_parse(optarg, dur)) {
 			fprintf(stderr, "plexus agent: --%s: '%s' is not a duration\n",
 			        options[opt - F_MASTER].name, optarg);
 			return 2;

@@ -8,20 +8,6 @@
 
 #include "agent/internal.h"
 
-void *agent_pb_dup(const ProtobufCMessage *msg)
-{
-	if (msg == NULL)
-		return NULL;
-	size_t len = protobuf_c_message_get_packed_size(msg);
-	uint8_t *buf = malloc(len ? len : 1);
-	if (buf == NULL)
-		return NULL;
-	protobuf_c_message_pack(msg, buf);
-	ProtobufCMessage *copy = protobuf_c_message_unpack(msg->descriptor, NULL, len, buf);
-	free(buf);
-	return copy;
-}
-
 void agent_pb_free(void *msg)
 {
 	if (msg != NULL)

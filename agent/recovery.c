@@ -309,7 +309,7 @@ static Plexus__ExecutorInfo *command_info(const char *executor_id)
 
 	eid.value = (char *)executor_id;
 	info.executor_id = &eid;
-	return agent_pb_dup(&info.base);
+	return (void *)px_message_copy(&info.base);
 }
 
 /* A damaged checkpoint may have lost the task of a command executor; its id is the
@@ -326,7 +326,7 @@ static void adopt_command_task(struct agent *a, struct agent_executor *ex)
 	info.task_id = &tid;
 	info.agent_id = &aid; /* required: a copy without it would not decode */
 	info.name = ex->id;
-	if (t == NULL || (t->info = agent_pb_dup(&info.base)) == NULL) {
+	if (t == NULL || (t->info = (void *)px_message_copy(&info.base)) == NULL) {
 		free(t);
 		return;
 	}

@@ -127,7 +127,7 @@ static Plexus__Task *task_pb(struct agent *a, struct agent_framework *fw, struct
 	task.resources = t->info->resources;
 	task.n_resources = t->info->n_resources;
 	task.labels = t->info->labels;
-	return agent_pb_dup(&task.base);
+	return (void *)px_message_copy(&task.base);
 }
 
 static void send_reregistration(struct agent *a, Plexus__AgentInfo *info)
@@ -280,7 +280,7 @@ static void registered(struct agent *a, const Plexus__AgentID *id, const Plexus_
 	if (a->agent_id == NULL && (a->agent_id = strdup(id->value)) == NULL)
 		return;
 	agent_pb_free(a->master_info);
-	a->master_info = master ? agent_pb_dup(&master->base) : NULL;
+	a->master_info = master ? (void *)px_message_copy(&master->base) : NULL;
 	a->ping_timeout_ms = ping != NULL ? ping->nanoseconds / 1000000 : 0;
 	a->conn = AGENT_REGISTERED;
 	a->backoff_cur = 0;
@@ -370,7 +370,7 @@ static void on_checkpoint_resources(actor_t *self, actor_pid from, const Protobu
 	if (!agent_from_master(a, from, "CheckpointResourcesMessage"))
 		return;
 	agent_pb_free(a->checkpointed);
-	a->checkpointed = agent_pb_dup(msg);
+	a->checkpointed = (void *)px_message_copy(msg);
 }
 
 void agent_registration_install(struct agent *a)

@@ -20,7 +20,8 @@
 #include "commands.h"
 #include "common/master_discovery.h"
 #include "common/resources.h"
-#include "frameworks/driver/scheduler_driver.h"
+#include "plexus/message.h"
+#include "plexus/scheduler.h"
 
 #define REGISTRATION_TIMEOUT_MS 30000
 
@@ -53,30 +54,6 @@ static void usage(FILE *out)
 	             "                        cpus:0.1;mem:32)\n"
 	             "  --role=ROLE           the framework's role (default *)\n"
 	             "  --help                this text\n");
-}
-
-static const char *state_name(Plexus__TaskState s)
-{
-	const ProtobufCEnumValue *v =
-	    protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, (int)s);
-	return v != NULL ? v->name : "TASK_UNKNOWN";
-}
-
-static bool is_terminal(Plexus__TaskState s)
-{
-	switch (s) {
-	case PLEXUS__TASK_STATE__TASK_FINISHED:
-	case PLEXUS__TASK_STATE__TASK_FAILED:
-	case PLEXUS__TASK_STATE__TASK_KILLED:
-	case PLEXUS__TASK_STATE__TASK_ERROR:
-	case PLEXUS__TASK_STATE__TASK_LOST:
-	case PLEXUS__TASK_STATE__TASK_DROPPED:
-	case PLEXUS__TASK_STATE__TASK_GONE:
-	case PLEXUS__TASK_STATE__TASK_GONE_BY_OPERATOR:
-		return true;
-	default:
-		return false;
-	}
 }
 
 /* The command's exit status from a FAILED update's message, as Mesos's command
@@ -183,14 +160,14 @@ static void on_offers(px_scheduler_driver *d, Plexus__Offer *const *offers, size
 static void on_status(px_scheduler_driver *d, const Plexus__TaskStatus *s, void *arg)
 {
 	struct execute *x = arg;
-	printf("%-14s task '%s' on agent %s%s%s\n", state_name(s->state), s->task_id->value,
+	printf("%-14s task '%s' on agent %s%s%s\n", px_task_state_name(s->state), s->task_id->value,
 	       s->agent_id && s->agent_id->value ? s->agent_id->value : "-", s->message ? ": " : "",
 	       s->message ? s->message : "");
 	fflush(stdout);
 	/* Acknowledge first, so that the terminal update is not resent after we go. */
 	if (s->has_uuid)
 		px_scheduler_driver_acknowledge(d, s);
-	if (!is_terminal(s->state) || strcmp(s->task_id->value, x->name) != 0)
+	if (!px_task_state_is_terminal(s->state) || strcmp(s->task_id->value, x->name) != 0)
 		return;
 	pthread_mutex_lock(&x->mu);
 	if (s->state == PLEXUS__TASK_STATE__TASK_FINISHED)

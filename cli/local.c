@@ -21,6 +21,7 @@
 #include "agent/agent.h"
 #include "commands.h"
 #include "master/master.h"
+#include "plexus/util.h"
 
 #define MAX_AGENTS 64
 
@@ -71,25 +72,10 @@ static int parse_int(const char *text, long lo, long hi, int *out)
 	return 0;
 }
 
-/* "500ms", "5secs", "2mins", "1hrs" or seconds, into milliseconds (> 0). */
-static int parse_duration(const char *text, int64_t *ms)
+/* A duration flag of `plexus local` must be positive; -1 otherwise. */
+static int positive_duration(const char *text, int64_t *ms)
 {
-	static const struct {
-		const char *unit;
-		double ms;
-	} units[] = {{"ms", 1},     {"secs", 1e3}, {"sec", 1e3},   {"s", 1e3},
-	             {"mins", 6e4}, {"min", 6e4},  {"hrs", 3.6e6}, {"", 1e3}};
-	char *end;
-	errno = 0;
-	double v = strtod(text, &end);
-	if (end == text || errno != 0 || !(v > 0) || v > 1e9)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].unit) == 0) {
-			*ms = (int64_t)(v * units[i].ms + 0.5);
-			return *ms > 0 ? 0 : -1;
-		}
-	return -1;
+	return px_duration_parse(text, ms) && *ms > 0 ? 0 : -1;
 }
 
 /* Returns -1 to go on, or the exit status (0 after --help, 2 after a message). */
@@ -154,19 +140,19 @@ static int parse(struct local_flags *f, int argc, char **argv)
 			bad = *v == '\0';
 			break;
 		case O_PING_TIMEOUT:
-			bad = parse_duration(v, &f->master.agent_ping_timeout_ms);
+			bad = positive_duration(v, &f->master.agent_ping_timeout_ms);
 			break;
 		case O_MAX_PINGS:
 			bad = parse_int(v, 1, INT_MAX, &f->master.max_agent_ping_timeouts);
 			break;
 		case O_ALLOC:
-			bad = parse_duration(v, &f->master.allocation_interval_ms);
+			bad = positive_duration(v, &f->master.allocation_interval_ms);
 			break;
 		case O_OFFER_TIMEOUT:
-			bad = parse_duration(v, &f->master.offer_timeout_ms);
+			bad = positive_duration(v, &f->master.offer_timeout_ms);
 			break;
 		case O_RETRY_MIN:
-			bad = parse_duration(v, &f->retry_min_ms);
+			bad = positive_duration(v, &f->retry_min_ms);
 			break;
 		case O_HELP:
 			usage(stdout);

@@ -140,7 +140,7 @@ static struct agent *agent_new(struct master *m, const char *id, const Plexus__A
 	/* The stored AgentInfo carries the id. */
 	Plexus__AgentInfo tmp = *info;
 	tmp.id = &aid;
-	a->info = pb_dup(&tmp.base);
+	a->info = (void *)px_message_copy(&tmp.base);
 	a->id = strdup(id);
 	a->version = strdup(version ? version : "");
 	a->used = px_resources_new();
@@ -344,7 +344,7 @@ static void adopt_tasks(actor_t *self, struct master *m, struct agent *a, actor_
 			           a->id, t->task_id->value, t->framework_id->value);
 			continue;
 		}
-		if (task_state_terminal(t->state) || task_find(fw, t->task_id->value) != NULL)
+		if (px_task_state_is_terminal(t->state) || task_find(fw, t->task_id->value) != NULL)
 			continue;
 		task_add_reported(m, fw, a, t);
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "actor/libactor.h"
+#include "plexus/util.h"
 #include "master/master_internal.h"
 
 void master_flags_default(master_flags *f)
@@ -50,34 +51,6 @@ int master_flags_copy(master_flags *dst, const master_flags *src)
 		return ACTOR_ENOMEM;
 	}
 	return 0;
-}
-
-/* Parses a Mesos duration ("15secs", "100ms", "2mins", "1hrs", "1days", "1weeks";
- * a bare number is seconds) into milliseconds. */
-static int parse_duration(const char *text, int64_t *ms)
-{
-	static const struct {
-		const char *unit;
-		double ms;
-	} units[] = {{"ns", 1e-6},   {"us", 1e-3},     {"ms", 1},          {"secs", 1e3},
-	             {"sec", 1e3},   {"s", 1e3},       {"mins", 6e4},      {"min", 6e4},
-	             {"hrs", 3.6e6}, {"days", 8.64e7}, {"weeks", 6.048e8}, {"", 1e3}};
-	char *end;
-
-	errno = 0;
-	double v = strtod(text, &end);
-	if (end == text || errno != 0 || v < 0 || v != v)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit) == 0) {
-			double r = v * units[i].ms;
-			if (r > 9.0e15)
-				return -1;
-			*ms = (int64_t)(r + 0.5);
-			return 0;
-		}
-	}
-	return -1;
 }
 
 static int parse_int(const char *text, long lo, long hi, int *out)
@@ -171,18 +144,18 @@ int master_flags_parse(master_flags *f, int argc, char **argv, FILE *out, FILE *
 			bad = parse_int(v, 1, INT_MAX, &f->max_agent_ping_timeouts);
 			break;
 		case OPT_OFFER_TIMEOUT:
-			bad = parse_duration(v, &f->offer_timeout_ms);
+			bad = !px_duration_parse(v, &f->offer_timeout_ms);
 			break;
 		case OPT_PING_TIMEOUT:
-			bad = parse_duration(v, &f->agent_ping_timeout_ms) ||
+			bad = !px_duration_parse(v, &f->agent_ping_timeout_ms) ||
 			      f->agent_ping_timeout_ms <= 0;
 			break;
 		case OPT_ALLOC_INTERVAL:
-			bad = parse_duration(v, &f->allocation_interval_ms) ||
+			bad = !px_duration_parse(v, &f->allocation_interval_ms) ||
 			      f->allocation_interval_ms <= 0;
 			break;
 		case OPT_REREG_TIMEOUT:
-			bad = parse_duration(v, &f->agent_reregister_timeout_ms);
+			bad = !px_duration_parse(v, &f->agent_reregister_timeout_ms);
 			break;
 		case OPT_HELP:
 			master_usage(out);

@@ -79,7 +79,7 @@ void framework_free(struct framework *fw)
 /* Takes a copy of info; the id is set to id. */
 static int framework_set_info(struct framework *fw, const Plexus__FrameworkInfo *info)
 {
-	Plexus__FrameworkInfo *copy = pb_dup(&info->base);
+	Plexus__FrameworkInfo *copy = (void *)px_message_copy(&info->base);
 	Plexus__FrameworkID fid;
 
 	if (copy == NULL)
@@ -88,7 +88,7 @@ static int framework_set_info(struct framework *fw, const Plexus__FrameworkInfo 
 	id_init(&fid, fw->id);
 	Plexus__FrameworkID *old = copy->id;
 	copy->id = &fid;
-	Plexus__FrameworkInfo *with_id = pb_dup(&copy->base);
+	Plexus__FrameworkInfo *with_id = (void *)px_message_copy(&copy->base);
 	copy->id = old;
 	pb_free(copy);
 	if (with_id == NULL)

@@ -550,7 +550,7 @@ int mal_offer_apply(struct mal *a, const char *framework_id, const char *role, c
 	if (!op_roles_are(op, role, err, errlen))
 		return ALLOC_EINVAL;
 	struct call *c = call_new(C_OFFER_APPLY, framework_id, role, agent_id, NULL);
-	if (c == NULL || (c->op = pb_dup(&op->base)) == NULL) {
+	if (c == NULL || (c->op = (void *)px_message_copy(&op->base)) == NULL) {
 		if (c != NULL)
 			call_free(c);
 		snprintf(err, errlen, "out of memory");
@@ -565,7 +565,7 @@ void mal_agent_apply(struct mal *a, const char *agent_id, const Plexus__Offer__O
 {
 	struct call *c = call_new(C_AGENT_APPLY, NULL, NULL, agent_id, NULL);
 
-	if (c == NULL || (c->op = pb_dup(&op->base)) == NULL) {
+	if (c == NULL || (c->op = (void *)px_message_copy(&op->base)) == NULL) {
 		if (c != NULL)
 			call_free(c);
 		done(actor_current(), ALLOC_ENOMEM, "out of memory", arg);

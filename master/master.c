@@ -22,19 +22,6 @@ double master_wall_time(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void *pb_dup(const ProtobufCMessage *msg)
-{
-	size_t len = protobuf_c_message_get_packed_size(msg);
-	uint8_t *buf = malloc(len ? len : 1);
-
-	if (buf == NULL)
-		return NULL;
-	protobuf_c_message_pack(msg, buf);
-	ProtobufCMessage *copy = protobuf_c_message_unpack(msg->descriptor, NULL, len, buf);
-	free(buf);
-	return copy;
-}
-
 void pb_free(void *msg)
 {
 	if (msg != NULL)
@@ -67,7 +54,7 @@ Plexus__MasterInfo *master_info_new(struct master *m)
 	addr.ip = ip;
 	addr.port = (int32_t)info.port;
 	info.address = &addr;
-	return pb_dup(&info.base);
+	return (void *)px_message_copy(&info.base);
 }
 
 void master_update_task_gauges(struct master *m)

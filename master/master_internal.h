@@ -14,6 +14,7 @@
 #include "common/resources.h"
 #include "master/idmap.h"
 #include "master/master.h"
+#include "plexus/message.h"
 #include "proto/internal.pb-c.h"
 #include "proto/plexus.pb-c.h"
 
@@ -149,7 +150,6 @@ void master_update_task_gauges(struct master *m);
  * master_update_gauges walks every agent and framework. */
 void master_update_offer_gauges(struct master *m);
 /* Copies a protobuf message (pack + unpack); NULL on failure. */
-void *pb_dup(const ProtobufCMessage *msg);
 void pb_free(void *msg);
 /* A FrameworkID holding value (borrowed), for messages built on the stack. */
 void id_init(Plexus__FrameworkID *id, const char *value);
@@ -224,7 +224,6 @@ void task_set_state(struct master *m, struct mtask *t, Plexus__TaskState state);
 /* Moves a task to the framework's completed list. */
 void task_complete(struct master *m, struct framework *fw, struct mtask *t);
 void task_free(struct mtask *t);
-bool task_state_terminal(Plexus__TaskState s);
 /* Sends a status update that the master itself generates (no agent to ack). */
 void status_update_send(actor_t *self, struct master *m, struct framework *fw, const char *task_id,
                         const char *agent_id, const char *executor_id, Plexus__TaskState state,

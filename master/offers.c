@@ -374,7 +374,7 @@ static void send_checkpoint(actor_t *self, struct agent *ag)
  * operation (the master's books are unallocated). Returns a new operation. */
 static Plexus__Offer__Operation *op_unallocated(const Plexus__Offer__Operation *op)
 {
-	Plexus__Offer__Operation *copy = pb_dup(&op->base);
+	Plexus__Offer__Operation *copy = (void *)px_message_copy(&op->base);
 	Plexus__Resource ***slot = NULL;
 	size_t *n = NULL;
 

@@ -12,23 +12,6 @@
 #include "master/mal.h"
 #include "master/master_internal.h"
 
-bool task_state_terminal(Plexus__TaskState s)
-{
-	switch (s) {
-	case PLEXUS__TASK_STATE__TASK_FINISHED:
-	case PLEXUS__TASK_STATE__TASK_FAILED:
-	case PLEXUS__TASK_STATE__TASK_KILLED:
-	case PLEXUS__TASK_STATE__TASK_ERROR:
-	case PLEXUS__TASK_STATE__TASK_LOST:
-	case PLEXUS__TASK_STATE__TASK_DROPPED:
-	case PLEXUS__TASK_STATE__TASK_GONE:
-	case PLEXUS__TASK_STATE__TASK_GONE_BY_OPERATOR:
-		return true;
-	default:
-		return false;
-	}
-}
-
 struct mtask *task_find(struct framework *fw, const char *id)
 {
 	return idmap_get(&fw->task_index, id);
@@ -67,7 +50,7 @@ static void record_state(struct mtask *t, Plexus__TaskState s)
 
 static void count_in(struct master *m, Plexus__TaskState s)
 {
-	if (!task_state_terminal(s) && s >= 0 && s < 16)
+	if (!px_task_state_is_terminal(s) && s >= 0 && s < 16)
 		m->task_counts[s]++;
 }
 
@@ -133,7 +116,7 @@ struct mtask *task_add_reported(struct master *m, struct framework *fw, struct a
 	struct mtask *mt = task_new(m, fw, ag, t->task_id->value, t->name,
 	                            t->executor_id ? t->executor_id->value : NULL, res, t->state);
 	if (mt != NULL && t->n_statuses > 0)
-		mt->status = pb_dup(&t->statuses[t->n_statuses - 1]->base);
+		mt->status = (void *)px_message_copy(&t->statuses[t->n_statuses - 1]->base);
 	return mt;
 }
 
@@ -178,7 +161,7 @@ void task_set_state(struct master *m, struct mtask *t, Plexus__TaskState state)
 
 	if (old == state)
 		return;
-	if (task_state_terminal(old))
+	if (px_task_state_is_terminal(old))
 		return; /* a terminal task stays so (a late update changes nothing) */
 	if (old >= 0 && old < 16)
 		m->task_counts[old]--;
@@ -186,7 +169,7 @@ void task_set_state(struct master *m, struct mtask *t, Plexus__TaskState state)
 	record_state(t, state);
 	count_in(m, state);
 	/* Unreachable tasks hold nothing the master can offer again either. */
-	if (task_state_terminal(state) || state == PLEXUS__TASK_STATE__TASK_UNREACHABLE) {
+	if (px_task_state_is_terminal(state) || state == PLEXUS__TASK_STATE__TASK_UNREACHABLE) {
 		count_terminal(m, state);
 		struct framework *fw = framework_find(m, t->framework_id);
 		struct agent *ag = agent_find(m, t->agent_id);
@@ -210,7 +193,7 @@ void task_complete(struct master *m, struct framework *fw, struct mtask *t)
 	if (t->next != NULL)
 		t->next->pprev = t->pprev;
 	idmap_del(&fw->task_index, t->id);
-	if (!task_state_terminal(t->state) && t->state != PLEXUS__TASK_STATE__TASK_UNREACHABLE)
+	if (!px_task_state_is_terminal(t->state) && t->state != PLEXUS__TASK_STATE__TASK_UNREACHABLE)
 		task_set_state(m, t, PLEXUS__TASK_STATE__TASK_LOST);
 	t->completed = true;
 	t->next = fw->completed;
@@ -320,7 +303,7 @@ static void status_update(actor_t *self, actor_pid from, const ProtobufCMessage 
 	if (t != NULL && strcmp(t->agent_id, ag->id) == 0) {
 		Plexus__TaskState s = u->has_latest_state ? u->latest_state : u->status->state;
 		task_set_state(m, t, s);
-		Plexus__TaskStatus *copy = pb_dup(&u->status->base);
+		Plexus__TaskStatus *copy = (void *)px_message_copy(&u->status->base);
 		if (copy != NULL) {
 			pb_free(t->status);
 			t->status = copy;
@@ -332,7 +315,7 @@ static void status_update(actor_t *self, actor_pid from, const ProtobufCMessage 
 			memcpy(t->uuid, u->uuid.data, u->uuid.len);
 			t->uuid_len = u->uuid.len;
 		}
-		t->uuid_terminal = task_state_terminal(u->status->state);
+		t->uuid_terminal = px_task_state_is_terminal(u->status->state);
 	}
 	actor_counter_inc(m->metrics.valid_status_updates);
 	char pid[ACTOR_PID_TEXT_MAX];

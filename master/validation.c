@@ -70,7 +70,7 @@ static bool executor_running(struct framework *fw, struct agent *ag, const char 
 {
 	for (struct mtask *t = fw->tasks; t; t = t->next)
 		if (t->executor_id && strcmp(t->executor_id, executor_id) == 0 &&
-		    strcmp(t->agent_id, ag->id) == 0 && !task_state_terminal(t->state))
+		    strcmp(t->agent_id, ag->id) == 0 && !px_task_state_is_terminal(t->state))
 			return true;
 	return false;
 }

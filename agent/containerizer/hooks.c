@@ -29,7 +29,7 @@ void agent_container_launch_info(struct agent *a, struct agent_executor *ex, str
 static void add_tasks(const struct agent_task *t, double *cpus, double *mem, double *disk)
 {
 	for (; t != NULL; t = t->next)
-		if (!agent_state_terminal(t->state))
+		if (!px_task_state_is_terminal(t->state))
 			containerizer_sum_resources(t->info->resources, t->info->n_resources, cpus,
 			                            mem, disk);
 }

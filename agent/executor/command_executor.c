@@ -21,7 +21,7 @@
 
 #include "actor/libactor.h"
 #include "agent/reaper.h"
-#include "frameworks/driver/executor_driver.h"
+#include "plexus/executor.h"
 #include "proto/internal.pb-c.h"
 
 #define DEFAULT_KILL_GRACE_MS 3000

@@ -41,7 +41,7 @@
 #include "bench.h"
 #include "bench_actor.h"
 #include "common/resources.h"
-#include "frameworks/driver/scheduler_driver.h"
+#include "plexus/scheduler.h"
 #include "master/master.h"
 #include "proto/internal.pb-c.h"
 #include "proto/plexus.pb-c.h"

@@ -1,5 +1,5 @@
 /* driver_status.c — names of driver states. */
-#include "frameworks/driver/driver_status.h"
+#include "plexus/driver_status.h"
 
 const char *px_driver_status_name(enum px_driver_status status)
 {

@@ -14,22 +14,6 @@
 #include "actor/log.h"
 #include "actor/pb.h"
 
-ProtobufCMessage *px_pb_copy(const ProtobufCMessage *m)
-{
-	if (m == NULL)
-		return NULL;
-	size_t len = protobuf_c_message_get_packed_size(m);
-	uint8_t small[512];
-	uint8_t *buf = len <= sizeof(small) ? small : malloc(len);
-	if (buf == NULL)
-		return NULL;
-	protobuf_c_message_pack(m, buf);
-	ProtobufCMessage *copy = protobuf_c_message_unpack(m->descriptor, NULL, len, buf);
-	if (buf != small)
-		free(buf);
-	return copy;
-}
-
 int px_pb_send_with(actor_t *self, actor_pid to, ProtobufCMessage *m, const char *field,
                     const ProtobufCMessage *value)
 {
@@ -44,32 +28,6 @@ int px_pb_send_with(actor_t *self, actor_pid to, ProtobufCMessage *m, const char
 	int rv = actor_send_pb(self, to, m);
 	*slot = saved;
 	return rv;
-}
-
-void px_uuid_bytes(uint8_t out[16])
-{
-	size_t got = 0;
-	while (got < 16) {
-		ssize_t n = getrandom(out + got, 16 - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			/* No entropy source: fall back on the generator below. */
-			for (; got < 16; got++)
-				out[got] = (uint8_t)px_random_upto(255);
-			break;
-		}
-		got += (size_t)n;
-	}
-	out[6] = (uint8_t)((out[6] & 0x0f) | 0x40);
-	out[8] = (uint8_t)((out[8] & 0x3f) | 0x80);
-}
-
-void px_uuid_format(const uint8_t u[16], char out[37])
-{
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	         u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-	         u[13], u[14], u[15]);
 }
 
 static pthread_mutex_t rng_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -106,40 +64,6 @@ bool px_in_actor(actor_pid pid)
 {
 	actor_t *cur = actor_current();
 	return cur != NULL && actor_pid_equal(actor_self(cur), pid);
-}
-
-bool px_parse_duration_ms(const char *text, int64_t *ms)
-{
-	static const struct {
-		const char *unit;
-		double ms;
-	} units[] = {
-	    {"ns", 1e-6},  {"us", 1e-3},      {"ms", 1},        {"secs", 1000},      {"sec", 1000},
-	    {"s", 1000},   {"mins", 60e3},    {"min", 60e3},    {"hrs", 3600e3},     {"hr", 3600e3},
-	    {"h", 3600e3}, {"days", 86400e3}, {"day", 86400e3}, {"weeks", 604800e3},
-	};
-	if (text == NULL || *text == '\0')
-		return false;
-	char *end;
-	errno = 0;
-	double v = strtod(text, &end);
-	if (end == text || errno != 0 || !isfinite(v) || v < 0)
-		return false;
-	double scale = 1000;
-	if (*end != '\0') {
-		size_t i;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strcmp(end, units[i].unit) == 0)
-				break;
-		if (i == sizeof(units) / sizeof(units[0]))
-			return false;
-		scale = units[i].ms;
-	}
-	double total = v * scale;
-	if (total > 9.2e18)
-		return false;
-	*ms = (int64_t)total;
-	return true;
 }
 
 struct run_in {

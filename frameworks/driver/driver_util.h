@@ -10,21 +10,12 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "actor/actor.h"
-#include "frameworks/driver/driver_status.h"
-
-/* A deep copy of m (packed then unpacked), owned by the caller: free it with
- * protobuf_c_message_free_unpacked(copy, NULL). NULL on out of memory or when m does
- * not survive the round trip (a required field missing). m NULL gives NULL. */
-ProtobufCMessage *px_pb_copy(const ProtobufCMessage *m);
+#include "plexus/driver_status.h"
 
 /* Sends m to `to` with its message field `field` (a singular message field, e.g.
  * "framework_id") set to value for the duration of the send; m is left as it was. */
 int px_pb_send_with(actor_t *self, actor_pid to, ProtobufCMessage *m, const char *field,
                     const ProtobufCMessage *value);
-
-/* 16 random bytes (a version 4 UUID), and its text form (37 bytes with the NUL). */
-void px_uuid_bytes(uint8_t out[16]);
-void px_uuid_format(const uint8_t uuid[16], char out[37]);
 
 /* A random integer in [0, bound] (bound >= 0) from a thread-safe generator. */
 int64_t px_random_upto(int64_t bound);
@@ -48,9 +39,5 @@ void px_run_in(actor_pid pid, actor_fn fn, void *arg, bool wait);
  * names the driver in the log. */
 enum px_driver_status px_driver_join(pthread_mutex_t *mu, pthread_cond_t *cv,
                                      const enum px_driver_status *status, const char *who);
-
-/* Reads a duration ("15mins", "30secs", "500ms", "2hrs", "1days", "100us", "5ns" or a
- * bare number of seconds) into milliseconds; false if text is not one. */
-bool px_parse_duration_ms(const char *text, int64_t *ms);
 
 #endif

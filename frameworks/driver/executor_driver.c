@@ -5,7 +5,7 @@
  * Threads as in the scheduler driver: the status sits under a mutex and `aborted` is
  * an atomic; everything else lives inside the actor, and calls from elsewhere are
  * packed into a `struct exec_call` that runs there. */
-#include "frameworks/driver/executor_driver.h"
+#include "plexus/executor.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,6 +18,8 @@
 #include "actor/log.h"
 #include "actor/pb.h"
 #include "frameworks/driver/driver_util.h"
+#include "plexus/message.h"
+#include "plexus/util.h"
 #include "proto/internal.pb-c.h"
 
 #define DEFAULT_RECOVERY_TIMEOUT_MS (15 * 60 * 1000)
@@ -166,7 +168,7 @@ static void set_agent_id(px_executor_driver *d, const Plexus__AgentID *id)
 {
 	if (id == NULL || id->value == NULL)
 		return;
-	Plexus__AgentID *copy = (Plexus__AgentID *)px_pb_copy(&id->base);
+	Plexus__AgentID *copy = (Plexus__AgentID *)px_message_copy(&id->base);
 	if (copy == NULL)
 		return;
 	if (d->agent_id != NULL)
@@ -250,7 +252,7 @@ static void on_run_task(actor_t *self, actor_pid from, const ProtobufCMessage *m
 		actor_warn("executor driver: RunTaskMessage without a task; dropped");
 		return;
 	}
-	ProtobufCMessage *copy = px_pb_copy(&m->task->base);
+	ProtobufCMessage *copy = px_message_copy(&m->task->base);
 	if (copy != NULL)
 		list_push(&d->tasks, copy);
 	if (d->cb.launch_task != NULL)
@@ -379,7 +381,7 @@ static void run_update(actor_t *self, px_executor_driver *d, Plexus__TaskStatus 
 		return;
 	}
 	uint8_t uuid[16];
-	px_uuid_bytes(uuid);
+	px_uuid_random(uuid);
 	double now = px_wall_time();
 
 	/* The driver's own fields go into status itself (owned by the call), and the
@@ -416,7 +418,7 @@ static void run_update(actor_t *self, px_executor_driver *d, Plexus__TaskStatus 
 	m.pid = pid;
 	actor_send_pb(self, d->agent, &m.base);
 
-	ProtobufCMessage *keep = px_pb_copy(&u.base);
+	ProtobufCMessage *keep = px_message_copy(&u.base);
 	if (keep != NULL)
 		list_push(&d->updates, keep);
 
@@ -626,11 +628,11 @@ px_executor_driver *px_executor_driver_alloc(const px_executor_callbacks *callba
 		}
 	}
 	int64_t recovery_ms = DEFAULT_RECOVERY_TIMEOUT_MS, grace_ms = DEFAULT_GRACE_PERIOD_MS;
-	if (recovery != NULL && !px_parse_duration_ms(recovery, &recovery_ms)) {
+	if (recovery != NULL && !px_duration_parse(recovery, &recovery_ms)) {
 		snprintf(err, errlen, "PLEXUS_RECOVERY_TIMEOUT: '%s' is not a duration", recovery);
 		return NULL;
 	}
-	if (grace != NULL && !px_parse_duration_ms(grace, &grace_ms)) {
+	if (grace != NULL && !px_duration_parse(grace, &grace_ms)) {
 		snprintf(err, errlen,
 		         "PLEXUS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: '%s' is not a duration", grace);
 		return NULL;
@@ -770,7 +772,7 @@ static enum px_driver_status submit_msg(px_executor_driver *d, enum call_kind ki
 	if (s != PX_DRIVER_RUNNING)
 		return s;
 	struct exec_call *c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->msg = px_pb_copy(msg)) == NULL) {
+	if (c == NULL || (c->msg = px_message_copy(msg)) == NULL) {
 		actor_error("executor driver: cannot copy %s (out of memory or a required field "
 		            "missing); call dropped",
 		            msg->descriptor->short_name);

@@ -6,7 +6,7 @@
  * queued see an abort at once, as Mesos's driver does. Everything else (connection,
  * framework id, saved offers) is touched only inside the actor: calls made elsewhere
  * are packed into a `struct sched_call` and run inside it. */
-#include "frameworks/driver/scheduler_driver.h"
+#include "plexus/scheduler.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,6 +20,8 @@
 #include "actor/pb.h"
 #include "common/master_discovery.h"
 #include "frameworks/driver/driver_util.h"
+#include "plexus/message.h"
+#include "plexus/util.h"
 #include "proto/internal.pb-c.h"
 
 #define DEFAULT_BACKOFF_FACTOR_MS 2000
@@ -265,7 +267,7 @@ static void on_registered(actor_t *self, actor_pid from, const ProtobufCMessage 
 		actor_warn("scheduler driver: FrameworkRegisteredMessage without a framework id");
 		return;
 	}
-	Plexus__FrameworkID *id = (Plexus__FrameworkID *)px_pb_copy(&m->framework_id->base);
+	Plexus__FrameworkID *id = (Plexus__FrameworkID *)px_message_copy(&m->framework_id->base);
 	if (id == NULL) {
 		actor_error("scheduler driver: out of memory for the framework id");
 		return;
@@ -667,7 +669,7 @@ static enum px_driver_status submit_msg(px_scheduler_driver *d, enum call_kind k
 	if (s != PX_DRIVER_RUNNING)
 		return s;
 	struct sched_call *c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->msg = px_pb_copy(msg)) == NULL) {
+	if (c == NULL || (c->msg = px_message_copy(msg)) == NULL) {
 		actor_error("scheduler driver: cannot copy %s (out of memory or a required field "
 		            "missing); call dropped",
 		            msg->descriptor->short_name);
@@ -765,7 +767,7 @@ px_scheduler_driver *px_scheduler_driver_alloc(const px_scheduler_callbacks *cal
 	if (d->opts.backoff_max_ms < d->opts.backoff_factor_ms)
 		d->opts.backoff_max_ms = d->opts.backoff_factor_ms;
 	d->master_spec = strdup(master);
-	d->framework = (Plexus__FrameworkInfo *)px_pb_copy(&framework->base);
+	d->framework = (Plexus__FrameworkInfo *)px_message_copy(&framework->base);
 	if (d->master_spec == NULL || d->framework == NULL) {
 		free(d->master_spec);
 		if (d->framework != NULL)
@@ -781,7 +783,7 @@ px_scheduler_driver *px_scheduler_driver_alloc(const px_scheduler_callbacks *cal
 	/* "scheduler-<uuid>" as Mesos, but libactor keeps 22 of an id's 63 bytes for a
 	 * "(N)" suffix, so the uuid is written as 24 hex digits (96 random bits). */
 	uint8_t u[16];
-	px_uuid_bytes(u);
+	px_uuid_random(u);
 	int at = snprintf(d->name, sizeof(d->name), "scheduler-");
 	for (int i = 0; i < 12; i++)
 		at += snprintf(d->name + at, sizeof(d->name) - (size_t)at, "%02x", u[i]);

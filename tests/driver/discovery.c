@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "common/master_discovery.h"
-#include "frameworks/driver/scheduler_driver.h"
+#include "plexus/scheduler.h"
 #include "peer.h"
 #include "proto/internal.pb-c.h"
 

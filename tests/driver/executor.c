@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frameworks/driver/executor_driver.h"
+#include "plexus/executor.h"
 #include "peer.h"
 #include "proto/internal.pb-c.h"
 

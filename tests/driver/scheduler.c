@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frameworks/driver/scheduler_driver.h"
+#include "plexus/scheduler.h"
 #include "peer.h"
 #include "proto/internal.pb-c.h"
 

@@ -129,7 +129,7 @@ Test(faults, sigkilled_agent_loses_its_tasks_within_the_ping_timeout)
 	double took = now_s() - t0;
 	cr_expect(u.state == PLEXUS__TASK_STATE__TASK_LOST ||
 	              u.state == PLEXUS__TASK_STATE__TASK_UNREACHABLE,
-	          "ended %s", task_state_name(u.state));
+	          "ended %s", px_task_state_name(u.state));
 	cr_expect_leq(took, 6.0, "lost only after %.2fs", took);
 	cr_expect(wait_until(5000, agent_lost, fw), "no agent_lost callback");
 	cr_expect_eq(master_active_agents(c.master_port), 1);
@@ -160,7 +160,7 @@ Test(faults, framework_failover_within_the_timeout_keeps_its_tasks)
 	px_scheduler_driver_kill(fw_driver(fw2), &tid);
 	cr_assert(fw_wait_terminal(fw2, "kept", &u, 20000), "no end of the task after failover");
 	cr_expect_eq(u.state, PLEXUS__TASK_STATE__TASK_KILLED, "ended %s",
-	             task_state_name(u.state));
+	             px_task_state_name(u.state));
 }
 
 static bool framework_completed(void *arg)
@@ -210,20 +210,20 @@ Test(faults, agent_retries_updates_until_acknowledged)
 	fw_updates(fw, ups, 1);
 	int first = ups[0].state;
 	cr_assert(fw_wait_count(fw, "acked", first, 3, 10000), "the %s update was not retried",
-	          task_state_name(first));
+	          px_task_state_name(first));
 	if (first != PLEXUS__TASK_STATE__TASK_FINISHED)
 		cr_expect_eq(fw_count(fw, "acked", PLEXUS__TASK_STATE__TASK_FINISHED), 0,
 		             "a later update overtook the unacknowledged one");
 	/* Acknowledge each update in turn (the next one comes only after): the task
 	 * then reaches its end. */
 	int state = first;
-	for (int round = 0; round < 8 && !task_state_terminal(state); round++) {
+	for (int round = 0; round < 8 && !px_task_state_is_terminal(state); round++) {
 		fw_ack(fw, "acked");
 		int prev = state;
 		cr_assert(fw_wait_other_state(fw, "acked", prev, &state, 10000),
-		          "no update after acknowledging %s", task_state_name(prev));
+		          "no update after acknowledging %s", px_task_state_name(prev));
 	}
-	cr_assert_eq(state, PLEXUS__TASK_STATE__TASK_FINISHED, "ended %s", task_state_name(state));
+	cr_assert_eq(state, PLEXUS__TASK_STATE__TASK_FINISHED, "ended %s", px_task_state_name(state));
 	fw_ack(fw, "acked");
 	/* Once acknowledged, the retries stop: no new copy within several retry intervals. */
 	int n = fw_count(fw, "acked", PLEXUS__TASK_STATE__TASK_FINISHED);
@@ -268,5 +268,5 @@ Test(faults, master_restart_agents_and_framework_come_back_with_running_tasks)
 	px_scheduler_driver_kill(fw_driver(fw), &tid);
 	cr_assert(fw_wait_terminal(fw, "survivor", &u, 20000), "the task could not be killed");
 	cr_expect_eq(u.state, PLEXUS__TASK_STATE__TASK_KILLED, "ended %s",
-	             task_state_name(u.state));
+	             px_task_state_name(u.state));
 }

@@ -924,7 +924,7 @@ static const struct fw_update *latest(struct fw *f, const char *task_id, int sta
 {
 	for (size_t i = f->nupdates; i-- > 0;)
 		if (strcmp(f->updates[i].task_id, task_id) == 0 &&
-		    (state == -1 ? task_state_terminal(f->updates[i].state)
+		    (state == -1 ? px_task_state_is_terminal(f->updates[i].state)
 		                 : state == -2 || f->updates[i].state == state))
 			return &f->updates[i];
 	return NULL;
@@ -1067,26 +1067,3 @@ bool fw_error(struct fw *f, char *out, size_t outlen)
 	return has;
 }
 
-bool task_state_terminal(int s)
-{
-	switch (s) {
-	case PLEXUS__TASK_STATE__TASK_FINISHED:
-	case PLEXUS__TASK_STATE__TASK_FAILED:
-	case PLEXUS__TASK_STATE__TASK_KILLED:
-	case PLEXUS__TASK_STATE__TASK_ERROR:
-	case PLEXUS__TASK_STATE__TASK_LOST:
-	case PLEXUS__TASK_STATE__TASK_DROPPED:
-	case PLEXUS__TASK_STATE__TASK_GONE:
-	case PLEXUS__TASK_STATE__TASK_GONE_BY_OPERATOR:
-		return true;
-	default:
-		return false;
-	}
-}
-
-const char *task_state_name(int s)
-{
-	const ProtobufCEnumValue *v =
-	    protobuf_c_enum_descriptor_get_value(&plexus__task_state__descriptor, s);
-	return v != NULL ? v->name : "?";
-}

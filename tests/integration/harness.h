@@ -17,7 +17,8 @@
 
 #include <jansson.h>
 
-#include "frameworks/driver/scheduler_driver.h"
+#include "plexus/message.h"
+#include "plexus/scheduler.h"
 
 /* ---- processes ------------------------------------------------------------------ */
 
@@ -159,7 +160,5 @@ int fw_disconnected(struct fw *f);
 int fw_reregistered(struct fw *f);
 bool fw_error(struct fw *f, char *out, size_t outlen);
 
-bool task_state_terminal(int state);
-const char *task_state_name(int state);
 
 #endif

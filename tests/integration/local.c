@@ -54,7 +54,7 @@ static void run_task(const char *id, const char *command, int state)
 	fw_offer_free(o);
 	if (state >= 0)
 		cr_assert(fw_wait_state(fw, id, state, 20000), "task %s never reached %s", id,
-		          task_state_name(state));
+		          px_task_state_name(state));
 }
 
 Test(local, serves_master_and_agents_on_one_port)

@@ -82,7 +82,7 @@ Test(tasks, twenty_tasks_over_two_agents_finish_and_are_acknowledged)
 		cr_assert(fw_wait_terminal(fw, names[i], &u, 30000), "task %s never ended",
 		          names[i]);
 		cr_expect_eq(u.state, PLEXUS__TASK_STATE__TASK_FINISHED, "task %s ended %s: %s",
-		             names[i], task_state_name(u.state), u.message);
+		             names[i], px_task_state_name(u.state), u.message);
 		finished += u.state == PLEXUS__TASK_STATE__TASK_FINISHED;
 		snprintf(agent_of[i], sizeof(agent_of[i]), "%s", u.agent_id);
 	}
@@ -120,7 +120,7 @@ Test(tasks, failing_command_ends_failed_with_its_exit_status)
 	launch_one("fails", "echo about to fail >&2; exit 3");
 	cr_assert(fw_wait_terminal(fw, "fails", &u, 20000), "the task never ended");
 	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_FAILED, "ended %s",
-	             task_state_name(u.state));
+	             px_task_state_name(u.state));
 	cr_expect(strstr(u.message, "status 3") != NULL, "message '%s' lacks the exit status",
 	          u.message);
 	cr_expect(wait_master_task_state(c.master_port, "fails", "TASK_FAILED", 5000));
@@ -140,6 +140,6 @@ Test(tasks, kill_a_running_task)
 	px_scheduler_driver_kill(fw_driver(fw), &tid);
 	cr_assert(fw_wait_terminal(fw, "sleeper", &u, 20000), "the killed task never ended");
 	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_KILLED, "ended %s",
-	             task_state_name(u.state));
+	             px_task_state_name(u.state));
 	cr_expect(wait_master_task_state(c.master_port, "sleeper", "TASK_KILLED", 5000));
 }

@@ -49,7 +49,7 @@ Test(validation, launch_with_more_resources_than_offered_is_refused)
 	fw_launch(fw, o, &id, 1, "true", 100, 16);
 	fw_offer_free(o);
 	cr_assert(fw_wait_terminal(fw, id, &u, 10000), "no answer to the launch");
-	cr_expect_eq(u.state, PLEXUS__TASK_STATE__TASK_ERROR, "ended %s", task_state_name(u.state));
+	cr_expect_eq(u.state, PLEXUS__TASK_STATE__TASK_ERROR, "ended %s", px_task_state_name(u.state));
 	cr_expect(strstr(u.message, "more resources") != NULL, "reason: '%s'", u.message);
 	/* The refused resources are offered again. */
 	o = fw_next_offer(fw, 10000);
@@ -98,7 +98,7 @@ Test(validation, launch_on_an_unknown_offer_is_refused)
 	cr_assert(fw_wait_terminal(fw, "stray", &u, 10000), "no answer to the launch");
 	cr_expect(u.state == PLEXUS__TASK_STATE__TASK_LOST ||
 	              u.state == PLEXUS__TASK_STATE__TASK_DROPPED,
-	          "ended %s", task_state_name(u.state));
+	          "ended %s", px_task_state_name(u.state));
 	cr_expect_eq(u.reason, PLEXUS__TASK_STATUS__REASON__REASON_INVALID_OFFERS);
 	cr_expect(strstr(u.message, "no-such-offer") != NULL, "reason: '%s'", u.message);
 }

@@ -302,7 +302,7 @@ Test(restart, an_executor_that_died_while_the_agent_was_down_fails_its_task)
 	c.agents[0] = start_agent(NULL);
 	cr_assert(fw_wait_terminal(fw, "victim", &u, 20000), "the task never ended");
 	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_FAILED, "ended %s",
-	             task_state_name(u.state));
+	             px_task_state_name(u.state));
 	cr_assert_eq(u.reason, PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED);
 	cr_assert(strstr(u.message, "while the agent was down") != NULL, "message: %s", u.message);
 	/* What the dead executor left running went with it. */
@@ -389,7 +389,7 @@ Test(restart, a_truncated_checkpoint_is_reported_and_not_fatal)
 	/* The damaged run is killed (its pid was still readable) and its task ends. */
 	cr_assert(fw_wait_terminal(fw, "damaged", &u, 20000), "the damaged run's task hangs");
 	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_FAILED, "ended %s",
-	             task_state_name(u.state));
+	             px_task_state_name(u.state));
 	cr_assert_eq(u.reason, PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED);
 	cr_assert(strstr(u.message, "checkpoint") != NULL, "message: %s", u.message);
 	cr_assert(wait_until(10000, gone, (void *)(intptr_t)damaged));
@@ -417,7 +417,7 @@ Test(restart, executors_killed_by_a_stopping_agent_are_not_looked_for_again)
 	c.agents[0] = start_agent(NULL);
 	cr_assert(fw_wait_terminal(fw, "stopped", &u, 20000), "the task never ended");
 	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_FAILED, "ended %s",
-	             task_state_name(u.state));
+	             px_task_state_name(u.state));
 	cr_assert(strstr(u.message, "when the agent stopped") != NULL, "message: %s", u.message);
 	cr_assert(!log_has("agent1-1", "reconnecting"), "the restarted agent looked for it");
 	stop_agent();
@@ -438,7 +438,7 @@ Test(restart, an_executor_that_does_not_reregister_is_destroyed)
 	c.agents[0] = start_agent("--executor-reregistration-timeout=1secs");
 	cr_assert(fw_wait_terminal(fw, "mute", &u, 20000), "the task never ended");
 	cr_assert_eq(u.state, PLEXUS__TASK_STATE__TASK_FAILED, "ended %s",
-	             task_state_name(u.state));
+	             px_task_state_name(u.state));
 	cr_assert_eq(u.reason, PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
 	cr_assert(wait_until(10000, gone, (void *)(intptr_t)executor), "the executor survived");
 	cr_assert(wait_until(10000, gone, (void *)(intptr_t)task), "its task survived");

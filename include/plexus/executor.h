@@ -30,8 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "frameworks/driver/driver_status.h"
-#include "proto/plexus.pb-c.h"
+#include "plexus/driver_status.h"
+#include "plexus/plexus.pb-c.h"
 
 typedef struct px_executor_driver px_executor_driver;
 
