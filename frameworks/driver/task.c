@@ -1,8 +1,10 @@
 /* task.c — the builders of include/plexus/task.h. Messages are built with malloc'ed
  * fields so that px_message_free (protobuf-c's free_unpacked) frees them whole. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/resources.h"
@@ -156,6 +158,30 @@ int px_command_add_uri(Plexus__CommandInfo *cmd, const char *uri, bool executabl
 		PX_FREE(u);
 		return -1;
 	}
+	return 0;
+}
+
+int px_command_add_self(Plexus__CommandInfo *cmd, const char *args)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	const char *base = strrchr(self, '/');
+	base = base != NULL ? base + 1 : self;
+	size_t len = strlen(base) + (args != NULL ? strlen(args) : 0) + 4;
+	char *value = malloc(len);
+	if (value == NULL || px_command_add_uri(cmd, self, true, false, false) != 0) {
+		free(value);
+		return -1;
+	}
+	snprintf(value, len, "./%s%s%s", base, args != NULL && *args ? " " : "",
+	         args != NULL ? args : "");
+	free(cmd->value);
+	cmd->value = value;
+	cmd->has_shell = true;
+	cmd->shell = true;
 	return 0;
 }
 

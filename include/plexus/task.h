@@ -50,6 +50,14 @@ int px_command_add_env(Plexus__CommandInfo *cmd, const char *name, const char *v
 int px_command_add_uri(Plexus__CommandInfo *cmd, const char *uri, bool executable, bool extract,
                        bool cache);
 
+/* The scheme by which a framework's own code reaches its executors (spark, storm and
+ * any C framework): the program is its own executor. This adds the running program's
+ * binary (/proc/self/exe) as an executable URI, so the fetcher copies it into the
+ * sandbox, and sets cmd->value to run it from there: "./<name> <args>". The same binary
+ * on both sides means functions registered by name at start-up are found in executor
+ * mode too. 0, or -1 (out of memory, or the binary's path cannot be read). */
+int px_command_add_self(Plexus__CommandInfo *cmd, const char *args);
+
 /* The sum of a scalar resource ("cpus", "mem", "disk", "gpus") over everything in the
  * offer, reserved or not; 0 when absent. */
 double px_offer_scalar(const Plexus__Offer *offer, const char *name);
