@@ -14,6 +14,7 @@
 #include "agent/checkpoint.h"
 #include "agent/containerizer/hooks.h"
 #include "agent/files.h"
+#include "agent/fetcher.h"
 #include "agent/internal.h"
 #include "agent/paths.h"
 #include "agent/reaper.h"
@@ -274,6 +275,9 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 		snprintf(err, sizeof(err), "the executor has no command to run");
 		goto failed;
 	}
+	/* Mesos fetches before the executor starts; a failed fetch fails its tasks. */
+	if (agent_fetch(cmd, ex->directory, err, sizeof(err)) != 0)
+		goto failed;
 	const char *path;
 	char **args = argv;
 	char **owned_args = NULL;
