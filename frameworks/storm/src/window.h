@@ -1,0 +1,28 @@
+/* window.h — windowed bolts (stm_window_def): the tuples a window task holds and when
+ * its windows fire, as Storm's WindowedBoltExecutor. Used by the executor only. */
+#ifndef STM_WINDOW_H
+#define STM_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storm/storm.h"
+
+struct stm_window {
+	const stm_window_def *def;
+	stm_tuple **items; /* kept copies, oldest first, from head */
+	size_t head, count, cap;
+	int64_t since_fire; /* count windows: tuples since the last fire */
+};
+
+/* Adds a received tuple (kept: the window acks it when it leaves), firing a count
+ * window when its slide is reached. */
+void stm_window_add(struct stm_window *w, stm_ctx *c, void *state, const stm_tuple *t,
+                    int64_t now_ms);
+/* A time window's slide: fires with the tuples of (now - length, now], then acks the
+ * tuples the next window will not hold. */
+void stm_window_slide(struct stm_window *w, stm_ctx *c, void *state, int64_t now_ms);
+/* Frees the tuples held (not acked: they time out and are replayed). */
+void stm_window_fini(struct stm_window *w);
+
+#endif
