@@ -76,10 +76,28 @@ static json_t *nimbus_get(json_t *st)
 	return o;
 }
 
+/* Whether pid runs (a zombie, ended but not reaped by its parent, does not). */
+static bool proc_alive(pid_t pid)
+{
+	char path[64], line[256];
+	if (pid <= 0 || kill(pid, 0) != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	bool alive = true;
+	if (fgets(line, sizeof(line), f) != NULL) {
+		const char *paren = strrchr(line, ')');
+		alive = paren == NULL || paren[1] == '\0' || paren[2] != 'Z';
+	}
+	fclose(f);
+	return alive;
+}
+
 static bool nimbus_alive(json_t *st)
 {
-	json_int_t pid = json_integer_value(json_object_get(st, "nimbus_pid"));
-	return pid > 0 && kill((pid_t)pid, 0) == 0;
+	return proc_alive((pid_t)json_integer_value(json_object_get(st, "nimbus_pid")));
 }
 
 static int submit(int argc, char **argv)
@@ -329,7 +347,7 @@ static int to_nimbus(const char *cmd, int argc, char **argv)
 		/* Wait until the nimbus has seen every worker end and gone away. */
 		pid_t pid = (pid_t)json_integer_value(json_object_get(st, "nimbus_pid"));
 		int64_t deadline = now_ms() + 30000;
-		while (now_ms() < deadline && kill(pid, 0) == 0)
+		while (now_ms() < deadline && proc_alive(pid))
 			nap(50);
 		printf("killed topology %s\n", name);
 	} else {
