@@ -417,6 +417,8 @@ static void spout_next_cb(actor_t *self, void *arg)
 	if (self == NULL)
 		return;
 	ex->next_scheduled = false;
+	if (!ex->rt->active)
+		return; /* the next routing table that is active schedules the spout */
 	const stm_spout_def *d = spout_def(ex);
 	bool idle = false;
 	for (int i = 0; i < SPOUT_TURN; i++) {
@@ -834,6 +836,8 @@ static void set_routing_cb(actor_t *self, void *arg)
 	flush(ex);
 	stm_routing_unref(ex->rt);
 	ex->rt = r;
+	if (ex->comp->kind == STM_KIND_SPOUT && r->active)
+		schedule_next(ex);
 }
 
 void stm_executor_set_routing(actor_pid executor, struct stm_routing *routing)

@@ -32,8 +32,8 @@ static char *assignment_text(struct nimbus *n)
 		json_array_append_new(workers, json_string(n->slots[i].state == SLOT_RUNNING
 		                                               ? n->slots[i].address
 		                                               : ""));
-	json_t *o = json_pack("{sssIsiso}", "type", "assign", "epoch", (json_int_t)n->epoch,
-	                      "nworkers", n->nworkers, "workers", workers);
+	json_t *o = json_pack("{sssIsisbso}", "type", "assign", "epoch", (json_int_t)n->epoch,
+	                      "nworkers", n->nworkers, "active", n->active, "workers", workers);
 	char *text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return text;
@@ -90,6 +90,15 @@ static bool all_retired(struct nimbus *n)
 {
 	for (int i = 0; i < n->nslots; i++)
 		if (n->slots[i].state != SLOT_RETIRED)
+			return false;
+	return true;
+}
+
+/* Whether every worker reported the current epoch. */
+static bool all_current(struct nimbus *n)
+{
+	for (int k = 0; k < n->nworkers; k++)
+		if (n->slots[k].state != SLOT_RUNNING || n->slots[k].epoch != n->epoch)
 			return false;
 	return true;
 }
@@ -359,6 +368,10 @@ static void framework_message(px_scheduler_driver *d, const Plexus__ExecutorID *
 		}
 	} else if (moved) {
 		actor_info("storm %s: worker %d is at %s", n->name, i, address);
+		assignment_changed(n);
+	} else if (!n->active && s->epoch == n->epoch && all_current(n)) {
+		actor_info("storm %s: every worker runs its tasks; activating the spouts", n->name);
+		n->active = true;
 		assignment_changed(n);
 	} else if (s->epoch < n->epoch) {
 		/* It missed an assignment (messages are not guaranteed): send it again. */

@@ -57,9 +57,9 @@ json_t *nimbus_state_json(struct nimbus *n)
 		stm_metrics_finish_json(sum);
 		json_object_del(sum, "complete_hist");
 	}
-	return json_pack("{sssssisIsbsbsIsisbsIsososo}", "name", n->name, "framework_id",
+	return json_pack("{sssssisIsbsbsbsIsisbsIsososo}", "name", n->name, "framework_id",
 	                 n->framework_id, "workers", n->nworkers, "epoch", (json_int_t)n->epoch,
-	                 "started", n->started, "killing", n->killing, "relaunches",
+	                 "started", n->started, "active", n->active, "killing", n->killing, "relaunches",
 	                 (json_int_t)n->relaunches, "tasks_total", n->topo->ntasks, "acking",
 	                 n->topo->acking, "max_spout_pending", (json_int_t)n->topo->max_spout_pending,
 	                 "worker_list", workers, "task_list", tasks, "components", components);

@@ -58,6 +58,7 @@ struct nimbus {
 	struct slot slots[STM_MAX_WORKERS];
 	uint64_t epoch;
 	bool started; /* every worker reported once: assignments are sent */
+	bool active;  /* every worker ran the first assignment: spouts emit */
 	bool killing;
 	int64_t relaunches;
 	char http[64]; /* "ip:port" of this nimbus's HTTP server */

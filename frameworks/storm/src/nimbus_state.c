@@ -58,9 +58,10 @@ void nimbus_state_save(struct nimbus *n)
 		                                s->agent_id, "address", s->address, "pid",
 		                                (json_int_t)s->pid));
 	}
-	json_t *o = json_pack("{sssssisIsbsIsssIso}", "name", n->name, "framework_id",
+	json_t *o = json_pack("{sssssisIsbsbsIsssIso}", "name", n->name, "framework_id",
 	                      n->framework_id, "nworkers", n->nworkers, "epoch",
-	                      (json_int_t)n->epoch, "started", n->started, "relaunches",
+	                      (json_int_t)n->epoch, "started", n->started, "active", n->active,
+	                      "relaunches",
 	                      (json_int_t)n->relaunches, "http", n->http, "nimbus_pid",
 	                      (json_int_t)getpid(), "slots", slots);
 	snprintf(path, sizeof(path), "%s/nimbus.json", n->dir);
@@ -94,6 +95,7 @@ int nimbus_state_load(struct nimbus *n, char *err, size_t errlen)
 	n->nslots = (int)json_array_size(slots);
 	n->epoch = (uint64_t)json_integer_value(json_object_get(o, "epoch"));
 	n->started = json_is_true(json_object_get(o, "started"));
+	n->active = json_is_true(json_object_get(o, "active"));
 	n->relaunches = json_integer_value(json_object_get(o, "relaunches"));
 	for (int i = 0; i < n->nslots; i++) {
 		json_t *s = json_array_get(slots, (size_t)i);

@@ -31,7 +31,8 @@ static bool parse_address(const char *text, uint32_t *ip, uint16_t *port)
 }
 
 struct stm_routing *stm_routing_alloc(const struct stm_topology *topo, uint64_t epoch,
-                                      int nworkers, const char *const *addresses, int self)
+                                      int nworkers, const char *const *addresses, int self,
+                                      bool active)
 {
 	struct stm_routing *r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -45,6 +46,7 @@ struct stm_routing *stm_routing_alloc(const struct stm_topology *topo, uint64_t 
 	r->epoch = epoch;
 	r->nworkers = nworkers;
 	r->self = self;
+	r->active = active;
 	r->ntasks = topo->ntasks;
 	for (int t = 0; t < topo->ntasks; t++) {
 		int w = stm_task_worker(t, nworkers);

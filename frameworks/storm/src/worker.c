@@ -98,8 +98,9 @@ static void apply_assignment(struct worker *w, json_t *msg)
 		const char *a = json_string_value(json_array_get(addrs, (size_t)i));
 		list[i] = a != NULL ? a : "";
 	}
+	bool active = json_is_true(json_object_get(msg, "active"));
 	struct stm_routing *rt =
-	    stm_routing_alloc(w->topo, (uint64_t)epoch, (int)nworkers, list, w->index);
+	    stm_routing_alloc(w->topo, (uint64_t)epoch, (int)nworkers, list, w->index, active);
 	if (rt == NULL)
 		return;
 	stm_routing_unref(w->rt);
