@@ -5,6 +5,10 @@
 #ifndef PX_DRIVER_STATUS_H
 #define PX_DRIVER_STATUS_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The values are Mesos's (mesos.proto, enum Status). */
 enum px_driver_status {
 	PX_DRIVER_NOT_STARTED = 1,
@@ -15,5 +19,9 @@ enum px_driver_status {
 
 /* "DRIVER_RUNNING" ...; "DRIVER_UNKNOWN" for anything else. Static string. */
 const char *px_driver_status_name(enum px_driver_status status);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

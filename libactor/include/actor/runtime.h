@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct actor_config {
 	int workers;          /* worker threads; 0 = number of cores (env ACTOR_WORKERS) */
 	int batch;            /* messages an actor handles per turn before it yields; 0 = 64 */
@@ -48,5 +52,9 @@ typedef struct actor_stats {
 } actor_stats;
 
 void actor_runtime_stats(actor_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
