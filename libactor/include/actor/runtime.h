@@ -41,6 +41,10 @@ bool actor_runtime_running(void);
 uint32_t actor_runtime_ip(void);
 uint16_t actor_runtime_port(void);
 
+/* Whether the network transport runs (the runtime was started with listen true), so
+ * that actors of other OS processes can reach this one's and be reached. */
+bool actor_runtime_listening(void);
+
 /* Counters the runtime keeps about itself; cheap to read, summed over workers. */
 typedef struct actor_stats {
 	uint64_t actors_alive;
