@@ -15,7 +15,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(PX_SDK_LIBS plexus_proto plexus_common plexus_driver plexus_allocator plexus_master
-	plexus_agent)
+	plexus_agent plexus_testing)
 set(PX_SDK_OBJECTS)
 foreach(lib ${PX_SDK_LIBS})
 	list(APPEND PX_SDK_OBJECTS $<TARGET_OBJECTS:${lib}>)
@@ -48,6 +48,9 @@ set_target_properties(actor_pb_shared PROPERTIES OUTPUT_NAME actor-pb EXPORT_NAM
 	VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
 set_target_properties(plexus_shared PROPERTIES OUTPUT_NAME plexus EXPORT_NAME plexus
 	VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
+# Each shared library finds the others beside it, wherever the prefix is.
+set_target_properties(actor_shared actor_pb_shared plexus_shared PROPERTIES
+	INSTALL_RPATH "$ORIGIN")
 set_target_properties(actor_pb plexus_static PROPERTIES ARCHIVE_OUTPUT_DIRECTORY
 	${CMAKE_BINARY_DIR}/lib)
 set_target_properties(actor_pb PROPERTIES OUTPUT_NAME actor-pb)
