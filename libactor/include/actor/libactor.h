@@ -12,6 +12,7 @@
 #include "actor/metrics.h"
 #include "actor/pb.h"
 #include "actor/pid.h"
+#include "actor/reap.h"
 #include "actor/runtime.h"
 
 #endif
