@@ -192,6 +192,8 @@ void actor_runtime_fini(void)
 			break;
 		nanosleep(&pause, NULL);
 	}
+	/* No actor is left to hear of a child's end. */
+	actor__reap_stop();
 	if (actor__transport != NULL) {
 		actor__transport->stop();
 		actor__transport = NULL;

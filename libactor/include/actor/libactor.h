@@ -12,6 +12,7 @@
 #include "actor/log.h"
 #include "actor/metrics.h"
 #include "actor/pid.h"
+#include "actor/reap.h"
 #include "actor/runtime.h"
 
 #ifdef __cplusplus
