@@ -611,10 +611,9 @@ static void window_slide_cb(actor_t *self, void *arg)
 	struct executor *ex = arg;
 	if (self == NULL)
 		return;
-	const stm_window_def *d = ex->comp->def;
-	stm_window_slide(&ex->window, &ex->ctx, ex->state, actor_clock_now());
+	int64_t next = stm_window_slide(&ex->window, &ex->ctx, ex->state, actor_clock_now());
 	flush(ex);
-	actor_delay(self, d->slide_ms > 0 ? d->slide_ms : d->length_ms, window_slide_cb, ex);
+	actor_delay(self, next, window_slide_cb, ex);
 }
 
 /* ---- the actor ---------------------------------------------------------------------- */

@@ -411,6 +411,22 @@ int stm_topology_build(struct stm_topology *t, stm_build_fn build, void *arg)
 		fail(t, "the topology has no components");
 		return -1;
 	}
+	for (int i = 0; i < t->ncomponents && t->acking; i++) {
+		const stm_window_def *d = t->comps[i].def;
+		int64_t slide = t->comps[i].kind == STM_KIND_WINDOW && d->slide_ms > 0 ? d->slide_ms
+		                                                                       : 0;
+		/* As Storm: a tuple waits for its last window, so length + slide must fit in
+		 * the message timeout or every tree would time out and replay. */
+		if (t->comps[i].kind == STM_KIND_WINDOW && d->length_ms > 0 &&
+		    d->length_ms + slide >= t->message_timeout_ms) {
+			fail(t,
+			     "window bolt '%s': length + slide (%lld ms) must be below the message "
+			     "timeout (%lld ms)",
+			     t->comps[i].name, (long long)(d->length_ms + slide),
+			     (long long)t->message_timeout_ms);
+			return -1;
+		}
+	}
 	if (t->acking && t->ackers != 0) {
 		int n = t->ackers > 0 ? t->ackers : t->workers;
 		struct stm_component *a = add(t, STM_ACKER_NAME, STM_KIND_ACKER, &acker_def, NULL, n);

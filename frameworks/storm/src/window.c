@@ -56,7 +56,8 @@ void stm_window_add(struct stm_window *w, stm_ctx *c, void *state, const stm_tup
 	stm_tuple *copy = stm_tuple_keep(t);
 	if (copy == NULL)
 		return; /* t is acked by the executor; the window misses it */
-	copy->arrived_ms = now_ms;
+	/* A tuple that arrives in the millisecond a window ended belongs to the next. */
+	copy->arrived_ms = now_ms > w->end ? now_ms : w->end + 1;
 	if (push(w, copy) != 0) {
 		((stm_tuple *)t)->kept = false;
 		stm_tuple_free(copy);
@@ -76,16 +77,29 @@ void stm_window_add(struct stm_window *w, stm_ctx *c, void *state, const stm_tup
 		evict_oldest(w, c);
 }
 
-void stm_window_slide(struct stm_window *w, stm_ctx *c, void *state, int64_t now_ms)
+int64_t stm_window_slide(struct stm_window *w, stm_ctx *c, void *state, int64_t now_ms)
 {
 	int64_t len = w->def->length_ms;
 	int64_t slide = w->def->slide_ms > 0 ? w->def->slide_ms : len;
-	size_t from = 0;
-	while (from < w->count && at(w, from)->arrived_ms <= now_ms - len)
+	int64_t end = w->end != 0 ? w->end + slide : now_ms;
+	if (end > now_ms)
+		end = now_ms;
+	/* Only the tuples of (end - len, end]: later ones wait for the next window. */
+	size_t from = 0, to = 0;
+	while (from < w->count && at(w, from)->arrived_ms <= end - len)
 		from++;
+	to = from;
+	while (to < w->count && at(w, to)->arrived_ms <= end)
+		to++;
+	size_t later = w->count - to;
+	w->count -= later; /* hide the later ones from fire */
 	fire(w, c, state, from);
-	while (w->count > 0 && at(w, 0)->arrived_ms <= now_ms + slide - len)
+	w->count += later;
+	while (w->count > 0 && at(w, 0)->arrived_ms <= end + slide - len)
 		evict_oldest(w, c);
+	w->end = end;
+	int64_t next = end + slide - now_ms;
+	return next > 1 ? next : 1;
 }
 
 void stm_window_fini(struct stm_window *w)
