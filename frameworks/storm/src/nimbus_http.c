@@ -30,7 +30,6 @@ json_t *nimbus_state_json(struct nimbus *n)
 			json_array_append_new(ids, json_incref(json_object_get(t, "task")));
 			json_t *copy = json_deep_copy(t);
 			json_object_set_new(copy, "worker", json_integer(i));
-			json_object_del(copy, "complete_hist");
 			json_array_append_new(tasks, copy);
 			const char *comp = json_string_value(json_object_get(t, "component"));
 			if (comp == NULL)
