@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 
+#include "http.h"
 #include "storm_harness.h"
 
 #define SENTENCES 3000
@@ -134,4 +135,18 @@ Test(storm_wordcount, rebalance_to_three_workers)
 	cr_expect(r.exact, "counts equal the reference after a rebalance");
 	const char *bad[] = {"rebalance", "wc", "--workers=0", NULL};
 	cr_expect_neq(sh_storm(NULL, bad), 0, "a bad rebalance is refused");
+	/* The nimbus answers bad requests with 4xx and a reason, and keeps running. */
+	char path[400], *body = NULL;
+	snprintf(path, sizeof(path), "%s/state/wc/nimbus.json", sh_dir());
+	json_t *st = json_load_file(path, 0, NULL);
+	const char *http = json_string_value(json_object_get(st, "http"));
+	cr_assert_not_null(http);
+	cr_expect_eq(stm_http("POST", http, "/storm/rebalance?workers=abc", 3000, &body), 400);
+	cr_expect(body != NULL && strstr(body, "workers") != NULL, "a reason: %s", body);
+	free(body);
+	cr_expect_eq(stm_http("POST", http, "/storm/rebalance?workers=1000", 3000, NULL), 400);
+	cr_expect_eq(stm_http("GET", http, "/storm/kill", 3000, NULL), 405);
+	cr_expect_eq(stm_http("GET", http, "/storm/nothing", 3000, NULL), 404);
+	cr_expect_eq(stm_http("GET", http, "/storm/state", 3000, NULL), 200);
+	json_decref(st);
 }
