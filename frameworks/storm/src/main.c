@@ -15,8 +15,8 @@ static const char *const grouping_names[] = {"shuffle", "local_or_shuffle", "fie
 /* --stm-describe: the topology as JSON on stdout. */
 static int describe(int argc, char **argv, stm_build_fn build, void *arg)
 {
-	const char *keys[64], *values[64];
-	char *copies[64];
+	const char *keys[64] = {NULL}, *values[64] = {NULL};
+	char *copies[64] = {NULL};
 	int n = 0;
 	for (int i = 0; i < argc && n < 64; i++) {
 		if (strncmp(argv[i], "--conf=", 7) != 0)
