@@ -112,6 +112,75 @@ Test(storm_pageviews, tumbling_windows_add_up_to_the_reference)
 	json_decref(v);
 }
 
+/* Views per window id in the report files. */
+struct windows {
+	int64_t ids[4096], views[4096];
+	int n;
+};
+
+static void read_windows(struct windows *w)
+{
+	char pattern[400];
+	glob_t g;
+	w->n = 0;
+	snprintf(pattern, sizeof(pattern), "%s/out/report-*.txt", sh_dir());
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return;
+	for (size_t f = 0; f < g.gl_pathc; f++) {
+		FILE *in = fopen(g.gl_pathv[f], "r");
+		int url;
+		long long n, id;
+		while (in != NULL && fscanf(in, "/page/%d %lld %lld\n", &url, &n, &id) == 3) {
+			int k = 0;
+			while (k < w->n && w->ids[k] != id)
+				k++;
+			if (k == w->n && w->n < 4096)
+				w->ids[w->n++] = id;
+			if (k < w->n)
+				w->views[k] += n;
+		}
+		if (in != NULL)
+			fclose(in);
+	}
+	globfree(&g);
+}
+
+static bool windows_closed(void *arg)
+{
+	struct windows *w = arg;
+	read_windows(w);
+	return w->n >= 6;
+}
+
+Test(storm_pageviews, count_windows_hold_exactly_their_length)
+{
+	int port = sh_local_start(2);
+	char m[64], out[400], *text = NULL;
+	snprintf(m, sizeof(m), "--master=127.0.0.1:%d", port);
+	snprintf(out, sizeof(out), "--conf=pv.out=%s/out", sh_dir());
+	const char *args[] = {"submit", m, out, "--conf=pv.events=0", "--conf=pv.window_count=100",
+	                      "--conf=pv.slide_count=100", PAGEVIEWS_PATH, "pv", NULL};
+	cr_assert_eq(sh_storm(&text, args), 0, "submit: %s", text);
+	free(text);
+	static struct windows w;
+	cr_assert(sh_wait(30000, windows_closed, &w), "count windows closed");
+	/* The last window read may be half written: all but the newest are complete. */
+	int full = 0;
+	for (int k = 0; k < w.n; k++) {
+		int64_t id = w.ids[k];
+		bool newest = true;
+		for (int j = 0; j < w.n; j++)
+			if (w.ids[j] / 1000000 == id / 1000000 && w.ids[j] > id)
+				newest = false;
+		if (newest)
+			continue;
+		cr_expect_eq(w.views[k], 100, "window %lld holds %lld views", (long long)id,
+		             (long long)w.views[k]);
+		full++;
+	}
+	cr_expect_geq(full, 4);
+}
+
 Test(storm_pageviews, a_window_longer_than_the_timeout_is_refused)
 {
 	char *text = NULL;

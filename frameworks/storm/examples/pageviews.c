@@ -141,8 +141,9 @@ static void window_fire(stm_ctx *c, void *state, const stm_tuple *const *tuples,
 		for (size_t k = 0; k < len; k++)
 			h = (h ^ (uint8_t)url[k]) * 1099511628211ULL;
 		int to = w->reporters[h % w->nreporters];
+		/* The window's id names its task too: <task> * 1000000 + <window>. */
 		stm_value v[3] = {stm_strn(url, len), stm_int((int64_t)(j - i)),
-		                  stm_int(w->windows)};
+		                  stm_int((int64_t)stm_ctx_task(c) * 1000000 + w->windows)};
 		/* Anchored to the window's tuples of this URL. */
 		stm_emit_direct(c, to, "counts", (const stm_tuple *const *)&sorted[i],
 		                j - i > 8 ? 8 : j - i, v, 3);
