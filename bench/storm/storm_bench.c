@@ -130,9 +130,15 @@ int sb_start_cluster(void)
 	snprintf(port_flag, sizeof(port_flag), "--port=%d", port);
 	snprintf(work, sizeof(work), "--work-dir=%s/work", scratch);
 	snprintf(log, sizeof(log), "%s/local.log", scratch);
-	const char *argv[] = {PLEXUS_PATH, "local", "--agents=2", port_flag, work,
-	                      "--ip=127.0.0.1", "--resources=cpus:2;mem:2048",
-	                      "--allocation-interval=100ms", NULL};
+	const char *argv[] = {PLEXUS_PATH,
+	                      "local",
+	                      "--agents=2",
+	                      port_flag,
+	                      work,
+	                      "--ip=127.0.0.1",
+	                      "--resources=cpus:2;mem:2048",
+	                      "--allocation-interval=100ms",
+	                      NULL};
 	local_pid = spawn(argv, log);
 	char addr[32];
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
@@ -224,7 +230,8 @@ void sb_totals(json_t *view, const char *component, struct sb_totals *out)
 		{
 			json_int_t b = json_integer_value(json_array_get(pair, 0));
 			if (b >= 0 && b < STM_HIST_BUCKETS)
-				out->hist[b] += (uint64_t)json_integer_value(json_array_get(pair, 1));
+				out->hist[b] +=
+				    (uint64_t)json_integer_value(json_array_get(pair, 1));
 		}
 	}
 }

@@ -11,12 +11,11 @@
 #include "storm_bench.h"
 
 #ifndef ACKING
-#define ACKING 1
+#define ACKING     1
 #define BENCH_NAME "storm.throughput"
 #endif
 
-static int64_t seconds = 10, warmup = 5, spouts = 2, bolts = 2, pending = 2000,
-               sentences = 3000000;
+static int64_t seconds = 10, warmup = 5, spouts = 2, bolts = 2, pending = 2000, sentences = 3000000;
 
 static const bench_flag flags[] = {
     {"seconds", &seconds, "measured interval"},
@@ -43,8 +42,12 @@ int main(int argc, char **argv)
 	conf(c_sink, sizeof(c_sink), "wc.sink", bolts);
 	conf(c_pending, sizeof(c_pending), "topology.max.spout.pending", pending);
 	conf(c_total, sizeof(c_total), "wc.sentences", ACKING ? 0 : sentences);
-	const char *confs[] = {c_spouts,  c_split, c_count,
-	                       c_sink,    c_pending, c_total,
+	const char *confs[] = {c_spouts,
+	                       c_split,
+	                       c_count,
+	                       c_sink,
+	                       c_pending,
+	                       c_total,
 	                       ACKING ? "topology.acking=true" : "topology.acking=false",
 	                       NULL};
 	sb_submit(port, confs);
@@ -103,7 +106,8 @@ int main(int argc, char **argv)
 		bench_result_extra(r, "p99_ms", stm_hist_quantile(hist, 0.99));
 		bench_result_count(r, "failed", b.failed - a.failed);
 	} else {
-		bench_result_extra(r, "words_per_s", (double)(sink_b.executed - sink_a.executed) / dt);
+		bench_result_extra(r, "words_per_s",
+		                   (double)(sink_b.executed - sink_a.executed) / dt);
 	}
 	bench_result_extra(r, "per_core", rate / 2);
 	bench_result_extra(r, "seconds", dt);

@@ -3,6 +3,6 @@
  * until the sink has seen every word; sentences per second end to end. */
 #include <string.h>
 
-#define ACKING 0
+#define ACKING     0
 #define BENCH_NAME "storm.throughput_unacked"
 #include "throughput.c"

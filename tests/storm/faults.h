@@ -13,7 +13,6 @@
 
 #include "storm_harness.h"
 
-
 struct progress {
 	const char *name;
 	int64_t acked;
@@ -92,6 +91,5 @@ static void expect_exact(uint64_t sentences, bool want_replays)
 	cr_expect_eq(sh_component(v, "sentences", "pending"), 0);
 	json_decref(v);
 }
-
 
 #endif

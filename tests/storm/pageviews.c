@@ -13,9 +13,9 @@
 #include "storm_harness.h"
 
 #define EVENTS 3000
-#define URLS 20
+#define URLS   20
 
-TestSuite(storm_pageviews, .init = sh_init, .fini = sh_fini, .timeout = 120);
+TestSuite(storm_pageviews, .init = sh_init, .fini = sh_fini, .timeout = 240);
 
 static bool all_acked(void *arg)
 {
@@ -86,9 +86,9 @@ Test(storm_pageviews, tumbling_windows_add_up_to_the_reference)
 	                      NULL};
 	cr_assert_eq(sh_storm(&text, args), 0, "submit: %s", text);
 	free(text);
-	cr_assert(sh_wait(30000, all_acked, NULL), "every view left its window and was acked");
+	cr_assert(sh_wait(60000, all_acked, NULL), "every view left its window and was acked");
 	/* A window's counts reach the reporters right after its views are acked. */
-	cr_assert(sh_wait(10000, all_reported, NULL), "every view was reported");
+	cr_assert(sh_wait(30000, all_reported, NULL), "every view was reported");
 
 	int64_t ref[URLS] = {0}, got[URLS] = {0}, reporters[URLS] = {0};
 	for (uint64_t id = 0; id < EVENTS; id++)
@@ -100,7 +100,8 @@ Test(storm_pageviews, tumbling_windows_add_up_to_the_reference)
 	for (int u = 0; u < URLS; u++) {
 		cr_expect_eq(got[u], ref[u], "/page/%d: %lld views reported, %lld generated", u,
 		             (long long)got[u], (long long)ref[u]);
-		cr_expect_leq(reporters[u], 1, "/page/%d reaches one reporter (direct grouping)", u);
+		cr_expect_leq(reporters[u], 1, "/page/%d reaches one reporter (direct grouping)",
+		              u);
 	}
 	/* The reporters' ticks wrote top lists. */
 	snprintf(pattern, sizeof(pattern), "%s/out/top-*.txt", sh_dir());
@@ -158,12 +159,19 @@ Test(storm_pageviews, count_windows_hold_exactly_their_length)
 	char m[64], out[400], *text = NULL;
 	snprintf(m, sizeof(m), "--master=127.0.0.1:%d", port);
 	snprintf(out, sizeof(out), "--conf=pv.out=%s/out", sh_dir());
-	const char *args[] = {"submit", m, out, "--conf=pv.events=0", "--conf=pv.window_count=100",
-	                      "--conf=pv.slide_count=100", PAGEVIEWS_PATH, "pv", NULL};
+	const char *args[] = {"submit",
+	                      m,
+	                      out,
+	                      "--conf=pv.events=0",
+	                      "--conf=pv.window_count=100",
+	                      "--conf=pv.slide_count=100",
+	                      PAGEVIEWS_PATH,
+	                      "pv",
+	                      NULL};
 	cr_assert_eq(sh_storm(&text, args), 0, "submit: %s", text);
 	free(text);
 	static struct windows w;
-	cr_assert(sh_wait(30000, windows_closed, &w), "count windows closed");
+	cr_assert(sh_wait(60000, windows_closed, &w), "count windows closed");
 	/* The last window read may be half written: all but the newest are complete. */
 	int full = 0;
 	for (int k = 0; k < w.n; k++) {

@@ -147,7 +147,8 @@ Test(storm_parts, ledger_adds_finds_removes_and_expires)
 		if (r % 2)
 			cr_expect_null(e, "root %llu removed", (unsigned long long)r);
 		else
-			cr_expect(e != NULL && e->val == r * 3, "root %llu kept", (unsigned long long)r);
+			cr_expect(e != NULL && e->val == r * 3, "root %llu kept",
+			          (unsigned long long)r);
 	}
 	cr_expect_eq(stm_ledger_expire(&l, 2001, NULL, NULL), 1000, "roots 2..2000 expire");
 	cr_expect_eq(l.count, 1500);
@@ -162,12 +163,12 @@ Test(storm_parts, a_tree_completes_when_the_xor_returns_to_zero)
 	 * xored in once when emitted and once when acked. */
 	uint64_t e1 = 0x1111, e2 = 0x2222, e3 = 0x4444;
 	uint64_t ledger = 0;
-	ledger ^= e1 ^ e2;      /* spout init: its edges */
-	ledger ^= e1 ^ e3;      /* bolt acks e1, anchoring e3 */
+	ledger ^= e1 ^ e2; /* spout init: its edges */
+	ledger ^= e1 ^ e3; /* bolt acks e1, anchoring e3 */
 	cr_expect_neq(ledger, 0);
-	ledger ^= e3;           /* e3 acked */
+	ledger ^= e3; /* e3 acked */
 	cr_expect_neq(ledger, 0);
-	ledger ^= e2;           /* e2 acked */
+	ledger ^= e2; /* e2 acked */
 	cr_expect_eq(ledger, 0);
 }
 

@@ -109,8 +109,9 @@ static int scan_entry(const char *path, const struct stat *st, int flag, struct 
 	char line[1024];
 	bool reported = false;
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-		if (!reported && (strstr(line, "AddressSanitizer") || strstr(line, "LeakSanitizer") ||
-		                  strstr(line, "runtime error:"))) {
+		if (!reported &&
+		    (strstr(line, "AddressSanitizer") || strstr(line, "LeakSanitizer") ||
+		     strstr(line, "runtime error:"))) {
 			fprintf(stderr, "== sanitizer report in %s:\n", path);
 			reported = true;
 		}
@@ -302,11 +303,18 @@ int sh_local_start(int nagents)
 	snprintf(p, sizeof(p), "--port=%d", port);
 	snprintf(a, sizeof(a), "--agents=%d", nagents);
 	snprintf(w, sizeof(w), "--work-dir=%s/work", scratch);
-	const char *argv[] = {PLEXUS_PATH, "local", p, a, w, "--ip=127.0.0.1",
-	                      "--resources=cpus:2;mem:2048", "--allocation-interval=100ms", NULL};
+	const char *argv[] = {PLEXUS_PATH,
+	                      "local",
+	                      p,
+	                      a,
+	                      w,
+	                      "--ip=127.0.0.1",
+	                      "--resources=cpus:2;mem:2048",
+	                      "--allocation-interval=100ms",
+	                      NULL};
 	sh_spawn("local", argv);
 	struct agents_wait aw = {port, nagents};
-	cr_assert(sh_wait(20000, agents_up, &aw), "plexus local did not come up");
+	cr_assert(sh_wait(60000, agents_up, &aw), "plexus local did not come up");
 	return port;
 }
 
@@ -325,7 +333,7 @@ int sh_master_start(void)
 	                      NULL};
 	sh_spawn("master", argv);
 	struct agents_wait aw = {port, 0};
-	cr_assert(sh_wait(20000, agents_up, &aw), "the master did not come up");
+	cr_assert(sh_wait(60000, agents_up, &aw), "the master did not come up");
 	return port;
 }
 
@@ -348,7 +356,7 @@ pid_t sh_agent_start(int master_port, int i)
 	                      NULL};
 	pid_t pid = sh_spawn(name, argv);
 	struct agents_wait aw = {master_port, i + 1};
-	cr_assert(sh_wait(20000, agents_up, &aw), "agent %d did not register", i);
+	cr_assert(sh_wait(60000, agents_up, &aw), "agent %d did not register", i);
 	return pid;
 }
 
@@ -361,7 +369,7 @@ int sh_storm(char **out, const char *const *args)
 	for (int i = 0; args[i] != NULL && n < 39; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	return sh_run(out, 40000, argv);
+	return sh_run(out, 90000, argv);
 }
 
 void sh_submit_wordcount(int master_port, const char *name, const char *const *confs)
@@ -486,8 +494,8 @@ void wc_check(const char *dir, uint64_t sentences, struct wc_result *r)
 			char word[64];
 			long long id, index, count;
 			int task;
-			while (f != NULL &&
-			       fscanf(f, "%63s %lld %lld %lld %d", word, &id, &index, &count, &task) == 5) {
+			while (f != NULL && fscanf(f, "%63s %lld %lld %lld %d", word, &id, &index,
+			                           &count, &task) == 5) {
 				r->lines++;
 				int k = atoi(word + 1);
 				if (word[0] != 'w' || k < 0 || k >= WC_VOCABULARY || id < 0 ||

@@ -63,12 +63,12 @@ bool sh_wait(int timeout_ms, bool (*pred)(void *arg), void *arg);
 
 /* What the sink wrote, read from <dir>/sink-*.txt. */
 struct wc_result {
-	int64_t lines;      /* all lines */
-	int64_t distinct;   /* distinct (sentence, index) */
-	int64_t duplicates; /* lines - distinct */
+	int64_t lines;          /* all lines */
+	int64_t distinct;       /* distinct (sentence, index) */
+	int64_t duplicates;     /* lines - distinct */
 	bool one_task_per_word; /* every word counted by one count task */
-	bool exact;         /* distinct words' counts == the reference of n sentences */
-	int64_t expected;   /* words in the reference */
+	bool exact;             /* distinct words' counts == the reference of n sentences */
+	int64_t expected;       /* words in the reference */
 };
 void wc_check(const char *dir, uint64_t sentences, struct wc_result *r);
 /* Lines in the sink files now. */

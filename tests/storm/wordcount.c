@@ -12,7 +12,7 @@
 
 #define SENTENCES 3000
 
-TestSuite(storm_wordcount, .init = sh_init, .fini = sh_fini, .timeout = 120);
+TestSuite(storm_wordcount, .init = sh_init, .fini = sh_fini, .timeout = 240);
 
 struct done_arg {
 	const char *name;
@@ -39,7 +39,7 @@ Test(storm_wordcount, exact_counts_then_kill)
 	const char *confs[] = {"wc.sentences=3000", NULL};
 	sh_submit_wordcount(port, "wc", confs);
 	struct done_arg d = {"wc", SENTENCES};
-	cr_assert(sh_wait(40000, spout_acked, &d), "the spout's sentences were not all acked");
+	cr_assert(sh_wait(60000, spout_acked, &d), "the spout's sentences were not all acked");
 
 	json_t *v = sh_nimbus("wc");
 	cr_assert_not_null(v);
@@ -76,9 +76,9 @@ Test(storm_wordcount, exact_counts_then_kill)
 	const char *kill_args[] = {"kill", "wc", NULL};
 	cr_assert_eq(sh_storm(&out, kill_args), 0, "kill: %s", out);
 	free(out);
-	cr_expect(sh_wait(10000, pid_gone, &w0), "worker 0 ended");
-	cr_expect(sh_wait(10000, pid_gone, &w1), "worker 1 ended");
-	cr_expect(sh_wait(10000, pid_gone, &nimbus), "the nimbus ended");
+	cr_expect(sh_wait(30000, pid_gone, &w0), "worker 0 ended");
+	cr_expect(sh_wait(30000, pid_gone, &w1), "worker 1 ended");
+	cr_expect(sh_wait(30000, pid_gone, &nimbus), "the nimbus ended");
 	json_t *ms = sh_master_state(port);
 	size_t i;
 	json_t *fw;
@@ -112,8 +112,8 @@ static bool rebalanced(void *arg)
 		           json_integer_value(json_object_get(w, "epoch")) ==
 		               json_integer_value(json_object_get(v, "epoch"));
 	}
-	bool ok = v != NULL && json_integer_value(json_object_get(v, "workers")) == 3 &&
-	          running == 3;
+	bool ok =
+	    v != NULL && json_integer_value(json_object_get(v, "workers")) == 3 && running == 3;
 	json_decref(v);
 	return ok;
 }
@@ -125,9 +125,9 @@ Test(storm_wordcount, rebalance_to_three_workers)
 	sh_submit_wordcount(port, "wc", confs);
 	const char *args[] = {"rebalance", "wc", "--workers=3", NULL};
 	cr_assert_eq(sh_storm(NULL, args), 0);
-	cr_assert(sh_wait(30000, rebalanced, NULL), "three workers run the latest assignment");
+	cr_assert(sh_wait(60000, rebalanced, NULL), "three workers run the latest assignment");
 	struct done_arg d = {"wc", 4000};
-	cr_assert(sh_wait(40000, spout_acked, &d), "every sentence was acked");
+	cr_assert(sh_wait(60000, spout_acked, &d), "every sentence was acked");
 	char dir[300];
 	snprintf(dir, sizeof(dir), "%s/out", sh_dir());
 	struct wc_result r;

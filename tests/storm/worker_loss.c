@@ -11,7 +11,7 @@
 #include "faults.h"
 #include "storm_harness.h"
 
-TestSuite(storm_worker_loss, .init = sh_init, .fini = sh_fini, .timeout = 150);
+TestSuite(storm_worker_loss, .init = sh_init, .fini = sh_fini, .timeout = 240);
 
 Test(storm_worker_loss, worker_sigkill_replays_without_loss)
 {
@@ -20,11 +20,11 @@ Test(storm_worker_loss, worker_sigkill_replays_without_loss)
 	                       "topology.max.spout.pending=200", "wc.sink_delay_us=40", NULL};
 	sh_submit_wordcount(port, "wc", confs);
 	struct progress p = {"wc", 12000, 8000};
-	cr_assert(sh_wait(30000, sink_has, &p), "the stream flows");
+	cr_assert(sh_wait(60000, sink_has, &p), "the stream flows");
 	struct relaunch r = {.name = "wc"};
 	r.worker = other_worker("wc", &r.old);
 	kill(r.old, SIGKILL);
-	cr_assert(sh_wait(30000, relaunched, &r), "the nimbus relaunched worker %d", r.worker);
+	cr_assert(sh_wait(60000, relaunched, &r), "the nimbus relaunched worker %d", r.worker);
 	cr_assert(sh_wait(60000, spout_acked, &p), "every sentence was acked in the end");
 	json_t *v = sh_nimbus("wc");
 	cr_expect_geq(json_integer_value(json_object_get(v, "relaunches")), 1);
@@ -53,7 +53,7 @@ Test(storm_worker_loss, slow_bolt_is_held_back_by_max_spout_pending)
 	                       "wc.sink_delay_us=2000", "wc.sink=1", NULL};
 	sh_submit_wordcount(port, "wc", confs);
 	struct progress p = {"wc", 200, 0};
-	cr_assert(sh_wait(30000, spout_acked, &p), "trees complete");
+	cr_assert(sh_wait(60000, spout_acked, &p), "trees complete");
 	json_t *v = sh_nimbus("wc");
 	int64_t pending_max = sh_component(v, "sentences", "pending_max");
 	cr_expect_leq(pending_max, 50, "never more than max_spout_pending in flight: %lld",

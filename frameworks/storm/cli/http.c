@@ -11,8 +11,7 @@
 
 #include "http.h"
 
-int stm_http(const char *method, const char *address, const char *path, int timeout_ms,
-             char **body)
+int stm_http(const char *method, const char *address, const char *path, int timeout_ms, char **body)
 {
 	char host[64];
 	const char *colon = strrchr(address, ':');
@@ -22,7 +21,8 @@ int stm_http(const char *method, const char *address, const char *path, int time
 		return 0;
 	memcpy(host, address, (size_t)(colon - address));
 	host[colon - address] = '\0';
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons((uint16_t)atoi(colon + 1))};
 	if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
 		return 0;
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -4,14 +4,14 @@
  * mode, detached, logging into <state-dir>/<name>/nimbus.log. The nimbus keeps its
  * state (and its HTTP address) in <state-dir>/<name>/nimbus.json, which is how this
  * command finds it. */
+#include <dirent.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -189,7 +189,7 @@ static int submit(int argc, char **argv)
 		_exit(127);
 	}
 	/* Wait until the nimbus has registered its framework. */
-	int64_t deadline = now_ms() + 30000;
+	int64_t deadline = now_ms() + 60000;
 	while (now_ms() < deadline) {
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -197,15 +197,16 @@ static int submit(int argc, char **argv)
 			return 1;
 		}
 		st = load_state(dir, name);
-		json_t *view = st != NULL &&
-		                       json_integer_value(json_object_get(st, "nimbus_pid")) == pid
-		                   ? nimbus_get(st)
-		                   : NULL;
+		json_t *view =
+		    st != NULL && json_integer_value(json_object_get(st, "nimbus_pid")) == pid
+		        ? nimbus_get(st)
+		        : NULL;
 		const char *fid = json_string_value(json_object_get(view, "framework_id"));
 		if (fid != NULL && *fid != '\0') {
-			printf("%s topology %s: framework %s, nimbus http://%s/storm/state (pid %d)\n",
-			       failover ? "resumed" : "submitted", name, fid,
-			       json_string_value(json_object_get(st, "http")), (int)pid);
+			printf(
+			    "%s topology %s: framework %s, nimbus http://%s/storm/state (pid %d)\n",
+			    failover ? "resumed" : "submitted", name, fid,
+			    json_string_value(json_object_get(st, "http")), (int)pid);
 			json_decref(view);
 			json_decref(st);
 			return 0;
@@ -214,7 +215,7 @@ static int submit(int argc, char **argv)
 		json_decref(st);
 		nap(100);
 	}
-	fprintf(stderr, "plexus storm submit: the nimbus did not register in 30s (see %s)\n", log);
+	fprintf(stderr, "plexus storm submit: the nimbus did not register in 60s (see %s)\n", log);
 	return 1;
 }
 
@@ -247,10 +248,10 @@ static int list(int argc, char **argv)
 			view = json_pack("{sssssb}", "name", e->d_name, "status", "nimbus down",
 			                 "started", 0);
 		else
-			json_object_set_new(view, "status",
-			                    json_string(json_is_true(json_object_get(view, "killing"))
-			                                    ? "killing"
-			                                    : "active"));
+			json_object_set_new(
+			    view, "status",
+			    json_string(json_is_true(json_object_get(view, "killing")) ? "killing"
+			                                                               : "active"));
 		json_array_append_new(all, view);
 		json_decref(st);
 	}
@@ -371,7 +372,8 @@ int main(int argc, char **argv)
 		return submit(argc - 1, argv + 1);
 	if (strcmp(cmd, "list") == 0)
 		return list(argc - 1, argv + 1);
-	if (strcmp(cmd, "kill") == 0 || strcmp(cmd, "rebalance") == 0 || strcmp(cmd, "metrics") == 0)
+	if (strcmp(cmd, "kill") == 0 || strcmp(cmd, "rebalance") == 0 ||
+	    strcmp(cmd, "metrics") == 0)
 		return to_nimbus(cmd, argc - 1, argv + 1);
 	fprintf(stderr, "plexus storm: unknown command '%s'\n", cmd);
 	usage(stderr);

@@ -25,7 +25,6 @@
 #include "pageviews_gen.h"
 #include "storm/storm.h"
 
-
 /* ---- spout ---- */
 
 struct events {
@@ -204,7 +203,8 @@ static void report_execute(stm_ctx *c, void *state, const stm_tuple *t)
 		for (int k = 0; k < 5; k++) {
 			int best = -1;
 			for (int i = 0; i < r->n; i++)
-				if (!used[i] && (best < 0 || r->latest[i].views > r->latest[best].views))
+				if (!used[i] &&
+				    (best < 0 || r->latest[i].views > r->latest[best].views))
 					best = i;
 			if (best < 0)
 				break;
@@ -230,7 +230,8 @@ static void report_execute(stm_ctx *c, void *state, const stm_tuple *t)
 		}
 	}
 	int i = 0;
-	while (i < r->n && (strlen(r->latest[i].url) != ulen || memcmp(r->latest[i].url, url, ulen)))
+	while (i < r->n &&
+	       (strlen(r->latest[i].url) != ulen || memcmp(r->latest[i].url, url, ulen)))
 		i++;
 	if (i == r->n && r->n < 256 && ulen < sizeof(r->latest[0].url)) {
 		memcpy(r->latest[i].url, url, ulen);

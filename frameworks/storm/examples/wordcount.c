@@ -96,7 +96,8 @@ static void split_execute(stm_ctx *c, void *state, const stm_tuple *t)
 		while (p < end && *p != ' ')
 			p++;
 		if (p > w) {
-			stm_value v[3] = {stm_int(id), stm_int(index++), stm_strn(w, (size_t)(p - w))};
+			stm_value v[3] = {stm_int(id), stm_int(index++),
+			                  stm_strn(w, (size_t)(p - w))};
 			stm_emit(c, NULL, &t, 1, v, 3);
 		}
 		while (p < end && *p == ' ')
@@ -113,7 +114,7 @@ struct counts {
 	struct count_slot {
 		char word[32];
 		int64_t n;
-	} *slots;
+	} * slots;
 };
 
 static void *count_prepare(stm_ctx *c, void *arg)
@@ -223,8 +224,8 @@ static const stm_bolt_def sink_bolt = {
 
 static void build(stm_topology *t, void *arg)
 {
-	stm_component *spout = stm_spout(t, "sentences", &sentence_spout, NULL,
-	                                 (int)stm_conf_int(t, "wc.spouts", 1));
+	stm_component *spout =
+	    stm_spout(t, "sentences", &sentence_spout, NULL, (int)stm_conf_int(t, "wc.spouts", 1));
 	stm_declare(spout, NULL, 2, "id", "sentence");
 	stm_component *split =
 	    stm_bolt(t, "split", &split_bolt, NULL, (int)stm_conf_int(t, "wc.split", 2));

@@ -17,9 +17,9 @@
 #include "tuple.h"
 #include "window.h"
 
-#define BATCH_MSG "stm.batch"
-#define NEXT_MSG "stm.next"
-#define SPOUT_TURN 256       /* next_tuple calls per turn before yielding */
+#define BATCH_MSG   "stm.batch"
+#define NEXT_MSG    "stm.next"
+#define SPOUT_TURN  256         /* next_tuple calls per turn before yielding */
 #define FLUSH_BYTES (64 * 1024) /* a buffer this full is sent before the turn ends */
 
 struct stm_ctx {
@@ -149,9 +149,10 @@ static void send_copy(struct executor *ex, int task, int stream, struct lineage 
 					k++;
 				if (k == nanchors) {
 					if (nanchors == STM_MAX_ANCHORS)
-						continue; /* cannot be tracked: its tree times out */
-					anchors[nanchors++] =
-					    (struct stm_anchor){.root = in->anchors[a].root, .edge = 0};
+						continue; /* cannot be tracked: its tree times out
+						           */
+					anchors[nanchors++] = (struct stm_anchor){
+					    .root = in->anchors[a].root, .edge = 0};
 				}
 				anchors[k].edge ^= e;
 			}
@@ -198,14 +199,15 @@ static int route(struct executor *ex, int stream, struct lineage *lin, const stm
 			task = first;
 			break;
 		case STM_GROUP_FIELDS:
-			task = first + (int)(stm_values_hash(values, sub->keys, sub->nkeys) %
-			                     (uint64_t)p);
+			task = first +
+			       (int)(stm_values_hash(values, sub->keys, sub->nkeys) % (uint64_t)p);
 			break;
 		case STM_GROUP_LOCAL_OR_SHUFFLE: {
 			/* The next task of the target on this worker, if it has one. */
 			task = -1;
 			for (int k = 0; k < p && task < 0; k++) {
-				int cand = first + (int)((ex->rr[st->subs[s]] + (uint32_t)k) % (uint32_t)p);
+				int cand = first +
+				           (int)((ex->rr[st->subs[s]] + (uint32_t)k) % (uint32_t)p);
 				if (stm_routing_local(rt, cand))
 					task = cand;
 			}
@@ -286,7 +288,8 @@ static int bolt_emit(struct executor *ex, int direct, const char *stream,
 	if (s < 0 || ex->comp->kind == STM_KIND_SPOUT)
 		return 0;
 	STM_ADD(ex->m->emitted, 1);
-	struct lineage lin = {.inputs = (stm_tuple *const *)anchors, .ninputs = anchors ? nanchors : 0};
+	struct lineage lin = {.inputs = (stm_tuple *const *)anchors,
+	                      .ninputs = anchors ? nanchors : 0};
 	return route(ex, s, &lin, values, (int)n, direct);
 }
 
@@ -682,13 +685,15 @@ static int executor_init(actor_t *self)
 	}
 	case STM_KIND_BOLT: {
 		const stm_bolt_def *d = ex->comp->def;
-		ex->state = d->prepare != NULL ? d->prepare(&ex->ctx, ex->comp->arg) : ex->comp->arg;
+		ex->state =
+		    d->prepare != NULL ? d->prepare(&ex->ctx, ex->comp->arg) : ex->comp->arg;
 		break;
 	}
 	case STM_KIND_WINDOW: {
 		const stm_window_def *d = ex->comp->def;
 		ex->window.def = d;
-		ex->state = d->prepare != NULL ? d->prepare(&ex->ctx, ex->comp->arg) : ex->comp->arg;
+		ex->state =
+		    d->prepare != NULL ? d->prepare(&ex->ctx, ex->comp->arg) : ex->comp->arg;
 		if (d->length_ms > 0)
 			actor_delay(self, d->slide_ms > 0 ? d->slide_ms : d->length_ms,
 			            window_slide_cb, ex);
@@ -758,7 +763,7 @@ static pthread_mutex_t defs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct task_def {
 	actor_def def;
 	char name[32];
-} *defs;
+} * defs;
 static int ndefs;
 
 static const actor_def *task_def(int task, int ntasks)

@@ -14,12 +14,12 @@
 #include <stdint.h>
 
 struct stm_entry {
-	uint64_t root;     /* 0: free slot */
-	uint64_t val;      /* pending: message id; acker: xor value */
-	int64_t since_ms;  /* runtime clock: when it was added */
-	int64_t since_us;  /* monotonic microseconds (latency metrics) */
-	int32_t task;      /* acker: the spout task, -1 until the init arrives */
-	uint32_t failed;   /* acker: a bolt failed the tree before the init arrived */
+	uint64_t root;    /* 0: free slot */
+	uint64_t val;     /* pending: message id; acker: xor value */
+	int64_t since_ms; /* runtime clock: when it was added */
+	int64_t since_us; /* monotonic microseconds (latency metrics) */
+	int32_t task;     /* acker: the spout task, -1 until the init arrives */
+	uint32_t failed;  /* acker: a bolt failed the tree before the init arrived */
 };
 
 struct stm_ledger {

@@ -50,27 +50,29 @@ static int describe(int argc, char **argv, stm_build_fn build, void *arg)
 			json_t *fields = json_array();
 			for (int f = 0; f < c->streams[s].nfields; f++)
 				json_array_append_new(fields, json_string(c->streams[s].fields[f]));
-			json_array_append_new(streams, json_pack("{ssso}", "name", c->streams[s].name,
-			                                         "fields", fields));
+			json_array_append_new(
+			    streams,
+			    json_pack("{ssso}", "name", c->streams[s].name, "fields", fields));
 		}
 		json_t *inputs = json_array();
 		for (int k = 0; k < t->nsubs; k++) {
 			const struct stm_sub *sub = &t->subs[k];
 			if (sub->target == i)
 				json_array_append_new(
-				    inputs, json_pack("{ssssss}", "source", t->comps[sub->source].name,
-				                      "stream", sub->stream_name, "grouping",
-				                      grouping_names[sub->grouping]));
+				    inputs,
+				    json_pack("{ssssss}", "source", t->comps[sub->source].name,
+				              "stream", sub->stream_name, "grouping",
+				              grouping_names[sub->grouping]));
 		}
 		json_array_append_new(comps,
 		                      json_pack("{sssisisoso}", "name", c->name, "parallelism",
 		                                c->parallelism, "first_task", c->first_task,
 		                                "streams", streams, "inputs", inputs));
 	}
-	json_t *o = json_pack("{sisisbsisIso}", "workers", t->workers, "tasks", t->ntasks,
-	                      "acking", t->acking, "max_spout_pending", t->max_spout_pending,
-	                      "message_timeout_ms", (json_int_t)t->message_timeout_ms,
-	                      "components", comps);
+	json_t *o =
+	    json_pack("{sisisbsisIso}", "workers", t->workers, "tasks", t->ntasks, "acking",
+	              t->acking, "max_spout_pending", t->max_spout_pending, "message_timeout_ms",
+	              (json_int_t)t->message_timeout_ms, "components", comps);
 	char *text = json_dumps(o, JSON_INDENT(2));
 	puts(text);
 	free(text);

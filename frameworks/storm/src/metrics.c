@@ -55,16 +55,17 @@ double stm_hist_quantile(const uint64_t *hist, double q)
 	return bucket_top(STM_HIST_BUCKETS - 1) / 1000.0;
 }
 
-static const char *const counters[] = {"emitted", "transferred", "executed",  "acked",
-                                       "failed",  "timed_out",   "dropped",   "pending",
+static const char *const counters[] = {"emitted",     "transferred", "executed", "acked",
+                                       "failed",      "timed_out",   "dropped",  "pending",
                                        "pending_max", "execute_us"};
 
 void stm_metrics_to_json(const struct stm_metrics *m, json_t *o)
 {
-	const uint64_t v[] = {STM_GET(m->emitted), STM_GET(m->transferred), STM_GET(m->executed),
-	                      STM_GET(m->acked),   STM_GET(m->failed),      STM_GET(m->timed_out),
-	                      STM_GET(m->dropped), STM_GET(m->pending),     STM_GET(m->pending_max),
-	                      STM_GET(m->execute_us)};
+	const uint64_t v[] = {STM_GET(m->emitted),     STM_GET(m->transferred),
+	                      STM_GET(m->executed),    STM_GET(m->acked),
+	                      STM_GET(m->failed),      STM_GET(m->timed_out),
+	                      STM_GET(m->dropped),     STM_GET(m->pending),
+	                      STM_GET(m->pending_max), STM_GET(m->execute_us)};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		json_object_set_new(o, counters[i], json_integer((json_int_t)v[i]));
 	json_t *hist = json_array();

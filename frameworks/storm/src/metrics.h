@@ -30,7 +30,7 @@ struct stm_metrics {
 
 #define STM_ADD(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
 #define STM_SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
-#define STM_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define STM_GET(field)    __atomic_load_n(&(field), __ATOMIC_RELAXED)
 
 /* Records one complete latency of us microseconds. */
 void stm_metrics_complete(struct stm_metrics *m, uint64_t us);

@@ -1,11 +1,11 @@
 /* nimbus.c — see nimbus.h: the scheduler's callbacks, the placement of workers on
  * offers, and the nimbus program. */
 #include <getopt.h>
-#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <actor/actor.h>
@@ -29,9 +29,9 @@ static char *assignment_text(struct nimbus *n)
 {
 	json_t *workers = json_array();
 	for (int i = 0; i < n->nworkers; i++)
-		json_array_append_new(workers, json_string(n->slots[i].state == SLOT_RUNNING
-		                                               ? n->slots[i].address
-		                                               : ""));
+		json_array_append_new(
+		    workers,
+		    json_string(n->slots[i].state == SLOT_RUNNING ? n->slots[i].address : ""));
 	json_t *o = json_pack("{sssIsisbso}", "type", "assign", "epoch", (json_int_t)n->epoch,
 	                      "nworkers", n->nworkers, "active", n->active, "workers", workers);
 	char *text = json_dumps(o, JSON_COMPACT);
@@ -132,8 +132,8 @@ static Plexus__TaskInfo *worker_task(struct nimbus *n, int i, const Plexus__Agen
 {
 	char err[256];
 	struct slot *s = &n->slots[i];
-	Plexus__TaskInfo *t = px_task_command(s->task_id, agent, "true", n->resources, err,
-	                                      sizeof(err));
+	Plexus__TaskInfo *t =
+	    px_task_command(s->task_id, agent, "true", n->resources, err, sizeof(err));
 	if (t == NULL) {
 		actor_error("storm %s: cannot build a worker task: %s", n->name, err);
 		return NULL;
@@ -221,7 +221,8 @@ static void resource_offers(px_scheduler_driver *d, Plexus__Offer *const *offers
 			continue;
 		int best = -1, best_load = 0;
 		for (size_t o = 0; o < count; o++) {
-			if (tasks[o] == NULL || cpus[o] + 1e-9 < cpus_need || mem[o] + 1e-9 < mem_need)
+			if (tasks[o] == NULL || cpus[o] + 1e-9 < cpus_need ||
+			    mem[o] + 1e-9 < mem_need)
 				continue;
 			int load = workers_on(n, offers[o]->agent_id->value);
 			if (best < 0 || load < best_load) {
@@ -250,8 +251,8 @@ static void resource_offers(px_scheduler_driver *d, Plexus__Offer *const *offers
 		f.has_refuse_seconds = true;
 		f.refuse_seconds = 1;
 		if (ntasks[o] > 0)
-			px_scheduler_driver_launch(d, &id, 1, (const Plexus__TaskInfo *const *)tasks[o],
-			                           ntasks[o], &f);
+			px_scheduler_driver_launch(
+			    d, &id, 1, (const Plexus__TaskInfo *const *)tasks[o], ntasks[o], &f);
 		else
 			px_scheduler_driver_decline(d, id, &f);
 		for (size_t k = 0; k < ntasks[o]; k++)
@@ -287,7 +288,8 @@ static void status_update(px_scheduler_driver *d, const Plexus__TaskStatus *st, 
 		if (s->state == SLOT_LAUNCHED || s->state == SLOT_PENDING) {
 			s->state = SLOT_RUNNING;
 			if (st->agent_id != NULL)
-				snprintf(s->agent_id, sizeof(s->agent_id), "%s", st->agent_id->value);
+				snprintf(s->agent_id, sizeof(s->agent_id), "%s",
+				         st->agent_id->value);
 			nimbus_state_save(n);
 		}
 		if (n->killing || s->state == SLOT_RETIRED)
@@ -540,16 +542,15 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: TOPOLOGY --stm-nimbus --master=HOST:PORT --name=NAME [flags]\n"
-	        "  --state-dir=DIR            where the nimbus keeps its state "
-	        "(default $PLEXUS_STORM_DIR or /tmp/plexus-storm)\n"
-	        "  --conf=KEY=VALUE           topology configuration (repeatable)\n"
-	        "  --worker-resources=R       each worker task's resources "
-	        "(default cpus:0.5;mem:256)\n"
-	        "  --failover-timeout=SECS    how long the master keeps the framework for a "
-	        "restarted nimbus (default 604800)\n"
-	        "  --http-port=N              the nimbus's HTTP port (default: ephemeral)\n");
+	fprintf(out, "usage: TOPOLOGY --stm-nimbus --master=HOST:PORT --name=NAME [flags]\n"
+	             "  --state-dir=DIR            where the nimbus keeps its state "
+	             "(default $PLEXUS_STORM_DIR or /tmp/plexus-storm)\n"
+	             "  --conf=KEY=VALUE           topology configuration (repeatable)\n"
+	             "  --worker-resources=R       each worker task's resources "
+	             "(default cpus:0.5;mem:256)\n"
+	             "  --failover-timeout=SECS    how long the master keeps the framework for a "
+	             "restarted nimbus (default 604800)\n"
+	             "  --http-port=N              the nimbus's HTTP port (default: ephemeral)\n");
 }
 
 static bool name_ok(const char *s)
@@ -557,8 +558,8 @@ static bool name_ok(const char *s)
 	if (s == NULL || *s == '\0' || strlen(s) > 40)
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '_'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
 			return false;
 	return true;
 }
@@ -634,7 +635,8 @@ int stm_nimbus_main(int argc, char **argv, stm_build_fn build, void *arg)
 		return 2;
 	}
 	size_t nres = 0;
-	Plexus__Resource **res = px_resources_from_text(n->resources, NULL, &nres, err, sizeof(err));
+	Plexus__Resource **res =
+	    px_resources_from_text(n->resources, NULL, &nres, err, sizeof(err));
 	if (res == NULL) {
 		fprintf(stderr, "storm nimbus: bad --worker-resources: %s\n", err);
 		return 2;

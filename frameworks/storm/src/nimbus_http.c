@@ -18,10 +18,10 @@ json_t *nimbus_state_json(struct nimbus *n)
 	json_t *workers = json_array(), *tasks = json_array(), *components = json_object();
 	for (int i = 0; i < n->nslots; i++) {
 		const struct slot *s = &n->slots[i];
-		json_t *w = json_pack("{sisssisssssssIsI}", "index", i, "state", slot_names[s->state],
-		                      "gen", s->gen, "task_id", s->task_id, "agent_id", s->agent_id,
-		                      "address", s->address, "pid", (json_int_t)s->pid, "epoch",
-		                      (json_int_t)s->epoch);
+		json_t *w = json_pack("{sisssisssssssIsI}", "index", i, "state",
+		                      slot_names[s->state], "gen", s->gen, "task_id", s->task_id,
+		                      "agent_id", s->agent_id, "address", s->address, "pid",
+		                      (json_int_t)s->pid, "epoch", (json_int_t)s->epoch);
 		json_t *ids = json_array();
 		size_t k;
 		json_t *t;
@@ -58,10 +58,11 @@ json_t *nimbus_state_json(struct nimbus *n)
 	}
 	return json_pack("{sssssisIsbsbsbsIsisbsIsososo}", "name", n->name, "framework_id",
 	                 n->framework_id, "workers", n->nworkers, "epoch", (json_int_t)n->epoch,
-	                 "started", n->started, "active", n->active, "killing", n->killing, "relaunches",
-	                 (json_int_t)n->relaunches, "tasks_total", n->topo->ntasks, "acking",
-	                 n->topo->acking, "max_spout_pending", (json_int_t)n->topo->max_spout_pending,
-	                 "worker_list", workers, "task_list", tasks, "components", components);
+	                 "started", n->started, "active", n->active, "killing", n->killing,
+	                 "relaunches", (json_int_t)n->relaunches, "tasks_total", n->topo->ntasks,
+	                 "acking", n->topo->acking, "max_spout_pending",
+	                 (json_int_t)n->topo->max_spout_pending, "worker_list", workers,
+	                 "task_list", tasks, "components", components);
 }
 
 static actor_future *reply_json(int status, json_t *o)

@@ -43,8 +43,8 @@ struct nimbus {
 	bool done;
 	char name[64];
 	char master[256];
-	char dir[512];        /* <state-dir>/<name> */
-	char resources[256];  /* of each worker task */
+	char dir[512];       /* <state-dir>/<name> */
+	char resources[256]; /* of each worker task */
 	double failover_timeout;
 	struct stm_topology *topo;
 	const char **conf_keys, **conf_values; /* as submitted, for workers */

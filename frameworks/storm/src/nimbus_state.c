@@ -52,18 +52,16 @@ void nimbus_state_save(struct nimbus *n)
 	json_t *slots = json_array();
 	for (int i = 0; i < n->nslots; i++) {
 		const struct slot *s = &n->slots[i];
-		json_array_append_new(slots,
-		                      json_pack("{sssisssssssI}", "state", state_names[s->state],
-		                                "gen", s->gen, "task_id", s->task_id, "agent_id",
-		                                s->agent_id, "address", s->address, "pid",
-		                                (json_int_t)s->pid));
+		json_array_append_new(
+		    slots, json_pack("{sssisssssssI}", "state", state_names[s->state], "gen",
+		                     s->gen, "task_id", s->task_id, "agent_id", s->agent_id,
+		                     "address", s->address, "pid", (json_int_t)s->pid));
 	}
-	json_t *o = json_pack("{sssssisIsbsbsIsssIso}", "name", n->name, "framework_id",
-	                      n->framework_id, "nworkers", n->nworkers, "epoch",
-	                      (json_int_t)n->epoch, "started", n->started, "active", n->active,
-	                      "relaunches",
-	                      (json_int_t)n->relaunches, "http", n->http, "nimbus_pid",
-	                      (json_int_t)getpid(), "slots", slots);
+	json_t *o =
+	    json_pack("{sssssisIsbsbsIsssIso}", "name", n->name, "framework_id", n->framework_id,
+	              "nworkers", n->nworkers, "epoch", (json_int_t)n->epoch, "started", n->started,
+	              "active", n->active, "relaunches", (json_int_t)n->relaunches, "http", n->http,
+	              "nimbus_pid", (json_int_t)getpid(), "slots", slots);
 	snprintf(path, sizeof(path), "%s/nimbus.json", n->dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (make_dirs(n->dir) != 0 || json_dump_file(o, tmp, JSON_INDENT(1)) != 0 ||
@@ -117,8 +115,8 @@ int nimbus_state_load(struct nimbus *n, char *err, size_t errlen)
 			nimbus_task_id(n, i, sl->gen, sl->task_id, sizeof(sl->task_id));
 	}
 	json_decref(o);
-	actor_info("storm %s: failing over framework %s with %d workers", n->name,
-	           n->framework_id, n->nworkers);
+	actor_info("storm %s: failing over framework %s with %d workers", n->name, n->framework_id,
+	           n->nworkers);
 	return 1;
 }
 

@@ -30,9 +30,8 @@ static bool parse_address(const char *text, uint32_t *ip, uint16_t *port)
 	return true;
 }
 
-struct stm_routing *stm_routing_alloc(const struct stm_topology *topo, uint64_t epoch,
-                                      int nworkers, const char *const *addresses, int self,
-                                      bool active)
+struct stm_routing *stm_routing_alloc(const struct stm_topology *topo, uint64_t epoch, int nworkers,
+                                      const char *const *addresses, int self, bool active)
 {
 	struct stm_routing *r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -54,7 +53,8 @@ struct stm_routing *stm_routing_alloc(const struct stm_topology *topo, uint64_t 
 		uint16_t port;
 		char id[32];
 		r->pids[t] = actor_pid_none;
-		if (w >= nworkers || addresses[w] == NULL || !parse_address(addresses[w], &ip, &port))
+		if (w >= nworkers || addresses[w] == NULL ||
+		    !parse_address(addresses[w], &ip, &port))
 			continue;
 		stm_task_actor_id(t, id, sizeof(id));
 		actor_pid_make(id, ip, port, &r->pids[t]);

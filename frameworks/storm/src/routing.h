@@ -22,15 +22,14 @@ struct stm_routing {
 	int nworkers;
 	int self; /* this worker's index */
 	int ntasks;
-	bool active; /* spouts emit only once every worker runs its tasks */
+	bool active;     /* spouts emit only once every worker runs its tasks */
 	actor_pid *pids; /* per task; actor_pid_none when its worker is not up */
 };
 
 /* Builds the table of an assignment: addresses[i] is "ip:port" of worker i or "" when
  * it is not up. NULL on out of memory. The caller holds the one reference. */
-struct stm_routing *stm_routing_alloc(const struct stm_topology *topo, uint64_t epoch,
-                                      int nworkers, const char *const *addresses, int self,
-                                      bool active);
+struct stm_routing *stm_routing_alloc(const struct stm_topology *topo, uint64_t epoch, int nworkers,
+                                      const char *const *addresses, int self, bool active);
 struct stm_routing *stm_routing_ref(struct stm_routing *r);
 /* Drops a reference; NULL is a no-op. */
 void stm_routing_unref(struct stm_routing *r);

@@ -9,7 +9,8 @@
 
 #include "topology.h"
 
-static void fail(struct stm_topology *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct stm_topology *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void fail(struct stm_topology *t, const char *fmt, ...)
 {
@@ -111,10 +112,10 @@ stm_component *stm_bolt(stm_topology *t, const char *name, const stm_bolt_def *d
 stm_component *stm_window_bolt(stm_topology *t, const char *name, const stm_window_def *def,
                                void *arg, int parallelism)
 {
-	if (def != NULL && ((def->length_count > 0) == (def->length_ms > 0) ||
-	                    def->slide_count < 0 || def->slide_ms < 0 ||
-	                    (def->length_count > 0 && def->slide_ms > 0) ||
-	                    (def->length_ms > 0 && def->slide_count > 0))) {
+	if (def != NULL &&
+	    ((def->length_count > 0) == (def->length_ms > 0) || def->slide_count < 0 ||
+	     def->slide_ms < 0 || (def->length_count > 0 && def->slide_ms > 0) ||
+	     (def->length_ms > 0 && def->slide_count > 0))) {
 		fail(t, "window bolt '%s': give a length and slide in tuples or in ms, not both",
 		     name ? name : "(null)");
 		return NULL;
@@ -175,7 +176,8 @@ static int subscribe(stm_component *bolt, const char *source, const char *stream
 	struct stm_sub *s = &t->subs[t->nsubs++];
 	memset(s, 0, sizeof(*s));
 	snprintf(s->source_name, sizeof(s->source_name), "%s", source);
-	snprintf(s->stream_name, sizeof(s->stream_name), "%s", stream ? stream : STM_DEFAULT_STREAM);
+	snprintf(s->stream_name, sizeof(s->stream_name), "%s",
+	         stream ? stream : STM_DEFAULT_STREAM);
 	s->target = bolt->index;
 	s->grouping = g;
 	s->nkeys = nkeys;
@@ -311,8 +313,7 @@ const char *stm_topology_error(const stm_topology *t)
 	return t->error[0] != '\0' ? t->error : NULL;
 }
 
-const struct stm_component *stm_topology_component(const struct stm_topology *t,
-                                                   const char *name)
+const struct stm_component *stm_topology_component(const struct stm_topology *t, const char *name)
 {
 	for (int i = 0; i < t->ncomponents; i++)
 		if (strcmp(t->comps[i].name, name) == 0)
@@ -365,8 +366,8 @@ static int resolve(struct stm_topology *t, struct stm_sub *s)
 			if (strcmp(st->fields[f], s->key_names[k]) == 0)
 				s->keys[k] = f;
 		if (s->keys[k] < 0) {
-			fail(t, "'%s' groups on field '%s' that stream '%s' of '%s' lacks", dst->name,
-			     s->key_names[k], st->name, src->name);
+			fail(t, "'%s' groups on field '%s' that stream '%s' of '%s' lacks",
+			     dst->name, s->key_names[k], st->name, src->name);
 			return -1;
 		}
 	}
@@ -413,8 +414,8 @@ int stm_topology_build(struct stm_topology *t, stm_build_fn build, void *arg)
 	}
 	for (int i = 0; i < t->ncomponents && t->acking; i++) {
 		const stm_window_def *d = t->comps[i].def;
-		int64_t slide = t->comps[i].kind == STM_KIND_WINDOW && d->slide_ms > 0 ? d->slide_ms
-		                                                                       : 0;
+		int64_t slide =
+		    t->comps[i].kind == STM_KIND_WINDOW && d->slide_ms > 0 ? d->slide_ms : 0;
 		/* As Storm: a tuple waits for its last window, so length + slide must fit in
 		 * the message timeout or every tree would time out and replay. */
 		if (t->comps[i].kind == STM_KIND_WINDOW && d->length_ms > 0 &&
@@ -429,7 +430,8 @@ int stm_topology_build(struct stm_topology *t, stm_build_fn build, void *arg)
 	}
 	if (t->acking && t->ackers != 0) {
 		int n = t->ackers > 0 ? t->ackers : t->workers;
-		struct stm_component *a = add(t, STM_ACKER_NAME, STM_KIND_ACKER, &acker_def, NULL, n);
+		struct stm_component *a =
+		    add(t, STM_ACKER_NAME, STM_KIND_ACKER, &acker_def, NULL, n);
 		if (a == NULL)
 			return -1;
 		t->acker = a->index;

@@ -12,12 +12,12 @@
 
 #include "storm/storm.h"
 
-#define STM_NAME_MAX 64
-#define STM_MAX_STREAMS 8
+#define STM_NAME_MAX       64
+#define STM_MAX_STREAMS    8
 #define STM_MAX_COMPONENTS 64
-#define STM_MAX_SUBS 128
-#define STM_ACKER_NAME "__acker"
-#define STM_TICK_STREAM "__tick"
+#define STM_MAX_SUBS       128
+#define STM_ACKER_NAME     "__acker"
+#define STM_TICK_STREAM    "__tick"
 
 enum stm_kind { STM_KIND_SPOUT, STM_KIND_BOLT, STM_KIND_WINDOW, STM_KIND_ACKER };
 
@@ -86,8 +86,7 @@ struct stm_topology {
 
 /* A topology with the given configuration (n key/value pairs, copied), empty
  * otherwise. NULL on out of memory. */
-struct stm_topology *stm_topology_alloc(const char *const *keys, const char *const *values,
-                                        int n);
+struct stm_topology *stm_topology_alloc(const char *const *keys, const char *const *values, int n);
 /* NULL is a no-op. */
 void stm_topology_free(struct stm_topology *t);
 
@@ -99,8 +98,7 @@ int stm_topology_build(struct stm_topology *t, stm_build_fn build, void *arg);
 /* The component of a task (NULL when out of range). */
 const struct stm_component *stm_topology_task_component(const struct stm_topology *t, int task);
 /* A component by name, or NULL. */
-const struct stm_component *stm_topology_component(const struct stm_topology *t,
-                                                   const char *name);
+const struct stm_component *stm_topology_component(const struct stm_topology *t, const char *name);
 /* A stream of comp by name (NULL: default), -1 when it has none. */
 int stm_component_stream(const struct stm_component *c, const char *name);
 

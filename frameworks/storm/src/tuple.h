@@ -24,10 +24,10 @@
 #endif
 
 #define STM_REC_TUPLE 'T'
-#define STM_REC_INIT 'I'
-#define STM_REC_ACK 'A'
-#define STM_REC_FAIL 'F'
-#define STM_REC_DONE 'D'
+#define STM_REC_INIT  'I'
+#define STM_REC_ACK   'A'
+#define STM_REC_FAIL  'F'
+#define STM_REC_DONE  'D'
 
 struct stm_anchor {
 	uint64_t root; /* the spout tuple this one descends from */
@@ -43,9 +43,9 @@ struct stm_tuple {
 	int nanchors;
 	stm_value values[STM_MAX_FIELDS];
 	struct stm_anchor anchors[STM_MAX_ANCHORS];
-	bool done; /* acked or failed */
-	bool kept; /* a copy was kept: its owner acks */
-	bool heap; /* made by stm_tuple_keep: freed with stm_tuple_free */
+	bool done;          /* acked or failed */
+	bool kept;          /* a copy was kept: its owner acks */
+	bool heap;          /* made by stm_tuple_keep: freed with stm_tuple_free */
 	int64_t arrived_ms; /* runtime clock, for time windows */
 };
 

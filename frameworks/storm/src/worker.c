@@ -28,7 +28,7 @@ struct worker {
 	char topology[64];
 	int index;
 	bool launched;
-	actor_pid pid; /* the worker actor */
+	actor_pid pid;               /* the worker actor */
 	struct stm_metrics *metrics; /* per task, for the life of the process */
 	actor_pid *execs;            /* per task; none when not run here */
 	struct stm_routing *rt;
@@ -178,9 +178,9 @@ static void send_state(struct worker *w, const Plexus__TaskID *id, Plexus__TaskS
 static int setup(struct worker *w, const Plexus__TaskInfo *task, char *err, size_t errlen)
 {
 	json_error_t jerr;
-	json_t *data = task->has_data ? json_loadb((const char *)task->data.data, task->data.len,
-	                                           0, &jerr)
-	                              : NULL;
+	json_t *data = task->has_data
+	                   ? json_loadb((const char *)task->data.data, task->data.len, 0, &jerr)
+	                   : NULL;
 	json_t *conf = json_object_get(data, "conf");
 	const char *topology = json_string_value(json_object_get(data, "topology"));
 	json_int_t index = json_integer_value(json_object_get(data, "worker"));

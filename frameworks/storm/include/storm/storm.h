@@ -33,8 +33,8 @@ extern "C" {
 #endif
 
 #define STM_DEFAULT_STREAM "default"
-#define STM_MAX_FIELDS 16  /* values in one tuple */
-#define STM_MAX_ANCHORS 8  /* distinct spout tuples one tuple descends from */
+#define STM_MAX_FIELDS     16 /* values in one tuple */
+#define STM_MAX_ANCHORS    8  /* distinct spout tuples one tuple descends from */
 
 /* ---- values and tuples ---------------------------------------------------------- */
 
@@ -176,10 +176,10 @@ void stm_tick_every(stm_component *bolt, int64_t ms);
  * topology.workers, topology.acker.executors, topology.max.spout.pending,
  * topology.message.timeout.secs (or topology.message.timeout.ms), topology.acking. */
 void stm_set_workers(stm_topology *t, int n);
-void stm_set_ackers(stm_topology *t, int n);      /* default: one per worker */
-void stm_set_max_spout_pending(stm_topology *t, int n); /* per spout task; default 1000 */
+void stm_set_ackers(stm_topology *t, int n);                  /* default: one per worker */
+void stm_set_max_spout_pending(stm_topology *t, int n);       /* per spout task; default 1000 */
 void stm_set_message_timeout_ms(stm_topology *t, int64_t ms); /* default 30000 */
-void stm_set_acking(stm_topology *t, bool on);    /* default on */
+void stm_set_acking(stm_topology *t, bool on);                /* default on */
 /* A configuration value given at submission (or def); build may read it. */
 const char *stm_conf(const stm_topology *t, const char *key, const char *def);
 int64_t stm_conf_int(const stm_topology *t, const char *key, int64_t def);
