@@ -97,6 +97,11 @@ Test(storm_wordcount, exact_counts_then_kill)
 	json_decref(ms);
 	const char *again[] = {"kill", "wc", NULL};
 	cr_expect_neq(sh_storm(NULL, again), 0, "a killed topology is gone");
+	const char *bad_name[] = {"submit", "--master=127.0.0.1:1", WORDCOUNT_PATH, "no/slash",
+	                          NULL};
+	cr_expect_eq(sh_storm(NULL, bad_name), 2, "a bad name is refused");
+	const char *not_a_program[] = {"submit", "--master=127.0.0.1:1", "/nonexistent", "x", NULL};
+	cr_expect_eq(sh_storm(NULL, not_a_program), 1, "a missing program is refused");
 }
 
 static bool rebalanced(void *arg)

@@ -134,6 +134,14 @@ static int submit(int argc, char **argv)
 		return 1;
 	}
 	const char *name = pos[1];
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_') ||
+		    c - name >= 40) {
+			fprintf(stderr, "plexus storm submit: a topology name is 1 to 40 letters, "
+			                "digits, '-' or '_'\n");
+			return 2;
+		}
 	json_t *st = load_state(dir, name);
 	if (st != NULL && nimbus_alive(st)) {
 		fprintf(stderr, "plexus storm submit: topology %s is already running\n", name);
@@ -215,6 +223,9 @@ static int submit(int argc, char **argv)
 		json_decref(st);
 		nap(100);
 	}
+	/* Do not leave a nimbus behind that never registered (no master there?). */
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
 	fprintf(stderr, "plexus storm submit: the nimbus did not register in 60s (see %s)\n", log);
 	return 1;
 }
