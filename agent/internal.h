@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "actor/libactor.h"
+#include "actor/pb.h"
 #include "agent/agent.h"
 #include "agent/launcher.h"
 #include "agent/status_updates.h"

@@ -62,6 +62,11 @@ uint16_t actor_runtime_port(void)
 	return actor__rt.port;
 }
 
+bool actor_runtime_listening(void)
+{
+	return actor_runtime_running() && actor__rt.port != 0;
+}
+
 int actor_runtime_init(const actor_config *user)
 {
 	actor_config cfg;
