@@ -443,6 +443,25 @@ Test(fetcher, failures_name_the_uri_and_the_reason)
 	cr_assert_eq(master_exited_executors(), 0);
 }
 
+Test(fetcher, a_framework_executor_whose_fetch_fails_fails_its_task)
+{
+	harness_start_agent(&h, "cpus:1;mem:128", NULL);
+	Plexus__ExecutorInfo ei = PLEXUS__EXECUTOR_INFO__INIT;
+	Plexus__ExecutorID eid = PLEXUS__EXECUTOR_ID__INIT;
+	Plexus__CommandInfo cmd = PLEXUS__COMMAND_INFO__INIT;
+	Plexus__CommandInfo__URI u = PLEXUS__COMMAND_INFO__URI__INIT, *up = &u;
+	eid.value = (char *)"t-custom"; /* so that sandbox_of finds its sandbox */
+	u.value = url("/my-executor.tgz");
+	cmd.value = (char *)"./my-executor";
+	cmd.n_uris = 1;
+	cmd.uris = &up;
+	ei.executor_id = &eid;
+	ei.command = &cmd;
+	run_task(&h, "t-custom", NULL, &ei, -1);
+	/* Not TASK_LOST, as for an executor that died: its container never launched. */
+	expect_fetch_failure("t-custom", u.value, "received HTTP return code 404");
+}
+
 Test(fetcher, a_cache_too_small_fails_the_task)
 {
 	static char big[4096];
