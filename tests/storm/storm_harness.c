@@ -160,11 +160,16 @@ int sh_free_port(void)
 	return ntohs(a.sin_port);
 }
 
-static pid_t start(const char *const *argv, const char *out_path, const char *err_path)
+/* daemon: a cluster process, which dies with the test process even when a timeout
+ * ends it before its teardown (a command's children, the nimbus, must outlive it). */
+static pid_t start(const char *const *argv, const char *out_path, const char *err_path,
+                   bool daemon)
 {
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
+		if (daemon)
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int out = open(out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		int err = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (out < 0 || err < 0)
@@ -183,7 +188,7 @@ pid_t sh_spawn(const char *name, const char *const *argv)
 	char log[400];
 	cr_assert_lt(nprocs, MAX_PROCS);
 	snprintf(log, sizeof(log), "%s/%s.log", scratch, name);
-	pid_t pid = start(argv, log, log);
+	pid_t pid = start(argv, log, log, true);
 	procs[nprocs++] = pid;
 	return pid;
 }
@@ -194,7 +199,7 @@ int sh_run(char **out, int timeout_ms, const char *const *argv)
 	char out_path[400], err_path[400];
 	snprintf(out_path, sizeof(out_path), "%s/run%d.out", scratch, ++seq);
 	snprintf(err_path, sizeof(err_path), "%s/run%d.log", scratch, seq);
-	pid_t pid = start(argv, out_path, err_path);
+	pid_t pid = start(argv, out_path, err_path, false);
 	int64_t deadline = now_ms() + timeout_ms;
 	int st, status = -1;
 	for (;;) {
