@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "actor/libactor.h"
+#include "actor/pb.h"
 #include "agent/agent.h"
 #include "agent/launcher.h"
 #include "agent/status_updates.h"
@@ -186,7 +187,7 @@ bool agent_executors_exited(struct agent *a, actor_pid who);
 /* Kills every executor at once and waits for them (agent shutdown). */
 void agent_executors_destroy_all(struct agent *a);
 void agent_executor_free(struct agent_executor *ex);
-/* The executor's process ended (status as waitpid gives it, or AGENT_REAPER_UNKNOWN):
+/* The executor's process ended (status as waitpid gives it, or ACTOR_REAP_UNKNOWN):
  * its container is destroyed, its live tasks end, the master hears of it. */
 void agent_executor_ended(struct agent *a, struct agent_executor *ex, int status);
 /* Tells an executor driver at `from` that registers when it should not to shut down,

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "actor/libactor.h"
+#include "actor/pb.h"
 #include "common/resources.h"
 #include "master/idmap.h"
 #include "master/master.h"

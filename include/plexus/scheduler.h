@@ -24,6 +24,10 @@
 #include "plexus/driver_status.h"
 #include "plexus/plexus.pb-c.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct px_scheduler_driver px_scheduler_driver;
 
 /* The scheduler's side. Any member may be NULL (the event is then only logged).
@@ -168,10 +172,10 @@ enum px_driver_status px_scheduler_driver_acknowledge(px_scheduler_driver *d,
 
 /* The answer of px_scheduler_driver_explain. err is 0 and text the master's
  * explanation ("no agent has cpus:4; the largest has cpus:2"), or err is a libactor error
- * code (actor/error.h) and text says why there is none: ACTOR_EINVAL a request that does
- * not parse, ACTOR_ESTATE not registered, ACTOR_EFAILED the master refused the question,
- * ACTOR_ETIMEDOUT no answer within 10 s, ACTOR_ENOENT the master went away. Runs inside
- * the driver's actor like every callback; text is borrowed until it returns. */
+ * code (actor/error.h) and text says why there is none: ACTOR_ESTATE not registered,
+ * ACTOR_EFAILED the master refused the question, ACTOR_ETIMEDOUT no answer within 10 s,
+ * ACTOR_ENOENT the master went away. Runs inside the driver's actor like every callback;
+ * text is borrowed until it returns. */
 typedef void (*px_scheduler_explain_fn)(px_scheduler_driver *d, int err, const char *text,
                                         void *arg);
 
@@ -181,9 +185,14 @@ typedef void (*px_scheduler_explain_fn)(px_scheduler_driver *d, int err, const c
  * that applies: no agent that large (with the largest), the agents large enough
  * allocated to other frameworks (named), the framework suppressed, its declines' filters
  * still active, a quota limit, the agents in maintenance. With PX_DRIVER_RUNNING, fn
- * runs exactly once with the answer, unless the driver stops or aborts first; otherwise
- * fn never runs. */
+ * runs exactly once with the answer, unless the driver stops or aborts first. A request
+ * that does not parse (or fn NULL) is PX_DRIVER_INVALID_CALL with px_driver_error()
+ * saying why; then, as for any other status, fn never runs. */
 enum px_driver_status px_scheduler_driver_explain(px_scheduler_driver *d, const char *resources,
                                                   px_scheduler_explain_fn fn, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -83,9 +83,11 @@ Test(explain, a_request_larger_than_every_agent)
 	cr_assert_eq(explain(late, "cpus:1;mem:2048", text, sizeof(text)), 0, "%s", text);
 	cr_assert_str_eq(text, "no agent has mem:2048; the largest has mem:512");
 
-	/* A request that does not parse is answered through the callback, not sent. */
-	cr_assert_eq(explain(late, "cpus:lots", text, sizeof(text)), ACTOR_EINVAL);
-	cr_assert(strstr(text, "cpus:lots") != NULL, "names the resource: %s", text);
+	/* A request that does not parse is refused at once, naming the resource. */
+	cr_assert_eq(px_scheduler_driver_explain(fw_driver(late), "cpus:lots", explained, NULL),
+	             PX_DRIVER_INVALID_CALL);
+	cr_assert(strstr(px_driver_error(), "cpus:lots") != NULL, "names the resource: %s",
+	          px_driver_error());
 }
 
 Test(explain, every_agent_held_by_another_framework_then_suppressed)

@@ -28,6 +28,10 @@
 #include "actor/actor.h"
 #include "actor/future.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A request as the handler sees it. Borrowed: valid until the handler returns. */
 typedef struct actor_http_request {
 	const char *method;     /* "GET", "POST", ... */
@@ -98,5 +102,9 @@ void actor_http_unroute_prefix(actor_t *self, const char *prefix);
 
 /* The TCP port of this OS process's HTTP server; 0 when it does not serve HTTP. */
 uint16_t actor_runtime_http_port(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
