@@ -208,12 +208,15 @@ static size_t holders(const struct alloc_agent *g, const struct alloc_framework 
 	return n;
 }
 
-static bool holds_own(const struct alloc_agent *g, const struct alloc_framework *f)
+/* Whether f (others: any framework but f) holds something on g. */
+static bool holds(const struct alloc_agent *g, const struct alloc_framework *f, bool others)
 {
-	for (size_t i = 0; i < g->nrecs; i++)
-		if (g->recs[i].c->fw == f &&
-		    (!alloc__rs_empty(g->recs[i].offered) || !alloc__rs_empty(g->recs[i].used)))
+	for (size_t i = 0; i < g->nrecs; i++) {
+		const struct record *r = &g->recs[i];
+		if ((r->c->fw != f) == others &&
+		    (!alloc__rs_empty(r->offered) || !alloc__rs_empty(r->used)))
 			return true;
+	}
 	return false;
 }
 
@@ -228,9 +231,8 @@ static enum fit fit_of(alloc_core *a, struct pass *p, struct client *c, struct a
 	bool fits = free_now != NULL && px_resources_contains(free_now, req);
 	px_resources_free(free_now);
 	if (!fits) {
-		size_t before = *nnames;
 		*nnames = holders(g, c->fw, names, *nnames, max);
-		return *nnames > before || !holds_own(g, c->fw) ? FIT_OTHERS : FIT_OWN;
+		return holds(g, c->fw, true) || !holds(g, c->fw, false) ? FIT_OTHERS : FIT_OWN;
 	}
 	enum why why;
 	bool whole;
