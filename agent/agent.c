@@ -214,7 +214,7 @@ void agent_send_update(struct agent *a, struct agent_framework *fw, struct agent
 	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
 	uint8_t uuid[16];
 
-	agent_uuid(uuid);
+	px_uuid_random(uuid);
 	tid.value = (char *)task_id;
 	fid.value = fw->id;
 	st.task_id = &tid;

@@ -268,8 +268,8 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 	ex->grace_ms = a->shutdown_grace_ms;
 	if (info->shutdown_grace_period != NULL && info->shutdown_grace_period->nanoseconds >= 0)
 		ex->grace_ms = info->shutdown_grace_period->nanoseconds / 1000000;
-	agent_uuid(uuid);
-	agent_uuid_text(uuid, ex->run_uuid);
+	px_uuid_random(uuid);
+	px_uuid_format(uuid, ex->run_uuid);
 	ex->phase = EXECUTOR_LAUNCHING;
 	ex->next = fw->executors;
 	fw->executors = ex;

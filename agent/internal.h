@@ -16,6 +16,7 @@
 #include "agent/status_updates.h"
 #include "common/resources.h"
 #include "plexus/message.h"
+#include "plexus/util.h"
 #include "proto/internal.pb-c.h"
 #include "proto/plexus.pb-c.h"
 
@@ -220,12 +221,8 @@ int agent_http_install(struct agent *a);
 
 /* ---- pb.c: protobuf helpers ------------------------------------------------------- */
 
-/* A deep copy of msg through pack/unpack; NULL on out of memory. */
+/* Frees a message made by px_message_copy or unpacking; NULL is a no-op. */
 void agent_pb_free(void *msg);
-/* 16 random bytes. */
-void agent_uuid(uint8_t out[16]);
-/* The canonical text form of 16 bytes (37 bytes with the NUL). */
-void agent_uuid_text(const uint8_t uuid[16], char out[37]);
 /* Wall-clock seconds, as Mesos's timestamps are. */
 double agent_wall_now(void);
 

@@ -11,6 +11,7 @@
 
 #include "master/allocator_link.h"
 #include "master/master_internal.h"
+#include "plexus/util.h"
 #include "master/registrar.h"
 
 double mst_master_wall_time(void)
@@ -155,17 +156,11 @@ static void metrics_init(struct mst_metrics *x)
 static void new_master_id(char *out, size_t len)
 {
 	uint8_t b[16];
+	char text[37];
 
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-		uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-		for (size_t i = 0; i < sizeof(b); i++)
-			b[i] = (uint8_t)(t >> (8 * (i % 8))) ^ (uint8_t)(i * 37);
-	}
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-	         b[13], b[14], b[15]);
+	px_uuid_random(b);
+	px_uuid_format(b, text);
+	snprintf(out, len, "%s", text);
 }
 
 static void unhandled(actor_t *self, const actor_msg *msg)
