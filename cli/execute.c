@@ -6,7 +6,11 @@
  * (read from the executor's message "... exited with status N", 1 if absent); 1 for
  * any other terminal state, an error from the master, or a master that cannot be
  * reached; 128 + N when signal N (SIGINT, SIGTERM) interrupts it, after it has
- * unregistered (the master then kills the task); 2 for bad flags. */
+ * unregistered (the master then kills the task); 2 for bad flags.
+ *
+ * While no offer fits (--explain-after, 3 s by default, then every 10 s while the answer
+ * changes), it asks the master why (px_scheduler_driver_explain) and prints the answer,
+ * e.g. "no agent has cpus:4; the largest has cpus:2". */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,20 +26,27 @@
 #include "common/resources.h"
 #include "plexus/message.h"
 #include "plexus/scheduler.h"
+#include "plexus/util.h"
 
 #define REGISTRATION_TIMEOUT_MS 30000
+#define EXPLAIN_AFTER_MS        3000
+#define EXPLAIN_AGAIN_MS        10000
 
 struct execute {
 	const char *name;
 	const char *command;
+	const char *resources_text;
 	px_resources *resources;
+	int64_t explain_after_ms;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool registered; /* under mu */
-	bool ended;      /* under mu: interrupted by a signal, or refused by the master */
+	bool ended;      /* under mu: interrupted, refused by the master, or the task ended */
 	bool launched;   /* inside the driver's actor only */
-	int exit_status; /* set once the task ends or the driver fails */
+	bool offer_taken; /* under mu: launched, so nothing is left to explain */
+	char *explained;  /* under mu: the last explanation printed */
+	int exit_status;  /* set once the task ends or the driver fails */
 };
 
 static void usage(FILE *out)
@@ -53,6 +64,8 @@ static void usage(FILE *out)
 	             "  --resources=RES       what the task needs, unreserved (default\n"
 	             "                        cpus:0.1;mem:32)\n"
 	             "  --role=ROLE           the framework's role (default *)\n"
+	             "  --explain-after=DUR   while no offer fits, say why after DUR (default\n"
+	             "                        3secs; 0 never)\n"
 	             "  --help                this text\n");
 }
 
@@ -142,6 +155,10 @@ static void launch(px_scheduler_driver *d, struct execute *x, const Plexus__Offe
 	       offer->hostname ? offer->hostname : "?");
 	fflush(stdout);
 	x->launched = true;
+	pthread_mutex_lock(&x->mu);
+	x->offer_taken = true;
+	pthread_cond_broadcast(&x->cv);
+	pthread_mutex_unlock(&x->mu);
 }
 
 static void on_offers(px_scheduler_driver *d, Plexus__Offer *const *offers, size_t n, void *arg)
@@ -176,8 +193,64 @@ static void on_status(px_scheduler_driver *d, const Plexus__TaskStatus *s, void 
 		x->exit_status = failed_status(s->message);
 	else
 		x->exit_status = 1;
+	x->ended = true;
+	pthread_cond_broadcast(&x->cv);
 	pthread_mutex_unlock(&x->mu);
 	px_scheduler_driver_stop(d, false);
+}
+
+/* The master's answer to "why does no offer fit?": printed when it is new. */
+static void on_explained(px_scheduler_driver *d, int err, const char *text, void *arg)
+{
+	struct execute *x = arg;
+	if (err != 0) {
+		fprintf(stderr, "plexus execute: cannot tell why no offer fits: %s\n", text);
+		return;
+	}
+	pthread_mutex_lock(&x->mu);
+	bool fresh = !x->offer_taken && (x->explained == NULL || strcmp(x->explained, text) != 0);
+	if (fresh) {
+		free(x->explained);
+		x->explained = strdup(text);
+	}
+	pthread_mutex_unlock(&x->mu);
+	if (fresh)
+		fprintf(stderr, "plexus execute: no offer fits %s yet: %s\n", x->resources_text,
+		        text);
+}
+
+/* Until the task is launched (or everything ends): after explain_after_ms, and every
+ * EXPLAIN_AGAIN_MS after, asks the master why no offer fits. */
+static void explain_while_waiting(px_scheduler_driver *d, struct execute *x)
+{
+	if (x->explain_after_ms <= 0)
+		return;
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	int64_t wait_ms = x->explain_after_ms;
+	pthread_mutex_lock(&x->mu);
+	while (!x->offer_taken && !x->ended) {
+		dl.tv_sec += (time_t)(wait_ms / 1000);
+		dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+		int rc = 0;
+		while (!x->offer_taken && !x->ended && rc == 0)
+			rc = pthread_cond_timedwait(&x->cv, &x->mu, &dl);
+		if (x->offer_taken || x->ended)
+			break;
+		pthread_mutex_unlock(&x->mu);
+		if (px_scheduler_driver_explain(d, x->resources_text, on_explained, x) !=
+		    PX_DRIVER_RUNNING) {
+			pthread_mutex_lock(&x->mu);
+			break;
+		}
+		pthread_mutex_lock(&x->mu);
+		wait_ms = EXPLAIN_AGAIN_MS;
+	}
+	pthread_mutex_unlock(&x->mu);
 }
 
 static void on_error(px_scheduler_driver *d, const char *message, void *arg)
@@ -317,6 +390,7 @@ static int run(struct execute *x, const char *master, const char *role)
 			        master, REGISTRATION_TIMEOUT_MS / 1000);
 		px_scheduler_driver_stop(d, false);
 	} else {
+		explain_while_waiting(d, x);
 		px_scheduler_driver_join(d);
 		pthread_mutex_lock(&x->mu);
 		status = x->exit_status;
@@ -340,11 +414,12 @@ int plexus_execute_main(int argc, char **argv)
 	    {"command", required_argument, NULL, 'c'},
 	    {"resources", required_argument, NULL, 'r'},
 	    {"role", required_argument, NULL, 'R'},
+	    {"explain-after", required_argument, NULL, 'E'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *master = NULL, *resources = "cpus:0.1;mem:32", *role = NULL;
-	struct execute x = {.exit_status = 1};
+	struct execute x = {.exit_status = 1, .explain_after_ms = EXPLAIN_AFTER_MS};
 	int c;
 
 	optind = 1;
@@ -365,6 +440,15 @@ int plexus_execute_main(int argc, char **argv)
 			break;
 		case 'R':
 			role = optarg;
+			break;
+		case 'E':
+			if (!px_duration_parse(optarg, &x.explain_after_ms)) {
+				fprintf(stderr,
+				        "plexus execute: --explain-after: '%s' is not a duration "
+				        "(e.g. 3secs, 500ms)\n",
+				        optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -410,11 +494,13 @@ int plexus_execute_main(int argc, char **argv)
 		px_resources_free(x.resources);
 		return 2;
 	}
+	x.resources_text = resources;
 	pthread_mutex_init(&x.mu, NULL);
 	pthread_cond_init(&x.cv, NULL);
 	int status = run(&x, master, role);
 	pthread_cond_destroy(&x.cv);
 	pthread_mutex_destroy(&x.mu);
 	px_resources_free(x.resources);
+	free(x.explained);
 	return status;
 }

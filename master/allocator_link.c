@@ -69,8 +69,9 @@ struct link_call {
 	mst_alloc_explain_fn explain_done;
 	actor_promise *promise; /* C_ROLES */
 	void *done_arg;
-	json_t *json; /* C_ROLES: the role objects, made inside the allocator */
-	char *text;   /* C_EXPLAIN: the explanation, made inside the allocator */
+	json_t *json;  /* C_ROLES: the role objects, made inside the allocator */
+	char *text;    /* C_EXPLAIN: the explanation, made inside the allocator */
+	int offerable; /* C_EXPLAIN: agents a pass would offer the request on */
 	char err[512];
 };
 
@@ -170,9 +171,12 @@ static int run_call(alloc_core *core, int64_t now, void *arg)
 			return ALLOC_ENOMEM;
 		int rc = alloc_explain_request(core, c->framework_id, c->role, c->res, now, c->text,
 		                               len);
-		if (rc < 0)
+		if (rc < 0) {
 			snprintf(c->err, sizeof(c->err), "%s", alloc_strerror(-rc));
-		return rc < 0 ? -rc : ALLOC_OK;
+			return -rc;
+		}
+		c->offerable = rc;
+		return ALLOC_OK;
 	}
 	}
 	return ALLOC_EINVAL;
@@ -620,7 +624,7 @@ actor_future *mst_alloc_roles_response(struct mst_alloc *a)
 
 static void explained(actor_t *in, int rc, struct link_call *c)
 {
-	c->explain_done(in, rc, rc == 0 && c->text ? c->text : c->err, c->done_arg);
+	c->explain_done(in, rc, c->offerable, rc == 0 && c->text ? c->text : c->err, c->done_arg);
 }
 
 void mst_alloc_explain(struct mst_alloc *a, const char *framework_id, const char *role,
@@ -629,7 +633,7 @@ void mst_alloc_explain(struct mst_alloc *a, const char *framework_id, const char
 	struct link_call *c = call_new(C_EXPLAIN, framework_id, role, NULL, request);
 
 	if (c == NULL) {
-		done(actor_current(), ALLOC_ENOMEM, "out of memory", arg);
+		done(actor_current(), ALLOC_ENOMEM, 0, "out of memory", arg);
 		return;
 	}
 	c->answered = explained;

@@ -109,9 +109,11 @@ actor_future *mst_alloc_roles_response(struct mst_alloc *a);
 
 /* Why the framework gets no offer holding `request` (borrowed, unallocated scalars and
  * ranges), as alloc_explain_request() says it inside the allocator. done runs once inside
- * the master with rc 0 and the text, or rc != 0 and the reason the allocator could not
- * answer (self == NULL: the master has ended; only release arg). */
-typedef void (*mst_alloc_explain_fn)(actor_t *self, int rc, const char *text, void *arg);
+ * the master with rc 0, the text and the number of agents a pass would offer it on now,
+ * or rc != 0 (an alloc_err) and the reason the allocator could not answer (self == NULL:
+ * the master has ended; only release arg). */
+typedef void (*mst_alloc_explain_fn)(actor_t *self, int rc, int offerable, const char *text,
+                                     void *arg);
 void mst_alloc_explain(struct mst_alloc *a, const char *framework_id, const char *role,
                        const px_resources *request, mst_alloc_explain_fn done, void *arg);
 

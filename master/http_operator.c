@@ -418,17 +418,17 @@ static actor_http_response *machine(actor_t *self, struct master *m, const actor
 		return text_response(503, "Failed to write the registry");
 	}
 	/* Offers of the agents there go at once; a machine that comes up is offered in the
-	 * next pass, which starts now. */
+	 * next pass, which starts now. Each agent's flag follows the registry just written,
+	 * so an agent still matched by another machine down stays under maintenance. */
 	for (struct mst_agent *ag = m->agents; ag; ag = ag->next) {
-		bool hit = false;
-		json_array_foreach(body, i, mid) hit |= machine_matches(mid, ag);
-		if (!hit)
+		bool now_down = mst_machine_is_down(m, ag);
+		if (now_down == ag->maintenance)
 			continue;
 		actor_info("master: agent %s (%s) %s maintenance", ag->id, ag->info->hostname,
-		           down ? "under" : "out of");
-		ag->maintenance = down;
-		mst_alloc_agent_maintenance(m->alloc, ag->id, down);
-		if (down)
+		           now_down ? "under" : "out of");
+		ag->maintenance = now_down;
+		mst_alloc_agent_maintenance(m->alloc, ag->id, now_down);
+		if (now_down)
 			mst_offers_rescind(self, m, NULL, ag->id);
 	}
 	if (!down)

@@ -200,6 +200,7 @@ static int master_init(actor_t *self)
 	mst_agents_install(self);
 	mst_offers_install(self);
 	mst_tasks_install(self);
+	mst_explain_install(self);
 	if (mst_http_install(self) != 0)
 		actor_warn("master: HTTP routes not installed");
 

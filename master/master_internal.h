@@ -203,6 +203,10 @@ void mst_offers_rescind(actor_t *self, struct master *m, const char *framework_i
                         const char *agent_id);
 void mst_allocation_tick(actor_t *self, void *arg);
 
+/* ---- explain.c ---- */
+/* Installs the handler of ExplainOffersMessage (why a request finds no offer). */
+void mst_explain_install(actor_t *self);
+
 /* ---- validation.c ---- */
 /* Checks one task against the framework, the agent and the resources still left in
  * the offers; on success *use holds what it will use (task + new executor). On

@@ -17,11 +17,13 @@
 #include <unistd.h>
 
 #include "actor/actor.h"
+#include "actor/error.h"
 #include "actor/future.h"
 #include "actor/log.h"
 #include "actor/pb.h"
 #include "actor/runtime.h"
 #include "common/master_discovery.h"
+#include "common/resources.h"
 #include "frameworks/driver/driver_util.h"
 #include "plexus/message.h"
 #include "plexus/util.h"
@@ -1225,4 +1227,203 @@ enum px_driver_status px_scheduler_driver_acknowledge(px_scheduler_driver *d,
 	m.has_uuid = true;
 	m.uuid = status->uuid;
 	return submit_msg(d, CALL_ACK, &m.base);
+}
+
+/* ---- explain: why no offer holds a request ---------------------------------------- */
+
+/* How long the master has to answer an explanation, on the runtime's clock. */
+#define EXPLAIN_TIMEOUT_MS 10000
+
+/* One px_scheduler_driver_explain call. The question goes out from a short-lived actor
+ * of its own (so the driver keeps no table of questions in flight) and the answer comes
+ * back into the driver's actor, where fn runs like every callback. */
+struct explain_call {
+	actor_pid driver, master;
+	Plexus__Internal__ExplainOffersMessage *msg; /* owned */
+	px_scheduler_explain_fn fn;
+	void *arg;
+	int err;    /* 0: text is the explanation */
+	char *text; /* owned */
+};
+
+/* The asking actor's state: the call until it is handed back to the driver. */
+struct explainer {
+	struct explain_call *call; /* NULL once handed back */
+	uint64_t timer;
+};
+
+static void explain_call_free(struct explain_call *c)
+{
+	if (c->msg != NULL)
+		protobuf_c_message_free_unpacked(&c->msg->base, NULL);
+	free(c->text);
+	free(c);
+}
+
+/* Inside the driver: the answer (or why there is none) reaches the scheduler. A driver
+ * that has ended or aborted since drops it. */
+static void explain_finish(actor_t *self, void *arg)
+{
+	struct explain_call *c = arg;
+	if (self != NULL) {
+		px_scheduler_driver *d = actor_state(self);
+		if (!atomic_load(&d->aborted) && c->fn != NULL)
+			c->fn(d, c->err, c->text ? c->text : "", c->arg);
+	}
+	explain_call_free(c);
+}
+
+static void explain_set(struct explain_call *c, int err, const char *text)
+{
+	free(c->text);
+	c->err = err;
+	c->text = strdup(text ? text : "");
+}
+
+/* Inside the asking actor: hands the call back to the driver once and ends. */
+static void explainer_done(actor_t *self, struct explainer *x, int err, const char *text)
+{
+	struct explain_call *c = x->call;
+	if (c == NULL)
+		return;
+	x->call = NULL;
+	if (x->timer != 0)
+		actor_cancel(self, x->timer);
+	x->timer = 0;
+	explain_set(c, err, text);
+	px_run_in(c->driver, explain_finish, c, false);
+	actor_terminate(actor_self(self));
+}
+
+static void on_explained(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
+{
+	struct explainer *x = actor_state(self);
+	const Plexus__Internal__OffersExplainedMessage *a = (const void *)msg;
+	if (x->call == NULL || !actor_pid_equal(from, x->call->master))
+		return;
+	if (a->error != NULL)
+		explainer_done(self, x, ACTOR_EFAILED, a->error);
+	else
+		explainer_done(self, x, 0, a->explanation ? a->explanation : "");
+}
+
+static void explainer_timeout(actor_t *self, void *arg)
+{
+	if (self == NULL)
+		return;
+	struct explainer *x = actor_state(self);
+	x->timer = 0;
+	explainer_done(self, x, ACTOR_ETIMEDOUT, "the master did not answer in time");
+}
+
+static void explainer_exited(actor_t *self, actor_pid who)
+{
+	explainer_done(self, actor_state(self), ACTOR_ENOENT,
+	               "the master went away before answering");
+}
+
+static int explainer_init(actor_t *self)
+{
+	struct explainer *x = actor_state(self);
+	int rv = actor_install_pb(self, &plexus__internal__offers_explained_message__descriptor,
+	                          on_explained, NULL);
+	if (rv != 0)
+		return rv;
+	actor_link(self, x->call->master);
+	x->timer = actor_delay(self, EXPLAIN_TIMEOUT_MS, explainer_timeout, NULL);
+	return actor_send_pb(self, x->call->master, &x->call->msg->base);
+}
+
+static void explainer_fini(actor_t *self)
+{
+	struct explainer *x = actor_state(self);
+	/* Ended before an answer (the runtime is stopping): the driver still hears of it. */
+	if (x->call != NULL) {
+		explain_set(x->call, ACTOR_ECANCELED, "the question was cancelled");
+		px_run_in(x->call->driver, explain_finish, x->call, false);
+	}
+	free(x);
+}
+
+static const actor_def explainer_def = {
+    .name = "scheduler-explain",
+    .init = explainer_init,
+    .fini = explainer_fini,
+    .exited = explainer_exited,
+};
+
+/* Inside the driver: the framework must be registered; then the asking actor starts. */
+static void explain_start(actor_t *self, void *arg)
+{
+	struct explain_call *c = arg;
+	if (self == NULL) {
+		explain_call_free(c);
+		return;
+	}
+	px_scheduler_driver *d = actor_state(self);
+	if (!d->connected || d->framework->id == NULL) {
+		explain_set(c, ACTOR_ESTATE, "the framework is not registered with a master");
+		explain_finish(self, c);
+		return;
+	}
+	c->master = d->master;
+	c->msg->framework_id = (Plexus__FrameworkID *)px_message_copy(&d->framework->id->base);
+	struct explainer *x = calloc(1, sizeof(*x));
+	int rv = c->msg->framework_id != NULL && x != NULL ? 0 : ACTOR_ENOMEM;
+	if (x != NULL)
+		x->call = c;
+	if (rv == 0)
+		rv = actor_spawn(&explainer_def, x, NULL);
+	if (rv != 0) {
+		/* On a failed spawn nothing ran: the call is still ours. */
+		free(x);
+		explain_set(c, rv, actor_strerror(rv));
+		explain_finish(self, c);
+	}
+}
+
+enum px_driver_status px_scheduler_driver_explain(px_scheduler_driver *d, const char *resources,
+                                                  px_scheduler_explain_fn fn, void *arg)
+{
+	enum px_driver_status s = status_get(d);
+	if (s != PX_DRIVER_RUNNING)
+		return s;
+	px_driver_error_clear();
+	px_resources *rs = NULL;
+	char err[256] = "";
+	if (fn == NULL || resources == NULL ||
+	    px_resources_parse(resources, NULL, &rs, err, sizeof(err)) != PX_OK ||
+	    px_resources_is_empty(rs)) {
+		px_driver_error_set("scheduler driver: explain refused: %s",
+		                    fn == NULL || resources == NULL ? "no callback or no resources"
+		                    : err[0]                        ? err
+		                                                    : "an empty request");
+		px_resources_free(rs);
+		return PX_DRIVER_INVALID_CALL;
+	}
+	pthread_mutex_lock(&d->mu);
+	bool spawned = d->spawned;
+	actor_pid pid = d->pid;
+	pthread_mutex_unlock(&d->mu);
+	struct explain_call *c = calloc(1, sizeof(*c));
+	if (c != NULL && (c->msg = malloc(sizeof(*c->msg))) != NULL)
+		plexus__internal__explain_offers_message__init(c->msg);
+	if (!spawned || c == NULL || c->msg == NULL ||
+	    px_resources_to_pb(rs, PX_PB_REFINED, &c->msg->resources, &c->msg->n_resources) !=
+	        PX_OK) {
+		px_driver_error_set("scheduler driver: explain: %s",
+		                    spawned ? "out of memory" : "the driver is not started");
+		if (c != NULL)
+			explain_call_free(c);
+		px_resources_free(rs);
+		return spawned ? PX_DRIVER_INVALID_CALL : PX_DRIVER_NOT_STARTED;
+	}
+	px_resources_free(rs);
+	c->driver = pid;
+	c->fn = fn;
+	c->arg = arg;
+	c->msg->has_request_id = true;
+	c->msg->request_id = 1;
+	px_run_in(pid, explain_start, c, false);
+	return s;
 }

@@ -170,6 +170,27 @@ enum px_driver_status px_scheduler_driver_send_message(px_scheduler_driver *d,
 enum px_driver_status px_scheduler_driver_acknowledge(px_scheduler_driver *d,
                                                       const Plexus__TaskStatus *status);
 
+/* The answer of px_scheduler_driver_explain. err is 0 and text the master's
+ * explanation ("no agent has cpus:4; the largest has cpus:2"), or err is a libactor error
+ * code (actor/error.h) and text says why there is none: ACTOR_ESTATE not registered,
+ * ACTOR_EFAILED the master refused the question, ACTOR_ETIMEDOUT no answer within 10 s,
+ * ACTOR_ENOENT the master went away. Runs inside the driver's actor like every callback;
+ * text is borrowed until it returns. */
+typedef void (*px_scheduler_explain_fn)(px_scheduler_driver *d, int err, const char *text,
+                                        void *arg);
+
+/* A debug call: why does the framework get no offer holding `resources` (unreserved, in
+ * the text form "cpus:4;mem:64")? The master's allocator compares the request with every
+ * agent's total and free resources for the framework's role and names the first reason
+ * that applies: no agent that large (with the largest), the agents large enough
+ * allocated to other frameworks (named), the framework suppressed, its declines' filters
+ * still active, a quota limit, the agents in maintenance. With PX_DRIVER_RUNNING, fn
+ * runs exactly once with the answer, unless the driver stops or aborts first. A request
+ * that does not parse (or fn NULL) is PX_DRIVER_INVALID_CALL with px_driver_error()
+ * saying why; then, as for any other status, fn never runs. */
+enum px_driver_status px_scheduler_driver_explain(px_scheduler_driver *d, const char *resources,
+                                                  px_scheduler_explain_fn fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

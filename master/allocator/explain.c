@@ -169,6 +169,16 @@ static void put_resources(struct text *t, const px_resources *rs)
 	free(s);
 }
 
+/* "the only agent with <request>" or "all N agents with <request>". */
+static void put_agents(struct text *t, size_t n, const px_resources *req)
+{
+	if (n == 1)
+		put(t, "the only agent with ");
+	else
+		put(t, "all %zu agents with ", n);
+	put_resources(t, req);
+}
+
 /* What role may use of rs, without reservations, so that it compares with an
  * unreserved request. NULL when out of memory. */
 static px_resources *usable_by(const px_resources *rs, const char *role)
@@ -198,12 +208,15 @@ static size_t holders(const struct alloc_agent *g, const struct alloc_framework 
 	return n;
 }
 
-static bool holds_own(const struct alloc_agent *g, const struct alloc_framework *f)
+/* Whether f (others: any framework but f) holds something on g. */
+static bool holds(const struct alloc_agent *g, const struct alloc_framework *f, bool others)
 {
-	for (size_t i = 0; i < g->nrecs; i++)
-		if (g->recs[i].c->fw == f &&
-		    (!alloc__rs_empty(g->recs[i].offered) || !alloc__rs_empty(g->recs[i].used)))
+	for (size_t i = 0; i < g->nrecs; i++) {
+		const struct record *r = &g->recs[i];
+		if ((r->c->fw != f) == others &&
+		    (!alloc__rs_empty(r->offered) || !alloc__rs_empty(r->used)))
 			return true;
+	}
 	return false;
 }
 
@@ -218,9 +231,8 @@ static enum fit fit_of(alloc_core *a, struct pass *p, struct client *c, struct a
 	bool fits = free_now != NULL && px_resources_contains(free_now, req);
 	px_resources_free(free_now);
 	if (!fits) {
-		size_t before = *nnames;
 		*nnames = holders(g, c->fw, names, *nnames, max);
-		return *nnames > before || !holds_own(g, c->fw) ? FIT_OTHERS : FIT_OWN;
+		return holds(g, c->fw, true) || !holds(g, c->fw, false) ? FIT_OTHERS : FIT_OWN;
 	}
 	enum why why;
 	bool whole;
@@ -389,7 +401,7 @@ int alloc_explain_request(alloc_core *a, const char *framework_id, const char *r
 		for (int w = 0; w < FIT_MAX; w++)
 			if (count[w] == capable)
 				only = (enum fit)w;
-		const char *all = capable == 1 ? "the only agent" : "all";
+		const char *are = capable == 1 ? "is" : "are";
 		switch (only) {
 		case FIT_OFFERABLE:
 			put(&t, "%zu agent%s with ", capable, capable == 1 ? "" : "s");
@@ -397,24 +409,18 @@ int alloc_explain_request(alloc_core *a, const char *framework_id, const char *r
 			put(&t, " can offer it now: the next pass offers it");
 			break;
 		case FIT_OTHERS:
-			put(&t, "%s %zu agent%s with ", all, capable, capable == 1 ? "" : "s");
-			put_resources(&t, request);
-			put(&t, " %s allocated to other frameworks:", capable == 1 ? "is" : "are");
+			put_agents(&t, capable, request);
+			put(&t, " %s allocated to other frameworks:", are);
 			for (size_t i = 0; i < nnames; i++)
 				put(&t, "%s %s", i ? "," : "", names[i]);
 			break;
 		case FIT_OWN:
-			put(&t, "%s %zu agent%s with ", all, capable, capable == 1 ? "" : "s");
-			put_resources(&t, request);
-			put(&t, " %s held by the framework's own offers and tasks",
-			    capable == 1 ? "is" : "are");
+			put_agents(&t, capable, request);
+			put(&t, " %s held by the framework's own offers and tasks", are);
 			break;
 		case FIT_FILTERED:
-			put(&t,
-			    "filters from the framework's declines are still active on %s %zu "
-			    "agent%s with ",
-			    all, capable, capable == 1 ? "" : "s");
-			put_resources(&t, request);
+			put(&t, "filters from the framework's declines are still active on ");
+			put_agents(&t, capable, request);
 			put(&t, " (revive to clear them)");
 			break;
 		case FIT_QUOTA:
@@ -422,15 +428,12 @@ int alloc_explain_request(alloc_core *a, const char *framework_id, const char *r
 			put_resources(&t, request);
 			break;
 		case FIT_HEADROOM:
-			put(&t, "%s %zu agent%s with ", all, capable, capable == 1 ? "" : "s");
-			put_resources(&t, request);
-			put(&t, " %s kept for other roles' quota guarantees",
-			    capable == 1 ? "is" : "are");
+			put_agents(&t, capable, request);
+			put(&t, " %s kept for other roles' quota guarantees", are);
 			break;
 		case FIT_DOWN:
-			put(&t, "%s %zu agent%s with ", all, capable, capable == 1 ? "" : "s");
-			put_resources(&t, request);
-			put(&t, " %s in maintenance or inactive:", capable == 1 ? "is" : "are");
+			put_agents(&t, capable, request);
+			put(&t, " %s in maintenance or inactive:", are);
 			for (size_t i = 0; i < ndown; i++)
 				put(&t, "%s %s", i ? "," : "", down[i]);
 			break;
