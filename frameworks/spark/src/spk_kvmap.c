@@ -1,0 +1,127 @@
+/* spk_kvmap.c — see spk_kvmap.h. Open addressing with linear probing; the table holds
+ * pointers so that growing moves no entry. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "spk_kvmap.h"
+#include "spk_registry.h"
+
+void spk_kvmap_init(spk_kvmap *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void spk_kvmap_fini(spk_kvmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i] != NULL) {
+			spk_buf_fini(&m->slots[i]->list[0]);
+			spk_buf_fini(&m->slots[i]->list[1]);
+		}
+	free(m->slots);
+	spk_arena_fini(&m->arena);
+	memset(m, 0, sizeof(*m));
+}
+
+static int grow(spk_kvmap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 1024;
+	spk_kv **slots = calloc(cap, sizeof(*slots));
+	if (slots == NULL)
+		return -1;
+	for (size_t i = 0; i < m->cap; i++) {
+		spk_kv *e = m->slots[i];
+		if (e == NULL)
+			continue;
+		size_t j = e->hash & (cap - 1);
+		while (slots[j] != NULL)
+			j = (j + 1) & (cap - 1);
+		slots[j] = e;
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+	return 0;
+}
+
+spk_kv *spk_kvmap_get(spk_kvmap *m, spk_bytes key)
+{
+	if ((m->n + 1) * 2 > m->cap && grow(m) != 0)
+		return NULL;
+	uint64_t h = spk_hash(key.data, key.len);
+	size_t j = h & (m->cap - 1);
+	for (spk_kv *e; (e = m->slots[j]) != NULL; j = (j + 1) & (m->cap - 1))
+		if (e->hash == h && e->key.len == key.len &&
+		    (key.len == 0 || memcmp(e->key.data, key.data, key.len) == 0))
+			return e;
+	spk_kv *e = (spk_kv *)spk_arena_copy(&m->arena, NULL, sizeof(spk_kv) + 8);
+	char *k = spk_arena_copy(&m->arena, key.data, key.len);
+	if (e == NULL || k == NULL)
+		return NULL;
+	/* The arena's copies are byte aligned; an entry needs its own alignment. */
+	e = (spk_kv *)(((uintptr_t)e + 7) & ~(uintptr_t)7);
+	memset(e, 0, sizeof(*e));
+	e->hash = h;
+	e->key = (spk_bytes){k, key.len};
+	m->slots[j] = e;
+	m->n++;
+	m->bytes += key.len + sizeof(*e) + 16;
+	return e;
+}
+
+int spk_kvmap_set_value(spk_kvmap *m, spk_kv *e, spk_bytes v)
+{
+	char *p;
+	if (e->has_value && v.len <= e->value.len) {
+		/* Reuse the old bytes: a running sum seldom grows. */
+		p = (char *)e->value.data;
+		memcpy(p, v.data, v.len);
+	} else {
+		p = spk_arena_copy(&m->arena, v.data, v.len);
+		if (p == NULL)
+			return -1;
+		m->bytes += v.len;
+	}
+	e->value = (spk_bytes){p, v.len};
+	e->has_value = true;
+	return 0;
+}
+
+int spk_kvmap_reduce(spk_kvmap *m, spk_bytes key, spk_bytes v, spk_reduce_fn fn, const char *arg)
+{
+	spk_kv *e = spk_kvmap_get(m, key);
+	if (e == NULL)
+		return spk_fail("out of memory in reduce");
+	if (!e->has_value)
+		return spk_kvmap_set_value(m, e, v);
+	spk_buf out = {0};
+	int rc = fn(e->value, v, arg, &out);
+	if (rc == 0)
+		rc = spk_kvmap_set_value(m, e, (spk_bytes){out.data ? out.data : "", out.len});
+	else if (spk_failure()[0] == '\0')
+		spk_failure_set("reduce function failed");
+	spk_buf_fini(&out);
+	return rc;
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+	const spk_kv *x = *(spk_kv *const *)a, *y = *(spk_kv *const *)b;
+	return spk_bytes_cmp(x->key, y->key);
+}
+
+spk_kv **spk_kvmap_entries(spk_kvmap *m, bool sorted, size_t *n)
+{
+	*n = 0;
+	if (m->n == 0)
+		return NULL;
+	spk_kv **out = malloc(m->n * sizeof(*out));
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i] != NULL)
+			out[(*n)++] = m->slots[i];
+	if (sorted)
+		qsort(out, *n, sizeof(*out), kv_cmp);
+	return out;
+}

@@ -1,0 +1,179 @@
+/* spk_registry.c — see spk_registry.h. Registrations happen at start-up on the main
+ * thread, before any task thread exists, so lookups need no lock. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spk_registry.h"
+#include "spk_wire.h"
+
+#define SPK_REGISTRY_MAX 256
+#define SPK_NAME_MAX     64
+
+struct spk_fn_entry {
+	char name[SPK_NAME_MAX];
+	enum spk_fn_kind kind;
+	void *fn;
+};
+
+static struct spk_fn_entry table[SPK_REGISTRY_MAX];
+static int ntable;
+
+/* "sum": decimal integers added. */
+static int builtin_sum(spk_bytes a, spk_bytes b, const char *arg, spk_buf *out)
+{
+	(void)arg;
+	char ta[32], tb[32];
+	if (a.len >= sizeof(ta) || b.len >= sizeof(tb))
+		return spk_fail("sum: value longer than an integer");
+	memcpy(ta, a.data, a.len);
+	ta[a.len] = '\0';
+	memcpy(tb, b.data, b.len);
+	tb[b.len] = '\0';
+	char *ea, *eb;
+	long long x = strtoll(ta, &ea, 10), y = strtoll(tb, &eb, 10);
+	if (*ea != '\0' || *eb != '\0' || a.len == 0 || b.len == 0)
+		return spk_fail("sum: not an integer: '%s' or '%s'", ta, tb);
+	return spk_buf_printf(out, "%lld", x + y);
+}
+
+/* "__first": keeps one of two values (distinct). */
+static int builtin_first(spk_bytes a, spk_bytes b, const char *arg, spk_buf *out)
+{
+	(void)b;
+	(void)arg;
+	return spk_buf_append(out, a.data, a.len);
+}
+
+/* "__distinct_key": the whole row as a key ('k' + key and value, or 'v' + value). */
+static int builtin_distinct_key(const spk_row *in, const char *arg, spk_emitter *out)
+{
+	(void)arg;
+	spk_buf k = {0};
+	if (in->keyed) {
+		spk_buf_append(&k, "k", 1);
+		spk_put_bytes(&k, in->key.data, in->key.len);
+		spk_put_bytes(&k, in->value.data, in->value.len);
+	} else {
+		spk_buf_append(&k, "v", 1);
+		spk_buf_append(&k, in->value.data, in->value.len);
+	}
+	spk_emit_pair(out, k.data, k.len, "", 0);
+	spk_buf_fini(&k);
+	return 0;
+}
+
+/* "__distinct_row": back from that key to the row. */
+static int builtin_distinct_row(const spk_row *in, const char *arg, spk_emitter *out)
+{
+	(void)arg;
+	if (in->key.len == 0)
+		return spk_fail("distinct: empty key");
+	spk_bytes rest = {in->key.data + 1, in->key.len - 1};
+	if (in->key.data[0] == 'v') {
+		spk_emit_value(out, rest.data, rest.len);
+		return 0;
+	}
+	size_t pos = 0;
+	spk_bytes k, v;
+	if (!spk_list_next(rest, &pos, &k) || !spk_list_next(rest, &pos, &v))
+		return spk_fail("distinct: malformed key");
+	spk_emit_pair(out, k.data, k.len, v.data, v.len);
+	return 0;
+}
+
+static int add(const char *name, enum spk_fn_kind kind, void *fn);
+
+static void builtins(void)
+{
+	static int done;
+	if (done)
+		return;
+	done = 1;
+	add("sum", SPK_FN_REDUCE, (void *)builtin_sum);
+	add("__first", SPK_FN_REDUCE, (void *)builtin_first);
+	add("__distinct_key", SPK_FN_MAP, (void *)builtin_distinct_key);
+	add("__distinct_row", SPK_FN_MAP, (void *)builtin_distinct_row);
+}
+
+static int add(const char *name, enum spk_fn_kind kind, void *fn)
+{
+	builtins();
+	if (name == NULL || fn == NULL || strlen(name) >= SPK_NAME_MAX ||
+	    ntable >= SPK_REGISTRY_MAX)
+		return -1;
+	for (int i = 0; i < ntable; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return -1;
+	snprintf(table[ntable].name, SPK_NAME_MAX, "%s", name);
+	table[ntable].kind = kind;
+	table[ntable].fn = fn;
+	ntable++;
+	return 0;
+}
+
+int spk_register_map(const char *name, spk_map_fn fn)
+{
+	return add(name, SPK_FN_MAP, (void *)fn);
+}
+
+int spk_register_filter(const char *name, spk_filter_fn fn)
+{
+	return add(name, SPK_FN_FILTER, (void *)fn);
+}
+
+int spk_register_reduce(const char *name, spk_reduce_fn fn)
+{
+	return add(name, SPK_FN_REDUCE, (void *)fn);
+}
+
+int spk_register_partitions(const char *name, spk_partition_fn fn)
+{
+	return add(name, SPK_FN_PARTITIONS, (void *)fn);
+}
+
+void *spk_registry_find(const char *name, enum spk_fn_kind kind)
+{
+	builtins();
+	if (name == NULL)
+		return NULL;
+	for (int i = 0; i < ntable; i++)
+		if (table[i].kind == kind && strcmp(table[i].name, name) == 0)
+			return table[i].fn;
+	return NULL;
+}
+
+static _Thread_local char failure[512];
+
+const char *spk_failure(void)
+{
+	return failure;
+}
+
+void spk_failure_clear(void)
+{
+	failure[0] = '\0';
+}
+
+void spk_failure_set(const char *fmt, ...)
+{
+	if (failure[0] != '\0')
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(failure, sizeof(failure), fmt, ap);
+	va_end(ap);
+}
+
+int spk_fail(const char *fmt, ...)
+{
+	if (failure[0] == '\0') {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(failure, sizeof(failure), fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
