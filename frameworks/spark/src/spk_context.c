@@ -32,6 +32,7 @@ void spk_conf_default(spk_conf *c)
 	c->idle_timeout_ms = 60000;
 	c->task_max_failures = 4;
 	c->decline_seconds = 120;
+	c->locality_wait_ms = 3000;
 	c->http_port = 0;
 }
 
@@ -179,6 +180,9 @@ static void idle_tick(actor_t *self, void *arg)
 			spk_tasks_exec_lost(sc, i, "released after being idle");
 		}
 	}
+	/* Tasks held back by delay scheduling may go elsewhere now. */
+	if (!idle && sc->npending > 0)
+		spk_tasks_schedule(sc);
 	if (idle && !sc->suppressed && sc->driver != NULL) {
 		px_scheduler_driver_suppress(sc->driver, NULL, 0);
 		sc->suppressed = true;
@@ -491,6 +495,27 @@ int spk_context_shuffle_attempts(spk_context *sc, int shuffle_id, int *counts, i
 		}
 	pthread_mutex_unlock(&sc->mu);
 	return rc;
+}
+
+int spk_context_map_location(spk_context *sc, int shuffle_id, int map, char *out, size_t len)
+{
+	int rc = -1;
+	pthread_mutex_lock(&sc->mu);
+	for (spk_shuffle *s = sc->shuffles; s != NULL; s = s->next)
+		if (s->id == shuffle_id && map >= 0 && map < s->nmaps && s->maps[map].exec >= 0) {
+			snprintf(out, len, "%s", sc->execs[s->maps[map].exec].id);
+			rc = 0;
+		}
+	pthread_mutex_unlock(&sc->mu);
+	return rc;
+}
+
+int spk_context_tasks_running(spk_context *sc)
+{
+	pthread_mutex_lock(&sc->mu);
+	int n = (int)sc->nrunning;
+	pthread_mutex_unlock(&sc->mu);
+	return n;
 }
 
 /* ---- jobs -------------------------------------------------------------------------- */

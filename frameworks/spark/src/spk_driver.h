@@ -84,7 +84,7 @@ struct spk_task {
 	int index; /* result tasks: index into job->parts */
 	int partition, attempt;
 	int exec, avoid;
-	int64_t launched_ms;
+	int64_t submitted_ms, launched_ms;
 };
 
 struct spk_job {

@@ -54,6 +54,7 @@ void spk_tasks_submit(spk_context *sc, spk_shuffle *sh, spk_job *job, int index,
 	t->partition = partition;
 	t->exec = -1;
 	t->avoid = avoid;
+	t->submitted_ms = spk_now_ms();
 	if (sh != NULL) {
 		sh->active[partition] = true;
 		t->attempt = sh->attempts[partition]++;
@@ -80,6 +81,11 @@ static int pick_exec(spk_context *sc, const struct spk_task *t)
 	int pref = spk_task_preferred_exec(sc, t);
 	if (pref >= 0 && pref < sc->nexecs && usable(&sc->execs[pref]))
 		return pref;
+	/* Delay scheduling: a task whose partition is in a live executor's memory waits
+	 * for a core there, for up to locality_wait_ms, before it runs elsewhere. */
+	if (pref >= 0 && pref < sc->nexecs && sc->execs[pref].alive &&
+	    spk_now_ms() - t->submitted_ms < sc->conf.locality_wait_ms)
+		return -1;
 	int best = -1, fallback = -1;
 	for (int i = 0; i < sc->nexecs; i++) {
 		if (!usable(&sc->execs[i]))

@@ -114,17 +114,19 @@ void spk_main(int argc, char **argv);
 /* ---- the context ------------------------------------------------------------------- */
 
 typedef struct spk_conf {
-	const char *master;      /* "HOST:PORT" of the master; required */
-	const char *app_name;    /* the framework's name; default "spark" */
-	const char *role;        /* default "*" */
-	int max_cores;           /* cores over all executors; default 0 = no limit */
-	int executor_cores;      /* cores of one executor (tasks at once); default 2 */
-	int executor_mem_mb;     /* default 512 */
-	int64_t idle_timeout_ms; /* an executor idle this long is released; default 60000 */
-	int task_max_failures;   /* attempts of a task before its job fails; default 4 */
-	int64_t decline_seconds; /* filter on declined offers; default 120 */
-	bool progress;           /* print a progress line on stderr; default false */
-	int http_port;           /* the driver's HTTP port (jobs as JSON); 0 = any, -1 none */
+	const char *master;       /* "HOST:PORT" of the master; required */
+	const char *app_name;     /* the framework's name; default "spark" */
+	const char *role;         /* default "*" */
+	int max_cores;            /* cores over all executors; default 0 = no limit */
+	int executor_cores;       /* cores of one executor (tasks at once); default 2 */
+	int executor_mem_mb;      /* default 512 */
+	int64_t idle_timeout_ms;  /* an executor idle this long is released; default 60000 */
+	int task_max_failures;    /* attempts of a task before its job fails; default 4 */
+	int64_t decline_seconds;  /* filter on declined offers; default 120 */
+	int64_t locality_wait_ms; /* delay scheduling: a task waits this long for the executor
+	                             holding its persisted partition; default 3000 */
+	bool progress;            /* print a progress line on stderr; default false */
+	int http_port;            /* the driver's HTTP port (jobs as JSON); 0 = any, -1 none */
 } spk_conf;
 
 void spk_conf_default(spk_conf *conf);
@@ -155,6 +157,12 @@ int spk_context_executors(spk_context *sc);
  * shuffle `shuffle_id` (the id of a shuffled dataset's dependency: see spk_shuffle_id);
  * counts[p] for partition p, up to n. Returns the number of partitions, or -1. */
 int spk_context_shuffle_attempts(spk_context *sc, int shuffle_id, int *counts, int n);
+
+/* The executor (its Mesos task id, into out) that holds map output `map` of shuffle
+ * shuffle_id. 0, or -1 when that output is missing. */
+int spk_context_map_location(spk_context *sc, int shuffle_id, int map, char *out, size_t len);
+/* Tasks of the current job running on executors now. */
+int spk_context_tasks_running(spk_context *sc);
 
 /* ---- datasets ---------------------------------------------------------------------- */
 
