@@ -183,10 +183,8 @@ static void idle_tick(actor_t *self, void *arg)
 	/* Tasks held back by delay scheduling may go elsewhere now. */
 	if (!idle && sc->npending > 0)
 		spk_tasks_schedule(sc);
-	if (idle && !sc->suppressed && sc->driver != NULL) {
-		px_scheduler_driver_suppress(sc->driver, NULL, 0);
-		sc->suppressed = true;
-	}
+	if (idle)
+		spk_tasks_suppress(sc);
 	pthread_mutex_unlock(&sc->mu);
 	sc->idle_timer = actor_delay(self, 250, idle_tick, sc);
 }
@@ -256,6 +254,13 @@ static actor_future *http_jobs(actor_t *self, const actor_http_request *req, voi
 	               "],\"tasks\":{\"pending\":%zu,\"running\":%zu,\"launched\":%" PRIu64
 	               ",\"finished\":%" PRIu64 "},\"executors\":[",
 	               sc->npending, sc->nrunning, sc->tasks_launched, sc->tasks_finished);
+	b.len -= strlen(",\"executors\":[");
+	spk_buf_printf(&b,
+	               ",\"offers\":{\"received\":%" PRIu64 ",\"declined\":%" PRIu64
+	               ",\"suppressed\":%s,\"suppress_calls\":%" PRIu64 ",\"revive_calls\":%" PRIu64
+	               ",\"decline_seconds\":%" PRId64 "},\"executors\":[",
+	               sc->offers_received, sc->offers_declined, sc->suppressed ? "true" : "false",
+	               sc->suppress_calls, sc->revive_calls, sc->conf.decline_seconds);
 	for (int i = 0; i < sc->nexecs; i++) {
 		const struct spk_exec_ref *e = &sc->execs[i];
 		spk_buf_printf(&b, "%s{\"id\":", i ? "," : "");
@@ -298,11 +303,9 @@ static void registered_cb(px_scheduler_driver *d, const Plexus__FrameworkID *id,
 	pthread_mutex_lock(&sc->mu);
 	snprintf(sc->framework_id, sizeof(sc->framework_id), "%s", id->value);
 	sc->registered_fw = true;
-	if (!spk_tasks_want_executors(sc)) {
-		/* Nothing to run yet: no offers until a job needs them. */
-		px_scheduler_driver_suppress(sc->driver, NULL, 0);
-		sc->suppressed = true;
-	}
+	/* Nothing to run yet: no offers until a job needs them. */
+	if (!spk_tasks_want_executors(sc))
+		spk_tasks_suppress(sc);
 	pthread_mutex_unlock(&sc->mu);
 	actor_info("spark: registered as framework %s", id->value);
 }
@@ -581,10 +584,8 @@ static spk_job *run_job(spk_rdd *r, const spk_out_spec *out, const int *parts, i
 	sc->job = j;
 	sc->error[0] = '\0';
 	spk_dag_advance(sc);
-	if (spk_tasks_want_executors(sc) && sc->suppressed && sc->driver != NULL) {
-		px_scheduler_driver_revive(sc->driver, NULL, 0);
-		sc->suppressed = false;
-	}
+	if (spk_tasks_want_executors(sc))
+		spk_tasks_revive(sc);
 	spk_tasks_schedule(sc);
 	while (!j->finished) {
 		struct timespec ts;

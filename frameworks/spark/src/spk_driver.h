@@ -128,6 +128,7 @@ struct spk_context {
 	size_t npending, nrunning, cap_pending, cap_running;
 	uint64_t next_task;
 	uint64_t tasks_launched, tasks_finished;
+	uint64_t offers_received, offers_declined, suppress_calls, revive_calls;
 
 	spk_job *job; /* the job running now (actions block, so one at a time) */
 	spk_job **history;
@@ -173,6 +174,10 @@ bool spk_tasks_want_executors(spk_context *sc);
 void spk_tasks_offers(spk_context *sc, Plexus__Offer *const *offers, size_t n);
 /* Mesos status of an executor's task. */
 void spk_tasks_exec_update(spk_context *sc, const Plexus__TaskStatus *st);
+
+/* Stops offers (once) / asks for them again, clearing decline filters. Under mu. */
+void spk_tasks_suppress(spk_context *sc);
+void spk_tasks_revive(spk_context *sc);
 
 int64_t spk_now_ms(void);
 

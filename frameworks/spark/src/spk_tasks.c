@@ -289,12 +289,29 @@ void spk_tasks_exec_lost(spk_context *sc, int exec, const char *why)
 	}
 	sc->nrunning = kept;
 	e->busy = 0;
-	if (sc->driver != NULL && sc->job != NULL && !sc->job->finished) {
-		px_scheduler_driver_revive(sc->driver, NULL, 0);
-		sc->suppressed = false;
-	}
+	if (sc->job != NULL && !sc->job->finished)
+		spk_tasks_revive(sc);
 	spk_dag_advance(sc);
 	spk_tasks_schedule(sc);
+}
+
+void spk_tasks_suppress(spk_context *sc)
+{
+	if (sc->suppressed || sc->driver == NULL)
+		return;
+	px_scheduler_driver_suppress(sc->driver, NULL, 0);
+	sc->suppressed = true;
+	sc->suppress_calls++;
+}
+
+void spk_tasks_revive(spk_context *sc)
+{
+	if (sc->driver == NULL)
+		return;
+	/* Also when not suppressed: reviving clears the long filters of declined offers. */
+	px_scheduler_driver_revive(sc->driver, NULL, 0);
+	sc->suppressed = false;
+	sc->revive_calls++;
 }
 
 static int live_executors(spk_context *sc)
@@ -392,15 +409,15 @@ void spk_tasks_offers(spk_context *sc, Plexus__Offer *const *offers, size_t n)
 	f.refuse_seconds = (double)sc->conf.decline_seconds;
 	for (size_t i = 0; i < n; i++) {
 		const Plexus__Offer *o = offers[i];
+		sc->offers_received++;
 		if (spk_tasks_want_executors(sc) && !agent_has_executor(sc, o->agent_id->value) &&
 		    launch_executor(sc, o))
 			continue;
+		sc->offers_declined++;
 		px_scheduler_driver_decline(sc->driver, o->id, &f);
 	}
-	if (!spk_tasks_want_executors(sc) && !sc->suppressed) {
-		px_scheduler_driver_suppress(sc->driver, NULL, 0);
-		sc->suppressed = true;
-	}
+	if (!spk_tasks_want_executors(sc))
+		spk_tasks_suppress(sc);
 }
 
 void spk_tasks_exec_update(spk_context *sc, const Plexus__TaskStatus *st)
