@@ -58,6 +58,7 @@ struct spk_shuffle {
 	size_t *bound_lens;
 	size_t nbounds;
 	char *combine, *combine_arg;
+	char *partitioner, *partitioner_arg;
 	struct spk_map_status *maps; /* parent->nparts */
 	bool *active;                /* a task of that map partition is pending or running */
 	int *attempts;
@@ -143,6 +144,11 @@ int spk_task_encode(spk_context *sc, const struct spk_task *t, spk_buf *out);
 /* A dataset sorted by key over nparts range partitions cut at bounds (nparts - 1 of
  * them, or none when nparts is 1 or r is empty). bounds are copied. */
 spk_rdd *spk_lineage_sorted(spk_rdd *r, int nparts, const spk_bytes *bounds, size_t nbounds);
+/* A shuffled dataset with every option: the reduce-side aggregation, its function, and
+ * a registered partitioner (NULL: hash). NULL on a bad function. */
+spk_rdd *spk_lineage_shuffle(spk_rdd *p, const char *op, enum spk_agg agg, const char *fn,
+                             const char *arg, int nparts, const char *partitioner,
+                             const char *parg);
 /* Frees every dataset and shuffle of the context. */
 void spk_lineage_free(spk_context *sc);
 /* The executor that holds partition p of a persisted dataset in t's lineage, or -1. */

@@ -275,6 +275,19 @@ static spk_rdd *shuffled(spk_rdd *p, spk_rdd *q, const char *op, enum spk_agg ag
 	return r;
 }
 
+spk_rdd *spk_lineage_shuffle(spk_rdd *p, const char *op, enum spk_agg agg, const char *fn,
+                             const char *arg, int nparts, const char *partitioner, const char *parg)
+{
+	if (agg == SPK_AGG_REDUCE && (fn == NULL || spk_registry_find(fn, SPK_FN_REDUCE) == NULL))
+		return NULL;
+	spk_rdd *r = shuffled(p, NULL, op, agg, fn, arg, nparts);
+	if (r != NULL && partitioner != NULL) {
+		r->shuffles[0]->partitioner = strdup(partitioner);
+		r->shuffles[0]->partitioner_arg = parg ? strdup(parg) : NULL;
+	}
+	return r;
+}
+
 spk_rdd *spk_reduce_by_key(spk_rdd *r, const char *fn, const char *arg, int nparts)
 {
 	if (fn == NULL || spk_registry_find(fn, SPK_FN_REDUCE) == NULL) {
@@ -315,6 +328,11 @@ spk_rdd *spk_lineage_sorted(spk_rdd *p, int nparts, const spk_bytes *bounds, siz
 		s->nbounds++;
 	}
 	return r;
+}
+
+spk_rdd *spk_repartition_and_sort(spk_rdd *r, int nparts)
+{
+	return shuffled(r, NULL, "repartition_and_sort", SPK_AGG_SORT, NULL, NULL, nparts);
 }
 
 spk_rdd *spk_repartition(spk_rdd *r, int nparts)
@@ -439,6 +457,8 @@ int spk_task_encode(spk_context *sc, const struct spk_task *t, spk_buf *out)
 			rc |= spk_put_bytes(out, s->bounds[i], s->bound_lens[i]);
 		rc |= spk_put_str(out, s->combine);
 		rc |= spk_put_str(out, s->combine_arg);
+		rc |= spk_put_str(out, s->partitioner);
+		rc |= spk_put_str(out, s->partitioner_arg);
 	} else {
 		const spk_out_spec *o = &t->job->out;
 		root = t->job->rdd;
@@ -517,6 +537,8 @@ void spk_lineage_free(spk_context *sc)
 		free(s->bound_lens);
 		free(s->combine);
 		free(s->combine_arg);
+		free(s->partitioner);
+		free(s->partitioner_arg);
 		free(s->maps);
 		free(s->active);
 		free(s->attempts);

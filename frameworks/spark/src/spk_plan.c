@@ -3,7 +3,7 @@
  *
  *   task  := id stage partition attempt out node
  *   out   := kind; SHUFFLE: sid nreduce nbounds bound* combine(str) arg(str)
- *            TAKE: n; REDUCE: fn arg; SAVE: dir
+ *            partitioner(str) parg(str); TAKE: n; REDUCE: fn arg; SAVE: dir
  *   node  := kind rdd partition persist body
  *   body  := RANGE start end step | ARRAY n item* | TEXT path off len
  *          | narrow fn arg node | CONCAT n node*
@@ -185,6 +185,8 @@ spk_task_desc *spk_task_desc_decode(const void *data, size_t len, char *err, siz
 			o->bounds[i] = spk_get_bytes(&r);
 		o->fn = spk_get_str(&r);
 		o->arg = spk_get_str(&r);
+		o->partitioner = spk_get_str(&r);
+		o->parg = spk_get_str(&r);
 		break;
 	}
 	case SPK_OUT_COUNT:
@@ -227,6 +229,8 @@ void spk_task_desc_free(spk_task_desc *t)
 	free(t->out.fn);
 	free(t->out.arg);
 	free(t->out.dir);
+	free(t->out.partitioner);
+	free(t->out.parg);
 	free(t);
 }
 

@@ -100,9 +100,10 @@ typedef struct spk_out_spec {
 	int sid, nreduce;  /* SHUFFLE */
 	spk_bytes *bounds; /* SHUFFLE by range: nreduce - 1 upper bounds (borrowed) */
 	size_t nbounds;
-	char *fn, *arg; /* SHUFFLE: map-side combine (NULL: none); REDUCE */
-	uint64_t take;  /* TAKE */
-	char *dir;      /* SAVE */
+	char *fn, *arg;           /* SHUFFLE: map-side combine (NULL: none); REDUCE */
+	char *partitioner, *parg; /* SHUFFLE: a registered partitioner (NULL: hash or bounds) */
+	uint64_t take;            /* TAKE */
+	char *dir;                /* SAVE */
 } spk_out_spec;
 
 typedef struct spk_task_desc {

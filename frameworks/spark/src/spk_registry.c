@@ -84,6 +84,27 @@ static int builtin_distinct_row(const spk_row *in, const char *arg, spk_emitter 
 	return 0;
 }
 
+/* "__as_list": a combined value as a list of one (a MapReduce reducer reads lists). */
+static int builtin_as_list(const spk_row *in, const char *arg, spk_emitter *out)
+{
+	(void)arg;
+	spk_buf l = {0};
+	spk_put_bytes(&l, in->value.data, in->value.len);
+	spk_emit_pair(out, in->key.data, in->key.len, l.data ? l.data : "", l.len);
+	spk_buf_fini(&l);
+	return 0;
+}
+
+/* "__ungroup": (key, list) -> (key, value) for each value: the identity reducer. */
+static int builtin_ungroup(const spk_row *in, const char *arg, spk_emitter *out)
+{
+	(void)arg;
+	spk_bytes v;
+	for (size_t pos = 0; spk_list_next(in->value, &pos, &v);)
+		spk_emit_pair(out, in->key.data, in->key.len, v.data, v.len);
+	return 0;
+}
+
 static int add(const char *name, enum spk_fn_kind kind, void *fn);
 
 static void builtins(void)
@@ -94,6 +115,8 @@ static void builtins(void)
 	done = 1;
 	add("sum", SPK_FN_REDUCE, (void *)builtin_sum);
 	add("__first", SPK_FN_REDUCE, (void *)builtin_first);
+	add("__as_list", SPK_FN_MAP, (void *)builtin_as_list);
+	add("__ungroup", SPK_FN_MAP, (void *)builtin_ungroup);
 	add("__distinct_key", SPK_FN_MAP, (void *)builtin_distinct_key);
 	add("__distinct_row", SPK_FN_MAP, (void *)builtin_distinct_row);
 }
@@ -127,6 +150,11 @@ int spk_register_filter(const char *name, spk_filter_fn fn)
 int spk_register_reduce(const char *name, spk_reduce_fn fn)
 {
 	return add(name, SPK_FN_REDUCE, (void *)fn);
+}
+
+int spk_register_partitioner(const char *name, spk_partitioner_fn fn)
+{
+	return add(name, SPK_FN_PARTITIONER, (void *)fn);
 }
 
 int spk_register_partitions(const char *name, spk_partition_fn fn)

@@ -5,7 +5,13 @@
 
 #include "spark/spark.h"
 
-enum spk_fn_kind { SPK_FN_MAP = 1, SPK_FN_FILTER, SPK_FN_REDUCE, SPK_FN_PARTITIONS };
+enum spk_fn_kind {
+	SPK_FN_MAP = 1,
+	SPK_FN_FILTER,
+	SPK_FN_REDUCE,
+	SPK_FN_PARTITIONS,
+	SPK_FN_PARTITIONER
+};
 
 /* The function registered under name with that kind, or NULL. */
 void *spk_registry_find(const char *name, enum spk_fn_kind kind);

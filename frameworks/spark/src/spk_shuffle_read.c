@@ -91,7 +91,7 @@ static int agg_finish(struct agg *a)
 		return rc;
 	}
 	size_t n = 0;
-	spk_kv **e = spk_kvmap_entries(&a->table, false, &n);
+	spk_kv **e = spk_kvmap_entries(&a->table, true, &n);
 	if (e == NULL && n > 0)
 		return SPK_PUSH_FAIL;
 	for (size_t i = 0; i < n && rc == SPK_PUSH_OK; i++) {

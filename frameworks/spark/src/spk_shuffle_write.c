@@ -19,6 +19,7 @@ struct spk_shuffle_writer {
 	const spk_out_spec *out;
 	int map;
 	spk_reduce_fn combine;
+	spk_partitioner_fn partitioner;
 	spk_kvmap *tables; /* combine: one per reduce partition */
 	spk_buf *rows;     /* otherwise: encoded rows per reduce partition */
 };
@@ -47,7 +48,18 @@ int spk_partition_of(spk_bytes key, int n, const spk_bytes *bounds, size_t nboun
 static int push_shuffle(spk_sink *s, const spk_row *row)
 {
 	spk_shuffle_writer *w = (spk_shuffle_writer *)s;
-	int r = spk_partition_of(sort_key(row), w->out->nreduce, w->out->bounds, w->out->nbounds);
+	int r;
+	if (w->partitioner != NULL) {
+		r = w->partitioner(sort_key(row), w->out->nreduce, w->out->parg);
+		if (r < 0 || r >= w->out->nreduce) {
+			spk_failure_set("partitioner '%s' gave %d for %d partitions",
+			                w->out->partitioner, r, w->out->nreduce);
+			return SPK_PUSH_FAIL;
+		}
+	} else {
+		r = spk_partition_of(sort_key(row), w->out->nreduce, w->out->bounds,
+		                     w->out->nbounds);
+	}
 	if (w->combine != NULL) {
 		if (!row->keyed) {
 			spk_failure_set(
@@ -71,6 +83,14 @@ spk_shuffle_writer *spk_shuffle_writer_alloc(spk_exec *ex, const spk_out_spec *o
 	w->ex = ex;
 	w->out = out;
 	w->map = map;
+	if (out->partitioner != NULL) {
+		w->partitioner = spk_registry_find(out->partitioner, SPK_FN_PARTITIONER);
+		if (w->partitioner == NULL) {
+			spk_failure_set("no partitioner '%s' registered", out->partitioner);
+			free(w);
+			return NULL;
+		}
+	}
 	if (out->fn != NULL) {
 		w->combine = spk_registry_find(out->fn, SPK_FN_REDUCE);
 		if (w->combine == NULL) {

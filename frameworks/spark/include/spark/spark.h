@@ -96,6 +96,9 @@ typedef struct spk_iter spk_iter;
 bool spk_iter_next(spk_iter *it, spk_row *row);
 typedef int (*spk_partition_fn)(spk_iter *in, const char *arg, spk_emitter *out);
 
+/* A partitioner (MapReduce): the reduce partition, in [0, nparts), of a key. */
+typedef int (*spk_partitioner_fn)(spk_bytes key, int nparts, const char *arg);
+
 /* Registers a function under a name (copied; names are unique across kinds). Call
  * before spk_main, in the same order whatever the arguments, so that the driver and
  * its executors see the same table. 0, or -1 when the name is taken or too long. */
@@ -103,6 +106,7 @@ int spk_register_map(const char *name, spk_map_fn fn);
 int spk_register_filter(const char *name, spk_filter_fn fn);
 int spk_register_reduce(const char *name, spk_reduce_fn fn);
 int spk_register_partitions(const char *name, spk_partition_fn fn);
+int spk_register_partitioner(const char *name, spk_partitioner_fn fn);
 
 /* Built in: the reduce function "sum" adds decimal integers ("3" + "4" = "7"). */
 
@@ -198,6 +202,8 @@ spk_rdd *spk_sort_by_key(spk_rdd *r, int nparts);
 /* One row per distinct value (of unkeyed rows) or per distinct (key, value). */
 spk_rdd *spk_distinct(spk_rdd *r, int nparts);
 spk_rdd *spk_repartition(spk_rdd *r, int nparts);
+/* Hash partitioned by key, each partition sorted by key (no sampling job). */
+spk_rdd *spk_repartition_and_sort(spk_rdd *r, int nparts);
 
 /* Keeps computed partitions in executors' memory for later jobs. Returns r. */
 spk_rdd *spk_persist(spk_rdd *r);
@@ -224,6 +230,24 @@ int spk_reduce(spk_rdd *r, const char *fn, const char *arg, char **out, size_t *
 /* Writes dir/part-00000 ... one per partition, a line per row ("key\tvalue" for keyed
  * rows), and dir/_SUCCESS. dir is created. */
 int spk_save_as_text_files(spk_rdd *r, const char *dir);
+
+/* ---- MapReduce on the same engine (Hadoop's model) ------------------------------------ */
+
+typedef struct spk_mapreduce {
+	const char *input;       /* a file or a directory of files, split by byte ranges */
+	const char *output;      /* a directory: part-00000 ... one per reducer, and _SUCCESS */
+	const char *mapper;      /* a map function: a line -> (key, value) pairs */
+	const char *combiner;    /* a reduce function run on map outputs, or NULL */
+	const char *reducer;     /* a map function over (key, list of values: spk_list_next),
+	                            called once per key in key order; NULL: the identity */
+	const char *partitioner; /* a partitioner, or NULL for the hash of the key */
+	const char *arg;         /* given to each of them */
+	int reducers;            /* reduce tasks (output files); default 1 */
+	int min_splits;          /* input splits at least; default 2 */
+} spk_mapreduce;
+
+/* Runs the job to its end. 0, or -1 with spk_context_error. */
+int spk_mapreduce_run(spk_context *sc, const spk_mapreduce *job);
 
 #ifdef __cplusplus
 }
