@@ -19,6 +19,7 @@ void spk_kvmap_fini(spk_kvmap *m)
 			spk_buf_fini(&m->slots[i]->list[1]);
 		}
 	free(m->slots);
+	spk_buf_fini(&m->scratch);
 	spk_arena_fini(&m->arena);
 	memset(m, 0, sizeof(*m));
 }
@@ -94,13 +95,14 @@ int spk_kvmap_reduce(spk_kvmap *m, spk_bytes key, spk_bytes v, spk_reduce_fn fn,
 		return spk_fail("out of memory in reduce");
 	if (!e->has_value)
 		return spk_kvmap_set_value(m, e, v);
-	spk_buf out = {0};
-	int rc = fn(e->value, v, arg, &out);
+	/* One buffer for every call: no allocation per value on the hot path. */
+	m->scratch.len = 0;
+	int rc = fn(e->value, v, arg, &m->scratch);
 	if (rc == 0)
-		rc = spk_kvmap_set_value(m, e, (spk_bytes){out.data ? out.data : "", out.len});
+		rc = spk_kvmap_set_value(
+		    m, e, (spk_bytes){m->scratch.data ? m->scratch.data : "", m->scratch.len});
 	else if (spk_failure()[0] == '\0')
 		spk_failure_set("reduce function failed");
-	spk_buf_fini(&out);
 	return rc;
 }
 

@@ -23,7 +23,8 @@ typedef struct spk_kvmap {
 	spk_kv **slots;
 	size_t cap, n;
 	spk_arena arena;
-	size_t bytes; /* an estimate of what the table holds */
+	size_t bytes;    /* an estimate of what the table holds */
+	spk_buf scratch; /* a reduce function's output, reused from call to call */
 } spk_kvmap;
 
 void spk_kvmap_init(spk_kvmap *m);
