@@ -30,7 +30,8 @@ struct spk_rdd {
 	int nparts;
 	bool persist;
 	int64_t start, end, step; /* range */
-	char **items;             /* parallelize */
+	char **items;             /* parallelize: rows encoded with spk_put_row */
+	size_t *item_lens;
 	size_t nitems;
 	struct spk_split *splits; /* text_file: one per partition */
 	char *fn, *arg;
@@ -149,6 +150,8 @@ spk_rdd *spk_lineage_sorted(spk_rdd *r, int nparts, const spk_bytes *bounds, siz
 spk_rdd *spk_lineage_shuffle(spk_rdd *p, const char *op, enum spk_agg agg, const char *fn,
                              const char *arg, int nparts, const char *partitioner,
                              const char *parg);
+/* A dataset of rows (keyed or not), copied, in nslices partitions. */
+spk_rdd *spk_parallelize_rows(spk_context *sc, const spk_row *rows, size_t n, int nslices);
 /* Frees every dataset and shuffle of the context. */
 void spk_lineage_free(spk_context *sc);
 /* The executor that holds partition p of a persisted dataset in t's lineage, or -1. */

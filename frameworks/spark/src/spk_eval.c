@@ -179,7 +179,13 @@ static int eval_range(const spk_node *n, spk_sink *out)
 static int eval_array(const spk_node *n, spk_sink *out)
 {
 	for (size_t i = 0; i < n->nitems; i++) {
-		spk_row row = {.value = n->items[i]};
+		spk_rd rd;
+		spk_row row;
+		spk_rd_init(&rd, n->items[i].data, n->items[i].len);
+		if (!spk_get_row(&rd, &row) || !spk_rd_done(&rd)) {
+			spk_failure_set("malformed row %zu of a parallelized partition", i);
+			return SPK_PUSH_FAIL;
+		}
 		int rc = out->push(out, &row);
 		if (rc != SPK_PUSH_OK)
 			return rc;

@@ -54,15 +54,33 @@ spk_rdd *spk_range(spk_context *sc, int64_t start, int64_t end, int64_t step, in
 	return r;
 }
 
-spk_rdd *spk_parallelize(spk_context *sc, const char *const *values, size_t n, int nslices)
+spk_rdd *spk_parallelize_rows(spk_context *sc, const spk_row *rows, size_t n, int nslices)
 {
 	spk_rdd *r = rdd_new(sc, SPK_N_ARRAY, "parallelize", nslices);
 	if (r == NULL)
 		return NULL;
 	r->items = calloc(n ? n : 1, sizeof(char *));
-	for (size_t i = 0; r->items != NULL && i < n; i++)
-		r->items[i] = strdup(values[i] ? values[i] : "");
-	r->nitems = r->items ? n : 0;
+	r->item_lens = calloc(n ? n : 1, sizeof(size_t));
+	for (size_t i = 0; r->items != NULL && r->item_lens != NULL && i < n; i++) {
+		spk_buf b = {0};
+		spk_put_row(&b, &rows[i]);
+		r->items[i] = b.data;
+		r->item_lens[i] = b.len;
+		r->nitems++;
+	}
+	return r;
+}
+
+spk_rdd *spk_parallelize(spk_context *sc, const char *const *values, size_t n, int nslices)
+{
+	spk_row *rows = calloc(n ? n : 1, sizeof(*rows));
+	if (rows == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		rows[i].value =
+		    (spk_bytes){values[i] ? values[i] : "", values[i] ? strlen(values[i]) : 0};
+	spk_rdd *r = spk_parallelize_rows(sc, rows, n, nslices);
+	free(rows);
 	return r;
 }
 
@@ -390,7 +408,7 @@ static int encode_node(spk_context *sc, const spk_rdd *r, int p, spk_buf *b)
 		size_t i1 = r->nitems * (size_t)(p + 1) / (size_t)r->nparts;
 		rc |= spk_put_varint(b, i1 - i0);
 		for (size_t i = i0; i < i1; i++)
-			rc |= spk_put_bytes(b, r->items[i], strlen(r->items[i]));
+			rc |= spk_put_bytes(b, r->items[i], r->item_lens[i]);
 		break;
 	}
 	case SPK_N_TEXT:
@@ -517,6 +535,7 @@ void spk_lineage_free(spk_context *sc)
 		for (size_t i = 0; i < r->nitems; i++)
 			free(r->items[i]);
 		free(r->items);
+		free(r->item_lens);
 		for (int i = 0; r->splits != NULL && i < r->nparts; i++)
 			free(r->splits[i].path);
 		free(r->splits);

@@ -83,7 +83,7 @@ typedef struct spk_node {
 	int partition;
 	bool persist;
 	int64_t start, end, step; /* RANGE */
-	spk_bytes *items;         /* ARRAY (borrowed from the message) */
+	spk_bytes *items;         /* ARRAY: encoded rows (borrowed from the message) */
 	size_t nitems;
 	char *path; /* TEXT */
 	uint64_t off, len;

@@ -105,6 +105,65 @@ static int builtin_ungroup(const spk_row *in, const char *arg, spk_emitter *out)
 	return 0;
 }
 
+/* "__tag_new" / "__tag_state": a value marked as a batch's ('n') or the old state ('s'). */
+static int tag(const spk_row *in, spk_emitter *out, char t)
+{
+	spk_buf v = {0};
+	spk_buf_append(&v, &t, 1);
+	spk_buf_append(&v, in->value.data, in->value.len);
+	spk_emit_pair(out, in->key.data, in->key.len, v.data, v.len);
+	spk_buf_fini(&v);
+	return 0;
+}
+
+static int builtin_tag_new(const spk_row *in, const char *arg, spk_emitter *out)
+{
+	(void)arg;
+	return tag(in, out, 'n');
+}
+
+static int builtin_tag_state(const spk_row *in, const char *arg, spk_emitter *out)
+{
+	(void)arg;
+	return tag(in, out, 's');
+}
+
+/* "__update_state": (key, tagged values) -> (key, new state) by the update function
+ * whose name is arg up to a newline (the user's arg follows it). */
+static int builtin_update_state(const spk_row *in, const char *arg, spk_emitter *out)
+{
+	char name[64];
+	const char *nl = arg ? strchr(arg, '\n') : NULL;
+	size_t len = nl ? (size_t)(nl - arg) : 0;
+	if (nl == NULL || len >= sizeof(name))
+		return spk_fail("update_state_by_key: bad function argument");
+	memcpy(name, arg, len);
+	name[len] = '\0';
+	spk_update_fn fn = spk_registry_find(name, SPK_FN_UPDATE);
+	if (fn == NULL)
+		return spk_fail("no update function '%s' registered", name);
+	spk_buf values = {0}, state_out = {0};
+	spk_bytes v, state = {"", 0};
+	bool has_state = false;
+	for (size_t pos = 0; spk_list_next(in->value, &pos, &v);) {
+		if (v.len > 0 && v.data[0] == 's') {
+			state = (spk_bytes){v.data + 1, v.len - 1};
+			has_state = true;
+		} else if (v.len > 0) {
+			spk_put_bytes(&values, v.data + 1, v.len - 1);
+		}
+	}
+	bool keep = true;
+	int rc = fn(in->key, (spk_bytes){values.data ? values.data : "", values.len},
+	            has_state ? &state : NULL, nl + 1, &state_out, &keep);
+	if (rc == 0 && keep)
+		spk_emit_pair(out, in->key.data, in->key.len, state_out.data ? state_out.data : "",
+		              state_out.len);
+	spk_buf_fini(&values);
+	spk_buf_fini(&state_out);
+	return rc;
+}
+
 static int add(const char *name, enum spk_fn_kind kind, void *fn);
 
 static void builtins(void)
@@ -115,6 +174,9 @@ static void builtins(void)
 	done = 1;
 	add("sum", SPK_FN_REDUCE, (void *)builtin_sum);
 	add("__first", SPK_FN_REDUCE, (void *)builtin_first);
+	add("__tag_new", SPK_FN_MAP, (void *)builtin_tag_new);
+	add("__tag_state", SPK_FN_MAP, (void *)builtin_tag_state);
+	add("__update_state", SPK_FN_MAP, (void *)builtin_update_state);
 	add("__as_list", SPK_FN_MAP, (void *)builtin_as_list);
 	add("__ungroup", SPK_FN_MAP, (void *)builtin_ungroup);
 	add("__distinct_key", SPK_FN_MAP, (void *)builtin_distinct_key);
@@ -155,6 +217,11 @@ int spk_register_reduce(const char *name, spk_reduce_fn fn)
 int spk_register_partitioner(const char *name, spk_partitioner_fn fn)
 {
 	return add(name, SPK_FN_PARTITIONER, (void *)fn);
+}
+
+int spk_register_update(const char *name, spk_update_fn fn)
+{
+	return add(name, SPK_FN_UPDATE, (void *)fn);
 }
 
 int spk_register_partitions(const char *name, spk_partition_fn fn)

@@ -10,7 +10,8 @@ enum spk_fn_kind {
 	SPK_FN_FILTER,
 	SPK_FN_REDUCE,
 	SPK_FN_PARTITIONS,
-	SPK_FN_PARTITIONER
+	SPK_FN_PARTITIONER,
+	SPK_FN_UPDATE
 };
 
 /* The function registered under name with that kind, or NULL. */

@@ -231,6 +231,63 @@ int spk_reduce(spk_rdd *r, const char *fn, const char *arg, char **out, size_t *
  * rows), and dir/_SUCCESS. dir is created. */
 int spk_save_as_text_files(spk_rdd *r, const char *dir);
 
+/* ---- micro-batch streaming (Spark Streaming's model) ------------------------------------
+ *
+ * A stream is a dataset per batch. Every batch interval the sources make that batch's
+ * dataset (the files new in a directory, the lines a socket sent), the transformations
+ * derive theirs from it, and the outputs run a job on theirs. A batch is recomputed
+ * from its lineage like any dataset, so a lost executor loses no batch. */
+
+typedef struct spk_streaming spk_streaming;
+typedef struct spk_stream spk_stream;
+
+/* update_state_by_key: the new state of key from the batch's values (a list:
+ * spk_list_next; empty when the key had none this batch) and the old state (NULL for
+ * a new key). Write the state to out and set *keep, or set *keep false to drop the key.
+ * 0 or -1. */
+typedef int (*spk_update_fn)(spk_bytes key, spk_bytes values, const spk_bytes *state,
+                             const char *arg, spk_buf *out, bool *keep);
+int spk_register_update(const char *name, spk_update_fn fn);
+
+/* Per-batch output: the batch's number (from 0), its time (ms since the streaming
+ * context started) and its rows. rows is freed after the call. */
+typedef void (*spk_stream_output_fn)(int64_t batch, int64_t time_ms, const spk_rows *rows,
+                                     void *arg);
+
+/* A streaming context on sc, one batch every batch_ms. NULL on bad input. */
+spk_streaming *spk_streaming_alloc(spk_context *sc, int64_t batch_ms);
+/* Frees the streaming context (not sc; its datasets live as long as sc). */
+void spk_streaming_free(spk_streaming *ss);
+
+/* Sources: the lines of files that appear in dir (names not starting with '.' or '_'),
+ * each file in the first batch that sees it; the lines received from a TCP server at
+ * host:port (a receiver thread in the driver holds them until their batch). */
+spk_stream *spk_stream_text_files(spk_streaming *ss, const char *dir);
+spk_stream *spk_stream_socket(spk_streaming *ss, const char *host, int port);
+
+spk_stream *spk_stream_map(spk_stream *s, const char *fn, const char *arg);
+spk_stream *spk_stream_flat_map(spk_stream *s, const char *fn, const char *arg);
+spk_stream *spk_stream_filter(spk_stream *s, const char *fn, const char *arg);
+spk_stream *spk_stream_key_by(spk_stream *s, const char *fn, const char *arg);
+spk_stream *spk_stream_reduce_by_key(spk_stream *s, const char *fn, const char *arg, int nparts);
+/* Over the last window_batches batches, every slide_batches batches (other batches
+ * give an empty result). */
+spk_stream *spk_stream_reduce_by_key_and_window(spk_stream *s, const char *fn, const char *arg,
+                                                int window_batches, int slide_batches, int nparts);
+/* Keyed state across batches (fn registered with spk_register_update). */
+spk_stream *spk_stream_update_state_by_key(spk_stream *s, const char *fn, const char *arg,
+                                           int nparts);
+/* Calls fn with every batch's rows of s (collected). 0 or -1. */
+int spk_stream_foreach(spk_stream *s, spk_stream_output_fn fn, void *arg);
+
+/* Runs one batch now (what a test drives, as Spark's manual clock). 0, or -1 when a
+ * job of the batch failed (spk_context_error). */
+int spk_streaming_run_batch(spk_streaming *ss);
+/* Runs n batches, one every batch_ms (n <= 0: until spk_streaming_stop). */
+int spk_streaming_run(spk_streaming *ss, int64_t n);
+/* Makes spk_streaming_run return after its current batch (any thread). */
+void spk_streaming_stop(spk_streaming *ss);
+
 /* ---- MapReduce on the same engine (Hadoop's model) ------------------------------------ */
 
 typedef struct spk_mapreduce {
