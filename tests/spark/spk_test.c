@@ -160,6 +160,72 @@ void spk_cluster_start(struct spk_cluster *c, int nagents, const char *resources
 	cr_assert_fail("plexus local never had %d agents (log %s/local.log)", nagents, c->dir);
 }
 
+static pid_t spawn(const char *log, const char *const *args)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setenv("ACTOR_WORKERS", "2", 1);
+		execv(PLEXUS_PATH, (char *const *)args);
+		_exit(127);
+	}
+	return pid;
+}
+
+void spk_cluster_start_separate(struct spk_cluster *c, int nagents, const char *resources)
+{
+	memset(c, 0, sizeof(*c));
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	snprintf(c->dir, sizeof(c->dir), "/tmp/spk-test-%d-XXXXXX", (int)getpid());
+	cr_assert_not_null(mkdtemp(c->dir));
+	c->port = free_port();
+	snprintf(c->master, sizeof(c->master), "127.0.0.1:%d", c->port);
+	char port[32], log[300], master[96], res[128];
+	snprintf(port, sizeof(port), "--port=%d", c->port);
+	snprintf(log, sizeof(log), "%s/master.log", c->dir);
+	const char *margs[] = {PLEXUS_PATH,
+	                       "master",
+	                       port,
+	                       "--ip=127.0.0.1",
+	                       "--allocation-interval=50ms",
+	                       "--agent-ping-timeout=500ms",
+	                       "--max-agent-ping-timeouts=6",
+	                       NULL};
+	c->local = spawn(log, margs);
+	snprintf(master, sizeof(master), "--master=%s", c->master);
+	snprintf(res, sizeof(res), "--resources=%s", resources);
+	for (int i = 0; i < nagents; i++) {
+		char aport[32], work[300], alog[300], root[64];
+		snprintf(aport, sizeof(aport), "--port=%d", free_port());
+		snprintf(work, sizeof(work), "--work-dir=%s/agent%d", c->dir, i);
+		snprintf(alog, sizeof(alog), "%s/agent%d.log", c->dir, i);
+		snprintf(root, sizeof(root), "--cgroups-root=spk-test-%d-%d", (int)getpid(), i);
+		const char *aargs[] = {PLEXUS_PATH,
+		                       "agent",
+		                       master,
+		                       aport,
+		                       work,
+		                       res,
+		                       root,
+		                       "--ip=127.0.0.1",
+		                       "--isolation=posix/cpu,posix/mem",
+		                       NULL};
+		c->agents[i] = spawn(alog, aargs);
+		c->nagents++;
+	}
+	int64_t deadline = now_ms() + 15000;
+	while (agents_up(c->port) != nagents) {
+		cr_assert(now_ms() < deadline, "the master never had %d agents (logs in %s)",
+		          nagents, c->dir);
+		usleep(20000);
+	}
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -224,6 +290,12 @@ static int kill_orphans(void)
 
 void spk_cluster_stop(struct spk_cluster *c)
 {
+	for (int i = 0; i < c->nagents; i++)
+		if (c->agents[i] > 0) {
+			kill(c->agents[i], SIGKILL);
+			waitpid(c->agents[i], NULL, 0);
+			c->agents[i] = 0;
+		}
 	if (c->local > 0) {
 		/* A clean stop first: the agents end their executors. */
 		kill(c->local, SIGTERM);

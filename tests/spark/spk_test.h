@@ -24,7 +24,9 @@
 	}
 
 struct spk_cluster {
-	pid_t local;
+	pid_t local; /* plexus local, or the master of a cluster of separate processes */
+	pid_t agents[4];
+	int nagents; /* separate agent processes */
 	int port;
 	char master[64];
 	char dir[256];
@@ -33,6 +35,9 @@ struct spk_cluster {
 /* Starts `plexus local` with nagents agents of resources each and waits until the
  * master lists them all (asserts on failure). */
 void spk_cluster_start(struct spk_cluster *c, int nagents, const char *resources);
+/* A master and nagents agents as separate processes (so that one agent can be killed),
+ * agents lost after 6 missed pings 500 ms apart. */
+void spk_cluster_start_separate(struct spk_cluster *c, int nagents, const char *resources);
 /* Kills the cluster and every process it left (executors), removes its directory. */
 void spk_cluster_stop(struct spk_cluster *c);
 

@@ -268,6 +268,10 @@ void spk_tasks_exec_lost(spk_context *sc, int exec, const char *why)
 		return;
 	e->alive = false;
 	actor_warn("spark: executor %s lost: %s", e->id, why);
+	/* If it still runs (its agent was lost, not its process), it must end: its work is
+	 * forgotten here. */
+	if (e->registered)
+		actor_send(actor_current(), e->pid, SPK_MSG_STOP, NULL, 0);
 	for (spk_shuffle *s = sc->shuffles; s != NULL; s = s->next)
 		for (int m = 0; m < s->nmaps; m++)
 			if (s->maps[m].exec == exec)
@@ -377,8 +381,9 @@ static bool launch_executor(spk_context *sc, const Plexus__Offer *o)
 	ei->command = t->command;
 	t->command = NULL;
 	t->executor = ei;
-	snprintf(args, sizeof(args), "%s --driver=%s --cores=%d", SPK_EXECUTOR_FLAG, sc->self_text,
-	         sc->conf.executor_cores);
+	/* Quoted: the command runs through the shell, and a PID may hold parentheses. */
+	snprintf(args, sizeof(args), "%s '--driver=%s' --cores=%d", SPK_EXECUTOR_FLAG,
+	         sc->self_text, sc->conf.executor_cores);
 	if (px_command_add_self(ei->command, args) != 0) {
 		actor_error("spark: cannot name this program for its executors");
 		PX_FREE(t);
