@@ -98,6 +98,67 @@ Test(cli, submit_runs_word_count_with_a_progress_line)
 		cr_expect_eq(got[w], want[w], "word%d", w);
 }
 
+Test(cli, page_views_per_url_per_hour_equal_the_reference)
+{
+	char log[400], out[400], err[400], master[128], gen[32];
+	snprintf(log, sizeof(log), "%s/views.log", cluster.dir);
+	snprintf(out, sizeof(out), "%s/views", cluster.dir);
+	snprintf(err, sizeof(err), "%s/views.err", cluster.dir);
+	snprintf(master, sizeof(master), "--master=%s", cluster.master);
+	snprintf(gen, sizeof(gen), "--generate=%d", 6000);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl(SPK_PAGEVIEWS, SPK_PAGEVIEWS, gen, log, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The reference: views per (page, hour) from the log itself. */
+	enum { PAGES = 20, HOURS = 4 };
+	int want[PAGES][HOURS] = {{0}};
+	long long first_hour = -1;
+	FILE *f = fopen(log, "r");
+	long long ts;
+	int page;
+	while (fscanf(f, "%lld /page/%d %*s", &ts, &page) == 2) {
+		if (first_hour < 0)
+			first_hour = ts / 3600;
+		cr_assert(page >= 0 && page < PAGES && ts / 3600 - first_hour < HOURS);
+		want[page][ts / 3600 - first_hour]++;
+	}
+	fclose(f);
+	const char *args[] = {PLEXUS_PATH,   "spark", "submit", master,
+	                      SPK_PAGEVIEWS, log,     out,      NULL};
+	int rc = run(args, err);
+	char *text = slurp(err);
+	cr_assert_eq(rc, 0, "%s", text);
+	free(text);
+	int got[PAGES][HOURS] = {{0}};
+	char prev[128] = "";
+	for (int p = 0; p < 2; p++) {
+		char part[500], line[256];
+		snprintf(part, sizeof(part), "%s/part-%05d", out, p);
+		FILE *pf = fopen(part, "r");
+		cr_assert_not_null(pf, "no %s", part);
+		while (fgets(line, sizeof(line), pf) != NULL) {
+			long long hour;
+			int views;
+			cr_assert_eq(sscanf(line, "/page/%d\t%lld\t%d", &page, &hour, &views), 3,
+			             "line %s", line);
+			char key[128];
+			snprintf(key, sizeof(key), "/page/%d\t%lld", page, hour);
+			cr_expect_lt(strcmp(prev, key), 0, "%s after %s", key, prev);
+			snprintf(prev, sizeof(prev), "%s", key);
+			got[page][hour - first_hour] += views;
+		}
+		fclose(pf);
+	}
+	for (int p = 0; p < PAGES; p++)
+		for (int h = 0; h < HOURS; h++)
+			cr_expect_eq(got[p][h], want[p][h], "page %d hour %d", p, h);
+}
+
 Test(cli, bad_usage_is_refused_with_a_reason)
 {
 	char err[400];
