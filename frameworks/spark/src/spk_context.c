@@ -181,7 +181,7 @@ static void idle_tick(actor_t *self, void *arg)
 		}
 	}
 	/* Tasks held back by delay scheduling may go elsewhere now. */
-	if (!idle && sc->npending > 0)
+	if (!idle && sc->pending_live > 0)
 		spk_tasks_schedule(sc);
 	if (idle)
 		spk_tasks_suppress(sc);
@@ -253,7 +253,7 @@ static actor_future *http_jobs(actor_t *self, const actor_http_request *req, voi
 	spk_buf_printf(&b,
 	               "],\"tasks\":{\"pending\":%zu,\"running\":%zu,\"launched\":%" PRIu64
 	               ",\"finished\":%" PRIu64 "},\"executors\":[",
-	               sc->npending, sc->nrunning, sc->tasks_launched, sc->tasks_finished);
+	               sc->pending_live, sc->nrunning, sc->tasks_launched, sc->tasks_finished);
 	b.len -= strlen(",\"executors\":[");
 	spk_buf_printf(&b,
 	               ",\"offers\":{\"received\":%" PRIu64 ",\"declined\":%" PRIu64

@@ -76,6 +76,10 @@ void spk_dag_advance(spk_context *sc)
 	}
 	if (!parents_ready(sc, j->rdd))
 		return;
+	/* Every partition done or queued: nothing to look for (the common case, and the
+	 * one that matters for jobs of many tasks). */
+	if (j->ndone + j->nactive >= j->nparts)
+		return;
 	for (int i = 0; i < j->nparts; i++)
 		if (!j->done[i] && !j->active[i])
 			spk_tasks_submit(sc, NULL, j, i, j->parts[i], -1);

@@ -98,7 +98,7 @@ struct spk_job {
 	bool *done, *active;
 	int *failures;
 	spk_buf *results;
-	int ndone;
+	int ndone, nactive;
 	bool finished, failed;
 	char error[1024];
 	int64_t started_ms, ended_ms;
@@ -126,8 +126,10 @@ struct spk_context {
 	int exec_launch_failures;
 	char exec_failure[512];
 
+	/* pending[pending_head, npending) in FIFO order, NULL where a task has left out of
+	 * order; pending_live of them are tasks. */
 	struct spk_task **pending, **running;
-	size_t npending, nrunning, cap_pending, cap_running;
+	size_t npending, nrunning, cap_pending, cap_running, pending_head, pending_live;
 	uint64_t next_task;
 	uint64_t tasks_launched, tasks_finished;
 	uint64_t offers_received, offers_declined, suppress_calls, revive_calls;

@@ -572,6 +572,8 @@ void spk_task_run(spk_exec *ex, const spk_task_desc *t, spk_task_status *st, spk
 	                                           : SPK_TASK_FAILED;
 	st->fetch_sid = run.fetch_sid < 0 ? 0 : run.fetch_sid;
 	st->fetch_map = run.fetch_map < 0 ? 0 : run.fetch_map;
+	if (st->result == SPK_TASK_FETCH_FAILED && run.fetch_pid[0] != '\0')
+		st->fetch_pid = strdup(run.fetch_pid);
 	if (st->result == SPK_TASK_FAILED)
 		st->message = strdup(spk_failure()[0] ? spk_failure() : "task failed");
 	else if (st->result == SPK_TASK_FETCH_FAILED)

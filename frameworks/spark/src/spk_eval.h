@@ -29,6 +29,7 @@ typedef struct spk_run {
 	int cached[16];
 	size_t ncached;
 	int fetch_sid, fetch_map;
+	char fetch_pid[96];
 	uint64_t records;
 } spk_run;
 

@@ -242,6 +242,7 @@ int spk_task_status_encode(const spk_task_status *s, spk_buf *out)
 	rc |= spk_put_str(out, s->message);
 	rc |= spk_put_varint(out, (uint64_t)s->fetch_sid);
 	rc |= spk_put_varint(out, (uint64_t)s->fetch_map);
+	rc |= spk_put_str(out, s->fetch_pid);
 	rc |= spk_put_bytes(out, s->value.data, s->value.len);
 	rc |= spk_put_varint(out, s->nsizes);
 	for (size_t i = 0; i < s->nsizes; i++)
@@ -264,6 +265,7 @@ bool spk_task_status_decode(const void *data, size_t len, spk_task_status *s)
 	s->message = msg;
 	s->fetch_sid = (int)spk_get_varint(&r);
 	s->fetch_map = (int)spk_get_varint(&r);
+	s->fetch_pid = spk_get_str(&r);
 	s->value = spk_get_bytes(&r);
 	uint64_t n = spk_get_varint(&r);
 	if (!r.bad && n <= (uint64_t)(r.end - r.p)) {
@@ -294,6 +296,8 @@ bool spk_task_status_decode(const void *data, size_t len, spk_task_status *s)
 void spk_task_status_fini(spk_task_status *s)
 {
 	free((char *)s->message);
+	free((char *)s->fetch_pid);
+	s->fetch_pid = NULL;
 	free(s->sizes);
 	free(s->cached);
 	s->message = NULL;

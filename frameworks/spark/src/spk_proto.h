@@ -125,6 +125,7 @@ typedef struct spk_task_status {
 	enum spk_task_result result;
 	const char *message;      /* failure */
 	int fetch_sid, fetch_map; /* FETCH_FAILED: the map output that could not be read */
+	const char *fetch_pid;    /* FETCH_FAILED: from which executor (NULL: unknown) */
 	spk_bytes value;          /* the action's partial result */
 	uint64_t *sizes;          /* SHUFFLE: bytes per reduce partition */
 	size_t nsizes;

@@ -214,6 +214,7 @@ static int fetch_failed(spk_run *run, const spk_node *n, struct block *b, const 
 {
 	run->fetch_sid = n->in[b->input].sid;
 	run->fetch_map = b->map;
+	snprintf(run->fetch_pid, sizeof(run->fetch_pid), "%s", b->pid);
 	spk_failure_set("shuffle %d map %d from %s: %s", run->fetch_sid, b->map, b->pid, why);
 	return SPK_PUSH_FETCH_FAILED;
 }

@@ -55,25 +55,37 @@ void spk_tasks_submit(spk_context *sc, spk_shuffle *sh, spk_job *job, int index,
 	t->exec = -1;
 	t->avoid = avoid;
 	t->submitted_ms = spk_now_ms();
+	if (sc->npending == sc->cap_pending && sc->pending_head > 0) {
+		/* Compact: drop the holes and what the head passed. */
+		size_t kept = 0;
+		for (size_t i = sc->pending_head; i < sc->npending; i++)
+			if (sc->pending[i] != NULL)
+				sc->pending[kept++] = sc->pending[i];
+		sc->npending = kept;
+		sc->pending_head = 0;
+	}
+	if (push(&sc->pending, &sc->npending, &sc->cap_pending, t) != 0) {
+		free(t);
+		return;
+	}
+	sc->pending_live++;
 	if (sh != NULL) {
 		sh->active[partition] = true;
 		t->attempt = sh->attempts[partition]++;
 	} else {
 		job->active[index] = true;
+		job->nactive++;
 		t->attempt = 0;
-	}
-	if (push(&sc->pending, &sc->npending, &sc->cap_pending, t) != 0) {
-		if (sh != NULL)
-			sh->active[partition] = false;
-		else
-			job->active[index] = false;
-		free(t);
 	}
 }
 
+/* Tasks an executor is given per core: one running and one queued behind it, so that
+ * a core never waits for the driver's round trip between two short tasks. */
+#define SPK_TASKS_PER_CORE 2
+
 static bool usable(const struct spk_exec_ref *e)
 {
-	return e->registered && e->alive && e->busy < e->cores;
+	return e->registered && e->alive && e->busy < e->cores * SPK_TASKS_PER_CORE;
 }
 
 static int pick_exec(spk_context *sc, const struct spk_task *t)
@@ -109,15 +121,23 @@ static int pick_exec(spk_context *sc, const struct spk_task *t)
 
 void spk_tasks_schedule(spk_context *sc)
 {
-	size_t kept = 0;
+	/* Free slots first: with none (the usual case while a big stage runs) nothing below
+	 * needs to look at the queue at all. */
+	int free_slots = 0;
+	for (int i = 0; i < sc->nexecs; i++)
+		if (usable(&sc->execs[i]))
+			free_slots += sc->execs[i].cores * SPK_TASKS_PER_CORE - sc->execs[i].busy;
 	spk_buf msg = {0};
-	for (size_t i = 0; i < sc->npending; i++) {
+	for (size_t i = sc->pending_head; i < sc->npending && free_slots > 0; i++) {
 		struct spk_task *t = sc->pending[i];
-		int e = pick_exec(sc, t);
-		if (e < 0 || push(&sc->running, &sc->nrunning, &sc->cap_running, t) != 0) {
-			sc->pending[kept++] = t;
+		if (t == NULL)
 			continue;
-		}
+		int e = pick_exec(sc, t);
+		if (e < 0 || push(&sc->running, &sc->nrunning, &sc->cap_running, t) != 0)
+			continue;
+		sc->pending[i] = NULL;
+		sc->pending_live--;
+		free_slots--;
 		t->exec = e;
 		t->launched_ms = spk_now_ms();
 		sc->execs[e].busy++;
@@ -129,7 +149,10 @@ void spk_tasks_schedule(spk_context *sc)
 		else
 			actor_error("spark: cannot encode task %" PRIu64, t->id);
 	}
-	sc->npending = kept;
+	while (sc->pending_head < sc->npending && sc->pending[sc->pending_head] == NULL)
+		sc->pending_head++;
+	if (sc->pending_head == sc->npending)
+		sc->npending = sc->pending_head = 0;
 	spk_buf_fini(&msg);
 }
 
@@ -146,10 +169,12 @@ static struct spk_task *take_running(spk_context *sc, uint64_t id)
 
 static void release_slot(struct spk_task *t)
 {
-	if (t->shuffle != NULL)
+	if (t->shuffle != NULL) {
 		t->shuffle->active[t->partition] = false;
-	else
+	} else if (t->job->active[t->index]) {
 		t->job->active[t->index] = false;
+		t->job->nactive--;
+	}
 }
 
 static const char *stage_op(const struct spk_task *t)
@@ -220,7 +245,7 @@ void spk_tasks_status(spk_context *sc, const spk_task_status *st)
 			s->active[t->partition] = false;
 		} else {
 			spk_job *j = t->job;
-			j->active[t->index] = false;
+			release_slot(t);
 			if (!j->done[t->index]) {
 				j->done[t->index] = true;
 				j->ndone++;
@@ -233,8 +258,15 @@ void spk_tasks_status(spk_context *sc, const spk_task_status *st)
 		actor_warn("spark: task %d of stage %d: %s", t->partition,
 		           t->shuffle ? t->shuffle->stage : t->job->stage,
 		           st->message ? st->message : "fetch failed");
-		if (s != NULL && st->fetch_map >= 0 && st->fetch_map < s->nmaps)
-			s->maps[st->fetch_map].exec = -1;
+		/* Missing only if it is still where the reducer looked: it may have been
+		 * recomputed elsewhere since (its executor's loss was seen first). */
+		if (s != NULL && st->fetch_map >= 0 && st->fetch_map < s->nmaps) {
+			int at = s->maps[st->fetch_map].exec;
+			if (at >= 0 &&
+			    (st->fetch_pid == NULL ||
+			     strcmp(actor_pid_str(sc->execs[at].pid), st->fetch_pid) == 0))
+				s->maps[st->fetch_map].exec = -1;
+		}
 		release_slot(t);
 	} else {
 		task_failed(sc, t, st->message ? st->message : "task failed");
@@ -246,11 +278,13 @@ void spk_tasks_status(spk_context *sc, const spk_task_status *st)
 
 void spk_tasks_clear(spk_context *sc)
 {
-	for (size_t i = 0; i < sc->npending; i++) {
+	for (size_t i = sc->pending_head; i < sc->npending; i++) {
+		if (sc->pending[i] == NULL)
+			continue;
 		release_slot(sc->pending[i]);
 		free(sc->pending[i]);
 	}
-	sc->npending = 0;
+	sc->npending = sc->pending_head = sc->pending_live = 0;
 	/* Running tasks finish on their executors; their statuses are then ignored. */
 	for (size_t i = 0; i < sc->nrunning; i++) {
 		struct spk_task *t = sc->running[i];
@@ -328,7 +362,7 @@ static int live_executors(spk_context *sc)
 
 bool spk_tasks_want_executors(spk_context *sc)
 {
-	if (sc->job == NULL || sc->job->finished || sc->npending == 0)
+	if (sc->job == NULL || sc->job->finished || sc->pending_live == 0)
 		return false;
 	if (sc->conf.max_cores > 0 &&
 	    (live_executors(sc) + 1) * sc->conf.executor_cores > sc->conf.max_cores)
