@@ -1,5 +1,6 @@
 /* spk_kvmap.c — see spk_kvmap.h. Open addressing with linear probing; the table holds
  * pointers so that growing moves no entry. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,11 +89,45 @@ int spk_kvmap_set_value(spk_kvmap *m, spk_kv *e, spk_bytes v)
 	return 0;
 }
 
+/* A decimal integer (optional '-', up to 18 digits); false for anything else. */
+static bool parse_i64(spk_bytes v, int64_t *out)
+{
+	size_t i = 0;
+	bool neg = v.len > 0 && v.data[0] == '-';
+	i = neg ? 1 : 0;
+	if (v.len <= i || v.len - i > 18)
+		return false;
+	int64_t x = 0;
+	for (; i < v.len; i++) {
+		if (v.data[i] < '0' || v.data[i] > '9')
+			return false;
+		x = x * 10 + (v.data[i] - '0');
+	}
+	*out = neg ? -x : x;
+	return true;
+}
+
 int spk_kvmap_reduce(spk_kvmap *m, spk_bytes key, spk_bytes v, spk_reduce_fn fn, const char *arg)
 {
 	spk_kv *e = spk_kvmap_get(m, key);
 	if (e == NULL)
 		return spk_fail("out of memory in reduce");
+	/* "sum" keeps an integer: no text per value on the hot path of a count. */
+	int64_t x;
+	if (fn == spk_builtin_sum && (!e->has_value || e->summed) && parse_i64(v, &x)) {
+		e->acc = e->has_value ? e->acc + x : x;
+		e->has_value = e->summed = true;
+		return 0;
+	}
+	if (e->summed) {
+		/* A value "sum" cannot read: back to text, and let the function say why. */
+		char t[32];
+		int n = snprintf(t, sizeof(t), "%lld", (long long)e->acc);
+		e->summed = false;
+		e->has_value = false;
+		if (spk_kvmap_set_value(m, e, (spk_bytes){t, (size_t)n}) != 0)
+			return -1;
+	}
 	if (!e->has_value)
 		return spk_kvmap_set_value(m, e, v);
 	/* One buffer for every call: no allocation per value on the hot path. */
@@ -120,9 +155,24 @@ spk_kv **spk_kvmap_entries(spk_kvmap *m, bool sorted, size_t *n)
 	spk_kv **out = malloc(m->n * sizeof(*out));
 	if (out == NULL)
 		return NULL;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->slots[i] != NULL)
-			out[(*n)++] = m->slots[i];
+	for (size_t i = 0; i < m->cap; i++) {
+		spk_kv *e = m->slots[i];
+		if (e == NULL)
+			continue;
+		if (e->summed) {
+			char t[32];
+			int len = snprintf(t, sizeof(t), "%lld", (long long)e->acc);
+			char *p = spk_arena_copy(&m->arena, t, (size_t)len);
+			if (p == NULL) {
+				free(out);
+				*n = 0;
+				return NULL;
+			}
+			e->value = (spk_bytes){p, (size_t)len};
+			e->summed = false;
+		}
+		out[(*n)++] = e;
+	}
 	if (sorted)
 		qsort(out, *n, sizeof(*out), kv_cmp);
 	return out;

@@ -16,6 +16,8 @@ typedef struct spk_kv {
 	spk_bytes key;
 	spk_bytes value; /* reduce: the value so far */
 	bool has_value;
+	bool summed; /* "sum": the value is acc, written out by spk_kvmap_entries */
+	int64_t acc;
 	spk_buf list[2]; /* group: list[0]; join: left and right */
 } spk_kv;
 

@@ -22,7 +22,7 @@ static struct spk_fn_entry table[SPK_REGISTRY_MAX];
 static int ntable;
 
 /* "sum": decimal integers added. */
-static int builtin_sum(spk_bytes a, spk_bytes b, const char *arg, spk_buf *out)
+int spk_builtin_sum(spk_bytes a, spk_bytes b, const char *arg, spk_buf *out)
 {
 	(void)arg;
 	char ta[32], tb[32];
@@ -172,7 +172,7 @@ static void builtins(void)
 	if (done)
 		return;
 	done = 1;
-	add("sum", SPK_FN_REDUCE, (void *)builtin_sum);
+	add("sum", SPK_FN_REDUCE, (void *)spk_builtin_sum);
 	add("__first", SPK_FN_REDUCE, (void *)builtin_first);
 	add("__tag_new", SPK_FN_MAP, (void *)builtin_tag_new);
 	add("__tag_state", SPK_FN_MAP, (void *)builtin_tag_state);

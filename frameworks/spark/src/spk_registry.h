@@ -14,6 +14,9 @@ enum spk_fn_kind {
 	SPK_FN_UPDATE
 };
 
+/* The builtin "sum" (the hash table adds integers itself when it sees it). */
+int spk_builtin_sum(spk_bytes a, spk_bytes b, const char *arg, spk_buf *out);
+
 /* The function registered under name with that kind, or NULL. */
 void *spk_registry_find(const char *name, enum spk_fn_kind kind);
 
