@@ -58,7 +58,7 @@ static void teardown(void)
 	spk_cluster_stop(&cluster);
 }
 
-TestSuite(agents, .init = setup, .fini = teardown, .timeout = 90);
+TestSuite(agents, .init = setup, .fini = teardown, .timeout = 150);
 
 /* The parent of a process (its agent, for an executor). */
 static pid_t parent_of(pid_t pid)

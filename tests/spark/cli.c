@@ -29,7 +29,7 @@ static void teardown(void)
 	spk_cluster_stop(&cluster);
 }
 
-TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = 150);
 
 /* Runs plexus with args; stderr into errpath. The exit status. */
 static int run(const char *const *args, const char *errpath)

@@ -170,7 +170,7 @@ static void teardown(void)
 	spk_cluster_stop(&cluster);
 }
 
-TestSuite(spark, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(spark, .init = setup, .fini = teardown, .timeout = 150);
 
 static int cmp_ll(const void *a, const void *b)
 {

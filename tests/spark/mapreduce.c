@@ -88,7 +88,7 @@ static void teardown(void)
 	spk_cluster_stop(&cluster);
 }
 
-TestSuite(mapreduce, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(mapreduce, .init = setup, .fini = teardown, .timeout = 150);
 
 /* Reads DIR/part-00000 .. part-(n-1): "word SEP count" or "count word" lines into got;
  * checks each file's keys are sorted and, when check_part, on the partitioner's file. */

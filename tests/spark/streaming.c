@@ -81,7 +81,7 @@ static void teardown(void)
 	spk_cluster_stop(&cluster);
 }
 
-TestSuite(streaming, .init = setup, .fini = teardown, .timeout = 90);
+TestSuite(streaming, .init = setup, .fini = teardown, .timeout = 150);
 
 /* What an output saw: counts per word per batch. */
 struct seen {
