@@ -812,7 +812,8 @@ spk_rdd *spk_sort_by_key(spk_rdd *r, int nparts)
 			keys[nkeys++] = k;
 		}
 	}
-	qsort(keys, nkeys, sizeof(*keys), key_cmp);
+	if (nkeys > 1)
+		qsort(keys, nkeys, sizeof(*keys), key_cmp);
 	spk_bytes *bounds = calloc((size_t)nparts, sizeof(spk_bytes));
 	size_t nb = 0;
 	for (int i = 1; bounds != NULL && nkeys > 0 && i < nparts; i++)

@@ -120,7 +120,8 @@ spk_rdd *spk_text_file(spk_context *sc, const char *given, int min_splits)
 		}
 		if (d != NULL)
 			closedir(d);
-		qsort(files, nfiles, sizeof(char *), name_cmp);
+		if (nfiles > 1)
+			qsort(files, nfiles, sizeof(char *), name_cmp);
 	} else {
 		files = malloc(sizeof(char *));
 		files[0] = strdup(path);

@@ -325,7 +325,8 @@ static spk_rdd *files_batch(spk_stream *s)
 	}
 	if (d != NULL)
 		closedir(d);
-	qsort(fresh, nfresh, sizeof(char *), name_cmp);
+	if (nfresh > 1)
+		qsort(fresh, nfresh, sizeof(char *), name_cmp);
 	spk_rdd *all = NULL;
 	for (size_t i = 0; i < nfresh; i++) {
 		char path[PATH_MAX + 256];
