@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <actor/actor.h>
 #include <actor/future.h>
@@ -26,6 +27,8 @@ struct request {
 	void (*ring_cb)(int status, const char *msg, cas_ring_info *ring, void *arg);
 	void *arg;
 	uint64_t timer;
+	actor_pid to; /* the node it went to */
+	int tries;
 	struct request *next;
 };
 
@@ -117,7 +120,8 @@ static void complete(struct cas_client *c, struct request *q, int status, const 
 		cas_ring_info_fini(&ring);
 	} else {
 		cas_cells cells = {0};
-		if (status == CAS_OK && payload && strcmp(q->name, CAS_MSG_READ) == 0 &&
+		if (status == CAS_OK && payload &&
+		    (strcmp(q->name, CAS_MSG_READ) == 0 || strcmp(q->name, CAS_MSG_FETCH) == 0) &&
 		    cas_cells_decode(payload, &cells) != 0) {
 			status = CAS_ERROR;
 			msg = "malformed result";
@@ -182,8 +186,52 @@ static void submit_cb(actor_t *self, void *arg)
 		return;
 	}
 	cas_be64_store(q->body.data, q->id);
+	q->to = to;
+	q->tries++;
+	/* A node whose connection drops is known at once (exited), not after a timeout. */
+	actor_link(self, to);
 	actor_send(self, to, q->name, q->body.data, q->body.len);
 	q->timer = actor_delay(self, c->timeout_ms, timeout_cb, q);
+}
+
+/* A node went away: it is down for routing until a ring refresh says otherwise, and
+ * what was sent to it goes to another coordinator (a write carries its timestamps, so
+ * sending it twice is harmless). Requests aimed at that very node fail at once. */
+static void client_exited(actor_t *self, actor_pid who)
+{
+	struct cas_client *c = actor_state(self);
+	for (size_t i = 0; i < c->info.n; i++) {
+		actor_pid p;
+		if (node_pid(c->info.v[i].addr, &p) == 0 && actor_pid_equal(p, who))
+			c->info.v[i].up = false;
+	}
+	struct request *moved = NULL;
+	for (size_t i = 0; i < SLOTS; i++) {
+		for (struct request **pp = &c->slots[i]; *pp;) {
+			struct request *q = *pp;
+			if (!actor_pid_equal(q->to, who)) {
+				pp = &q->next;
+				continue;
+			}
+			*pp = q->next;
+			if (q->timer)
+				actor_cancel(self, q->timer);
+			q->timer = 0;
+			q->next = moved;
+			moved = q;
+		}
+	}
+	while (moved) {
+		struct request *q = moved;
+		moved = q->next;
+		if (q->node[0] || q->tries >= 3) {
+			q->next = c->slots[q->id % SLOTS]; /* complete() unlinks it again */
+			c->slots[q->id % SLOTS] = q;
+			complete(c, q, CAS_UNAVAILABLE, "the coordinator's connection was lost", NULL);
+		} else {
+			submit_cb(self, q);
+		}
+	}
 }
 
 static void on_result(actor_t *self, const actor_msg *msg, void *arg)
@@ -203,6 +251,22 @@ static void on_result(actor_t *self, const actor_msg *msg, void *arg)
 	}
 	complete(c, q, status, why ? why : "", &r);
 	free(why);
+}
+
+/* Replies of replicas to replica-level requests: id, ok, then cells (fetch) or nothing. */
+static void on_replica_reply(actor_t *self, const actor_msg *msg, void *arg)
+{
+	struct cas_client *c = arg;
+	(void)self;
+	cas_rbuf r = cas_rbuf_of(msg->data, msg->len);
+	uint64_t id = cas_get_u64(&r);
+	bool ok = cas_get_u8(&r);
+	struct request *q = NULL;
+	for (q = r.bad ? NULL : c->slots[id % SLOTS]; q && q->id != id; q = q->next)
+		;
+	if (q == NULL)
+		return;
+	complete(c, q, ok ? CAS_OK : CAS_ERROR, ok ? "" : "the replica failed", &r);
 }
 
 static void adopt_ring(struct cas_client *c, cas_ring_info *ring)
@@ -260,6 +324,8 @@ static int client_init(actor_t *self)
 	struct cas_client *c = actor_state(self);
 	c->self = self;
 	actor_install(self, CAS_MSG_RESULT, on_result, c);
+	actor_install(self, CAS_MSG_FETCH_REPLY, on_replica_reply, c);
+	actor_install(self, CAS_MSG_MUTATE_ACK, on_replica_reply, c);
 	actor_delay(self, RING_REFRESH_MS, refresh_cb, c);
 	return 0;
 }
@@ -277,6 +343,7 @@ static const actor_def client_def = {
     .name = "cas-client",
     .init = client_init,
     .fini = client_fini,
+    .exited = client_exited,
 };
 
 /* ---- the public calls ------------------------------------------------------------- */
@@ -317,12 +384,17 @@ cas_client *cas_client_connect(const char *contacts, int64_t timeout_ms, char *e
 		free(c);
 		return NULL;
 	}
-	int64_t per = timeout_ms > 0 ? timeout_ms : 5000;
-	int64_t deadline_left = per;
-	for (size_t round = 0; deadline_left > 0; round++) {
+	int64_t budget = timeout_ms > 0 ? timeout_ms : 5000;
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (size_t round = 0;; round++) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (spent >= budget)
+			break;
 		const char *node = c->contacts[round % c->ncontacts];
 		cas_ring_info *ring = calloc(1, sizeof(*ring));
-		int64_t t = deadline_left < 1000 ? deadline_left : 1000;
+		int64_t t = budget - spent < 1000 ? budget - spent : 1000;
 		cas_client_set_timeout(c, t);
 		int st = ring ? cas_client_ring(c, node, ring, err, errlen) : CAS_ERROR;
 		if (st == CAS_OK && ring->n > 0) {
@@ -333,7 +405,9 @@ cas_client *cas_client_connect(const char *contacts, int64_t timeout_ms, char *e
 		if (ring)
 			cas_ring_info_fini(ring);
 		free(ring);
-		deadline_left -= t;
+		/* A node still starting refuses the connection at once: pace the retries. */
+		struct timespec pause = {0, 100 * 1000000};
+		nanosleep(&pause, NULL);
 	}
 	snprintf(err, errlen, "no node answered at %s", contacts);
 	cas_client_free(c);
@@ -495,4 +569,46 @@ int cas_client_ring(cas_client *c, const char *node, cas_ring_info *out, char *e
 		return CAS_ERROR;
 	}
 	return wait_for(&w);
+}
+
+/* A replica-level request: [id][partition][cells?] to one node. */
+static int local_request(cas_client *c, const char *name, const char *node, const uint8_t *part,
+                         size_t plen, const cas_cells *cells, cas_cells *out, char *err,
+                         size_t errlen)
+{
+	struct waiter w = {actor_promise_alloc(), CAS_ERROR, err, errlen, out, NULL};
+	struct request *q = calloc(1, sizeof(*q));
+	if (w.done == NULL || q == NULL) {
+		free(q);
+		actor_promise_free(w.done);
+		snprintf(err, errlen, "out of memory");
+		return CAS_ERROR;
+	}
+	q->name = name;
+	q->cb = wait_cb;
+	q->arg = &w;
+	snprintf(q->node, sizeof(q->node), "%s", node);
+	cas_put_u64(&q->body, 0);
+	cas_put_bytes(&q->body, part, plen);
+	if (cells)
+		cas_cells_encode(&q->body, cells);
+	if (q->body.oom || actor_call(c->pid, submit_cb, q) != 0) {
+		request_free(q);
+		actor_promise_free(w.done);
+		snprintf(err, errlen, "out of memory");
+		return CAS_ERROR;
+	}
+	return wait_for(&w);
+}
+
+int cas_client_fetch_local(cas_client *c, const char *node, const uint8_t *part, size_t plen,
+                           cas_cells *out, char *err, size_t errlen)
+{
+	return local_request(c, CAS_MSG_FETCH, node, part, plen, NULL, out, err, errlen);
+}
+
+int cas_client_mutate_local(cas_client *c, const char *node, const uint8_t *part, size_t plen,
+                            const cas_cells *cells, char *err, size_t errlen)
+{
+	return local_request(c, CAS_MSG_MUTATE, node, part, plen, cells, NULL, err, errlen);
 }

@@ -66,6 +66,15 @@ void cas_ring_info_fini(cas_ring_info *r);
 /* Decodes the ring part of a CAS_MSG_RESULT; -1 when malformed. */
 int cas_ring_info_decode(cas_rbuf *r, cas_ring_info *out);
 
+/* Replica-level access to one node's own copy, bypassing coordination: for operators'
+ * tools and tests that must see exactly what a replica holds. fetch appends the node's
+ * local cells of the partition to out; mutate applies cells on that node only (durably,
+ * as a replica does). The status. */
+int cas_client_fetch_local(cas_client *c, const char *node, const uint8_t *part, size_t plen,
+                           cas_cells *out, char *err, size_t errlen);
+int cas_client_mutate_local(cas_client *c, const char *node, const uint8_t *part, size_t plen,
+                            const cas_cells *cells, char *err, size_t errlen);
+
 /* Request timeout (real time) for later requests; default 5000 ms. */
 void cas_client_set_timeout(cas_client *c, int64_t ms);
 

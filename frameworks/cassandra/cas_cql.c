@@ -687,7 +687,9 @@ static void select_stmt(parser *p, cas_stmt *st)
 	if (!expect_kw(p, "from"))
 		return;
 	table_name(p, st);
-	where_clause(p, st, true);
+	/* Without WHERE it parses; executing it says which key parts are missing. */
+	if (is_kw(p, "where"))
+		where_clause(p, st, true);
 	if (accept_kw(p, "order")) {
 		if (!expect_kw(p, "by"))
 			return;

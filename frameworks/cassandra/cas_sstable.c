@@ -320,6 +320,14 @@ static int decode_range(const cas_sstable *t, uint64_t off, uint64_t size, cas_c
 	return 0;
 }
 
+/* Partitions sort as their storage keys do: by length (the u16 prefix), then bytes. */
+static int cmp_part(const uint8_t *a, size_t alen, const void *b, size_t blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return memcmp(a, b, alen);
+}
+
 int cas_sstable_read_partition(const cas_sstable *t, const void *part, size_t plen,
                                cas_cells *out)
 {
@@ -335,7 +343,7 @@ int cas_sstable_read_partition(const cas_sstable *t, const void *part, size_t pl
 		uint64_t d;
 		uint32_t s;
 		index_entry(t, &off, &p, &pl, &d, &s);
-		if (cas_key_cmp(p, pl, part, plen) <= 0)
+		if (cmp_part(p, pl, part, plen) <= 0)
 			lo = mid;
 		else
 			hi = mid;
@@ -348,7 +356,7 @@ int cas_sstable_read_partition(const cas_sstable *t, const void *part, size_t pl
 		uint32_t s;
 		if (!index_entry(t, &off, &p, &pl, &d, &s))
 			return -1;
-		int c = cas_key_cmp(p, pl, part, plen);
+		int c = cmp_part(p, pl, part, plen);
 		if (c == 0)
 			return decode_range(t, d, s, out);
 		if (c > 0)
