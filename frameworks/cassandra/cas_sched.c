@@ -1,7 +1,10 @@
 /* cas_sched.c — see cas_sched.h. */
 #include "cas_sched.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -172,14 +175,28 @@ static void filters_refuse(Plexus__Filters *f, double secs)
 	f->refuse_seconds = secs;
 }
 
+/* The IPv4 address of an agent's hostname, for the node's PID and its peers. */
+static void resolve_host(const char *hostname, char *out, size_t n)
+{
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+	snprintf(out, n, "%s", hostname);
+	if (getaddrinfo(hostname, NULL, &hints, &ai) == 0 && ai != NULL) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, out, (socklen_t)n);
+		freeaddrinfo(ai);
+	}
+}
+
 /* Places a new slot on this offer: reserve, create the volume, launch. */
 static bool place_new(struct sched *s, int i, const Plexus__Offer *offer)
 {
 	struct slot *x = &s->slots[i];
 	uint64_t used[MAX_SLOTS];
 	size_t nused = 0;
+	char ip[128];
+	resolve_host(offer->hostname, ip, sizeof(ip));
+	/* Agents sharing an address (several on one machine) must not share a port. */
 	for (int k = 0; k < s->nslots; k++)
-		if (s->slots[k].agent_id[0] && strcmp(s->slots[k].host, offer->hostname) == 0)
+		if (s->slots[k].agent_id[0] && strcmp(s->slots[k].host, ip) == 0)
 			used[nused++] = s->slots[k].port;
 	uint64_t port = cas_offer_free_port(offer, used, nused);
 	if (port == 0 || cas_offer_unreserved(offer, "cpus") < s->o.cpus - 1e-9 ||
@@ -187,7 +204,7 @@ static bool place_new(struct sched *s, int i, const Plexus__Offer *offer)
 	    cas_offer_unreserved(offer, "disk") < s->o.disk - 1e-9)
 		return false;
 	snprintf(x->agent_id, sizeof(x->agent_id), "%s", offer->agent_id->value);
-	snprintf(x->host, sizeof(x->host), "%s", offer->hostname);
+	resolve_host(offer->hostname, x->host, sizeof(x->host));
 	x->port = port;
 	snprintf(x->persistence_id, sizeof(x->persistence_id), "%s-%.40s-node-%d", s->o.name,
 	         s->framework_id, i);

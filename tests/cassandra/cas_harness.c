@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -45,6 +46,52 @@ static void rm_rf(const char *path)
 		fprintf(stderr, "cannot remove %s\n", path);
 }
 
+/* Kills every process whose parent is this one (orphans reparented to us) and its
+ * process group; returns how many it found. */
+static int kill_orphans_once(void)
+{
+	int found = 0;
+	DIR *d = opendir("/proc");
+	if (d == NULL)
+		return 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		char path[300], buf[512];
+		int pid = atoi(e->d_name);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		FILE *f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		const char *close_paren = strrchr(buf, ')');
+		int ppid = 0;
+		if (close_paren && sscanf(close_paren + 2, "%*c %d", &ppid) == 1 && ppid == getpid()) {
+			kill(-pid, SIGKILL); /* an executor leads its group: its children go too */
+			kill(pid, SIGKILL);
+			found++;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Orphans keep arriving while their parents die: repeat until none is left. */
+static void kill_orphans(void)
+{
+	for (int round = 0; round < 50; round++) {
+		int found = kill_orphans_once();
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (found == 0 && waitpid(-1, NULL, WNOHANG) < 0)
+			return;
+		struct timespec ts = {0, 20 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
 void ch_fini(void)
 {
 	for (int i = 0; i < nprocs; i++) {
@@ -54,7 +101,8 @@ void ch_fini(void)
 		}
 	}
 	nprocs = 0;
-	/* Orphans (executors of a killed agent) came to us: reap them all. */
+	/* Orphans (executors of a killed agent) came to us, the subreaper: end them too. */
+	kill_orphans();
 	for (int k = 0; k < 100; k++) {
 		pid_t p = waitpid(-1, NULL, WNOHANG);
 		if (p <= 0) {
@@ -123,6 +171,8 @@ pid_t ch_spawn(const char *name, const char *const *argv)
 		if (null >= 0)
 			dup2(null, 0);
 		setpgid(0, 0);
+		/* Should the test process die without its teardown, its children die too. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -235,8 +285,8 @@ pid_t ch_node_start(int i, int port, const char *seeds)
 	snprintf(portf, sizeof(portf), "--port=%d", port);
 	snprintf(data, sizeof(data), "--data=%s/node%d", scratch, i);
 	snprintf(seedf, sizeof(seedf), "--seeds=%s", seeds ? seeds : "");
-	const char *argv[] = {CAS_PATH, "node", portf, data, seedf, "--gossip-ms=50", "--phi=5",
-	                      "--timeout-ms=1000", "--tokens=16", NULL};
+	const char *argv[] = {CAS_PATH, "node", portf, data, seedf, "--gossip-ms=100", "--phi=8",
+	                      "--timeout-ms=4000", "--tokens=16", NULL};
 	return ch_spawn(name, argv);
 }
 
