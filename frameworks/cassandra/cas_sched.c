@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <actor/actor.h>
@@ -32,7 +33,16 @@ struct slot {
 	char task_id[128];
 	Plexus__TaskState state;
 	bool active; /* a launch was sent and no terminal state came back */
+	int failures;     /* launches in a row that ended before RUNNING */
+	int64_t retry_at; /* no relaunch before (monotonic ms): backoff after failures */
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct sched {
 	cas_sched_opts o;
@@ -315,7 +325,8 @@ static void sched_resource_offers(px_scheduler_driver *d, Plexus__Offer *const *
 		bool used = false;
 		/* A slot at home on this agent and not running: relaunch it there. */
 		for (int i = 0; i < s->nslots && !used; i++)
-			if (!s->slots[i].active && strcmp(s->slots[i].agent_id, o->agent_id->value) == 0)
+			if (!s->slots[i].active && strcmp(s->slots[i].agent_id, o->agent_id->value) == 0 &&
+			    mono_ms() >= s->slots[i].retry_at)
 				used = relaunch(s, i, o);
 		bool hosts_one = false;
 		for (int i = 0; i < s->nslots; i++)
@@ -354,6 +365,15 @@ static void sched_status(px_scheduler_driver *d, const Plexus__TaskStatus *st, v
 		struct slot *x = &s->slots[i];
 		if (strcmp(x->task_id, st->task_id->value) != 0)
 			continue;
+		if (st->state == PLEXUS__TASK_STATE__TASK_RUNNING)
+			x->failures = 0;
+		else if (px_task_state_is_terminal(st->state) &&
+		         x->state != PLEXUS__TASK_STATE__TASK_RUNNING) {
+			/* It never got going: back off (1s, 2s ... 60s) before the next try. */
+			x->failures++;
+			int64_t delay = 500LL << (x->failures < 7 ? x->failures : 7);
+			x->retry_at = mono_ms() + (delay < 60000 ? delay : 60000);
+		}
 		x->state = st->state;
 		actor_info("cassandra scheduler: node %d (%s) is %s%s%s", i, x->task_id,
 		           px_task_state_name(st->state), st->message ? ": " : "",

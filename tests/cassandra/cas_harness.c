@@ -144,7 +144,7 @@ int ch_free_port(int span)
 		seed = (unsigned)getpid() * 2654435761u;
 	for (int tries = 0; tries < 1000; tries++) {
 		seed = seed * 1103515245u + 12345u;
-		int base = 20000 + (int)(seed % 30000);
+		int base = 20000 + (int)(seed % 12000); /* below the ephemeral range */
 		bool ok = true;
 		for (int i = 0; i < (span > 0 ? span : 1) && ok; i++)
 			ok = port_free(base + i);
