@@ -47,7 +47,7 @@ void cas_node_send(struct cas_node *n, int m, const char *name, const cas_wbuf *
 
 /* Reads "<dir>/node.meta" (generation, then one token a line) or makes it. */
 static int load_identity(const char *dir, int num_tokens, uint64_t *generation, int64_t **tokens,
-                         size_t *ntokens, char *err, size_t errlen)
+                         size_t *ntokens, bool *fresh, char *err, size_t errlen)
 {
 	char path[4096], tmp[4200];
 	snprintf(path, sizeof(path), "%s/node.meta", dir);
@@ -73,6 +73,7 @@ static int load_identity(const char *dir, int num_tokens, uint64_t *generation, 
 		}
 		fclose(f);
 	}
+	*fresh = n == 0;
 	if (n == 0) {
 		free(v);
 		n = (size_t)(num_tokens > 0 ? num_tokens : 16);
@@ -348,6 +349,17 @@ static void gossip_cb(actor_t *self, void *arg)
 	for (size_t i = 0; i < k; i++)
 		send_gossip(n, targets[i], true);
 	cas_hints_replay(n);
+	/* A new node streams its ranges a few rounds after it first hears of the ring, so
+	 * that the others have learnt its tokens too. */
+	if (n->bootstrap) {
+		bool heard = false;
+		for (size_t i = 1; i < n->g.n; i++)
+			heard |= n->g.v[i].ntokens > 0 && n->g.v[i].up;
+		if (heard && ++n->bootstrap_wait >= 5) {
+			n->bootstrap = false;
+			cas_stream_request(n);
+		}
+	}
 	actor_delay(self, n->opts.gossip_ms, gossip_cb, n);
 }
 
@@ -371,6 +383,7 @@ static int node_init(actor_t *self)
 	actor_install(self, CAS_MSG_FETCH, on_fetch, n);
 	actor_install(self, CAS_MSG_GOSSIP, on_gossip, n);
 	cas_coord_install(n);
+	cas_stream_install(n);
 	actor_delay(self, 0, gossip_cb, n);
 	if (n->opts.periodic_sync)
 		actor_delay(self, n->opts.sync_period_ms, periodic_sync_cb, n);
@@ -443,8 +456,9 @@ cas_node *cas_node_start(const cas_node_opts *opts, char *err, size_t errlen)
 		return NULL;
 	}
 	n->store = cas_store_open(n->data_dir, &opts->store, err, errlen);
-	if (n->store == NULL ||
-	    load_identity(n->data_dir, n->opts.num_tokens, &gen, &tokens, &ntokens, err, errlen) != 0) {
+	bool fresh = false;
+	if (n->store == NULL || load_identity(n->data_dir, n->opts.num_tokens, &gen, &tokens,
+	                                      &ntokens, &fresh, err, errlen) != 0) {
 		node_free(n);
 		return NULL;
 	}
@@ -475,6 +489,7 @@ cas_node *cas_node_start(const cas_node_opts *opts, char *err, size_t errlen)
 		}
 		s = e ? e + 1 : s + len;
 	}
+	n->bootstrap = fresh && n->nseeds > 0;
 	actor_pid pid;
 	if (actor_spawn(&node_def, n, &pid) != 0) {
 		snprintf(err, errlen, "cannot spawn the node actor");

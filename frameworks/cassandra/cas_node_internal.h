@@ -62,6 +62,8 @@ struct cas_node {
 	size_t nacks, capacks;
 	bool sync_armed;
 	uint64_t hint_seq;
+	bool bootstrap;     /* first start with seeds: stream once the ring is known */
+	int bootstrap_wait; /* gossip rounds since the first other node was heard of */
 	int *hints_inflight; /* per member index: hints sent and not yet acknowledged */
 	size_t nhints_inflight;
 	struct {
@@ -91,6 +93,11 @@ struct cas_pending *cas_pending_find(struct cas_node *n, uint64_t id);
 void cas_pending_free(struct cas_node *n, struct cas_pending *p);
 /* Arms the request timeout of p (its expiry ends p like a missing answer). */
 void cas_coord_arm(struct cas_node *n, struct cas_pending *p);
+
+/* cas_stream.c */
+void cas_stream_install(struct cas_node *n);
+/* Asks every node known with tokens to stream this node the data it now replicates. */
+void cas_stream_request(struct cas_node *n);
 
 /* cas_hints.c */
 /* Stores a hint: the mutation for member m, replayed when it is up again. */

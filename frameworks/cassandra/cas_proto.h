@@ -12,6 +12,8 @@
  *   CAS_MSG_FETCH      u64 id, bytes partition          -> CAS_MSG_FETCH_REPLY u64 id, u8 ok, cells
  * Among all nodes:
  *   CAS_MSG_GOSSIP     u8 reply wanted, the states of cas_gossip_encode
+ *   CAS_MSG_STREAM_REQ u32 n, n x u64 tokens of a bootstrapping node: answered with
+ *                      CAS_MSG_MUTATE messages of the data it now replicates
  *
  * A partition is [u8 n]["<keyspace>.<table>"][partition key bytes]; its token is the
  * Murmur3 token of the partition key bytes (cas_partition_token). */
@@ -31,6 +33,7 @@
 #define CAS_MSG_FETCH "cas.fetch"
 #define CAS_MSG_FETCH_REPLY "cas.fetch.reply"
 #define CAS_MSG_GOSSIP "cas.gossip"
+#define CAS_MSG_STREAM_REQ "cas.stream.req"
 
 /* The name of every node's actor. */
 #define CAS_NODE_ACTOR "cas"

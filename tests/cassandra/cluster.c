@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cas_harness.h"
+#include "cas_ring.h"
 #include "cas_session.h"
 
 #define N 3
@@ -335,4 +336,76 @@ Test(cluster, cql_reads_and_writes_rows_and_names_mistakes)
 	OK("SELECT * FROM ev WHERE user = 'ann'");
 	cr_assert(strstr(out, "(0 rows)") != NULL, "%s", out);
 	cas_session_free(s);
+}
+
+struct joined {
+	char addr[32];
+	int nkeys;
+};
+
+/* Whether the new node holds every key of which it is now a replica (by the ring as
+ * node 0 sees it), and is a replica of some. */
+static bool streamed(void *arg)
+{
+	struct joined *j = arg;
+	cas_ring_info info;
+	char err[256];
+	if (cas_client_ring(client, addr[0], &info, err, sizeof(err)) != CAS_OK)
+		return false;
+	cas_ring ring = {0};
+	int me = -1;
+	for (size_t i = 0; i < info.n; i++) {
+		cas_ring_add(&ring, (int)i, info.v[i].tokens, info.v[i].ntokens);
+		if (strcmp(info.v[i].addr, j->addr) == 0)
+			me = (int)i;
+	}
+	cas_ring_sort(&ring);
+	bool ok = me >= 0 && info.n == 4;
+	int owned = 0;
+	for (int k = 0; k < j->nkeys && ok; k++) {
+		cas_wbuf p = {0};
+		part_of(k, &p);
+		int reps[3];
+		size_t n = cas_ring_replicas(&ring, cas_partition_token(p.data, p.len), 3, reps);
+		for (size_t r = 0; r < n && ok; r++) {
+			if (reps[r] != me)
+				continue;
+			owned++;
+			cas_cells cells = {0};
+			ok = cas_client_fetch_local(client, j->addr, p.data, p.len, &cells, err,
+			                            sizeof(err)) == CAS_OK &&
+			     cells.n == 1;
+			cas_cells_fini(&cells);
+		}
+		cas_wbuf_fini(&p);
+	}
+	cas_ring_fini(&ring);
+	cas_ring_info_fini(&info);
+	return ok && owned > 0;
+}
+
+Test(cluster, an_added_node_streams_its_ranges_and_every_key_stays_readable)
+{
+	char err[256], val[64];
+	enum { KEYS = 200 };
+	for (int i = 0; i < KEYS; i++) {
+		char v[16];
+		snprintf(v, sizeof(v), "a%d", i);
+		cr_assert_eq(write_key(CAS_QUORUM, i, v, err, sizeof(err)), CAS_OK, "%s", err);
+	}
+	struct joined j = {.nkeys = KEYS};
+	int port = ch_free_port(1);
+	snprintf(j.addr, sizeof(j.addr), "127.0.0.1:%d", port);
+	ch_node_start(3, port, seeds);
+	for (int i = 0; i < N; i++)
+		cr_assert(ch_wait_ring(client, addr[i], N + 1, 15000), "node %d did not see the new node",
+		          i);
+	cr_assert(ch_wait(20000, streamed, &j), "the new node did not receive its ranges");
+	for (int i = 0; i < KEYS; i++) {
+		char v[16];
+		snprintf(v, sizeof(v), "a%d", i);
+		cr_assert_eq(read_key(CAS_QUORUM, i, val, sizeof(val), err, sizeof(err)), CAS_OK, "%s",
+		             err);
+		cr_assert_str_eq(val, v, "key%d", i);
+	}
 }
