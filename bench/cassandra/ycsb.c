@@ -24,12 +24,13 @@
 #include "cas_discover.h"
 #include "cas_session.h"
 
-static int64_t records = 1000000, ops = 200000, record_bytes = 1024, window = 128;
+static int64_t records = 1000000, ops = 200000, record_bytes = 1024, window = 128, periodic = 0;
 static const bench_flag flags[] = {
     {"records", &records, "records loaded before the run"},
     {"ops", &ops, "operations measured"},
     {"record_bytes", &record_bytes, "bytes per record"},
     {"window", &window, "requests in flight"},
+    {"periodic", &periodic, "1: commit log sync periodic (Cassandra's default), 0: batch"},
 };
 
 static char dir[256];
@@ -156,7 +157,10 @@ static char *start_cluster(char *master, size_t n)
 	snprintf(m, sizeof(m), "--master=%s", master);
 	snprintf(st, sizeof(st), "--state=%s/scheduler.json", dir);
 	const char *sched[] = {CAS_PATH, "start", m, "--nodes=3", "--rf=3", st, "--cpus=0.5",
-	                       "--mem=1024", "--disk=16384", "--node-args=--memtable-mb=64", NULL};
+	                       "--mem=1024", "--disk=16384",
+	                       periodic ? "--node-args=--memtable-mb=64 --commitlog-sync=periodic"
+	                                : "--node-args=--memtable-mb=64 --commitlog-sync=batch",
+	                       NULL};
 	children[1] = spawn("scheduler.log", sched);
 	for (int waited = 0; waited < 120000; waited += 200) {
 		cas_discovery d;
