@@ -30,7 +30,8 @@ cas_cell *cas_cell_dup(const cas_cell *c)
 
 int cas_key_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
-	int r = memcmp(a, b, alen < blen ? alen : blen);
+	size_t n = alen < blen ? alen : blen;
+	int r = n ? memcmp(a, b, n) : 0;
 	if (r != 0)
 		return r;
 	return alen < blen ? -1 : alen > blen ? 1 : 0;

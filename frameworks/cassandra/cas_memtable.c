@@ -115,7 +115,7 @@ void cas_memtable_scan(const cas_memtable *m, const void *prefix, size_t plen,
 			x = x->next[i];
 	for (x = x->next[0]; x; x = x->next[0]) {
 		const cas_cell *c = x->cell;
-		if (c->klen < plen || memcmp(CAS_CELL_KEY(c), prefix, plen) != 0)
+		if (c->klen < plen || (plen && memcmp(CAS_CELL_KEY(c), prefix, plen) != 0))
 			break;
 		fn(c, arg);
 	}

@@ -116,7 +116,8 @@ void ch_fini(void)
 		actor_runtime_fini();
 		runtime_up = false;
 	}
-	if (scratch[0])
+	/* CAS_KEEP=1 keeps the scratch directory (node logs, data) for a post-mortem. */
+	if (scratch[0] && getenv("CAS_KEEP") == NULL)
 		rm_rf(scratch);
 	scratch[0] = '\0';
 }

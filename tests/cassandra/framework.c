@@ -178,11 +178,11 @@ static void raw_write(int key)
 	cas_cells_push(&cells, cas_cell_alloc(k.data, (uint32_t)k.len,
 	                                      (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, 0, 0,
 	                                      "x", 1));
-	cr_assert_eq(cas_client_write(client, CAS_ALL, p.data, p.len, &cells, err, sizeof(err)),
-	             CAS_OK, "%s", err);
+	int st = cas_client_write(client, CAS_ALL, p.data, p.len, &cells, err, sizeof(err));
 	cas_cells_fini(&cells);
 	cas_wbuf_fini(&p);
 	cas_wbuf_fini(&k);
+	cr_assert_eq(st, CAS_OK, "%s", err);
 }
 
 static bool node_holds(const char *addr, int key)
