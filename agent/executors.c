@@ -19,6 +19,7 @@
 #include "agent/fetcher.h"
 #include "agent/internal.h"
 #include "agent/paths.h"
+#include "agent/volumes.h"
 #include "plexus/util.h"
 
 extern char **environ;
@@ -595,6 +596,16 @@ void agent_run_task(struct agent *a, const Plexus__Internal__RunTaskMessage *m)
 		if (ex == NULL)
 			invalid = "out of memory";
 	}
+	/* The task's persistent volumes (and its executor's) appear in the sandbox first. */
+	char volume_err[512];
+	if (invalid == NULL && ex->directory != NULL &&
+	    (agent_volumes_attach(a->work_dir, task->resources, task->n_resources, ex->directory,
+	                          volume_err, sizeof(volume_err)) != 0 ||
+	     (task->executor != NULL &&
+	      agent_volumes_attach(a->work_dir, task->executor->resources,
+	                           task->executor->n_resources, ex->directory, volume_err,
+	                           sizeof(volume_err)) != 0)))
+		invalid = volume_err;
 	if (invalid != NULL || ex->phase == EXECUTOR_TERMINATING ||
 	    (ex->phase == EXECUTOR_TERMINATED && !ex->has_end_reason)) {
 		/* No executor will ever see this task: it ends here. */

@@ -554,6 +554,14 @@ void cluster_start(struct cluster *c)
 /* ---- a test framework ------------------------------------------------------------- */
 
 #define MAX_UPDATES 512
+
+/* The role (and principal) of the frameworks fw_start makes from now on; "" = none. */
+static char next_role[64];
+
+void fw_set_role(const char *role)
+{
+	snprintf(next_role, sizeof(next_role), "%s", role ? role : "");
+}
 #define MAX_OFFERS  64
 
 struct fw {
@@ -719,6 +727,10 @@ struct fw *fw_start(const char *master, const char *name, double failover_timeou
 	pthread_cond_init(&f->cv, NULL);
 	info.user = "integration";
 	info.name = (char *)name;
+	if (next_role[0] != '\0') {
+		info.role = next_role;
+		info.principal = next_role;
+	}
 	if (failover_timeout > 0) {
 		info.has_failover_timeout = true;
 		info.failover_timeout = failover_timeout;

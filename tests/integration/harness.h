@@ -116,6 +116,9 @@ struct fw *fw_start(const char *master, const char *name, double failover_timeou
  * everything. NULL is a no-op. */
 void fw_stop(struct fw *f, bool failover);
 px_scheduler_driver *fw_driver(struct fw *f);
+/* The role (also used as principal) of frameworks started afterwards, until changed;
+ * NULL or "" for none (the default). */
+void fw_set_role(const char *role);
 
 /* Waits for the registration; the framework id (borrowed) or NULL on timeout. */
 const char *fw_wait_registered(struct fw *f, int timeout_ms);
