@@ -177,6 +177,8 @@ static void marathon_fini(actor_t *self)
 {
 	struct mar_state *st = actor_state(self);
 	mar_events_fini(st);
+	json_decref(st->agents);
+	st->agents = NULL;
 	while (st->apps != NULL)
 		mar_entry_remove(st, st->apps);
 	while (st->deployments != NULL) {

@@ -60,11 +60,14 @@ static int count_value(const struct mar_entry *e, const char *field, const char 
 	return n;
 }
 
-/* GROUP_BY: the offer's group must be one of the least used, so tasks spread evenly
- * over the values seen (Marathon's rule). */
-static bool group_by_accepts(const struct mar_entry *e, const char *field, const char *value)
+/* GROUP_BY: the offer's group must be one of the least used, counting every group an
+ * agent is known to have (with or without tasks), so that tasks spread evenly. */
+static bool group_by_accepts(const struct mar_entry *e, const char *field, const char *value,
+                             const json_t *agents)
 {
 	int mine = count_value(e, field, value);
+	const char *id;
+	json_t *a;
 	for (const struct mar_task *t = e->tasks; t != NULL; t = t->next) {
 		if (t->killing)
 			continue;
@@ -72,7 +75,23 @@ static bool group_by_accepts(const struct mar_entry *e, const char *field, const
 		if (v != NULL && strcmp(v, value) != 0 && count_value(e, field, v) < mine)
 			return false;
 	}
+	json_object_foreach((json_t *)agents, id, a)
+	{
+		const char *v = mar_offer_field(json_string_value(json_object_get(a, "hostname")),
+		                                json_object_get(a, "attributes"), field);
+		if (v != NULL && strcmp(v, value) != 0 && count_value(e, field, v) < mine)
+			return false;
+	}
 	return true;
+}
+
+void mar_agent_seen(struct mar_state *st, const char *agent_id, const char *hostname,
+                    const json_t *attrs)
+{
+	if (st->agents == NULL)
+		st->agents = json_object();
+	json_object_set_new(st->agents, agent_id,
+	                    json_pack("{s:s, s:O}", "hostname", hostname, "attributes", attrs));
 }
 
 /* CLUSTER without a value: all tasks on the value of the first one. */
@@ -90,7 +109,8 @@ static bool cluster_accepts(const struct mar_entry *e, const struct mar_constrai
 	return true;
 }
 
-bool mar_constraints_accept(const struct mar_entry *e, const char *hostname, const json_t *attrs)
+bool mar_constraints_accept(const struct mar_entry *e, const char *hostname, const json_t *attrs,
+                            const json_t *agents)
 {
 	for (size_t i = 0; i < e->app->nconstraints; i++) {
 		const struct mar_constraint *c = &e->app->constraints[i];
@@ -110,7 +130,7 @@ bool mar_constraints_accept(const struct mar_entry *e, const char *hostname, con
 			ok = cluster_accepts(e, c, value);
 			break;
 		case MAR_GROUP_BY:
-			ok = group_by_accepts(e, c->field, value);
+			ok = group_by_accepts(e, c->field, value, agents);
 			break;
 		case MAR_LIKE:
 			ok = regexec(&c->re, value, 0, NULL, 0) == 0;

@@ -421,7 +421,7 @@ static void place(struct mar_state *st, struct mar_entry *e, const Plexus__Offer
 		if (room->cpus + 1e-9 < app->cpus || room->mem + 1e-9 < app->mem ||
 		    room->disk + 1e-9 < app->disk)
 			return;
-		if (!mar_constraints_accept(e, offer->hostname, attrs))
+		if (!mar_constraints_accept(e, offer->hostname, attrs, st->agents))
 			return;
 		struct mar_task *t = calloc(1, sizeof(*t));
 		if (t == NULL)
@@ -484,6 +484,7 @@ void mar_on_offers(struct mar_state *st, Plexus__Offer *const *offers, size_t n)
 		if (room.nranges > 64)
 			room.nranges = 64;
 		json_t *attrs = mar_offer_attributes(offer);
+		mar_agent_seen(st, offer->agent_id->value, offer->hostname, attrs);
 		Plexus__TaskInfo **tasks = NULL;
 		size_t ntasks = 0, cap = 0;
 		for (struct mar_entry *e = st->apps; e != NULL; e = e->next)
@@ -585,7 +586,10 @@ void mar_on_registered(struct mar_state *st, const char *framework_id)
 		st->dirty = true;
 	}
 	st->registered = true;
-	st->suppressed = false; /* a fresh registration gets offers */
+	/* The master may still hold a suppression from a scheduler before this one: ask
+	 * for offers again, and suppress once they show nothing is needed. */
+	px_scheduler_driver_revive(st->driver, NULL, 0);
+	st->suppressed = false;
 	for (struct mar_entry *e = st->apps; e != NULL; e = e->next)
 		n += e->ntasks;
 	/* Explicit reconciliation of every task known, then implicit, so that tasks the
@@ -621,6 +625,7 @@ void mar_on_registered(struct mar_state *st, const char *framework_id)
 
 void mar_on_agent_lost(struct mar_state *st, const char *agent_id)
 {
+	json_object_del(st->agents, agent_id);
 	for (struct mar_entry *e = st->apps; e != NULL; e = e->next) {
 		for (struct mar_task *t = e->tasks, *next; t != NULL; t = next) {
 			next = t->next;

@@ -88,6 +88,9 @@ struct mar_state {
 	struct mar_deployment *deployments;
 	struct mar_subscriber *subscribers;
 	uint64_t health_timer;
+	/* Agents seen in offers and not lost: id -> {"hostname": ..., "attributes": {...}},
+	 * so GROUP_BY knows every group, also those without a task yet. */
+	json_t *agents;
 	bool dirty; /* the state file is behind */
 };
 
@@ -138,8 +141,13 @@ const char *mar_offer_field(const char *hostname, const json_t *attrs, const cha
 /* The attributes of an offer as {"name": "text"} (new reference). */
 json_t *mar_offer_attributes(const Plexus__Offer *offer);
 /* Whether one more task of e may go on an agent of this hostname and attributes, given
- * the tasks e has (killing ones excluded). */
-bool mar_constraints_accept(const struct mar_entry *e, const char *hostname, const json_t *attrs);
+ * the tasks e has (killing ones excluded) and the agents known (st->agents; may be
+ * NULL). */
+bool mar_constraints_accept(const struct mar_entry *e, const char *hostname, const json_t *attrs,
+                            const json_t *agents);
+/* Records an agent seen in an offer into st->agents. */
+void mar_agent_seen(struct mar_state *st, const char *agent_id, const char *hostname,
+                    const json_t *attrs);
 
 /* ---- deployments (mar_deploy.c) ----------------------------------------------------- */
 

@@ -160,7 +160,7 @@ static void entry_free(struct mar_entry *e)
 static bool accepts(struct mar_entry *e, const char *host, const char *rack)
 {
 	json_t *attrs = rack ? json_pack("{s:s}", "rack", rack) : json_object();
-	bool ok = mar_constraints_accept(e, host, attrs);
+	bool ok = mar_constraints_accept(e, host, attrs, NULL);
 	json_decref(attrs);
 	return ok;
 }
@@ -184,6 +184,13 @@ Test(constraints, group_by_spreads_evenly)
 	cr_assert(accepts(e, "h4", "r2"));
 	cr_assert(accepts(e, "h4", "r3"), "a new group is the least used");
 	cr_assert_not(accepts(e, "h4", NULL), "an agent without the attribute");
+	/* A known agent in rack r3 with no task yet makes r3 the least used group. */
+	json_t *agents =
+	    json_pack("{s:{s:s, s:{s:s}}}", "S9", "hostname", "h9", "attributes", "rack", "r3");
+	json_t *r2 = json_pack("{s:s}", "rack", "r2");
+	cr_assert_not(mar_constraints_accept(e, "h4", r2, agents));
+	json_decref(r2);
+	json_decref(agents);
 	entry_free(e);
 }
 
