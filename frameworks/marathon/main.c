@@ -38,6 +38,7 @@ static void usage(FILE *out)
 	             "  --hostname=NAME          the name /v2/info gives as leader (default: this\n"
 	             "                           machine's)\n"
 	             "  --health-tick=D          how often health checks are looked at (500ms)\n"
+	             "  --max-staging=N          launched tasks not yet running, at most (200)\n"
 	             "  --help                   this text\n");
 }
 
@@ -209,7 +210,17 @@ static int parse_port(const char *text, int *out)
 
 int main(int argc, char **argv)
 {
-	enum { O_MASTER = 256, O_PORT, O_STATE, O_NAME, O_FAILOVER, O_HOSTNAME, O_TICK, O_HELP };
+	enum {
+		O_MASTER = 256,
+		O_PORT,
+		O_STATE,
+		O_NAME,
+		O_FAILOVER,
+		O_HOSTNAME,
+		O_TICK,
+		O_STAGING,
+		O_HELP
+	};
 	static const struct option options[] = {
 	    {"master", required_argument, NULL, O_MASTER},
 	    {"http-port", required_argument, NULL, O_PORT},
@@ -218,6 +229,7 @@ int main(int argc, char **argv)
 	    {"failover-timeout", required_argument, NULL, O_FAILOVER},
 	    {"hostname", required_argument, NULL, O_HOSTNAME},
 	    {"health-tick", required_argument, NULL, O_TICK},
+	    {"max-staging", required_argument, NULL, O_STAGING},
 	    {"help", no_argument, NULL, O_HELP},
 	    {0},
 	};
@@ -227,8 +239,11 @@ int main(int argc, char **argv)
 	int c;
 
 	gethostname(host, sizeof(host) - 1);
-	st.opts = (struct mar_options){
-	    .http_port = 8080, .name = "marathon", .hostname = host, .health_tick_ms = 500};
+	st.opts = (struct mar_options){.http_port = 8080,
+	                               .name = "marathon",
+	                               .hostname = host,
+	                               .health_tick_ms = 500,
+	                               .max_staging = 200};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		bool bad = false;
@@ -258,6 +273,13 @@ int main(int argc, char **argv)
 			bad = !px_duration_parse(optarg, &st.opts.health_tick_ms) ||
 			      st.opts.health_tick_ms <= 0;
 			break;
+		case O_STAGING: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			bad = *optarg == '\0' || *end != '\0' || v < 1 || v > 1000000;
+			st.opts.max_staging = (int)v;
+			break;
+		}
 		case O_HELP:
 			usage(stdout);
 			return 0;

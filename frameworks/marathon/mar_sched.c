@@ -151,7 +151,8 @@ int mar_launch_budget(struct mar_state *st, const struct mar_entry *e)
 	struct mar_counts c = counts(e);
 	int want = e->app->instances - c.fresh;
 	if (c.old > 0) {
-		int room = max_total(e->app) - (c.old + c.fresh);
+		/* Tasks still dying count too: maximumOverCapacity bounds what runs. */
+		int room = max_total(e->app) - (c.old + c.fresh + c.killing);
 		want = want < room ? want : room;
 	}
 	return want > 0 ? want : 0;
@@ -411,102 +412,135 @@ static Plexus__TaskInfo *task_info(const struct mar_entry *e, const struct mar_t
 	return ti;
 }
 
-/* Places as many tasks of e on the offer as fit; appends their TaskInfos to out. */
-static void place(struct mar_state *st, struct mar_entry *e, const Plexus__Offer *offer,
-                  const json_t *attrs, struct mar_room *room, Plexus__TaskInfo ***out, size_t *n,
-                  size_t *cap)
+/* An offer as tasks are placed on it. */
+struct mar_offer_work {
+	const Plexus__Offer *offer;
+	struct mar_room room;
+	json_t *attrs;
+	Plexus__TaskInfo **tasks;
+	size_t n, cap;
+};
+
+/* Places one task of e on the offer if it fits and e wants one; true if it did. */
+static bool place_one(struct mar_state *st, struct mar_entry *e, struct mar_offer_work *w)
 {
 	const struct mar_app *app = e->app;
-	for (int budget = mar_launch_budget(st, e); budget > 0; budget--) {
-		if (room->cpus + 1e-9 < app->cpus || room->mem + 1e-9 < app->mem ||
-		    room->disk + 1e-9 < app->disk)
-			return;
-		if (!mar_constraints_accept(e, offer->hostname, attrs, st->agents))
-			return;
-		struct mar_task *t = calloc(1, sizeof(*t));
-		if (t == NULL)
-			return;
-		struct mar_room before = *room;
-		if (!take_ports(room, app->nports, t->ports)) {
-			free(t);
-			return;
-		}
-		t->nports = app->nports;
-		mar_task_id_make(app->id, t->id, sizeof(t->id));
-		snprintf(t->agent_id, sizeof(t->agent_id), "%s", offer->agent_id->value);
-		snprintf(t->host, sizeof(t->host), "%s", offer->hostname);
-		t->attrs = json_deep_copy(attrs);
-		memcpy(t->config_version, app->config_version, sizeof(t->config_version));
-		t->state = PLEXUS__TASK_STATE__TASK_STAGING;
-		mar_timestamp(t->staged_at);
-		Plexus__TaskInfo *ti = task_info(e, t, offer->agent_id);
-		if (ti == NULL) {
-			*room = before;
-			task_free(t);
-			return;
-		}
-		if (*n == *cap) {
-			size_t grow = *cap ? *cap * 2 : 16;
-			Plexus__TaskInfo **grown = realloc(*out, grow * sizeof(**out));
-			if (grown == NULL) {
-				*room = before;
-				PX_FREE(ti);
-				task_free(t);
-				return;
-			}
-			*out = grown;
-			*cap = grow;
-		}
-		(*out)[(*n)++] = ti;
-		room->cpus -= app->cpus;
-		room->mem -= app->mem;
-		room->disk -= app->disk;
-		/* Launch order is kept: new tasks at the end. */
-		struct mar_task **at = &e->tasks;
-		while (*at != NULL)
-			at = &(*at)->next;
-		*at = t;
-		e->ntasks++;
-		st->dirty = true;
+	struct mar_room *room = &w->room;
+	if (mar_launch_budget(st, e) <= 0)
+		return false;
+	if (room->cpus + 1e-9 < app->cpus || room->mem + 1e-9 < app->mem ||
+	    room->disk + 1e-9 < app->disk)
+		return false;
+	if (!mar_constraints_accept(e, w->offer->hostname, w->attrs, st->agents))
+		return false;
+	struct mar_task *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return false;
+	struct mar_room before = *room;
+	if (!take_ports(room, app->nports, t->ports)) {
+		free(t);
+		return false;
 	}
+	t->nports = app->nports;
+	mar_task_id_make(app->id, t->id, sizeof(t->id));
+	snprintf(t->agent_id, sizeof(t->agent_id), "%s", w->offer->agent_id->value);
+	snprintf(t->host, sizeof(t->host), "%s", w->offer->hostname);
+	t->attrs = json_deep_copy(w->attrs);
+	memcpy(t->config_version, app->config_version, sizeof(t->config_version));
+	t->state = PLEXUS__TASK_STATE__TASK_STAGING;
+	mar_timestamp(t->staged_at);
+	Plexus__TaskInfo *ti = task_info(e, t, w->offer->agent_id);
+	if (ti == NULL) {
+		*room = before;
+		task_free(t);
+		return false;
+	}
+	if (w->n == w->cap) {
+		size_t grow = w->cap ? w->cap * 2 : 16;
+		Plexus__TaskInfo **grown = realloc(w->tasks, grow * sizeof(*grown));
+		if (grown == NULL) {
+			*room = before;
+			PX_FREE(ti);
+			task_free(t);
+			return false;
+		}
+		w->tasks = grown;
+		w->cap = grow;
+	}
+	w->tasks[w->n++] = ti;
+	room->cpus -= app->cpus;
+	room->mem -= app->mem;
+	room->disk -= app->disk;
+	/* Launch order is kept: new tasks at the end. */
+	struct mar_task **at = &e->tasks;
+	while (*at != NULL)
+		at = &(*at)->next;
+	*at = t;
+	e->ntasks++;
+	st->dirty = true;
+	return true;
 }
 
 void mar_on_offers(struct mar_state *st, Plexus__Offer *const *offers, size_t n)
 {
+	struct mar_offer_work *work = calloc(n ? n : 1, sizeof(*work));
+	if (work == NULL)
+		return;
 	for (size_t i = 0; i < n; i++) {
-		const Plexus__Offer *offer = offers[i];
-		struct mar_room room = {
-		    .cpus = px_offer_scalar(offer, "cpus"),
-		    .mem = px_offer_scalar(offer, "mem"),
-		    .disk = px_offer_scalar(offer, "disk"),
-		};
-		room.nranges = px_offer_ranges(offer, "ports", room.ranges, 64);
-		if (room.nranges > 64)
-			room.nranges = 64;
-		json_t *attrs = mar_offer_attributes(offer);
-		mar_agent_seen(st, offer->agent_id->value, offer->hostname, attrs);
-		Plexus__TaskInfo **tasks = NULL;
-		size_t ntasks = 0, cap = 0;
-		for (struct mar_entry *e = st->apps; e != NULL; e = e->next)
-			place(st, e, offer, attrs, &room, &tasks, &ntasks, &cap);
-		json_decref(attrs);
-		const Plexus__OfferID *ids[1] = {offer->id};
-		Plexus__Filters filters = PLEXUS__FILTERS__INIT;
-		filters.has_refuse_seconds = true;
-		filters.refuse_seconds = 1;
-		if (ntasks > 0)
-			px_scheduler_driver_launch(st->driver, ids, 1,
-			                           (const Plexus__TaskInfo *const *)tasks, ntasks,
-			                           &filters);
-		else
-			px_scheduler_driver_decline(st->driver, offer->id, &filters);
-		for (size_t k = 0; k < ntasks; k++)
-			PX_FREE(tasks[k]);
-		free(tasks);
+		struct mar_offer_work *w = &work[i];
+		w->offer = offers[i];
+		w->room.cpus = px_offer_scalar(w->offer, "cpus");
+		w->room.mem = px_offer_scalar(w->offer, "mem");
+		w->room.disk = px_offer_scalar(w->offer, "disk");
+		w->room.nranges = px_offer_ranges(w->offer, "ports", w->room.ranges, 64);
+		if (w->room.nranges > 64)
+			w->room.nranges = 64;
+		w->attrs = mar_offer_attributes(w->offer);
+		mar_agent_seen(st, w->offer->agent_id->value, w->offer->hostname, w->attrs);
+	}
+	/* Launches are paced, as Marathon's launch tokens pace them: no more than
+	 * max_staging tasks between launch and TASK_RUNNING at a time, so that a large
+	 * deployment does not bury the agents in executors starting all at once. */
+	int staging = 0;
+	for (struct mar_entry *e = st->apps; e != NULL; e = e->next)
+		for (struct mar_task *t = e->tasks; t != NULL; t = t->next)
+			staging += !t->killing && t->state != PLEXUS__TASK_STATE__TASK_RUNNING &&
+			           !px_task_state_is_terminal(t->state);
+	/* One task per offer and app per round, so that a large app spreads over the
+	 * agents offered together (and their launches proceed in parallel) instead of
+	 * filling the first offer. */
+	for (bool placed = true; placed && staging < st->opts.max_staging;) {
+		placed = false;
+		for (size_t i = 0; i < n && staging < st->opts.max_staging; i++)
+			for (struct mar_entry *e = st->apps;
+			     e != NULL && staging < st->opts.max_staging; e = e->next)
+				if (place_one(st, e, &work[i])) {
+					placed = true;
+					staging++;
+				}
 	}
 	bool need = false;
 	for (struct mar_entry *e = st->apps; e != NULL && !need; e = e->next)
 		need = mar_launch_budget(st, e) > 0;
+	for (size_t i = 0; i < n; i++) {
+		struct mar_offer_work *w = &work[i];
+		const Plexus__OfferID *ids[1] = {w->offer->id};
+		Plexus__Filters filters = PLEXUS__FILTERS__INIT;
+		filters.has_refuse_seconds = true;
+		/* Still wanting tasks (held back by the pacing): the offer soon again. */
+		filters.refuse_seconds = need ? 0.1 : 1;
+		if (w->n > 0)
+			px_scheduler_driver_launch(st->driver, ids, 1,
+			                           (const Plexus__TaskInfo *const *)w->tasks, w->n,
+			                           &filters);
+		else
+			px_scheduler_driver_decline(st->driver, w->offer->id, &filters);
+		for (size_t k = 0; k < w->n; k++)
+			PX_FREE(w->tasks[k]);
+		free(w->tasks);
+		json_decref(w->attrs);
+	}
+	free(work);
 	if (!need && !st->suppressed) {
 		px_scheduler_driver_suppress(st->driver, NULL, 0);
 		st->suppressed = true;

@@ -73,6 +73,7 @@ struct mar_options {
 	double failover_timeout_s;
 	const char *hostname;   /* for /v2/info */
 	int64_t health_tick_ms; /* how often health checks are looked at */
+	int max_staging;        /* launched tasks not yet RUNNING, at most */
 };
 
 struct mar_state {

@@ -26,7 +26,7 @@ static void teardown(void)
 	mh_fini();
 }
 
-TestSuite(api, .init = setup, .fini = teardown, .timeout = 90);
+TestSuite(api, .init = setup, .fini = teardown, .timeout = 240);
 
 static const char *message(json_t *j)
 {
@@ -114,7 +114,7 @@ Test(api, create_scale_and_delete)
 	cr_assert_str_eq(json_string_value(json_object_get(j, "id")), "/svc/web");
 	cr_assert_eq(json_array_size(json_object_get(j, "deployments")), 1);
 	json_decref(j);
-	cr_assert(mh_wait_count(api, "/svc/web", "tasksRunning", 2, 20000));
+	cr_assert(mh_wait_count(api, "/svc/web", "tasksRunning", 2, 60000));
 	cr_assert(mh_wait_deployed(api, "/svc/web", 5000));
 	assert_ports("/svc/web", 2);
 
@@ -129,7 +129,7 @@ Test(api, create_scale_and_delete)
 	cr_assert_eq(status, 200);
 	cr_assert_not_null(json_string_value(json_object_get(j, "deploymentId")));
 	json_decref(j);
-	cr_assert(mh_wait_count(api, "/svc/web", "tasksRunning", 5, 20000));
+	cr_assert(mh_wait_count(api, "/svc/web", "tasksRunning", 5, 60000));
 	cr_assert(mh_wait_deployed(api, "/svc/web", 5000));
 	assert_ports("/svc/web", 5);
 	json_t *app = mh_app(api, "/svc/web");
@@ -141,7 +141,7 @@ Test(api, create_scale_and_delete)
 	j = mh_json("PUT", api, "/v2/apps/svc/web", "{\"instances\": 1}", &status);
 	cr_assert_eq(status, 200);
 	json_decref(j);
-	cr_assert(mh_wait_count(api, "/svc/web", "tasksRunning", 1, 20000));
+	cr_assert(mh_wait_count(api, "/svc/web", "tasksRunning", 1, 60000));
 	cr_assert(mh_wait_deployed(api, "/svc/web", 10000));
 	app = mh_app(api, "/svc/web");
 	cr_assert_eq(json_array_size(json_object_get(app, "tasks")), 1, "killed tasks are gone");
@@ -154,7 +154,7 @@ Test(api, create_scale_and_delete)
 	j = mh_json("DELETE", api, "/v2/apps/svc/web", NULL, &status);
 	cr_assert_eq(status, 200);
 	json_decref(j);
-	cr_assert(mh_wait_count(api, "/svc/web", "tasksRunning", -1, 20000), "app still there");
+	cr_assert(mh_wait_count(api, "/svc/web", "tasksRunning", -1, 60000), "app still there");
 	cr_assert(mh_wait(20000, no_deployments, NULL), "the stop did not finish");
 }
 
@@ -216,7 +216,7 @@ Test(api, killed_tasks_are_replaced)
 	         mh_dir());
 	json_decref(mh_json("POST", api, "/v2/apps", body, &status));
 	cr_assert_eq(status, 201);
-	cr_assert(mh_wait_count(api, "/kept", "tasksRunning", 2, 20000));
+	cr_assert(mh_wait_count(api, "/kept", "tasksRunning", 2, 60000));
 
 	/* The process dies under its executor: TASK_FAILED, then a new task. */
 	char *victim = first_task_id("/kept");
@@ -250,7 +250,7 @@ Test(api, killed_tasks_are_replaced)
 	cr_assert_eq(status, 200);
 	free(victim);
 	cr_assert(mh_wait_count(api, "/kept", "instances", 1, 5000));
-	cr_assert(mh_wait_count(api, "/kept", "tasksRunning", 1, 20000));
+	cr_assert(mh_wait_count(api, "/kept", "tasksRunning", 1, 60000));
 }
 
 static double now_s(void)
@@ -305,7 +305,7 @@ Test(api, failed_launches_back_off)
 		double gap = failed_at[i + 1] - failed_at[i];
 		cr_assert_geq(gap, expect[i] * 0.9, "relaunch %d after %.2fs, backoff %.2fs", i + 1,
 		              gap, expect[i]);
-		cr_assert_lt(gap, expect[i] + 1.5, "relaunch %d after %.2fs, backoff %.2fs", i + 1,
+		cr_assert_lt(gap, expect[i] + 5, "relaunch %d after %.2fs, backoff %.2fs", i + 1,
 		             gap, expect[i]);
 	}
 	mh_events_close(ev);
@@ -314,5 +314,5 @@ Test(api, failed_launches_back_off)
 	cr_assert_eq(mh_http("DELETE", api, "/v2/queue/crash/delay", NULL, NULL), 204);
 	json_decref(mh_json("DELETE", api, "/v2/apps/crash", NULL, &status));
 	cr_assert_eq(status, 200);
-	cr_assert(mh_wait_count(api, "/crash", "instances", -1, 20000));
+	cr_assert(mh_wait_count(api, "/crash", "instances", -1, 60000));
 }

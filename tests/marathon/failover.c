@@ -25,7 +25,7 @@ static void teardown(void)
 	mh_fini();
 }
 
-TestSuite(failover, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(failover, .init = setup, .fini = teardown, .timeout = 240);
 
 #define RES "cpus:2;mem:1024;ports:[32000-32099]"
 
@@ -55,7 +55,7 @@ Test(failover, unique_hostname_places_one_per_agent)
 	                    " \"constraints\": [[\"hostname\", \"UNIQUE\"]]}",
 	                    &status));
 	cr_assert_eq(status, 201);
-	cr_assert(mh_wait_count(api, "/one-each", "tasksRunning", 2, 20000));
+	cr_assert(mh_wait_count(api, "/one-each", "tasksRunning", 2, 60000));
 	/* The third has nowhere to go: it waits in the queue, and stays there. */
 	usleep(1500 * 1000);
 	cr_assert_eq(mh_app_count(api, "/one-each", "tasksRunning"), 2);
@@ -77,7 +77,7 @@ Test(failover, unique_hostname_places_one_per_agent)
 	                    " \"r[0-9]\"]]}",
 	                    &status));
 	cr_assert_eq(status, 201);
-	cr_assert(mh_wait_count(api, "/spread", "tasksRunning", 4, 20000));
+	cr_assert(mh_wait_count(api, "/spread", "tasksRunning", 4, 60000));
 	hosts = per_host(api, "/spread");
 	cr_assert_eq(json_integer_value(json_object_get(hosts, "host-a")), 2);
 	cr_assert_eq(json_integer_value(json_object_get(hosts, "host-b")), 2);
@@ -112,11 +112,11 @@ Test(failover, tasks_of_a_killed_agent_come_back_elsewhere)
 	                    &status));
 	cr_assert_eq(status, 201);
 	struct on_host w = {api, "/survivor", "host-a", 3};
-	cr_assert(mh_wait(20000, all_on, &w));
+	cr_assert(mh_wait(60000, all_on, &w));
 	mh_agent(master, "host-b", NULL, RES, 2);
 	mh_kill(a);
 	w.host = "host-b";
-	cr_assert(mh_wait(30000, all_on, &w), "the tasks did not move to host-b");
+	cr_assert(mh_wait(60000, all_on, &w), "the tasks did not move to host-b");
 }
 
 /* The app's task ids, sorted, as one string. */
@@ -165,7 +165,7 @@ Test(failover, a_restarted_scheduler_keeps_its_tasks)
 	                    " \"mem\": 16, \"instances\": 3}",
 	                    &status));
 	cr_assert_eq(status, 201);
-	cr_assert(mh_wait_count(api, "/steady", "tasksRunning", 3, 20000));
+	cr_assert(mh_wait_count(api, "/steady", "tasksRunning", 3, 60000));
 	cr_assert(mh_wait_deployed(api, "/steady", 5000));
 	char *before = task_ids(api, "/steady");
 
@@ -178,7 +178,7 @@ Test(failover, a_restarted_scheduler_keeps_its_tasks)
 	json_decref(info);
 	/* Reconciliation has answered once the tasks are RUNNING again (their state came
 	 * back from the master); nothing is launched twice. */
-	cr_assert(mh_wait_count(api2, "/steady", "tasksRunning", 3, 20000));
+	cr_assert(mh_wait_count(api2, "/steady", "tasksRunning", 3, 60000));
 	usleep(1000 * 1000);
 	char *after = task_ids(api2, "/steady");
 	cr_assert_str_eq(after, before, "tasks were replaced: %s -> %s", before, after);
@@ -194,5 +194,5 @@ Test(failover, a_restarted_scheduler_keeps_its_tasks)
 	/* And it goes on working: scale up. */
 	json_decref(mh_json("PUT", api2, "/v2/apps/steady", "{\"instances\": 4}", &status));
 	cr_assert_eq(status, 200);
-	cr_assert(mh_wait_count(api2, "/steady", "tasksRunning", 4, 20000));
+	cr_assert(mh_wait_count(api2, "/steady", "tasksRunning", 4, 60000));
 }
