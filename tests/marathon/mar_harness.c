@@ -328,7 +328,7 @@ int mh_local(int agents, const char *resources)
 	mh_spawn("local", "local", port, agents_arg, work, res, "--ip=127.0.0.1",
 	         "--allocation-interval=100ms", (char *)NULL);
 	struct agents_wait w = {p, agents};
-	cr_assert(mh_wait(20000, agents_listed, &w), "plexus local did not start");
+	cr_assert(mh_wait(60000, agents_listed, &w), "plexus local did not start");
 	return p;
 }
 
@@ -339,9 +339,9 @@ int mh_master(void)
 	snprintf(port, sizeof(port), "--port=%d", p);
 	snprintf(work, sizeof(work), "--work-dir=%s/master", scratch);
 	mh_spawn("master", "master", port, work, "--ip=127.0.0.1", "--allocation-interval=100ms",
-	         "--agent-ping-timeout=200ms", "--max-agent-ping-timeouts=3", (char *)NULL);
+	         "--agent-ping-timeout=1secs", "--max-agent-ping-timeouts=5", (char *)NULL);
 	struct agents_wait w = {p, 0};
-	cr_assert(mh_wait(20000, agents_listed, &w), "plexus master did not start");
+	cr_assert(mh_wait(60000, agents_listed, &w), "plexus master did not start");
 	return p;
 }
 
@@ -362,7 +362,7 @@ pid_t mh_agent(int master_port, const char *hostname, const char *attributes, co
 	               : mh_spawn(name, "agent", master, port, work, host, res, "--ip=127.0.0.1",
 	                          "--isolation=posix/cpu,posix/mem", (char *)NULL);
 	struct agents_wait w = {master_port, expect};
-	cr_assert(mh_wait(20000, agents_listed, &w), "agent %s did not register", hostname);
+	cr_assert(mh_wait(60000, agents_listed, &w), "agent %s did not register", hostname);
 	return pid;
 }
 
@@ -388,7 +388,7 @@ int mh_marathon_on(int master_port, const char *state_file, int http_port, pid_t
 	                                (char *)NULL);
 	if (pid != NULL)
 		*pid = p;
-	cr_assert(mh_wait(20000, registered, &http_port), "plexus marathon did not register");
+	cr_assert(mh_wait(60000, registered, &http_port), "plexus marathon did not register");
 	return http_port;
 }
 

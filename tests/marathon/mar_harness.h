@@ -27,7 +27,8 @@ bool mh_term(pid_t pid);
 /* `plexus local` with n agents of these resources; returns its HTTP port once the
  * master lists n agents. */
 int mh_local(int agents, const char *resources);
-/* `plexus master` (fast pings); its HTTP port once it answers. */
+/* `plexus master` (an agent is lost after 5 missed pings of 1 s); its HTTP port once it
+ * answers. */
 int mh_master(void);
 /* `plexus agent` for the master, with a hostname and attributes (may be NULL); waits
  * until the master lists `expect` agents. Returns its pid. */
