@@ -2,6 +2,7 @@
  * holds only its own request, and /metrics/snapshot as JSON. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,14 @@ static actor_future *broken(actor_t *self, const actor_http_request *req, void *
 	return actor_future_failed(ACTOR_EFAILED, "broken on purpose");
 }
 
+/* Answers with the path it was given, to show which route matched. */
+static actor_future *path_of(actor_t *self, const actor_http_request *req, void *arg)
+{
+	char text[256];
+	int n = snprintf(text, sizeof(text), "%s %s", (const char *)arg, req->path);
+	return actor_http_reply(200, "text/plain", text, (size_t)n);
+}
+
 static int web_init(actor_t *self)
 {
 	struct web_state *st = actor_state(self);
@@ -97,6 +106,9 @@ static int web_init(actor_t *self)
 	rv |= actor_http_route(self, "/slow", slow, NULL);
 	rv |= actor_http_route(self, "/release", release, NULL);
 	rv |= actor_http_route(self, "/broken", broken, NULL);
+	rv |= actor_http_route(self, "/job/*", path_of, "job");
+	rv |= actor_http_route(self, "/job/kill/*", path_of, "kill");
+	rv |= actor_http_route(self, "/job/exact", path_of, "exact");
 	return rv;
 }
 
@@ -155,6 +167,22 @@ Test(http, routes_run_inside_the_actor)
 
 	cr_assert_eq(get("/web/broken", &body), 500);
 	cr_assert_not_null(strstr(body, "broken on purpose"), "500 says why: %s", body);
+	free(body);
+}
+
+Test(http, prefix_routes_answer_what_no_exact_route_does)
+{
+	char *body;
+	cr_assert_eq(get("/web/job/a%20b", &body), 200);
+	cr_assert_str_eq(body, "job /job/a%20b", "the path is handed on still encoded");
+	free(body);
+	cr_assert_eq(get("/web/job/kill/x", &body), 200);
+	cr_assert_str_eq(body, "kill /job/kill/x", "the longest prefix wins");
+	free(body);
+	cr_assert_eq(get("/web/job/exact", &body), 200);
+	cr_assert_str_eq(body, "exact /job/exact", "an exact route wins over a prefix");
+	free(body);
+	cr_assert_eq(get("/web/jobs", &body), 404, "a prefix matches whole segments only");
 	free(body);
 }
 

@@ -65,8 +65,11 @@ typedef actor_future *(*actor_http_fn)(actor_t *self, const actor_http_request *
 				       void *arg);
 
 /* Routes requests for /<self's id><path> to fn(self, req, arg), any method. path starts
- * with '/' ("/" alone routes /<id>/ and /<id>). Replaces an existing route of self for
- * path. Copies path. Returns ACTOR_EINVAL for a bad path, ACTOR_ESTATE outside self,
+ * with '/' ("/" alone routes /<id>/ and /<id>). A path whose last segment is a lone
+ * '*' is a prefix route: "/job/" then '*' answers /<id>/job/<anything> (req->path is
+ * then the whole path, still percent-encoded) when no exact route matches; the longest
+ * prefix wins. Replaces an
+ * existing route of self for path. Copies path. Returns ACTOR_EINVAL for a bad path, ACTOR_ESTATE outside self,
  * ACTOR_ENOMEM. arg is the caller's; the runtime never frees it. */
 int actor_http_route(actor_t *self, const char *path, actor_http_fn fn, void *arg);
 

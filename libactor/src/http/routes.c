@@ -123,19 +123,39 @@ void actor__http_routes_clear(void)
 	pthread_mutex_unlock(&mu);
 }
 
+/* The length of the prefix a route stands for when its last segment is a lone '*'
+ * ("/a/b/" of "/a/b/" + '*'), or 0 when the route is an exact one. */
+static size_t prefix_len(const char *route_path)
+{
+	size_t n = strlen(route_path);
+	return n >= 2 && route_path[n - 1] == '*' && route_path[n - 2] == '/' ? n - 1 : 0;
+}
+
 int actor__http_route_find(const char *id, const char *path, struct actor__route *out)
 {
-	int found = 0;
+	const struct route *best = NULL;
+	size_t best_len = 0;
 	pthread_mutex_lock(&mu);
-	for (struct route *r = table[bucket(id)]; r != NULL; r = r->next)
-		if (strcmp(r->id, id) == 0 && strcmp(r->path, path) == 0) {
-			out->fn = r->fn;
-			out->arg = r->arg;
-			found = 1;
+	for (struct route *r = table[bucket(id)]; r != NULL; r = r->next) {
+		if (strcmp(r->id, id) != 0)
+			continue;
+		if (strcmp(r->path, path) == 0) {
+			best = r;
 			break;
 		}
+		/* A prefix route answers what no exact route does; the longest prefix wins. */
+		size_t n = prefix_len(r->path);
+		if (n > best_len && strncmp(r->path, path, n) == 0) {
+			best = r;
+			best_len = n;
+		}
+	}
+	if (best != NULL) {
+		out->fn = best->fn;
+		out->arg = best->arg;
+	}
 	pthread_mutex_unlock(&mu);
-	return found;
+	return best != NULL;
 }
 
 int actor__http_has_routes(const char *id)
