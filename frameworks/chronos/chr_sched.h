@@ -1,0 +1,82 @@
+/* chr_sched.h — the scheduler's state and what its parts (the REST handlers, the state
+ * file, the run loop) share. Everything here runs inside the scheduler's actor. */
+#ifndef CHR_SCHED_H
+#define CHR_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <actor/actor.h>
+#include <plexus/scheduler.h>
+
+#include "chr_job.h"
+#include "chr_service.h"
+
+typedef enum chr_run_state {
+	CHR_RUN_QUEUED,      /* waiting for an offer */
+	CHR_RUN_LAUNCHED,    /* handed to the master */
+	CHR_RUN_RETRY_WAIT,  /* failed; the next attempt waits until retry_at_ms */
+	CHR_RUN_RECONCILING, /* from the state file: asking the master what became of it */
+} chr_run_state;
+
+/* One run of a job: one task at a time (a retry is a new task of the same run). */
+typedef struct chr_run {
+	char *job;
+	char *task_id;
+	char *agent_id; /* NULL until launched */
+	int attempt;    /* 1 for the first try */
+	int64_t scheduled_ms;
+	int64_t retry_at_ms;
+	chr_run_state state;
+	bool killed; /* by DELETE /v1/scheduler/task/kill: no retry */
+	struct chr_run *next;
+} chr_run;
+
+struct chr_sched {
+	/* Configuration, copied. */
+	char *master, *state_file, *framework_name, *user, *role;
+	int64_t wall_offset_ms, failure_retry_ms, failover_timeout_ms;
+	chr_job_defaults defaults;
+	char *default_epsilon;
+
+	chr_job *jobs; /* in the order they were added */
+	chr_run *runs;
+	char *framework_id; /* NULL until first registered */
+	uint64_t seq;       /* success events so far (see chr_job.success_seq) */
+	uint64_t run_seq;   /* task ids made so far: keeps them unique */
+
+	px_scheduler_driver *driver;
+	actor_pid pid;
+	uint64_t timer;
+	int64_t timer_due; /* wall ms the timer is set for */
+	bool registered, suppressed;
+	bool crashed; /* chr_service_crash: write nothing more */
+};
+
+/* Wall-clock now, on the runtime's clock. */
+int64_t chr_sched_now(const struct chr_sched *s);
+
+/* Writes the state file (see chr_store.h); false with err (and a log line) on failure. */
+bool chr_sched_persist(struct chr_sched *s, char *err, size_t errlen);
+
+/* Adds or replaces a job (already validated on its own); checks it against the graph.
+ * Takes j on success; false with err (the caller still owns j) otherwise. */
+bool chr_sched_put_job(struct chr_sched *s, chr_job *j, char *err, size_t errlen);
+
+/* Deletes a job and ends its runs. false with err when it does not exist (*missing set)
+ * or is a parent of another job. */
+bool chr_sched_delete_job(struct chr_sched *s, const char *name, bool *missing, char *err,
+                          size_t errlen);
+
+/* Starts a run of the job now, outside its schedule. false when it does not exist. */
+bool chr_sched_run_now(struct chr_sched *s, const char *name);
+
+/* Kills every run of the job (no retries). false when it does not exist. */
+bool chr_sched_kill_runs(struct chr_sched *s, const char *name);
+
+/* Installs the REST routes (chr_rest.c) in the scheduler's actor. */
+int chr_rest_install(actor_t *self, struct chr_sched *s);
+
+void chr_run_free(chr_run *r);
+
+#endif
