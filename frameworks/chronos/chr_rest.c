@@ -8,6 +8,9 @@
  *   DELETE /v1/scheduler/task/kill/{name}   kill its tasks                    204
  *   GET    /v1/scheduler/graph/dot          the dependency graph              200
  *
+ * The job list adds two fields of Plexus's own to Chronos's: activeRuns (runs queued,
+ * running or waiting for a retry) and nextRetry (when the next retry is due, or "").
+ *
  * Errors are {"message": "..."} with 400 (bad JSON, field, schedule or graph), 404 (no
  * such job), 405 (method) or 500 (the state file could not be written: the change is
  * not taken), and a log line. */
@@ -119,8 +122,26 @@ static actor_future *jobs_route(actor_t *self, const actor_http_request *req, vo
 	if (!method_is(req, "GET"))
 		return reply_error(req, 405, "use GET");
 	json_t *list = json_array();
-	for (const chr_job *j = s->jobs; j != NULL && list != NULL; j = j->next)
-		json_array_append_new(list, chr_job_to_json(j, false));
+	for (const chr_job *j = s->jobs; j != NULL && list != NULL; j = j->next) {
+		json_t *o = chr_job_to_json(j, false);
+		if (o == NULL)
+			continue;
+		/* Plexus's own: what runs now, and when the next retry is due. */
+		int64_t active = 0, retry = 0;
+		for (const chr_run *r = s->runs; r != NULL; r = r->next) {
+			if (strcmp(r->job, j->name) != 0)
+				continue;
+			active++;
+			if (r->state == CHR_RUN_RETRY_WAIT && (retry == 0 || r->retry_at_ms < retry))
+				retry = r->retry_at_ms;
+		}
+		char when[40] = "";
+		if (retry != 0)
+			chr_time_format(retry, when, sizeof(when));
+		json_object_set_new(o, "activeRuns", json_integer(active));
+		json_object_set_new(o, "nextRetry", json_string(when));
+		json_array_append_new(list, o);
+	}
 	char *text = list ? json_dumps(list, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
 	json_decref(list);
 	if (text == NULL)

@@ -845,6 +845,22 @@ chr_service *chr_service_start(const chr_config *cfg, char *err, size_t errlen)
 	return s;
 }
 
+static void *registered_fn(actor_t *self, void *arg, int *err)
+{
+	(void)arg, (void)err;
+	return self != NULL && ((struct chr_sched *)actor_state(self))->registered ? (void *)1
+	                                                                            : NULL;
+}
+
+bool chr_service_registered(chr_service *svc)
+{
+	actor_future *f = actor_dispatch(svc->pid, registered_fn, NULL, NULL);
+	bool yes = actor_future_await(f, 10000) == 0 &&
+	           actor_future_state(f) == ACTOR_FUTURE_READY && actor_future_value(f) != NULL;
+	actor_future_unref(f);
+	return yes;
+}
+
 static void *mark_crashed(actor_t *self, void *arg, int *err)
 {
 	(void)arg, (void)err;

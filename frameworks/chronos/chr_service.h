@@ -39,6 +39,10 @@ typedef struct chr_sched chr_service;
  * driver cannot start. */
 chr_service *chr_service_start(const chr_config *cfg, char *err, size_t errlen);
 
+/* Whether the framework is registered with the master now (thread-safe: asks the
+ * scheduler's actor). */
+bool chr_service_registered(chr_service *svc);
+
 /* Stops: the driver stops with failover (the master keeps the framework and its tasks
  * for failover_timeout, so a new scheduler takes them over), the REST API goes away,
  * everything is freed. Call from a plain thread. NULL is a no-op. */
