@@ -169,13 +169,9 @@ static void trigger_children(struct chr_sched *s, const chr_job *parent)
 
 /* ---- the schedule timer ------------------------------------------------------------ */
 
-static void tick_cb(actor_t *self, void *arg)
+/* Runs what is due: scheduled runs (or their skips) and retries. */
+static void tick(actor_t *self, struct chr_sched *s)
 {
-	(void)arg;
-	if (self == NULL)
-		return;
-	struct chr_sched *s = actor_state(self);
-	s->timer = 0;
 	int64_t now = chr_sched_now(s);
 	bool changed = false;
 	char t[40];
@@ -213,6 +209,26 @@ static void tick_cb(actor_t *self, void *arg)
 	rearm(self, s);
 }
 
+static void timer_cb(actor_t *self, void *arg)
+{
+	(void)arg;
+	if (self == NULL)
+		return;
+	struct chr_sched *s = actor_state(self);
+	s->timer = 0;
+	tick(self, s);
+}
+
+static void queued_tick_cb(actor_t *self, void *arg)
+{
+	(void)arg;
+	if (self == NULL)
+		return;
+	struct chr_sched *s = actor_state(self);
+	s->tick_queued = false;
+	tick(self, s);
+}
+
 /* Sets the timer for the earliest of: a job's next run, a run's next retry. */
 static void rearm(actor_t *self, struct chr_sched *s)
 {
@@ -232,7 +248,14 @@ static void rearm(actor_t *self, struct chr_sched *s)
 	if (due == INT64_MAX)
 		return;
 	int64_t delay = due - chr_sched_now(s);
-	s->timer = actor_delay(self, delay > 0 ? delay : 0, tick_cb, NULL);
+	if (delay <= 0) {
+		/* Due already (a restart after a missed run): through the mailbox, not a
+		 * timer, which a paused clock would hold until it next moves. */
+		if (!s->tick_queued && actor_call(actor_self(self), queued_tick_cb, NULL) == 0)
+			s->tick_queued = true;
+		return;
+	}
+	s->timer = actor_delay(self, delay, timer_cb, NULL);
 	s->timer_due = due;
 }
 

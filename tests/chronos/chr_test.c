@@ -131,7 +131,8 @@ int chr_http_port(int port, const char *method, const char *path, const char *bo
 		nng_http_res_get_data(res, &data, &n);
 		*out = malloc(n + 1);
 		cr_assert_not_null(*out);
-		memcpy(*out, data, n);
+		if (n > 0)
+			memcpy(*out, data, n);
 		(*out)[n] = '\0';
 	}
 out:
@@ -357,4 +358,34 @@ void chr_lines_free(char **lines, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(lines[i]);
 	free(lines);
+}
+
+const char *chr_master_task_state(const char *job, char *buf, size_t size)
+{
+	char *body, name[300];
+	buf[0] = '\0';
+	snprintf(name, sizeof(name), "ChronosTask:%s", job);
+	if (chr_http_port(master_port, "GET", "/master/state", NULL, &body) != 200) {
+		free(body);
+		return buf;
+	}
+	json_t *st = json_loads(body, 0, NULL);
+	free(body);
+	size_t i, k;
+	json_t *fw, *t;
+	json_array_foreach(json_object_get(st, "frameworks"), i, fw)
+	{
+		const char *lists[] = {"tasks", "completed_tasks"};
+		for (int l = 0; l < 2 && buf[0] == '\0'; l++)
+			json_array_foreach(json_object_get(fw, lists[l]), k, t)
+			{
+				if (strcmp(json_string_value(json_object_get(t, "name")), name) == 0) {
+					snprintf(buf, size, "%s",
+					         json_string_value(json_object_get(t, "state")));
+					break;
+				}
+			}
+	}
+	json_decref(st);
+	return buf;
 }

@@ -56,6 +56,10 @@ bool chr_wait_count(int port, const char *name, const char *field, int64_t want,
 char **chr_lines(const char *path, bool sorted, size_t *n);
 void chr_lines_free(char **lines, size_t n);
 
+/* The state the master holds for the task of job `job` (its live tasks and completed
+ * ones, the latest first), as "TASK_FINISHED"; "" when it has none. In buf. */
+const char *chr_master_task_state(const char *job, char *buf, size_t size);
+
 /* A port nothing listens on now. */
 int chr_free_port(void);
 /* Starts the plexus program with args (NULL-terminated, argv[0] added) logging to
