@@ -29,6 +29,8 @@
 #define CHR_RETRY_MAX_MS (3600 * 1000)
 /* How long an offer we cannot use is refused. */
 #define CHR_DECLINE_SECONDS 30.0
+/* How long reconciliation waits for answers before it asks again. */
+#define CHR_RECONCILE_RETRY_MS 30000
 
 static void rearm(actor_t *self, struct chr_sched *s);
 
@@ -661,6 +663,30 @@ static void reconcile(struct chr_sched *s)
 	free(sts), free(ids), free(agents), free(ptrs);
 }
 
+static bool any_reconciling(const struct chr_sched *s)
+{
+	for (const chr_run *r = s->runs; r != NULL; r = r->next)
+		if (r->state == CHR_RUN_RECONCILING)
+			return true;
+	return false;
+}
+
+/* Reconciliation answers can be lost with a connection: ask again, as Mesos advises,
+ * until every run read back from the state file has an answer. */
+static void reconcile_again_cb(actor_t *self, void *arg)
+{
+	(void)arg;
+	if (self == NULL)
+		return;
+	struct chr_sched *s = actor_state(self);
+	s->reconcile_timer = 0;
+	if (!any_reconciling(s))
+		return;
+	if (s->registered)
+		reconcile(s);
+	s->reconcile_timer = actor_delay(self, CHR_RECONCILE_RETRY_MS, reconcile_again_cb, NULL);
+}
+
 static void registered_cb(actor_t *self, void *arg)
 {
 	char *fid = arg;
@@ -673,6 +699,9 @@ static void registered_cb(actor_t *self, void *arg)
 			persist(s);
 		}
 		reconcile(s);
+		if (s->reconcile_timer == 0 && any_reconciling(s))
+			s->reconcile_timer =
+			    actor_delay(self, CHR_RECONCILE_RETRY_MS, reconcile_again_cb, NULL);
 		/* The master offers to a (re)registered framework: suppress only once an
 		 * offer shows there is nothing to launch. */
 		s->suppressed = false;
@@ -731,6 +760,7 @@ static void sched_fini(actor_t *self)
 {
 	struct chr_sched *s = actor_state(self);
 	s->timer = 0;
+	s->reconcile_timer = 0;
 }
 
 static const actor_def sched_def = {.name = "v1", .init = sched_init, .fini = sched_fini};

@@ -49,6 +49,7 @@ struct chr_sched {
 	actor_pid pid;
 	uint64_t timer;
 	int64_t timer_due; /* wall ms the timer is set for */
+	uint64_t reconcile_timer;
 	bool tick_queued; /* a tick for what is already due waits in the mailbox */
 	bool registered, suppressed;
 	bool crashed; /* chr_service_crash: write nothing more */

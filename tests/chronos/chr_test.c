@@ -189,7 +189,7 @@ void chr_test_init(int nagents)
 	                      "--status-update-retry-interval-min=1secs",
 	                      NULL};
 	chr_spawn("local", args);
-	int64_t deadline = real_ms() + 20000;
+	int64_t deadline = real_ms() + 60000;
 	while (active_agents() != nagents) {
 		cr_assert_lt(real_ms(), deadline, "plexus local never had %d agents up", nagents);
 		nap();
@@ -264,7 +264,7 @@ chr_service *chr_test_scheduler(int64_t retry_ms)
 	};
 	svc = chr_service_start(&cfg, err, sizeof(err));
 	cr_assert_not_null(svc, "the scheduler did not start: %s", err);
-	int64_t deadline = real_ms() + 15000;
+	int64_t deadline = real_ms() + 60000;
 	while (!chr_service_registered(svc)) {
 		cr_assert_lt(real_ms(), deadline, "the scheduler never registered");
 		nap();

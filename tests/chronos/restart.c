@@ -22,7 +22,7 @@ static void setup(void)
 	chr_test_init(1);
 }
 
-TestSuite(restart, .init = setup, .fini = chr_test_fini, .timeout = 170);
+TestSuite(restart, .init = setup, .fini = chr_test_fini, .timeout = 280);
 
 static int port(void)
 {
@@ -39,14 +39,14 @@ static void post(const char *path, const char *json)
 
 static void wait_count(const char *job, const char *field, int64_t want)
 {
-	cr_assert(chr_wait_count(port(), job, field, want, 30000), "%s.%s is %lld, not %lld", job,
+	cr_assert(chr_wait_count(port(), job, field, want, 60000), "%s.%s is %lld, not %lld", job,
 	          field, (long long)chr_job_int(port(), job, field), (long long)want);
 }
 
 static size_t wait_lines(const char *path, size_t want)
 {
 	size_t n = 0;
-	for (int i = 0; i < 1500; i++) {
+	for (int i = 0; i < 3000; i++) {
 		char **lines = chr_lines(path, false, &n);
 		chr_lines_free(lines, n);
 		if (n >= want)
@@ -86,7 +86,7 @@ Test(restart, a_run_whose_task_finished_while_no_scheduler_ran_counts_once)
 	cr_assert_eq(wait_lines(path, 1), 1, "the 00:00 run never started");
 	chr_test_scheduler_end(true);
 	/* The task ends on the cluster while no scheduler runs. */
-	for (int i = 0; i < 1500; i++) {
+	for (int i = 0; i < 3000; i++) {
 		if (strcmp(chr_master_task_state("nightly", state, sizeof(state)), "TASK_FINISHED") ==
 		    0)
 			break;
