@@ -7,6 +7,10 @@
 #                            build in Release and run the benchmarks (all, or the ones named);
 #                            flags go to every program, e.g. --runs=3 for the median of 3
 #   ./build.sh run           build and run the main job (see README.md)
+#   ./build.sh install [PREFIX]
+#                            build in Release and install the SDK (headers, libraries,
+#                            pkg-config files, CMake package, programs) into PREFIX
+#                            (default /usr/local); see docs/framework-guide.md
 #
 # A second run only rebuilds what changed and installs nothing.
 set -euo pipefail
@@ -147,6 +151,8 @@ build)
 test)
 	ensure_packages
 	build_tree debug Debug
+	# The shared libraries, for the test that installs the SDK and builds examples/.
+	cmake --build build/debug -j "$JOBS" --target sdk
 	run_tests debug
 	build_tree asan Debug -DPLEXUS_SANITIZE=ON
 	run_tests asan
@@ -164,11 +170,20 @@ run)
 	build_tree debug Debug
 	run_cluster "$@"
 	;;
+install)
+	prefix=${1:-/usr/local}
+	ensure_packages
+	build_tree release Release
+	cmake --build build/release -j "$JOBS" --target sdk
+	log "installing into $prefix"
+	cmake --install build/release --prefix "$prefix" >/dev/null
+	log "installed: pkg-config --cflags --libs plexus (PKG_CONFIG_PATH=$prefix/lib/pkgconfig)"
+	;;
 -h | --help | help)
-	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
 	;;
 *)
-	echo "build.sh: unknown command '$cmd' (try: build, test, bench, run)" >&2
+	echo "build.sh: unknown command '$cmd' (try: build, test, bench, run, install)" >&2
 	exit 2
 	;;
 esac

@@ -17,7 +17,6 @@
 #include "agent/files.h"
 #include "agent/internal.h"
 #include "agent/paths.h"
-#include "agent/reaper.h"
 
 /* N of "slave(N)", process-wide, from 1 as Mesos numbers its agents. */
 static atomic_uint agent_seq;
@@ -215,7 +214,7 @@ void agent_send_update(struct agent *a, struct agent_framework *fw, struct agent
 	Plexus__FrameworkID fid = PLEXUS__FRAMEWORK_ID__INIT;
 	uint8_t uuid[16];
 
-	agent_uuid(uuid);
+	px_uuid_random(uuid);
 	tid.value = (char *)task_id;
 	fid.value = fw->id;
 	st.task_id = &tid;
@@ -590,7 +589,6 @@ static void agent_fini(actor_t *self)
 	free(a->agent_id);
 	free(a);
 	files_unref();
-	agent_reaper_unref();
 }
 
 static const actor_def agent_def = {
@@ -722,8 +720,6 @@ int agent_start(const struct agent_flags *f, actor_pid *out, char *err, size_t e
 		          actor_strerror(rc));
 		goto fail;
 	}
-	agent_reaper_ref();
-
 	/* Spawn as "slave(N)": the runtime appends its own "(K)" only when the id is taken
 	 * (another library in the process spawned that name). */
 	snprintf(a->name, sizeof(a->name), "slave(%u)", atomic_fetch_add(&agent_seq, 1) + 1);
@@ -736,7 +732,6 @@ int agent_start(const struct agent_flags *f, actor_pid *out, char *err, size_t e
 		px_errorf(err, errlen, PX_EINVAL, "cannot spawn the agent actor: %s",
 		          actor_strerror(rc));
 		files_unref();
-		agent_reaper_unref();
 		goto fail;
 	}
 	/* a belongs to the actor now (it may even have ended): log from f. */

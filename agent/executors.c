@@ -17,7 +17,7 @@
 #include "agent/fetcher.h"
 #include "agent/internal.h"
 #include "agent/paths.h"
-#include "agent/reaper.h"
+#include "plexus/util.h"
 
 extern char **environ;
 
@@ -136,16 +136,18 @@ static void env_free(struct envbuf *e)
 }
 
 /* The agent's own environment (PATH, HOME ...) without what belongs to the agent's
- * runtime, then what the executor driver reads (as Mesos's MESOS_* variables), then
- * the variables of the executor's CommandInfo. */
+ * runtime, then what the executor driver reads (PLEXUS_*) and the same under Mesos's
+ * names (MESOS_*), then the variables of the executor's CommandInfo. */
 static int build_env(struct agent *a, struct agent_executor *ex, struct envbuf *e)
 {
-	char pid[ACTOR_PID_TEXT_MAX], grace[32], ip[16], recovery[32];
+	char pid[ACTOR_PID_TEXT_MAX], grace[32], ip[16], recovery[32], endpoint[32];
+	char mgrace[32], mrecovery[32];
 	int rc = 0;
 	uint32_t aip = a->pid.ip;
 
 	for (char **p = environ; p != NULL && *p != NULL && rc == 0; p++) {
-		if (strncmp(*p, "PLEXUS_", 7) == 0 || strncmp(*p, "ACTOR_", 6) == 0)
+		if (strncmp(*p, "PLEXUS_", 7) == 0 || strncmp(*p, "ACTOR_", 6) == 0 ||
+		    strncmp(*p, "MESOS_", 6) == 0)
 			continue;
 		char *eq = strchr(*p, '=');
 		if (eq == NULL)
@@ -163,6 +165,10 @@ static int build_env(struct agent *a, struct agent_executor *ex, struct envbuf *
 	snprintf(recovery, sizeof(recovery), "%lldms", (long long)a->recovery_timeout_ms);
 	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", aip >> 24, (aip >> 16) & 255, (aip >> 8) & 255,
 	         aip & 255);
+	/* Mesos's endpoint is where the agent's HTTP API answers. */
+	snprintf(endpoint, sizeof(endpoint), "%s:%d", ip, a->http_port > 0 ? a->http_port : a->pid.port);
+	px_duration_format(ex->grace_ms, mgrace, sizeof(mgrace));
+	px_duration_format(a->recovery_timeout_ms, mrecovery, sizeof(mrecovery));
 	const char *vars[][2] = {
 	    {"PLEXUS_AGENT_PID", pid},
 	    {"PLEXUS_AGENT_ID", a->agent_id},
@@ -175,6 +181,18 @@ static int build_env(struct agent *a, struct agent_executor *ex, struct envbuf *
 	    {"PLEXUS_CHECKPOINT", a->checkpoint ? "1" : "0"},
 	    {"PLEXUS_RECOVERY_TIMEOUT", recovery},
 	    {"PLEXUS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", grace},
+	    /* The same as Mesos names them, for executors written against Mesos. */
+	    {"MESOS_FRAMEWORK_ID", ex->fw->id},
+	    {"MESOS_EXECUTOR_ID", ex->id},
+	    {"MESOS_DIRECTORY", ex->directory},
+	    {"MESOS_SANDBOX", ex->directory},
+	    {"MESOS_SLAVE_ID", a->agent_id},
+	    {"MESOS_AGENT_ID", a->agent_id},
+	    {"MESOS_SLAVE_PID", pid},
+	    {"MESOS_AGENT_ENDPOINT", endpoint},
+	    {"MESOS_CHECKPOINT", a->checkpoint ? "1" : "0"},
+	    {"MESOS_RECOVERY_TIMEOUT", mrecovery},
+	    {"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", mgrace},
 	    /* The executor's runtime listens on an ephemeral port of the agent's address. */
 	    {"ACTOR_IP", ip},
 	    {"ACTOR_PORT", "0"},
@@ -194,7 +212,7 @@ static int build_env(struct agent *a, struct agent_executor *ex, struct envbuf *
 
 /* ---- launching -------------------------------------------------------------------- */
 
-static void on_reaped(actor_t *self, pid_t pid, int status);
+static void on_reaped(actor_t *self, pid_t pid, int status, void *arg);
 static void registration_timeout_cb(actor_t *self, void *arg);
 
 /* A generated ExecutorInfo for a task that brings only a command, as Mesos makes for
@@ -250,8 +268,8 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 	ex->grace_ms = a->shutdown_grace_ms;
 	if (info->shutdown_grace_period != NULL && info->shutdown_grace_period->nanoseconds >= 0)
 		ex->grace_ms = info->shutdown_grace_period->nanoseconds / 1000000;
-	agent_uuid(uuid);
-	agent_uuid_text(uuid, ex->run_uuid);
+	px_uuid_random(uuid);
+	px_uuid_format(uuid, ex->run_uuid);
 	ex->phase = EXECUTOR_LAUNCHING;
 	ex->next = fw->executors;
 	fw->executors = ex;
@@ -313,13 +331,13 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 	env = (struct envbuf){0};
 	if (rc != 0)
 		goto failed;
-	if ((rc = agent_reaper_watch(ex->container.pid, a->pid, on_reaped)) != 0) {
+	if ((rc = actor_reap_watch(ex->container.pid, a->pid, on_reaped, NULL)) != 0) {
 		/* Without a reaper nobody would notice its end: do not run it at all. */
 		a->launcher->destroy(&ex->container);
 		while (waitpid(ex->container.pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		agent_container_cleanup(a, ex);
-		snprintf(err, sizeof(err), "cannot watch the executor process: %s", strerror(rc));
+		snprintf(err, sizeof(err), "cannot watch the executor process: %s", actor_strerror(rc));
 		goto failed;
 	}
 	ex->start_ticks = ckpt_process_start((int)ex->container.pid);
@@ -837,7 +855,7 @@ static struct agent_executor *by_pid(struct agent *a, pid_t pid)
 	return NULL;
 }
 
-static void on_reaped(actor_t *self, pid_t pid, int status)
+static void on_reaped(actor_t *self, pid_t pid, int status, void *arg)
 {
 	struct agent *a = actor_state(self);
 	struct agent_executor *ex = by_pid(a, pid);
@@ -866,7 +884,7 @@ void agent_executor_ended(struct agent *a, struct agent_executor *ex, int status
 	}
 	actor_gauge_add(a->m.executors_running, -1);
 	actor_counter_inc(a->m.executors_terminated);
-	if (status == AGENT_REAPER_UNKNOWN)
+	if (status == ACTOR_REAP_UNKNOWN)
 		actor_info("agent %s: executor %s of framework %s (pid %d) ended", a->pid.id, ex->id,
 		           ex->fw->id, (int)pid);
 	else
@@ -911,7 +929,7 @@ void agent_executors_destroy_all(struct agent *a)
 		for (struct agent_executor *ex = fw->executors; ex; ex = ex->next) {
 			if (ex->container.pid <= 0 || ex->container.exited)
 				continue;
-			bool mine = agent_reaper_unwatch(ex->container.pid);
+			bool mine = actor_reap_unwatch(ex->container.pid);
 			a->launcher->destroy(&ex->container);
 			/* SIGKILL is quick, but never wait forever on a process in the kernel's
 			 * hands (uninterruptible sleep): two seconds, then leave it. */

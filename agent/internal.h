@@ -10,11 +10,13 @@
 #include <sys/types.h>
 
 #include "actor/libactor.h"
+#include "actor/pb.h"
 #include "agent/agent.h"
 #include "agent/launcher.h"
 #include "agent/status_updates.h"
 #include "common/resources.h"
 #include "plexus/message.h"
+#include "plexus/util.h"
 #include "proto/internal.pb-c.h"
 #include "proto/plexus.pb-c.h"
 
@@ -186,7 +188,7 @@ bool agent_executors_exited(struct agent *a, actor_pid who);
 /* Kills every executor at once and waits for them (agent shutdown). */
 void agent_executors_destroy_all(struct agent *a);
 void agent_executor_free(struct agent_executor *ex);
-/* The executor's process ended (status as waitpid gives it, or AGENT_REAPER_UNKNOWN):
+/* The executor's process ended (status as waitpid gives it, or ACTOR_REAP_UNKNOWN):
  * its container is destroyed, its live tasks end, the master hears of it. */
 void agent_executor_ended(struct agent *a, struct agent_executor *ex, int status);
 /* Tells an executor driver at `from` that registers when it should not to shut down,
@@ -219,12 +221,8 @@ int agent_http_install(struct agent *a);
 
 /* ---- pb.c: protobuf helpers ------------------------------------------------------- */
 
-/* A deep copy of msg through pack/unpack; NULL on out of memory. */
+/* Frees a message made by px_message_copy or unpacking; NULL is a no-op. */
 void agent_pb_free(void *msg);
-/* 16 random bytes. */
-void agent_uuid(uint8_t out[16]);
-/* The canonical text form of 16 bytes (37 bytes with the NUL). */
-void agent_uuid_text(const uint8_t uuid[16], char out[37]);
 /* Wall-clock seconds, as Mesos's timestamps are. */
 double agent_wall_now(void);
 

@@ -9,7 +9,7 @@
  * processes that moved to groups of their own (tasks of the command executor) by their
  * session id, as Mesos's posix launcher kills the whole tree.
  *
- * The child is reaped by agent/reaper.h, never by the launcher. */
+ * The child is reaped through actor/reap.h, never by the launcher. */
 #ifndef PLEXUS_AGENT_LAUNCHER_H
 #define PLEXUS_AGENT_LAUNCHER_H
 

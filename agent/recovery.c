@@ -31,7 +31,6 @@
 #include "agent/files.h"
 #include "agent/internal.h"
 #include "agent/paths.h"
-#include "agent/reaper.h"
 
 #define DIED_MESSAGE "Executor terminated while the agent was down"
 
@@ -225,7 +224,7 @@ static void append_task(struct agent_task **list, struct agent_task *t)
 	*list = t;
 }
 
-static void recovered_reaped(actor_t *self, pid_t pid, int status)
+static void recovered_reaped(actor_t *self, pid_t pid, int status, void *arg)
 {
 	struct agent *a = actor_state(self);
 	for (struct agent_framework *fw = a->frameworks; fw; fw = fw->next)
@@ -465,18 +464,18 @@ static void recover_run(struct agent *a, const char *path)
 		actor_warn("agent %s: recovery: executor %s of framework %s %s", a->pid.id, ex->id,
 		           ex->fw->id,
 		           r.terminated ? "had ended already" : "ended while the agent was down");
-		agent_executor_ended(a, ex, r.terminated ? r.wait_status : AGENT_REAPER_UNKNOWN);
+		agent_executor_ended(a, ex, r.terminated ? r.wait_status : ACTOR_REAP_UNKNOWN);
 		goto out;
 	}
-	rc = agent_reaper_watch_any(ex->container.pid, a->pid, recovered_reaped);
+	rc = actor_reap_watch_any(ex->container.pid, a->pid, recovered_reaped, NULL);
 	if (rc != 0) {
 		actor_error("agent %s: recovery: cannot watch executor %s (pid %d): %s; killing it",
-		            a->pid.id, ex->id, r.pid, strerror(rc));
+		            a->pid.id, ex->id, r.pid, actor_strerror(rc));
 		kill_run(a, &r);
 		ex->end_message = strdup("Executor killed: the restarted agent cannot watch it");
 		ex->has_end_reason = true;
 		ex->end_reason = PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
-		agent_executor_ended(a, ex, AGENT_REAPER_UNKNOWN);
+		agent_executor_ended(a, ex, ACTOR_REAP_UNKNOWN);
 		goto out;
 	}
 	if (ex->driver.id[0] == '\0') {

@@ -1,5 +1,6 @@
 /* message.c — copies and names of the public messages (include/plexus/message.h). */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,6 +29,70 @@ void px_message_free(ProtobufCMessage *m)
 {
 	if (m != NULL)
 		protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/* Walks m's fields for a required string or message left NULL; path is the field path
+ * so far. Returns 0, or -1 with err written. */
+static int check_fields(const ProtobufCMessage *m, char *path, size_t plen, int depth,
+                        char *err, size_t errlen)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	if (depth > 64) {
+		snprintf(err, errlen, "%s: messages nested more than 64 deep", path);
+		return -1;
+	}
+	size_t here = strlen(path);
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *base = (const char *)m + f->offset;
+		bool pointer = f->type == PROTOBUF_C_TYPE_MESSAGE || f->type == PROTOBUF_C_TYPE_STRING;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			if (f->type != PROTOBUF_C_TYPE_MESSAGE && f->type != PROTOBUF_C_TYPE_STRING)
+				continue;
+			size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+			void *const *items = *(void *const *const *)base;
+			for (size_t j = 0; j < n; j++) {
+				snprintf(path + here, plen - here, "%s%s[%zu]", here ? "." : "", f->name, j);
+				if (items == NULL || items[j] == NULL) {
+					snprintf(err, errlen, "%s is NULL", path);
+					return -1;
+				}
+				if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
+				    check_fields(items[j], path, plen, depth + 1, err, errlen) != 0)
+					return -1;
+			}
+			path[here] = '\0';
+			continue;
+		}
+		if (!pointer)
+			continue;
+		const void *value = *(const void *const *)base;
+		snprintf(path + here, plen - here, "%s%s", here ? "." : "", f->name);
+		if (value == NULL && f->label == PROTOBUF_C_LABEL_REQUIRED) {
+			snprintf(err, errlen, "%s is required but not set", path);
+			return -1;
+		}
+		if (value != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+		    check_fields(value, path, plen, depth + 1, err, errlen) != 0)
+			return -1;
+		path[here] = '\0';
+	}
+	return 0;
+}
+
+int px_message_check(const ProtobufCMessage *m, char *err, size_t errlen)
+{
+	char scratch[8];
+	if (err == NULL || errlen == 0) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	if (m == NULL) {
+		snprintf(err, errlen, "no message");
+		return -1;
+	}
+	char path[512] = "";
+	return check_fields(m, path, sizeof(path), 0, err, errlen);
 }
 
 static const char *enum_name(const ProtobufCEnumDescriptor *desc, int value, const char *none)

@@ -11,27 +11,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "master/mal.h"
+#include "master/allocator_link.h"
 #include "master/master_internal.h"
 #include "master/registrar.h"
 
-struct agent *agent_find(struct master *m, const char *id)
+struct mst_agent *mst_agent_find(struct master *m, const char *id)
 {
-	return idmap_get(&m->agent_index, id);
+	return mst_idmap_get(&m->agent_index, id);
 }
 
-struct agent *agent_find_pid(struct master *m, actor_pid pid)
+struct mst_agent *mst_agent_find_pid(struct master *m, actor_pid pid)
 {
 	char key[ACTOR_PID_TEXT_MAX];
 
 	actor_pid_format(pid, key, sizeof(key));
-	return idmap_get(&m->agents_by_pid, key);
+	return mst_idmap_get(&m->agents_by_pid, key);
 }
 
 /* Adds a to the master's list and index of agents. */
-static int agent_insert(struct master *m, struct agent *a)
+static int agent_insert(struct master *m, struct mst_agent *a)
 {
-	if (idmap_put(&m->agent_index, a->id, a) != 0)
+	if (mst_idmap_put(&m->agent_index, a->id, a) != 0)
 		return ENOMEM;
 	a->next = m->agents;
 	m->agents = a;
@@ -40,16 +40,16 @@ static int agent_insert(struct master *m, struct agent *a)
 
 /* Indexes a under its (new) pid. The newest agent at a pid wins, as a new agent
  * process at an old address is what a registration from it means. */
-static void agent_index_pid(struct master *m, struct agent *a)
+static void agent_index_pid(struct master *m, struct mst_agent *a)
 {
-	if (a->pid_key[0] != '\0' && idmap_get(&m->agents_by_pid, a->pid_key) == a)
-		idmap_del(&m->agents_by_pid, a->pid_key);
+	if (a->pid_key[0] != '\0' && mst_idmap_get(&m->agents_by_pid, a->pid_key) == a)
+		mst_idmap_del(&m->agents_by_pid, a->pid_key);
 	actor_pid_format(a->pid, a->pid_key, sizeof(a->pid_key));
-	if (idmap_put(&m->agents_by_pid, a->pid_key, a) != 0)
+	if (mst_idmap_put(&m->agents_by_pid, a->pid_key, a) != 0)
 		actor_error("master: out of memory indexing agent %s", a->id);
 }
 
-bool agent_is_unreachable(struct master *m, const char *id)
+bool mst_agent_is_unreachable(struct master *m, const char *id)
 {
 	for (size_t i = 0; i < m->n_unreachable; i++)
 		if (strcmp(m->unreachable[i], id) == 0)
@@ -59,7 +59,7 @@ bool agent_is_unreachable(struct master *m, const char *id)
 
 static void unreachable_add(struct master *m, const char *id)
 {
-	if (agent_is_unreachable(m, id))
+	if (mst_agent_is_unreachable(m, id))
 		return;
 	char **u = realloc(m->unreachable, (m->n_unreachable + 1) * sizeof(*u));
 	if (u == NULL)
@@ -80,13 +80,13 @@ static void unreachable_remove(struct master *m, const char *id)
 	}
 }
 
-void agent_free(struct agent *a)
+void mst_agent_free(struct mst_agent *a)
 {
 	if (a == NULL)
 		return;
 	free(a->id);
 	free(a->version);
-	pb_free(a->info);
+	mst_pb_free(a->info);
 	px_resources_free(a->total);
 	px_resources_free(a->used);
 	px_resources_free(a->offered);
@@ -125,10 +125,10 @@ static int agent_total(const Plexus__AgentInfo *info, Plexus__Resource *const *c
 	return PX_OK;
 }
 
-static struct agent *agent_new(struct master *m, const char *id, const Plexus__AgentInfo *info,
-                               px_resources *total, actor_pid pid, const char *version)
+static struct mst_agent *agent_new(struct master *m, const char *id, const Plexus__AgentInfo *info,
+                                   px_resources *total, actor_pid pid, const char *version)
 {
-	struct agent *a = calloc(1, sizeof(*a));
+	struct mst_agent *a = calloc(1, sizeof(*a));
 	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
 
 	if (a == NULL) {
@@ -148,14 +148,16 @@ static struct agent *agent_new(struct master *m, const char *id, const Plexus__A
 	a->pid = pid;
 	if (a->info == NULL || a->id == NULL || a->version == NULL || a->used == NULL ||
 	    a->offered == NULL) {
-		agent_free(a);
+		mst_agent_free(a);
 		return NULL;
 	}
-	a->registered_time = master_wall_time();
+	a->registered_time = mst_master_wall_time();
+	/* An agent on a machine that is down comes (back) under maintenance. */
+	a->maintenance = mst_machine_is_down(m, a);
 	return a;
 }
 
-static void send_ping(actor_t *self, struct agent *a)
+static void send_ping(actor_t *self, struct mst_agent *a)
 {
 	Plexus__Internal__PingAgentMessage ping = PLEXUS__INTERNAL__PING_AGENT_MESSAGE__INIT;
 
@@ -165,7 +167,7 @@ static void send_ping(actor_t *self, struct agent *a)
 	a->awaiting_pong = true;
 }
 
-static void agent_lost(actor_t *self, struct master *m, struct agent *a);
+static void agent_lost(actor_t *self, struct master *m, struct mst_agent *a);
 
 static void ping_timeout(actor_t *self, void *arg)
 {
@@ -173,7 +175,7 @@ static void ping_timeout(actor_t *self, void *arg)
 
 	if (self != NULL) {
 		struct master *m = actor_state(self);
-		struct agent *a = agent_find(m, id);
+		struct mst_agent *a = mst_agent_find(m, id);
 		if (a != NULL) {
 			a->ping_timer = 0;
 			if (a->awaiting_pong &&
@@ -194,7 +196,7 @@ static void ping_timeout(actor_t *self, void *arg)
 	free(id);
 }
 
-static void start_pings(actor_t *self, struct master *m, struct agent *a)
+static void start_pings(actor_t *self, struct master *m, struct mst_agent *a)
 {
 	if (a->ping_timer) {
 		actor_cancel(self, a->ping_timer);
@@ -207,9 +209,9 @@ static void start_pings(actor_t *self, struct master *m, struct agent *a)
 		a->ping_timer = actor_delay(self, m->flags.agent_ping_timeout_ms, ping_timeout, id);
 }
 
-static void send_registered(actor_t *self, struct master *m, struct agent *a, bool again)
+static void send_registered(actor_t *self, struct master *m, struct mst_agent *a, bool again)
 {
-	Plexus__MasterInfo *info = master_info_new(m);
+	Plexus__MasterInfo *info = mst_master_info_new(m);
 	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
 	Plexus__DurationInfo ping = PLEXUS__DURATION_INFO__INIT;
 	int64_t total_ms = m->flags.agent_ping_timeout_ms * m->flags.max_agent_ping_timeouts;
@@ -231,10 +233,10 @@ static void send_registered(actor_t *self, struct master *m, struct agent *a, bo
 		r.ping_timeout = &ping;
 		actor_send_pb(self, a->pid, &r.base);
 	}
-	pb_free(info);
+	mst_pb_free(info);
 }
 
-static void agent_connect(actor_t *self, struct master *m, struct agent *a, actor_pid pid)
+static void agent_connect(actor_t *self, struct master *m, struct mst_agent *a, actor_pid pid)
 {
 	if (!actor_pid_equal(a->pid, pid))
 		actor_unlink(self, a->pid);
@@ -275,7 +277,7 @@ static void register_agent(actor_t *self, actor_pid from, const ProtobufCMessage
 		actor_send_pb(self, from, &sd.base);
 		return;
 	}
-	struct agent *a = agent_find_pid(m, from);
+	struct mst_agent *a = mst_agent_find_pid(m, from);
 	if (a != NULL && a->connected) {
 		/* A retry of a registration that already went through. */
 		px_resources_free(total);
@@ -289,23 +291,23 @@ static void register_agent(actor_t *self, actor_pid from, const ProtobufCMessage
 		actor_error("master: out of memory registering an agent");
 		return;
 	}
-	int rv = registrar_admit(m->registrar, a->info);
+	int rv = mst_registrar_admit(m->registrar, a->info);
 	if (rv != 0) {
 		/* Not durable, not admitted: the agent retries. */
 		actor_error("master: cannot admit agent at %s: %s", actor_pid_str(from),
 		            strerror(rv));
-		agent_free(a);
+		mst_agent_free(a);
 		return;
 	}
-	if (mal_agent_add(m->alloc, a->id, a->total) != 0) {
-		registrar_remove(m->registrar, a->id);
-		agent_free(a);
+	if (mst_alloc_agent_add(m->alloc, a->id, a->total, a->maintenance) != 0) {
+		mst_registrar_remove(m->registrar, a->id);
+		mst_agent_free(a);
 		return;
 	}
 	if (agent_insert(m, a) != 0) {
-		mal_agent_remove(m->alloc, a->id);
-		registrar_remove(m->registrar, a->id);
-		agent_free(a);
+		mst_alloc_agent_remove(m->alloc, a->id);
+		mst_registrar_remove(m->registrar, a->id);
+		mst_agent_free(a);
 		return;
 	}
 	agent_connect(self, m, a, from);
@@ -313,25 +315,25 @@ static void register_agent(actor_t *self, actor_pid from, const ProtobufCMessage
 	actor_info("master: registered agent %s at %s (%s)", a->id, actor_pid_str(from),
 	           a->info->hostname);
 	send_registered(self, m, a, false);
-	/* The new agent is active and connected (agent_connect). Not master_update_gauges:
+	/* The new agent is active and connected (agent_connect). Not mst_master_update_gauges:
 	 * it walks every agent, which made registering 10,000 agents quadratic. */
 	actor_gauge_add(m->metrics.slaves_active, 1);
 	actor_gauge_add(m->metrics.slaves_connected, 1);
-	master_update_offer_gauges(m);
-	mal_run(m->alloc);
+	mst_master_update_offer_gauges(m);
+	mst_alloc_run(m->alloc);
 }
 
 /* Adds what a re-registering agent reports: frameworks the master does not know (it
  * restarted) and tasks it does not know. */
-static void adopt_tasks(actor_t *self, struct master *m, struct agent *a, actor_pid from,
+static void adopt_tasks(actor_t *self, struct master *m, struct mst_agent *a, actor_pid from,
                         const Plexus__Internal__ReregisterAgentMessage *r)
 {
 	for (size_t i = 0; i < r->n_frameworks; i++)
-		framework_recover(m, r->frameworks[i]);
+		mst_framework_recover(m, r->frameworks[i]);
 	for (size_t i = 0; i < r->n_tasks; i++) {
 		const Plexus__Task *t = r->tasks[i];
-		struct framework *fw = framework_find(m, t->framework_id->value);
-		if (fw == NULL && framework_completed_find(m, t->framework_id->value) != NULL) {
+		struct mst_framework *fw = mst_framework_find(m, t->framework_id->value);
+		if (fw == NULL && mst_framework_completed_find(m, t->framework_id->value) != NULL) {
 			/* The framework was removed while the agent was away. */
 			Plexus__Internal__ShutdownFrameworkMessage sd =
 			    PLEXUS__INTERNAL__SHUTDOWN_FRAMEWORK_MESSAGE__INIT;
@@ -344,9 +346,10 @@ static void adopt_tasks(actor_t *self, struct master *m, struct agent *a, actor_
 			           a->id, t->task_id->value, t->framework_id->value);
 			continue;
 		}
-		if (px_task_state_is_terminal(t->state) || task_find(fw, t->task_id->value) != NULL)
+		if (px_task_state_is_terminal(t->state) ||
+		    mst_task_find(fw, t->task_id->value) != NULL)
 			continue;
-		task_add_reported(m, fw, a, t);
+		mst_task_add_reported(m, fw, a, t);
 	}
 }
 
@@ -356,7 +359,7 @@ static void shutdown_partition_unaware(actor_t *self, struct master *m, actor_pi
                                        const Plexus__Internal__ReregisterAgentMessage *r)
 {
 	for (size_t i = 0; i < r->n_tasks; i++) {
-		struct framework *fw = framework_find(m, r->tasks[i]->framework_id->value);
+		struct mst_framework *fw = mst_framework_find(m, r->tasks[i]->framework_id->value);
 		if (fw != NULL && fw->partition_aware)
 			continue;
 		Plexus__Internal__ShutdownFrameworkMessage sd =
@@ -389,16 +392,16 @@ static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 		return;
 	}
 	const char *id = r->agent->id->value;
-	struct agent *a = agent_find(m, id);
+	struct mst_agent *a = mst_agent_find(m, id);
 	if (a != NULL) {
 		/* Known (it restarted, or its connection broke): take the new PID. */
 		px_resources_free(total);
-		a->reregistered_time = master_wall_time();
+		a->reregistered_time = mst_master_wall_time();
 		agent_connect(self, m, a, from);
-		mal_agent_activate(m->alloc, a->id, true);
+		mst_alloc_agent_activate(m->alloc, a->id, true);
 		adopt_tasks(self, m, a, from, r);
 	} else {
-		if (agent_is_unreachable(m, id)) {
+		if (mst_agent_is_unreachable(m, id)) {
 			shutdown_partition_unaware(self, m, from, r);
 			unreachable_remove(m, id);
 		}
@@ -407,20 +410,21 @@ static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 			actor_error("master: out of memory re-registering an agent");
 			return;
 		}
-		int rv =
-		    registrar_find(m->registrar, id) ? 0 : registrar_admit(m->registrar, a->info);
+		int rv = mst_registrar_find(m->registrar, id)
+		             ? 0
+		             : mst_registrar_admit(m->registrar, a->info);
 		if (rv != 0) {
 			actor_error("master: cannot admit agent %s: %s", id, strerror(rv));
-			agent_free(a);
+			mst_agent_free(a);
 			return;
 		}
 		a->reregistered_time = a->registered_time;
 		if (agent_insert(m, a) != 0) {
-			agent_free(a);
+			mst_agent_free(a);
 			return;
 		}
 		/* The allocator knows the agent before the tasks that use part of it. */
-		if (mal_agent_add(m->alloc, a->id, a->total) != 0)
+		if (mst_alloc_agent_add(m->alloc, a->id, a->total, a->maintenance) != 0)
 			actor_error("master: allocator refused agent %s", a->id);
 		adopt_tasks(self, m, a, from, r);
 		agent_connect(self, m, a, from);
@@ -428,20 +432,20 @@ static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 	actor_counter_inc(m->metrics.slave_reregistrations);
 	actor_info("master: re-registered agent %s at %s", a->id, actor_pid_str(from));
 	send_registered(self, m, a, true);
-	master_update_gauges(m);
-	mal_run(m->alloc);
+	mst_master_update_gauges(m);
+	mst_alloc_run(m->alloc);
 }
 
 /* Removes an agent: its tasks end (lost or unreachable after a health check failure,
  * lost or gone when it left cleanly) and frameworks hear of it. */
-static void agent_remove(actor_t *self, struct master *m, struct agent *a, bool unreachable,
+static void agent_remove(actor_t *self, struct master *m, struct mst_agent *a, bool unreachable,
                          const char *why)
 {
-	offers_rescind(self, m, NULL, a->id);
-	for (struct framework *fw = m->frameworks; fw; fw = fw->next) {
-		struct mtask **pp = &fw->tasks;
+	mst_offers_rescind(self, m, NULL, a->id);
+	for (struct mst_framework *fw = m->frameworks; fw; fw = fw->next) {
+		struct mst_task **pp = &fw->tasks;
 		while (*pp) {
-			struct mtask *t = *pp;
+			struct mst_task *t = *pp;
 			if (strcmp(t->agent_id, a->id) != 0) {
 				pp = &t->next;
 				continue;
@@ -450,41 +454,42 @@ static void agent_remove(actor_t *self, struct master *m, struct agent *a, bool 
 			if (fw->partition_aware)
 				st = unreachable ? PLEXUS__TASK_STATE__TASK_UNREACHABLE
 				                 : PLEXUS__TASK_STATE__TASK_GONE;
-			task_set_state(m, t, st);
-			status_update_send(self, m, fw, t->id, a->id, t->executor_id, st,
-			                   PLEXUS__TASK_STATUS__REASON__REASON_AGENT_REMOVED, why);
-			task_complete(m, fw, t); /* unlinks t, so *pp is the next one */
+			mst_task_set_state(m, t, st);
+			mst_status_update_send(self, m, fw, t->id, a->id, t->executor_id, st,
+			                       PLEXUS__TASK_STATUS__REASON__REASON_AGENT_REMOVED,
+			                       why);
+			mst_task_complete(m, fw, t); /* unlinks t, so *pp is the next one */
 		}
 	}
 	Plexus__Internal__LostAgentMessage lost = PLEXUS__INTERNAL__LOST_AGENT_MESSAGE__INIT;
 	Plexus__AgentID aid = PLEXUS__AGENT_ID__INIT;
 	aid.value = a->id;
 	lost.agent_id = &aid;
-	for (struct framework *fw = m->frameworks; fw; fw = fw->next)
+	for (struct mst_framework *fw = m->frameworks; fw; fw = fw->next)
 		if (fw->connected)
 			actor_send_pb(self, fw->pid, &lost.base);
 
-	mal_agent_remove(m->alloc, a->id);
+	mst_alloc_agent_remove(m->alloc, a->id);
 	if (unreachable)
 		unreachable_add(m, a->id);
-	registrar_remove(m->registrar, a->id);
+	mst_registrar_remove(m->registrar, a->id);
 	if (a->ping_timer)
 		actor_cancel(self, a->ping_timer);
 	actor_unlink(self, a->pid);
-	struct agent **pp = &m->agents;
+	struct mst_agent **pp = &m->agents;
 	while (*pp != a)
 		pp = &(*pp)->next;
 	*pp = a->next;
-	idmap_del(&m->agent_index, a->id);
-	if (idmap_get(&m->agents_by_pid, a->pid_key) == a)
-		idmap_del(&m->agents_by_pid, a->pid_key);
+	mst_idmap_del(&m->agent_index, a->id);
+	if (mst_idmap_get(&m->agents_by_pid, a->pid_key) == a)
+		mst_idmap_del(&m->agents_by_pid, a->pid_key);
 	actor_counter_inc(m->metrics.slave_removals);
 	actor_info("master: removed agent %s: %s", a->id, why);
-	agent_free(a);
-	master_update_gauges(m);
+	mst_agent_free(a);
+	mst_master_update_gauges(m);
 }
 
-static void agent_lost(actor_t *self, struct master *m, struct agent *a)
+static void agent_lost(actor_t *self, struct master *m, struct mst_agent *a)
 {
 	agent_remove(self, m, a, true, "Agent is unreachable: health check timed out");
 }
@@ -493,7 +498,7 @@ static void unregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__UnregisterAgentMessage *r = (const void *)msg;
-	struct agent *a = r->agent_id ? agent_find(m, r->agent_id->value) : NULL;
+	struct mst_agent *a = r->agent_id ? mst_agent_find(m, r->agent_id->value) : NULL;
 
 	if (a == NULL || !actor_pid_equal(a->pid, from)) {
 		actor_warn("master: ignoring unregistration of agent %s from %s",
@@ -507,7 +512,7 @@ static void unregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 static void pong(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
 {
 	struct master *m = actor_state(self);
-	struct agent *a = agent_find_pid(m, from);
+	struct mst_agent *a = mst_agent_find_pid(m, from);
 
 	if (a == NULL) {
 		actor_debug("master: pong from unknown %s", actor_pid_str(from));
@@ -517,39 +522,39 @@ static void pong(actor_t *self, actor_pid from, const ProtobufCMessage *msg, voi
 	a->ping_misses = 0;
 }
 
-bool agent_exited(actor_t *self, struct master *m, actor_pid pid)
+bool mst_agent_exited(actor_t *self, struct master *m, actor_pid pid)
 {
-	struct agent *a = agent_find_pid(m, pid);
+	struct mst_agent *a = mst_agent_find_pid(m, pid);
 
 	if (a == NULL || !a->connected)
 		return a != NULL;
 	actor_warn("master: agent %s at %s disconnected", a->id, actor_pid_str(pid));
 	a->connected = false;
 	a->active = false;
-	mal_agent_activate(m->alloc, a->id, false);
-	offers_rescind(self, m, NULL, a->id);
+	mst_alloc_agent_activate(m->alloc, a->id, false);
+	mst_offers_rescind(self, m, NULL, a->id);
 	return true;
 }
 
-void agents_reregister_timeout(actor_t *self, void *arg)
+void mst_agents_reregister_timeout(actor_t *self, void *arg)
 {
 	if (self == NULL)
 		return;
 	struct master *m = actor_state(self);
 	m->reregister_timer = 0;
-	for (size_t i = registrar_count(m->registrar); i-- > 0;) {
-		const char *id = registrar_at(m->registrar, i)->id->value;
-		if (agent_find(m, id) != NULL)
+	for (size_t i = mst_registrar_count(m->registrar); i-- > 0;) {
+		const char *id = mst_registrar_at(m->registrar, i)->id->value;
+		if (mst_agent_find(m, id) != NULL)
 			continue;
 		actor_warn("master: agent %s did not re-register in time; it is lost", id);
 		unreachable_add(m, id);
-		registrar_remove(m->registrar, id);
+		mst_registrar_remove(m->registrar, id);
 		actor_counter_inc(m->metrics.slave_removals);
 	}
-	master_update_gauges(m);
+	mst_master_update_gauges(m);
 }
 
-void agents_install(actor_t *self)
+void mst_agents_install(actor_t *self)
 {
 	actor_install_pb(self, &plexus__internal__register_agent_message__descriptor,
 	                 register_agent, NULL);

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "actor/libactor.h"
-#include "plexus/util.h"
 #include "master/master_internal.h"
+#include "plexus/util.h"
 
 void master_flags_default(master_flags *f)
 {
@@ -42,7 +42,7 @@ static int dup_opt(char **dst, const char *src)
 	return *dst ? 0 : ACTOR_ENOMEM;
 }
 
-int master_flags_copy(master_flags *dst, const master_flags *src)
+int mst_master_flags_copy(master_flags *dst, const master_flags *src)
 {
 	*dst = *src;
 	if (dup_opt(&dst->ip, src->ip) || dup_opt(&dst->hostname, src->hostname) ||

@@ -11,34 +11,34 @@
 #include <string.h>
 
 #include "master/allocator/allocator.h"
-#include "master/mal.h"
+#include "master/allocator_link.h"
 #include "master/master_internal.h"
 
-struct framework *framework_find(struct master *m, const char *id)
+struct mst_framework *mst_framework_find(struct master *m, const char *id)
 {
-	return idmap_get(&m->framework_index, id);
+	return mst_idmap_get(&m->framework_index, id);
 }
 
-struct framework *framework_find_pid(struct master *m, actor_pid pid)
+struct mst_framework *mst_framework_find_pid(struct master *m, actor_pid pid)
 {
-	for (struct framework *f = m->frameworks; f; f = f->next)
+	for (struct mst_framework *f = m->frameworks; f; f = f->next)
 		if (f->connected && actor_pid_equal(f->pid, pid))
 			return f;
 	return NULL;
 }
 
-struct framework *framework_completed_find(struct master *m, const char *id)
+struct mst_framework *mst_framework_completed_find(struct master *m, const char *id)
 {
-	for (struct framework *f = m->completed_frameworks; f; f = f->next)
+	for (struct mst_framework *f = m->completed_frameworks; f; f = f->next)
 		if (strcmp(f->id, id) == 0)
 			return f;
 	return NULL;
 }
 
-struct framework *framework_from(struct master *m, actor_pid from, const Plexus__FrameworkID *id,
-                                 const char *what)
+struct mst_framework *mst_framework_from(struct master *m, actor_pid from,
+                                         const Plexus__FrameworkID *id, const char *what)
 {
-	struct framework *f = id ? framework_find(m, id->value) : NULL;
+	struct mst_framework *f = id ? mst_framework_find(m, id->value) : NULL;
 
 	if (f == NULL) {
 		actor_warn("master: ignoring %s of unknown framework %s from %s", what,
@@ -53,22 +53,22 @@ struct framework *framework_from(struct master *m, actor_pid from, const Plexus_
 	return f;
 }
 
-void framework_free(struct framework *fw)
+void mst_framework_free(struct mst_framework *fw)
 {
 	if (fw == NULL)
 		return;
 	while (fw->tasks) {
-		struct mtask *t = fw->tasks;
+		struct mst_task *t = fw->tasks;
 		fw->tasks = t->next;
-		task_free(t);
+		mst_task_free(t);
 	}
 	while (fw->completed) {
-		struct mtask *t = fw->completed;
+		struct mst_task *t = fw->completed;
 		fw->completed = t->next;
-		task_free(t);
+		mst_task_free(t);
 	}
-	idmap_fini(&fw->task_index);
-	pb_free(fw->info);
+	mst_idmap_fini(&fw->task_index);
+	mst_pb_free(fw->info);
 	free(fw->id);
 	free(fw->role);
 	px_resources_free(fw->used);
@@ -77,7 +77,7 @@ void framework_free(struct framework *fw)
 }
 
 /* Takes a copy of info; the id is set to id. */
-static int framework_set_info(struct framework *fw, const Plexus__FrameworkInfo *info)
+static int framework_set_info(struct mst_framework *fw, const Plexus__FrameworkInfo *info)
 {
 	Plexus__FrameworkInfo *copy = (void *)px_message_copy(&info->base);
 	Plexus__FrameworkID fid;
@@ -85,12 +85,12 @@ static int framework_set_info(struct framework *fw, const Plexus__FrameworkInfo 
 	if (copy == NULL)
 		return ACTOR_ENOMEM;
 	/* Set the id by packing a version that carries it. */
-	id_init(&fid, fw->id);
+	mst_id_init(&fid, fw->id);
 	Plexus__FrameworkID *old = copy->id;
 	copy->id = &fid;
 	Plexus__FrameworkInfo *with_id = (void *)px_message_copy(&copy->base);
 	copy->id = old;
-	pb_free(copy);
+	mst_pb_free(copy);
 	if (with_id == NULL)
 		return ACTOR_ENOMEM;
 	const char *role = with_id->n_roles > 0 ? with_id->roles[0]
@@ -98,10 +98,10 @@ static int framework_set_info(struct framework *fw, const Plexus__FrameworkInfo 
 	                                        : "*";
 	char *r = strdup(role);
 	if (r == NULL) {
-		pb_free(with_id);
+		mst_pb_free(with_id);
 		return ACTOR_ENOMEM;
 	}
-	pb_free(fw->info);
+	mst_pb_free(fw->info);
 	free(fw->role);
 	fw->info = with_id;
 	fw->role = r;
@@ -114,10 +114,10 @@ static int framework_set_info(struct framework *fw, const Plexus__FrameworkInfo 
 	return 0;
 }
 
-static struct framework *framework_new(struct master *m, const char *id,
-                                       const Plexus__FrameworkInfo *info)
+static struct mst_framework *framework_new(struct master *m, const char *id,
+                                           const Plexus__FrameworkInfo *info)
 {
-	struct framework *fw = calloc(1, sizeof(*fw));
+	struct mst_framework *fw = calloc(1, sizeof(*fw));
 
 	if (fw == NULL)
 		return NULL;
@@ -127,16 +127,16 @@ static struct framework *framework_new(struct master *m, const char *id,
 	fw->pid = actor_pid_none;
 	if (fw->id == NULL || fw->used == NULL || fw->offered == NULL ||
 	    framework_set_info(fw, info) != 0 ||
-	    mal_framework_add(m->alloc, fw->id, fw->role, false) != 0) {
-		framework_free(fw);
+	    mst_alloc_framework_add(m->alloc, fw->id, fw->role, false) != 0) {
+		mst_framework_free(fw);
 		return NULL;
 	}
-	if (idmap_put(&m->framework_index, fw->id, fw) != 0) {
-		mal_framework_remove(m->alloc, fw->id);
-		framework_free(fw);
+	if (mst_idmap_put(&m->framework_index, fw->id, fw) != 0) {
+		mst_alloc_framework_remove(m->alloc, fw->id);
+		mst_framework_free(fw);
 		return NULL;
 	}
-	fw->registered_time = master_wall_time();
+	fw->registered_time = mst_master_wall_time();
 	fw->next = m->frameworks;
 	m->frameworks = fw;
 	return fw;
@@ -169,7 +169,7 @@ static const char *validate_info(const Plexus__FrameworkInfo *info)
 	return NULL;
 }
 
-static void connect(actor_t *self, struct master *m, struct framework *fw, actor_pid pid)
+static void connect(actor_t *self, struct master *m, struct mst_framework *fw, actor_pid pid)
 {
 	if (fw->connected && !actor_pid_equal(fw->pid, pid)) {
 		/* A new scheduler replaces the old one, which is told so (Mesos does). */
@@ -186,15 +186,15 @@ static void connect(actor_t *self, struct master *m, struct framework *fw, actor
 	fw->recovered = false;
 	fw->generation++;
 	actor_link(self, pid);
-	mal_framework_activate(m->alloc, fw->id, true);
+	mst_alloc_framework_activate(m->alloc, fw->id, true);
 }
 
-static void send_registered(actor_t *self, struct master *m, struct framework *fw, bool again)
+static void send_registered(actor_t *self, struct master *m, struct mst_framework *fw, bool again)
 {
-	Plexus__MasterInfo *info = master_info_new(m);
+	Plexus__MasterInfo *info = mst_master_info_new(m);
 	Plexus__FrameworkID fid;
 
-	id_init(&fid, fw->id);
+	mst_id_init(&fid, fw->id);
 	if (again) {
 		Plexus__Internal__FrameworkReregisteredMessage r =
 		    PLEXUS__INTERNAL__FRAMEWORK_REREGISTERED_MESSAGE__INIT;
@@ -208,7 +208,7 @@ static void send_registered(actor_t *self, struct master *m, struct framework *f
 		r.master_info = info;
 		actor_send_pb(self, fw->pid, &r.base);
 	}
-	pb_free(info);
+	mst_pb_free(info);
 }
 
 static void register_framework(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
@@ -227,7 +227,7 @@ static void register_framework(actor_t *self, actor_pid from, const ProtobufCMes
 		return;
 	}
 	/* A driver that did not hear back retries: answer it again. */
-	struct framework *fw = framework_find_pid(m, from);
+	struct mst_framework *fw = mst_framework_find_pid(m, from);
 	if (fw != NULL) {
 		send_registered(self, m, fw, false);
 		return;
@@ -243,8 +243,8 @@ static void register_framework(actor_t *self, actor_pid from, const ProtobufCMes
 	actor_info("master: registered framework %s (%s) at %s", fw->id, fw->info->name,
 	           actor_pid_str(from));
 	send_registered(self, m, fw, false);
-	master_update_gauges(m);
-	mal_run(m->alloc);
+	mst_master_update_gauges(m);
+	mst_alloc_run(m->alloc);
 }
 
 static void reregister_framework(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
@@ -257,7 +257,7 @@ static void reregister_framework(actor_t *self, actor_pid from, const ProtobufCM
 	if (bad == NULL && (r->framework->id == NULL || r->framework->id->value == NULL ||
 	                    r->framework->id->value[0] == '\0'))
 		bad = "re-registration without a framework id";
-	if (bad == NULL && framework_completed_find(m, r->framework->id->value) != NULL)
+	if (bad == NULL && mst_framework_completed_find(m, r->framework->id->value) != NULL)
 		bad = "Framework has been removed";
 	if (bad != NULL) {
 		actor_warn("master: refusing framework re-registration from %s: %s",
@@ -266,7 +266,7 @@ static void reregister_framework(actor_t *self, actor_pid from, const ProtobufCM
 		return;
 	}
 	const char *id = r->framework->id->value;
-	struct framework *fw = framework_find(m, id);
+	struct mst_framework *fw = mst_framework_find(m, id);
 	if (fw == NULL) {
 		/* Unknown id: this master restarted and the framework comes back to it. */
 		fw = framework_new(m, id, r->framework);
@@ -278,15 +278,15 @@ static void reregister_framework(actor_t *self, actor_pid from, const ProtobufCM
 		actor_error("master: out of memory re-registering a framework");
 		return;
 	}
-	fw->reregistered_time = master_wall_time();
+	fw->reregistered_time = mst_master_wall_time();
 	connect(self, m, fw, from);
 	actor_info("master: re-registered framework %s at %s%s", fw->id, actor_pid_str(from),
 	           r->failover ? " (failover)" : "");
 	/* As Mesos: a scheduler that failed over is a new instance and hears "registered";
 	 * one that only reconnects (e.g. to a new master) hears "reregistered". */
 	send_registered(self, m, fw, !r->failover);
-	master_update_gauges(m);
-	mal_run(m->alloc);
+	mst_master_update_gauges(m);
+	mst_alloc_run(m->alloc);
 }
 
 static void unregister_framework(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
@@ -294,17 +294,17 @@ static void unregister_framework(actor_t *self, actor_pid from, const ProtobufCM
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__UnregisterFrameworkMessage *r = (const void *)msg;
-	struct framework *fw = framework_from(m, from, r->framework_id, "unregistration");
+	struct mst_framework *fw = mst_framework_from(m, from, r->framework_id, "unregistration");
 
 	if (fw != NULL)
-		framework_remove(self, m, fw, "unregistered by its scheduler");
+		mst_framework_remove(self, m, fw, "unregistered by its scheduler");
 }
 
-static void deactivate(actor_t *self, struct master *m, struct framework *fw)
+static void deactivate(actor_t *self, struct master *m, struct mst_framework *fw)
 {
 	fw->active = false;
-	mal_framework_activate(m->alloc, fw->id, false);
-	offers_rescind(self, m, fw->id, NULL);
+	mst_alloc_framework_activate(m->alloc, fw->id, false);
+	mst_offers_rescind(self, m, fw->id, NULL);
 }
 
 static void deactivate_framework(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
@@ -312,12 +312,12 @@ static void deactivate_framework(actor_t *self, actor_pid from, const ProtobufCM
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__DeactivateFrameworkMessage *r = (const void *)msg;
-	struct framework *fw = framework_from(m, from, r->framework_id, "deactivation");
+	struct mst_framework *fw = mst_framework_from(m, from, r->framework_id, "deactivation");
 
 	if (fw == NULL)
 		return;
 	deactivate(self, m, fw);
-	master_update_gauges(m);
+	mst_master_update_gauges(m);
 }
 
 struct failover_arg {
@@ -331,18 +331,18 @@ static void failover_timeout(actor_t *self, void *arg)
 
 	if (self != NULL) {
 		struct master *m = actor_state(self);
-		struct framework *fw = framework_find(m, a->id);
+		struct mst_framework *fw = mst_framework_find(m, a->id);
 		if (fw != NULL && !fw->connected && fw->generation == a->generation) {
 			fw->failover_timer = 0;
-			framework_remove(self, m, fw, "failover timeout");
+			mst_framework_remove(self, m, fw, "failover timeout");
 		}
 	}
 	free(a);
 }
 
-bool framework_exited(actor_t *self, struct master *m, actor_pid pid)
+bool mst_framework_exited(actor_t *self, struct master *m, actor_pid pid)
 {
-	struct framework *fw = framework_find_pid(m, pid);
+	struct mst_framework *fw = mst_framework_find_pid(m, pid);
 
 	if (fw == NULL)
 		return false;
@@ -351,7 +351,7 @@ bool framework_exited(actor_t *self, struct master *m, actor_pid pid)
 	fw->connected = false;
 	deactivate(self, m, fw);
 	if (timeout <= 0) {
-		framework_remove(self, m, fw, "disconnected with no failover timeout");
+		mst_framework_remove(self, m, fw, "disconnected with no failover timeout");
 		return true;
 	}
 	struct failover_arg *a = malloc(sizeof(*a) + strlen(fw->id) + 1);
@@ -365,12 +365,12 @@ bool framework_exited(actor_t *self, struct master *m, actor_pid pid)
 	return true;
 }
 
-struct framework *framework_recover(struct master *m, const Plexus__FrameworkInfo *info)
+struct mst_framework *mst_framework_recover(struct master *m, const Plexus__FrameworkInfo *info)
 {
 	if (info->id == NULL || info->id->value == NULL || info->id->value[0] == '\0')
 		return NULL;
-	struct framework *fw = framework_find(m, info->id->value);
-	if (fw != NULL || framework_completed_find(m, info->id->value) != NULL)
+	struct mst_framework *fw = mst_framework_find(m, info->id->value);
+	if (fw != NULL || mst_framework_completed_find(m, info->id->value) != NULL)
 		return fw;
 	fw = framework_new(m, info->id->value, info);
 	if (fw != NULL)
@@ -378,27 +378,28 @@ struct framework *framework_recover(struct master *m, const Plexus__FrameworkInf
 	return fw;
 }
 
-void framework_remove(actor_t *self, struct master *m, struct framework *fw, const char *why)
+void mst_framework_remove(actor_t *self, struct master *m, struct mst_framework *fw,
+                          const char *why)
 {
 	actor_info("master: removing framework %s: %s", fw->id, why);
-	offers_rescind(self, m, fw->id, NULL);
+	mst_offers_rescind(self, m, fw->id, NULL);
 
 	/* Every agent that runs something of it shuts it down. */
 	Plexus__Internal__ShutdownFrameworkMessage sd =
 	    PLEXUS__INTERNAL__SHUTDOWN_FRAMEWORK_MESSAGE__INIT;
 	Plexus__FrameworkID fid;
-	id_init(&fid, fw->id);
+	mst_id_init(&fid, fw->id);
 	sd.framework_id = &fid;
-	for (struct agent *a = m->agents; a; a = a->next)
+	for (struct mst_agent *a = m->agents; a; a = a->next)
 		if (a->connected)
 			actor_send_pb(self, a->pid, &sd.base);
 
 	while (fw->tasks) {
-		struct mtask *t = fw->tasks;
-		task_set_state(m, t, PLEXUS__TASK_STATE__TASK_KILLED);
-		task_complete(m, fw, t);
+		struct mst_task *t = fw->tasks;
+		mst_task_set_state(m, t, PLEXUS__TASK_STATE__TASK_KILLED);
+		mst_task_complete(m, fw, t);
 	}
-	mal_framework_remove(m->alloc, fw->id);
+	mst_alloc_framework_remove(m->alloc, fw->id);
 	if (fw->connected) {
 		actor_unlink(self, fw->pid);
 		fw->connected = false;
@@ -408,29 +409,29 @@ void framework_remove(actor_t *self, struct master *m, struct framework *fw, con
 		fw->failover_timer = 0;
 	}
 	fw->active = false;
-	fw->unregistered_time = master_wall_time();
+	fw->unregistered_time = mst_master_wall_time();
 
-	struct framework **pp = &m->frameworks;
+	struct mst_framework **pp = &m->frameworks;
 	while (*pp != fw)
 		pp = &(*pp)->next;
 	*pp = fw->next;
-	idmap_del(&m->framework_index, fw->id);
+	mst_idmap_del(&m->framework_index, fw->id);
 	fw->next = m->completed_frameworks;
 	m->completed_frameworks = fw;
 	if (++m->n_completed_frameworks > (size_t)m->flags.max_completed_frameworks) {
 		/* Drop the oldest (the tail). */
-		struct framework **tail = &m->completed_frameworks;
+		struct mst_framework **tail = &m->completed_frameworks;
 		while ((*tail)->next)
 			tail = &(*tail)->next;
-		framework_free(*tail);
+		mst_framework_free(*tail);
 		*tail = NULL;
 		m->n_completed_frameworks--;
 	}
 	actor_counter_inc(m->metrics.frameworks_removed);
-	master_update_gauges(m);
+	mst_master_update_gauges(m);
 }
 
-void frameworks_install(actor_t *self)
+void mst_frameworks_install(actor_t *self)
 {
 	actor_install_pb(self, &plexus__internal__register_framework_message__descriptor,
 	                 register_framework, NULL);

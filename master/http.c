@@ -22,7 +22,6 @@
 
 #include "common/json_pb.h"
 #include "common/json_writer.h"
-#include "master/mal_internal.h"
 #include "master/master_internal.h"
 
 static const char *const state_names[] = {
@@ -136,7 +135,7 @@ static json_t *str_or_empty(const char *s)
 	return json_string(s ? s : "");
 }
 
-static json_t *task_json(const struct mtask *t, const char *role)
+static json_t *task_json(const struct mst_task *t, const char *role)
 {
 	json_t *o = json_object();
 	json_t *statuses = json_array();
@@ -159,7 +158,7 @@ static json_t *task_json(const struct mtask *t, const char *role)
 	return o;
 }
 
-static json_t *offer_json(const struct offer *o)
+static json_t *offer_json(const struct mst_offer *o)
 {
 	json_t *j = json_object();
 
@@ -170,7 +169,7 @@ static json_t *offer_json(const struct offer *o)
 	return j;
 }
 
-static json_t *framework_json(struct master *m, const struct framework *fw)
+static json_t *framework_json(struct master *m, const struct mst_framework *fw)
 {
 	json_t *o = json_object();
 	const Plexus__FrameworkInfo *info = fw->info;
@@ -215,14 +214,14 @@ static json_t *framework_json(struct master *m, const struct framework *fw)
 	px_resources_free(res);
 	json_object_set_new(o, "used_resources_full", full(fw->used));
 	json_object_set_new(o, "offered_resources_full", full(fw->offered));
-	for (const struct mtask *t = fw->tasks; t; t = t->next) {
+	for (const struct mst_task *t = fw->tasks; t; t = t->next) {
 		if (t->state >= 0 && t->state < 16)
 			counts[t->state]++;
 		json_array_append_new(t->state == PLEXUS__TASK_STATE__TASK_UNREACHABLE ? unreachable
 		                                                                       : tasks,
 		                      task_json(t, fw->role));
 	}
-	for (const struct mtask *t = fw->completed; t; t = t->next) {
+	for (const struct mst_task *t = fw->completed; t; t = t->next) {
 		if (t->state >= 0 && t->state < 16)
 			counts[t->state]++;
 		json_array_append_new(t->state == PLEXUS__TASK_STATE__TASK_UNREACHABLE ? unreachable
@@ -232,7 +231,7 @@ static json_t *framework_json(struct master *m, const struct framework *fw)
 	for (size_t s = 0; s < sizeof(state_names) / sizeof(state_names[0]); s++)
 		if (state_names[s])
 			json_object_set_new(o, state_names[s], json_integer(counts[s]));
-	for (const struct offer *of = m->offers; of; of = of->next)
+	for (const struct mst_offer *of = m->offers; of; of = of->next)
 		if (strcmp(of->framework_id, fw->id) == 0)
 			json_array_append_new(offers, offer_json(of));
 	json_object_set_new(o, "tasks", tasks);
@@ -284,7 +283,7 @@ static json_t *reserved_model(const px_resources *total)
 	return o;
 }
 
-static json_t *agent_json(const struct agent *a)
+static json_t *agent_json(const struct mst_agent *a)
 {
 	json_t *o = json_object();
 	px_resources *unreserved = NULL, *reserved = NULL;
@@ -337,11 +336,11 @@ static json_t *flags_json(const master_flags *f)
 	return o;
 }
 
-static json_t *frameworks_array(struct master *m, const struct framework *list)
+static json_t *frameworks_array(struct master *m, const struct mst_framework *list)
 {
 	json_t *a = json_array();
 
-	for (const struct framework *f = list; f; f = f->next)
+	for (const struct mst_framework *f = list; f; f = f->next)
 		json_array_append_new(a, framework_json(m, f));
 	return a;
 }
@@ -350,7 +349,7 @@ static json_t *agents_array(struct master *m)
 {
 	json_t *a = json_array();
 
-	for (const struct agent *g = m->agents; g; g = g->next)
+	for (const struct mst_agent *g = m->agents; g; g = g->next)
 		json_array_append_new(a, agent_json(g));
 	return a;
 }
@@ -454,7 +453,7 @@ static void w_full(px_jw *w, const char *key, const px_resources *rs)
 	json_decref(a);
 }
 
-static void w_task(px_jw *w, const struct mtask *t, const char *role)
+static void w_task(px_jw *w, const struct mst_task *t, const char *role)
 {
 	px_jw_object_begin(w);
 	px_jw_kv_string(w, "id", t->id);
@@ -477,7 +476,7 @@ static void w_task(px_jw *w, const struct mtask *t, const char *role)
 	px_jw_object_end(w);
 }
 
-static void w_offer(px_jw *w, const struct offer *o)
+static void w_offer(px_jw *w, const struct mst_offer *o)
 {
 	px_jw_object_begin(w);
 	px_jw_kv_string(w, "id", o->id);
@@ -489,18 +488,18 @@ static void w_offer(px_jw *w, const struct offer *o)
 
 /* Writes the tasks of list whose state is (unreachable) or is not (!unreachable)
  * TASK_UNREACHABLE, under key. */
-static void w_tasks(px_jw *w, const char *key, const struct mtask *list, bool unreachable,
+static void w_tasks(px_jw *w, const char *key, const struct mst_task *list, bool unreachable,
                     const char *role)
 {
 	if (!px_jw_key_array(w, key))
 		return;
-	for (const struct mtask *t = list; t; t = t->next)
+	for (const struct mst_task *t = list; t; t = t->next)
 		if ((t->state == PLEXUS__TASK_STATE__TASK_UNREACHABLE) == unreachable)
 			w_task(w, t, role);
 	px_jw_array_end(w);
 }
 
-static void w_framework(px_jw *w, struct master *m, const struct framework *fw)
+static void w_framework(px_jw *w, struct master *m, const struct mst_framework *fw)
 {
 	const Plexus__FrameworkInfo *info = fw->info;
 	int64_t counts[16] = {0};
@@ -547,7 +546,7 @@ static void w_framework(px_jw *w, struct master *m, const struct framework *fw)
 	w_full(w, "used_resources_full", fw->used);
 	w_full(w, "offered_resources_full", fw->offered);
 	for (int pass = 0; pass < 2; pass++)
-		for (const struct mtask *t = pass ? fw->completed : fw->tasks; t; t = t->next)
+		for (const struct mst_task *t = pass ? fw->completed : fw->tasks; t; t = t->next)
 			if (t->state >= 0 && t->state < 16)
 				counts[t->state]++;
 	for (size_t s = 0; s < sizeof(state_names) / sizeof(state_names[0]); s++)
@@ -557,7 +556,7 @@ static void w_framework(px_jw *w, struct master *m, const struct framework *fw)
 	/* The tree version appends the unreachable ones of both lists, live tasks first. */
 	if (px_jw_key_array(w, "unreachable_tasks")) {
 		for (int pass = 0; pass < 2; pass++)
-			for (const struct mtask *t = pass ? fw->completed : fw->tasks; t;
+			for (const struct mst_task *t = pass ? fw->completed : fw->tasks; t;
 			     t = t->next)
 				if (t->state == PLEXUS__TASK_STATE__TASK_UNREACHABLE)
 					w_task(w, t, fw->role);
@@ -565,7 +564,7 @@ static void w_framework(px_jw *w, struct master *m, const struct framework *fw)
 	}
 	w_tasks(w, "completed_tasks", fw->completed, false, fw->role);
 	if (px_jw_key_array(w, "offers")) {
-		for (const struct offer *of = m->offers; of; of = of->next)
+		for (const struct mst_offer *of = m->offers; of; of = of->next)
 			if (strcmp(of->framework_id, fw->id) == 0)
 				w_offer(w, of);
 		px_jw_array_end(w);
@@ -601,7 +600,7 @@ static void w_reserved_model(px_jw *w, const char *key, const px_resources *tota
 	px_jw_object_end(w);
 }
 
-static void w_agent(px_jw *w, const struct agent *a)
+static void w_agent(px_jw *w, const struct mst_agent *a)
 {
 	px_resources *unreserved = NULL, *reserved = NULL;
 
@@ -640,13 +639,13 @@ static void w_agent(px_jw *w, const struct agent *a)
 /* The /master/state answer as text (the caller frees it), or NULL out of memory. */
 static char *state_text(struct master *m, size_t *len)
 {
-	Plexus__MasterInfo *info = master_info_new(m);
+	Plexus__MasterInfo *info = mst_master_info_new(m);
 	int active = 0, inactive = 0;
 	char pid[ACTOR_PID_TEXT_MAX];
 	px_jw w;
 
 	px_jw_init(&w, 1 << 16);
-	for (const struct agent *g = m->agents; g; g = g->next)
+	for (const struct mst_agent *g = m->agents; g; g = g->next)
 		g->active ? active++ : inactive++;
 	actor_pid_format(m->self, pid, sizeof(pid));
 	px_jw_object_begin(&w);
@@ -665,12 +664,12 @@ static char *state_text(struct master *m, size_t *len)
 		px_jw_kv_json(&w, "leader_info", li);
 		json_decref(li);
 	}
-	pb_free(info);
+	mst_pb_free(info);
 	json_t *flags = flags_json(&m->flags);
 	px_jw_kv_json(&w, "flags", flags);
 	json_decref(flags);
 	if (px_jw_key_array(&w, "slaves")) {
-		for (const struct agent *g = m->agents; g; g = g->next)
+		for (const struct mst_agent *g = m->agents; g; g = g->next)
 			w_agent(&w, g);
 		px_jw_array_end(&w);
 	}
@@ -679,8 +678,8 @@ static char *state_text(struct master *m, size_t *len)
 	for (int pass = 0; pass < 2; pass++) {
 		if (!px_jw_key_array(&w, pass ? "completed_frameworks" : "frameworks"))
 			continue;
-		for (const struct framework *f = pass ? m->completed_frameworks : m->frameworks; f;
-		     f = f->next)
+		for (const struct mst_framework *f = pass ? m->completed_frameworks : m->frameworks;
+		     f; f = f->next)
 			w_framework(&w, m, f);
 		px_jw_array_end(&w);
 	}
@@ -735,7 +734,7 @@ static actor_future *state(actor_t *self, const actor_http_request *req, void *a
 
 	if (!is_get(req))
 		return reply_text(405, "use GET");
-	master_update_gauges(m);
+	mst_master_update_gauges(m);
 	size_t len = 0;
 	char *text = state_text(m, &len);
 	if (text == NULL)
@@ -834,9 +833,9 @@ static actor_future *tasks(actor_t *self, const actor_http_request *req, void *a
 		return bad_request(m, "limit and offset must be non-negative integers");
 	json_t *arr = json_array();
 	long i = 0;
-	for (const struct framework *f = m->frameworks; f; f = f->next) {
+	for (const struct mst_framework *f = m->frameworks; f; f = f->next) {
 		for (int pass = 0; pass < 2; pass++) {
-			for (const struct mtask *t = pass ? f->completed : f->tasks; t;
+			for (const struct mst_task *t = pass ? f->completed : f->tasks; t;
 			     t = t->next) {
 				if (i++ < offset || (long)json_array_size(arr) >= limit)
 					continue;
@@ -898,7 +897,7 @@ static actor_future *teardown(actor_t *self, const actor_http_request *req, void
 	const char *bad = teardown_target(req, id, sizeof(id));
 	if (bad != NULL)
 		return bad_request(m, bad);
-	struct framework *fw = framework_find(m, id);
+	struct mst_framework *fw = mst_framework_find(m, id);
 	if (fw == NULL)
 		return bad_request(m, "No framework found with specified ID");
 	if (fw->connected) {
@@ -907,7 +906,7 @@ static actor_future *teardown(actor_t *self, const actor_http_request *req, void
 		err.message = "Framework removed by the operator";
 		actor_send_pb(self, fw->pid, &err.base);
 	}
-	framework_remove(self, m, fw, "teardown by the operator");
+	mst_framework_remove(self, m, fw, "teardown by the operator");
 	return reply_text(200, "");
 }
 
@@ -929,12 +928,15 @@ static actor_future *info(actor_t *self, const actor_http_request *req, void *ar
 	return reply_json(200, o);
 }
 
+/* /master/health (path "/health") and the prefix route /health (path "/"). */
 static actor_future *health(actor_t *self, const actor_http_request *req, void *arg)
 {
+	if (strcmp(req->path, "/") != 0 && strcmp(req->path, "/health") != 0)
+		return reply_text(404, "use /health");
 	return reply_text(200, "");
 }
 
-int http_install(actor_t *self)
+int mst_http_install(actor_t *self)
 {
 	int rv = 0;
 
@@ -946,26 +948,8 @@ int http_install(actor_t *self)
 	rv |= actor_http_route(self, "/teardown", teardown, NULL);
 	rv |= actor_http_route(self, "/info", info, NULL);
 	rv |= actor_http_route(self, "/health", health, NULL);
-	rv |= operator_install(self); /* http_operator.c */
+	/* GET /health too, outside the master's own paths. */
+	rv |= actor_http_route_prefix(self, "/health", health, NULL);
+	rv |= mst_operator_install(self); /* http_operator.c */
 	return rv;
-}
-
-/* ---- /health: an actor of its own, because the route is /<actor-id> ---- */
-
-static int health_init(actor_t *self)
-{
-	if (strcmp(actor_self(self).id, "health") != 0)
-		return ACTOR_ESTATE; /* another component serves it already */
-	return actor_http_route(self, "/", health, NULL);
-}
-
-static const actor_def health_def = {
-    .name = "health",
-    .init = health_init,
-};
-
-int health_spawn(actor_pid *out)
-{
-	*out = actor_pid_none;
-	return actor_spawn(&health_def, NULL, out);
 }

@@ -17,13 +17,11 @@
  *   GET  /master/roles            {"roles": [{"name", "weight", "frameworks", "resources",
  *                                  "allocated", "offered", "reserved", "quota"}]}
  *
- * The runtime routes /<actor-id>/<path>, so /weights, /quota and /machine are served by
- * small actors of those names (and /maintenance/status by "maintenance") (one per OS process, as
- * /health's) that hand each request to the master by dispatch; the master validates it, writes the
- * registry first, then tells the allocator (mal.h) and answers. Bad input gets 400 (409 when
- * resources are not available), a log line, and changes nothing. DELETE /quota/<role> needs one
- * route per role: the quota actor keeps one for each role with a quota, told by the
- * master whenever the set changes. */
+ * /weights, /quota, /machine and /maintenance lie outside the master's own paths: they are
+ * prefix routes of the master (actor_http_route_prefix), so /quota/<role> needs no route
+ * of its own. The master validates each request, writes the registry first, then tells
+ * the allocator (allocator_link.h) and answers. Bad input gets 400 (409 when resources are
+ * not available), a log line, and changes nothing. */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -32,8 +30,8 @@
 #include <jansson.h>
 
 #include "common/json_pb.h"
-#include "master/mal.h"
-#include "master/mal_internal.h"
+#include "master/allocator/allocator.h"
+#include "master/allocator_link.h"
 #include "master/master_internal.h"
 #include "master/registrar.h"
 
@@ -88,7 +86,7 @@ static actor_http_response *weights_get(struct master *m)
 	const char *role;
 	json_t *v;
 
-	json_object_foreach((json_t *)registrar_get(m->registrar, "weights"), role, v)
+	json_object_foreach((json_t *)mst_registrar_get(m->registrar, "weights"), role, v)
 	{
 		json_t *o = json_object();
 		json_object_set_new(o, "role", json_string(role));
@@ -112,7 +110,7 @@ static actor_http_response *weights_put(struct master *m, const actor_http_reque
 		return refuse(m, 400, "PUT /weights",
 		              "Expected a JSON array of {\"role\": ..., \"weight\": ...}");
 	}
-	const json_t *cur = registrar_get(m->registrar, "weights");
+	const json_t *cur = mst_registrar_get(m->registrar, "weights");
 	next = cur ? json_deep_copy(cur) : json_object();
 	json_array_foreach(body, i, item)
 	{
@@ -130,7 +128,7 @@ static actor_http_response *weights_put(struct master *m, const actor_http_reque
 		}
 		json_object_set_new(next, json_string_value(role), json_real(weight));
 	}
-	int rv = registrar_put(m->registrar, "weights", json_incref(next));
+	int rv = mst_registrar_put(m->registrar, "weights", json_incref(next));
 	if (rv != 0) {
 		json_decref(next);
 		json_decref(body);
@@ -141,7 +139,7 @@ static actor_http_response *weights_put(struct master *m, const actor_http_reque
 		const char *role = json_string_value(json_object_get(item, "role"));
 		double w = json_number_value(json_object_get(item, "weight"));
 		actor_info("master: weight of role '%s' set to %g", role, w);
-		mal_set_weight(m->alloc, role, w);
+		mst_alloc_set_weight(m->alloc, role, w);
 	}
 	json_decref(next);
 	json_decref(body);
@@ -163,15 +161,13 @@ static actor_http_response *weights(struct master *m, const actor_http_request *
 
 /* ---- quota -------------------------------------------------------------------------- */
 
-static void quota_routes_sync(struct master *m);
-
 static actor_http_response *quota_get(struct master *m)
 {
 	json_t *infos = json_array(), *o = json_object();
 	const char *role;
 	json_t *v;
 
-	json_object_foreach((json_t *)registrar_get(m->registrar, "quotas"), role, v)
+	json_object_foreach((json_t *)mst_registrar_get(m->registrar, "quotas"), role, v)
 	{
 		json_t *info = json_deep_copy(v);
 		json_object_set_new(info, "role", json_string(role));
@@ -272,21 +268,20 @@ static actor_http_response *quota_post(struct master *m, const actor_http_reques
 			goto out;
 		}
 	}
-	const json_t *cur = registrar_get(m->registrar, "quotas");
+	const json_t *cur = mst_registrar_get(m->registrar, "quotas");
 	json_t *next = cur ? json_deep_copy(cur) : json_object();
 	json_t *entry = json_object();
 	json_object_set_new(entry, "guarantee", g ? px_resources_to_json(g) : json_array());
 	if (l != NULL)
 		json_object_set_new(entry, "limit", px_resources_to_json(l));
 	json_object_set_new(next, json_string_value(role), entry);
-	if (registrar_put(m->registrar, "quotas", next) != 0) {
+	if (mst_registrar_put(m->registrar, "quotas", next) != 0) {
 		res = text_response(503, "Failed to write the registry");
 		goto out;
 	}
 	actor_info("master: quota of role '%s' set", json_string_value(role));
-	mal_set_quota(m->alloc, json_string_value(role), g, l);
-	mal_run(m->alloc);
-	quota_routes_sync(m);
+	mst_alloc_set_quota(m->alloc, json_string_value(role), g, l);
+	mst_alloc_run(m->alloc);
 	res = text_response(200, "");
 out:
 	px_resources_free(g);
@@ -297,7 +292,7 @@ out:
 
 static actor_http_response *quota_delete(struct master *m, const char *role)
 {
-	const json_t *cur = registrar_get(m->registrar, "quotas");
+	const json_t *cur = mst_registrar_get(m->registrar, "quotas");
 
 	if (json_object_get(cur, role) == NULL) {
 		char why[300];
@@ -306,12 +301,11 @@ static actor_http_response *quota_delete(struct master *m, const char *role)
 	}
 	json_t *next = json_deep_copy(cur);
 	json_object_del(next, role);
-	if (registrar_put(m->registrar, "quotas", next) != 0)
+	if (mst_registrar_put(m->registrar, "quotas", next) != 0)
 		return text_response(503, "Failed to write the registry");
 	actor_info("master: quota of role '%s' removed", role);
-	mal_set_quota(m->alloc, role, NULL, NULL);
-	mal_run(m->alloc);
-	quota_routes_sync(m);
+	mst_alloc_set_quota(m->alloc, role, NULL, NULL);
+	mst_alloc_run(m->alloc);
 	return text_response(200, "");
 }
 
@@ -331,7 +325,7 @@ static actor_http_response *quota(struct master *m, const actor_http_request *re
 
 /* ---- maintenance -------------------------------------------------------------------- */
 
-static bool machine_matches(const json_t *mid, const struct agent *ag)
+static bool machine_matches(const json_t *mid, const struct mst_agent *ag)
 {
 	const char *host = json_string_value(json_object_get(mid, "hostname"));
 	const char *ip = json_string_value(json_object_get(mid, "ip"));
@@ -344,12 +338,12 @@ static bool machine_matches(const json_t *mid, const struct agent *ag)
 	return ip != NULL && ip[0] && strcmp(ip, agent_ip) == 0;
 }
 
-bool mal_machine_is_down(struct master *m, const struct agent *ag)
+bool mst_machine_is_down(struct master *m, const struct mst_agent *ag)
 {
 	size_t i;
 	json_t *mid;
 
-	json_array_foreach((json_t *)registrar_get(m->registrar, "down_machines"), i, mid)
+	json_array_foreach((json_t *)mst_registrar_get(m->registrar, "down_machines"), i, mid)
 	{
 		if (machine_matches(mid, ag))
 			return true;
@@ -399,7 +393,7 @@ static actor_http_response *machine(actor_t *self, struct master *m, const actor
 		    m, 400, req->path,
 		    "Expected a non-empty JSON array of {\"hostname\": ..., \"ip\": ...}");
 	}
-	const json_t *cur = registrar_get(m->registrar, "down_machines");
+	const json_t *cur = mst_registrar_get(m->registrar, "down_machines");
 	json_t *next = json_array();
 	json_array_foreach((json_t *)cur, k, mid)
 	{
@@ -419,25 +413,26 @@ static actor_http_response *machine(actor_t *self, struct master *m, const actor
 				json_array_append(next, mid);
 		}
 	}
-	if (registrar_put(m->registrar, "down_machines", next) != 0) {
+	if (mst_registrar_put(m->registrar, "down_machines", next) != 0) {
 		json_decref(body);
 		return text_response(503, "Failed to write the registry");
 	}
 	/* Offers of the agents there go at once; a machine that comes up is offered in the
 	 * next pass, which starts now. */
-	for (struct agent *ag = m->agents; ag; ag = ag->next) {
+	for (struct mst_agent *ag = m->agents; ag; ag = ag->next) {
 		bool hit = false;
 		json_array_foreach(body, i, mid) hit |= machine_matches(mid, ag);
 		if (!hit)
 			continue;
 		actor_info("master: agent %s (%s) %s maintenance", ag->id, ag->info->hostname,
 		           down ? "under" : "out of");
-		mal_agent_maintenance(m->alloc, ag->id, down);
+		ag->maintenance = down;
+		mst_alloc_agent_maintenance(m->alloc, ag->id, down);
 		if (down)
-			offers_rescind(self, m, NULL, ag->id);
+			mst_offers_rescind(self, m, NULL, ag->id);
 	}
 	if (!down)
-		mal_run(m->alloc);
+		mst_alloc_run(m->alloc);
 	json_decref(body);
 	return text_response(200, "");
 }
@@ -447,203 +442,43 @@ static actor_http_response *maintenance_status(struct master *m, const actor_htt
 {
 	if (strcmp(req->method, "GET") != 0)
 		return text_response(405, "use GET");
-	const json_t *down = registrar_get(m->registrar, "down_machines");
+	const json_t *down = mst_registrar_get(m->registrar, "down_machines");
 	json_t *o = json_object();
 	json_object_set_new(o, "down_machines", down ? json_deep_copy(down) : json_array());
 	json_object_set_new(o, "draining_machines", json_array());
 	return json_response(200, o);
 }
 
-/* ---- the forwarding actors ---------------------------------------------------------- */
+/* ---- the routes outside /master ------------------------------------------------------ */
 
 enum endpoint { EP_WEIGHTS, EP_QUOTA, EP_MACHINE, EP_MAINTENANCE };
 
-/* A request copied out of the forwarder for the master. */
-struct fwd {
-	enum endpoint ep;
-	actor_http_request req;
-	char *method, *path, *query;
-	uint8_t *body;
-};
-
-static void fwd_free(struct fwd *f)
+/* /weights, /quota[/<role>], /machine/<up|down> and /maintenance/status: prefix routes of
+ * the master, so that req->path is what follows the prefix. */
+static actor_future *outside_route(actor_t *self, const actor_http_request *req, void *arg)
 {
-	free(f->method);
-	free(f->path);
-	free(f->query);
-	free(f->body);
-	free(f);
-}
-
-static void *in_master(actor_t *self, void *arg, int *err)
-{
-	struct fwd *f = arg;
+	struct master *m = actor_state(self);
 	actor_http_response *res = NULL;
 
-	if (self != NULL) {
-		struct master *m = actor_state(self);
-		switch (f->ep) {
-		case EP_WEIGHTS:
-			res = weights(m, &f->req);
-			break;
-		case EP_QUOTA:
-			res = quota(m, &f->req);
-			break;
-		case EP_MACHINE:
-			res = machine(self, m, &f->req);
-			break;
-		case EP_MAINTENANCE:
-			res = maintenance_status(m, &f->req);
-			break;
-		}
-		if (res == NULL)
-			*err = ACTOR_ENOMEM;
+	switch ((enum endpoint)(intptr_t)arg) {
+	case EP_WEIGHTS:
+		res = strcmp(req->path, "/") == 0 ? weights(m, req)
+		                                  : text_response(404, "use /weights");
+		break;
+	case EP_QUOTA:
+		res = quota(m, req);
+		break;
+	case EP_MACHINE:
+		res = machine(self, m, req);
+		break;
+	case EP_MAINTENANCE:
+		res = strcmp(req->path, "/status") == 0
+		          ? maintenance_status(m, req)
+		          : text_response(404, "use /maintenance/status");
+		break;
 	}
-	fwd_free(f);
-	return res;
-}
-
-static actor_future *forward(actor_t *self, const actor_http_request *req, void *arg)
-{
-	struct fwd *f = calloc(1, sizeof(*f));
-	actor_pid me = actor_self(self), master;
-
-	if (f == NULL)
-		return actor_http_reply(500, "text/plain", "out of memory", 13);
-	f->ep = (enum endpoint)(intptr_t)arg;
-	f->method = strdup(req->method);
-	f->path = strdup(req->path);
-	f->query = strdup(req->query);
-	f->body = malloc(req->body_len + 1);
-	if (f->method == NULL || f->path == NULL || f->query == NULL || f->body == NULL) {
-		fwd_free(f);
-		return actor_http_reply(500, "text/plain", "out of memory", 13);
-	}
-	if (req->body_len)
-		memcpy(f->body, req->body, req->body_len);
-	f->req = (actor_http_request){.method = f->method,
-	                              .path = f->path,
-	                              .query = f->query,
-	                              .body = f->body,
-	                              .body_len = req->body_len};
-	if (actor_pid_make("master", me.ip, me.port, &master) != 0) {
-		fwd_free(f);
-		return actor_http_reply(503, "text/plain", "no master", 9);
-	}
-	return actor_dispatch(master, in_master, f, actor_http_response_free_cb);
-}
-
-/* The quota actor's state: the roles it routes /quota/<role> for. */
-struct quota_routes {
-	char **roles;
-	size_t n;
-};
-
-static int forwarder_init(actor_t *self)
-{
-	const char *id = actor_self(self).id;
-	int rv = 0;
-
-	if (strcmp(id, "weights") == 0) {
-		rv = actor_http_route(self, "/", forward, (void *)(intptr_t)EP_WEIGHTS);
-	} else if (strcmp(id, "quota") == 0) {
-		rv = actor_http_route(self, "/", forward, (void *)(intptr_t)EP_QUOTA);
-	} else if (strcmp(id, "machine") == 0) {
-		rv = actor_http_route(self, "/down", forward, (void *)(intptr_t)EP_MACHINE);
-		rv |= actor_http_route(self, "/up", forward, (void *)(intptr_t)EP_MACHINE);
-	} else if (strcmp(id, "maintenance") == 0) {
-		rv = actor_http_route(self, "/status", forward, (void *)(intptr_t)EP_MAINTENANCE);
-	} else {
-		return ACTOR_ESTATE; /* another one serves it already */
-	}
-	return rv;
-}
-
-static void forwarder_fini(actor_t *self)
-{
-	struct quota_routes *q = actor_state(self);
-
-	if (q == NULL)
-		return;
-	for (size_t i = 0; i < q->n; i++)
-		free(q->roles[i]);
-	free(q->roles);
-	free(q);
-}
-
-static const actor_def weights_def = {.name = "weights", .init = forwarder_init};
-static const actor_def quota_def = {
-    .name = "quota", .init = forwarder_init, .fini = forwarder_fini};
-static const actor_def machine_def = {.name = "machine", .init = forwarder_init};
-static const actor_def maintenance_def = {.name = "maintenance", .init = forwarder_init};
-
-void operator_spawn(void)
-{
-	struct quota_routes *q = calloc(1, sizeof(*q));
-
-	/* One of each per runtime; a second spawn fails in init and changes nothing. */
-	actor_spawn(&weights_def, NULL, NULL);
-	if (q == NULL || actor_spawn(&quota_def, q, NULL) != 0)
-		free(q);
-	actor_spawn(&machine_def, NULL, NULL);
-	actor_spawn(&maintenance_def, NULL, NULL);
-}
-
-/* Inside the quota actor: routes /quota/<role> for exactly the roles in arg (a
- * NULL-terminated array, freed here). */
-static void quota_routes_set(actor_t *self, void *arg)
-{
-	char **roles = arg;
-
-	if (self != NULL) {
-		struct quota_routes *q = actor_state(self);
-		char path[300];
-		for (size_t i = 0; i < q->n; i++) {
-			snprintf(path, sizeof(path), "/%s", q->roles[i]);
-			actor_http_unroute(self, path);
-			free(q->roles[i]);
-		}
-		free(q->roles);
-		q->roles = roles;
-		q->n = 0;
-		for (; roles[q->n] != NULL; q->n++) {
-			snprintf(path, sizeof(path), "/%s", roles[q->n]);
-			actor_http_route(self, path, forward, (void *)(intptr_t)EP_QUOTA);
-		}
-		return;
-	}
-	for (size_t i = 0; roles[i]; i++)
-		free(roles[i]);
-	free(roles);
-}
-
-static void quota_routes_sync(struct master *m)
-{
-	const json_t *quotas = registrar_get(m->registrar, "quotas");
-	char **roles = calloc(json_object_size(quotas) + 1, sizeof(*roles));
-	size_t n = 0;
-	const char *role;
-	json_t *v;
-	actor_pid to;
-
-	if (roles == NULL)
-		return;
-	json_object_foreach((json_t *)quotas, role, v)
-	{
-		if ((roles[n] = strdup(role)) != NULL)
-			n++;
-	}
-	if (actor_pid_make("quota", m->self.ip, m->self.port, &to) != 0 ||
-	    actor_call(to, quota_routes_set, roles) != 0) {
-		for (size_t i = 0; i < n; i++)
-			free(roles[i]);
-		free(roles);
-	}
-}
-
-void operator_master_started(struct master *m)
-{
-	quota_routes_sync(m);
+	return res != NULL ? actor_http_respond(res)
+	                   : actor_http_reply(500, "text/plain", "out of memory", 13);
 }
 
 /* ---- /master/reserve, /unreserve, /create-volumes, /destroy-volumes ---------------- */
@@ -805,7 +640,7 @@ static bool checkpointed(const struct px_resource *r, void *arg)
 	return px_resource_is_dynamic(r) || px_resource_persistence_id(r) != NULL;
 }
 
-static void send_checkpoint(actor_t *self, struct agent *ag)
+static void send_checkpoint(actor_t *self, struct mst_agent *ag)
 {
 	px_resources *ck = NULL;
 	Plexus__Resource **res = NULL;
@@ -871,7 +706,7 @@ static void operation_done(actor_t *self, int rc, const char *err, void *arg)
 		pending_free(p);
 		return;
 	}
-	struct agent *ag = agent_find(m, p->agent_id);
+	struct mst_agent *ag = mst_agent_find(m, p->agent_id);
 	if (ag != NULL) {
 		char e[256];
 		if (px_resources_apply(ag->total, &p->op, e, sizeof(e)) == PX_OK)
@@ -882,13 +717,13 @@ static void operation_done(actor_t *self, int rc, const char *err, void *arg)
 			            what, ag->id, e);
 	}
 	actor_info("master: operator %s on agent %s done", what, p->agent_id);
-	mal_run(m->alloc);
+	mst_alloc_run(m->alloc);
 	answer(p->promise, text_response(202, ""));
 	pending_free(p);
 }
 
 /* Whether op applies to what is neither used nor offered on the agent. */
-static bool fits_free(const struct agent *ag, const Plexus__Offer__Operation *op)
+static bool fits_free(const struct mst_agent *ag, const Plexus__Offer__Operation *op)
 {
 	px_resources *avail = px_resources_copy(ag->total);
 	char err[256];
@@ -905,20 +740,20 @@ static bool fits_free(const struct agent *ag, const Plexus__Offer__Operation *op
 
 /* Rescinds the agent's offers one by one until op fits in what is free, as Mesos
  * rescinds only the offers an operator's operation needs. */
-static void rescind_for(actor_t *self, struct master *m, struct agent *ag,
+static void rescind_for(actor_t *self, struct master *m, struct mst_agent *ag,
                         const Plexus__Offer__Operation *op)
 {
-	struct offer *o = m->offers;
+	struct mst_offer *o = m->offers;
 
 	while (o != NULL && !fits_free(ag, op)) {
-		struct offer *next = o->next;
+		struct mst_offer *next = o->next;
 		if (strcmp(o->agent_id, ag->id) == 0) {
 			actor_counter_inc(m->metrics.offers_rescinded);
-			offer_remove(self, m, o, true, true);
+			mst_offer_remove(self, m, o, true, true);
 		}
 		o = next;
 	}
-	master_update_gauges(m);
+	mst_master_update_gauges(m);
 }
 
 static actor_future *operation(actor_t *self, const actor_http_request *req,
@@ -935,7 +770,7 @@ static actor_future *operation(actor_t *self, const actor_http_request *req,
 	const char *bad = operation_target(req, type, &agent_id, &res, why, sizeof(why));
 	if (bad != NULL)
 		return actor_http_respond(refuse(m, 400, what, bad));
-	struct agent *ag = agent_find(m, agent_id);
+	struct mst_agent *ag = mst_agent_find(m, agent_id);
 	struct pending_op *p = calloc(1, sizeof(*p));
 	actor_future *f = NULL;
 	if (ag == NULL) {
@@ -995,7 +830,7 @@ static actor_future *operation(actor_t *self, const actor_http_request *req,
 	px_resources_free(avail);
 	rescind_for(self, m, ag, &p->op);
 	f = actor_promise_future(p->promise);
-	mal_agent_apply(m->alloc, ag->id, &p->op, operation_done, p);
+	mst_alloc_agent_apply(m->alloc, ag->id, &p->op, operation_done, p);
 	p = NULL;
 out:
 	if (p != NULL)
@@ -1018,10 +853,10 @@ static actor_future *roles_route(actor_t *self, const actor_http_request *req, v
 	(void)arg;
 	if (strcmp(req->method, "GET") != 0)
 		return actor_http_reply(405, "text/plain", "use GET", 7);
-	return mal_roles_response(m->alloc);
+	return mst_alloc_roles_response(m->alloc);
 }
 
-int operator_install(actor_t *self)
+int mst_operator_install(actor_t *self)
 {
 	int rv = 0;
 
@@ -1034,5 +869,12 @@ int operator_install(actor_t *self)
 	OP("/destroy-volumes", DESTROY);
 #undef OP
 	rv |= actor_http_route(self, "/roles", roles_route, NULL);
+	rv |=
+	    actor_http_route_prefix(self, "/weights", outside_route, (void *)(intptr_t)EP_WEIGHTS);
+	rv |= actor_http_route_prefix(self, "/quota", outside_route, (void *)(intptr_t)EP_QUOTA);
+	rv |=
+	    actor_http_route_prefix(self, "/machine", outside_route, (void *)(intptr_t)EP_MACHINE);
+	rv |= actor_http_route_prefix(self, "/maintenance", outside_route,
+	                              (void *)(intptr_t)EP_MAINTENANCE);
 	return rv;
 }

@@ -20,18 +20,18 @@ static uint64_t hash(const char *s)
 	return h;
 }
 
-void idmap_fini(struct idmap *m)
+void mst_idmap_fini(struct mst_idmap *m)
 {
 	free(m->slots);
-	*m = (struct idmap){0};
+	*m = (struct mst_idmap){0};
 }
 
-static struct idmap_slot *lookup(const struct idmap *m, const char *key)
+static struct mst_idmap_slot *lookup(const struct mst_idmap *m, const char *key)
 {
 	if (m->cap == 0)
 		return NULL;
 	for (size_t i = hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		struct idmap_slot *s = &m->slots[i];
+		struct mst_idmap_slot *s = &m->slots[i];
 		if (s->key == NULL)
 			return NULL;
 		if (s->key != TOMB && strcmp(s->key, key) == 0)
@@ -39,9 +39,9 @@ static struct idmap_slot *lookup(const struct idmap *m, const char *key)
 	}
 }
 
-static int rebuild(struct idmap *m, size_t cap)
+static int rebuild(struct mst_idmap *m, size_t cap)
 {
-	struct idmap_slot *slots = calloc(cap, sizeof(*slots));
+	struct mst_idmap_slot *slots = calloc(cap, sizeof(*slots));
 
 	if (slots == NULL)
 		return ENOMEM;
@@ -61,9 +61,9 @@ static int rebuild(struct idmap *m, size_t cap)
 	return 0;
 }
 
-int idmap_put(struct idmap *m, const char *key, void *val)
+int mst_idmap_put(struct mst_idmap *m, const char *key, void *val)
 {
-	struct idmap_slot *s = lookup(m, key);
+	struct mst_idmap_slot *s = lookup(m, key);
 
 	if (s != NULL) {
 		s->key = key;
@@ -89,16 +89,16 @@ int idmap_put(struct idmap *m, const char *key, void *val)
 	return 0;
 }
 
-void *idmap_get(const struct idmap *m, const char *key)
+void *mst_idmap_get(const struct mst_idmap *m, const char *key)
 {
-	struct idmap_slot *s = key ? lookup(m, key) : NULL;
+	struct mst_idmap_slot *s = key ? lookup(m, key) : NULL;
 
 	return s ? s->val : NULL;
 }
 
-void idmap_del(struct idmap *m, const char *key)
+void mst_idmap_del(struct mst_idmap *m, const char *key)
 {
-	struct idmap_slot *s = key ? lookup(m, key) : NULL;
+	struct mst_idmap_slot *s = key ? lookup(m, key) : NULL;
 
 	if (s == NULL)
 		return;

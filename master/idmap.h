@@ -8,25 +8,25 @@
 
 #include <stddef.h>
 
-struct idmap_slot {
-	const char *key; /* NULL: empty; idmap_tomb: deleted */
+struct mst_idmap_slot {
+	const char *key; /* NULL: empty; mst_idmap_tomb: deleted */
 	void *val;
 };
 
-struct idmap {
-	struct idmap_slot *slots;
+struct mst_idmap {
+	struct mst_idmap_slot *slots;
 	size_t cap;  /* 0 or a power of two */
 	size_t n;    /* live entries */
 	size_t used; /* live plus deleted slots */
 };
 
-/* A zeroed struct idmap is an empty map. */
-void idmap_fini(struct idmap *m);
+/* A zeroed struct mst_idmap is an empty map. */
+void mst_idmap_fini(struct mst_idmap *m);
 /* Sets key -> val (replacing an entry of the same key). 0, or ENOMEM. */
-int idmap_put(struct idmap *m, const char *key, void *val);
+int mst_idmap_put(struct mst_idmap *m, const char *key, void *val);
 /* The value of key, or NULL. */
-void *idmap_get(const struct idmap *m, const char *key);
+void *mst_idmap_get(const struct mst_idmap *m, const char *key);
 /* Removes key if present. */
-void idmap_del(struct idmap *m, const char *key);
+void mst_idmap_del(struct mst_idmap *m, const char *key);
 
 #endif

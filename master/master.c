@@ -9,12 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "master/mal.h"
-#include "master/mal_internal.h"
+#include "master/allocator_link.h"
 #include "master/master_internal.h"
+#include "plexus/util.h"
 #include "master/registrar.h"
 
-double master_wall_time(void)
+double mst_master_wall_time(void)
 {
 	struct timespec ts;
 
@@ -22,19 +22,19 @@ double master_wall_time(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void pb_free(void *msg)
+void mst_pb_free(void *msg)
 {
 	if (msg != NULL)
 		protobuf_c_message_free_unpacked(msg, NULL);
 }
 
-void id_init(Plexus__FrameworkID *id, const char *value)
+void mst_id_init(Plexus__FrameworkID *id, const char *value)
 {
 	plexus__framework_id__init(id);
 	id->value = (char *)value;
 }
 
-Plexus__MasterInfo *master_info_new(struct master *m)
+Plexus__MasterInfo *mst_master_info_new(struct master *m)
 {
 	Plexus__MasterInfo info = PLEXUS__MASTER_INFO__INIT;
 	Plexus__Address addr = PLEXUS__ADDRESS__INIT;
@@ -57,9 +57,9 @@ Plexus__MasterInfo *master_info_new(struct master *m)
 	return (void *)px_message_copy(&info.base);
 }
 
-void master_update_task_gauges(struct master *m)
+void mst_master_update_task_gauges(struct master *m)
 {
-	struct master_metrics *x = &m->metrics;
+	struct mst_metrics *x = &m->metrics;
 
 	actor_gauge_set(x->tasks_staging, (double)m->task_counts[PLEXUS__TASK_STATE__TASK_STAGING]);
 	actor_gauge_set(x->tasks_starting,
@@ -68,22 +68,22 @@ void master_update_task_gauges(struct master *m)
 	actor_gauge_set(x->tasks_killing, (double)m->task_counts[PLEXUS__TASK_STATE__TASK_KILLING]);
 }
 
-void master_update_offer_gauges(struct master *m)
+void mst_master_update_offer_gauges(struct master *m)
 {
 	actor_gauge_set(m->metrics.outstanding_offers, (double)m->n_offers);
-	master_update_task_gauges(m);
+	mst_master_update_task_gauges(m);
 }
 
-void master_update_gauges(struct master *m)
+void mst_master_update_gauges(struct master *m)
 {
-	struct master_metrics *x = &m->metrics;
+	struct mst_metrics *x = &m->metrics;
 	int fa = 0, fi = 0, fc = 0, fd = 0, sa = 0, si = 0, sc = 0, sd = 0;
 
-	for (struct framework *f = m->frameworks; f; f = f->next) {
+	for (struct mst_framework *f = m->frameworks; f; f = f->next) {
 		f->active ? fa++ : fi++;
 		f->connected ? fc++ : fd++;
 	}
-	for (struct agent *a = m->agents; a; a = a->next) {
+	for (struct mst_agent *a = m->agents; a; a = a->next) {
 		a->active ? sa++ : si++;
 		a->connected ? sc++ : sd++;
 	}
@@ -99,10 +99,10 @@ void master_update_gauges(struct master *m)
 	actor_gauge_set(x->outstanding_offers, (double)m->n_offers);
 	actor_gauge_set(x->elected, 1);
 	actor_gauge_set(x->uptime_secs, (double)(actor_clock_now() - m->start_clock) / 1000.0);
-	master_update_task_gauges(m);
+	mst_master_update_task_gauges(m);
 }
 
-static void metrics_init(struct master_metrics *x)
+static void metrics_init(struct mst_metrics *x)
 {
 #define G(f) x->f = actor_gauge_get("master/" #f)
 #define C(f) x->f = actor_counter_get("master/" #f)
@@ -156,17 +156,11 @@ static void metrics_init(struct master_metrics *x)
 static void new_master_id(char *out, size_t len)
 {
 	uint8_t b[16];
+	char text[37];
 
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-		uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-		for (size_t i = 0; i < sizeof(b); i++)
-			b[i] = (uint8_t)(t >> (8 * (i % 8))) ^ (uint8_t)(i * 37);
-	}
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-	         b[13], b[14], b[15]);
+	px_uuid_random(b);
+	px_uuid_format(b, text);
+	snprintf(out, len, "%s", text);
 }
 
 static void unhandled(actor_t *self, const actor_msg *msg)
@@ -182,9 +176,9 @@ static void exited(actor_t *self, actor_pid who)
 {
 	struct master *m = actor_state(self);
 
-	if (!framework_exited(self, m, who) && !agent_exited(self, m, who))
+	if (!mst_framework_exited(self, m, who) && !mst_agent_exited(self, m, who))
 		actor_debug("master: exited %s (not a framework or agent)", actor_pid_str(who));
-	master_update_gauges(m);
+	mst_master_update_gauges(m);
 }
 
 static int master_init(actor_t *self)
@@ -195,32 +189,31 @@ static int master_init(actor_t *self)
 	/* A second master in one runtime would get "master(1)": refuse it. */
 	if (strcmp(m->self.id, "master") != 0)
 		return ACTOR_ESTATE;
-	m->alloc = mal_new(m);
+	m->alloc = mst_alloc_new(m, m->self);
 	if (m->alloc == NULL)
 		return ACTOR_ENOMEM;
 	m->start_clock = actor_clock_now();
-	m->start_time = master_wall_time();
+	m->start_time = mst_master_wall_time();
 	metrics_init(&m->metrics);
 
-	frameworks_install(self);
-	agents_install(self);
-	offers_install(self);
-	tasks_install(self);
-	if (http_install(self) != 0)
+	mst_frameworks_install(self);
+	mst_agents_install(self);
+	mst_offers_install(self);
+	mst_tasks_install(self);
+	if (mst_http_install(self) != 0)
 		actor_warn("master: HTTP routes not installed");
 
 	m->allocation_timer =
-	    actor_delay(self, m->flags.allocation_interval_ms, allocation_tick, NULL);
-	if (registrar_count(m->registrar) > 0) {
+	    actor_delay(self, m->flags.allocation_interval_ms, mst_allocation_tick, NULL);
+	if (mst_registrar_count(m->registrar) > 0) {
 		actor_info("master: %zu agents admitted before; waiting %lld ms for them to "
 		           "re-register",
-		           registrar_count(m->registrar),
+		           mst_registrar_count(m->registrar),
 		           (long long)m->flags.agent_reregister_timeout_ms);
 		m->reregister_timer = actor_delay(self, m->flags.agent_reregister_timeout_ms,
-		                                  agents_reregister_timeout, NULL);
+		                                  mst_agents_reregister_timeout, NULL);
 	}
-	master_update_gauges(m);
-	operator_master_started(m);
+	mst_master_update_gauges(m);
 	actor_info("master %s started at %s (HTTP port %u)", m->id, actor_pid_str(m->self),
 	           (unsigned)actor_runtime_http_port());
 	return 0;
@@ -229,22 +222,22 @@ static int master_init(actor_t *self)
 static void master_free(struct master *m)
 {
 	while (m->frameworks) {
-		struct framework *f = m->frameworks;
+		struct mst_framework *f = m->frameworks;
 		m->frameworks = f->next;
-		framework_free(f);
+		mst_framework_free(f);
 	}
 	while (m->completed_frameworks) {
-		struct framework *f = m->completed_frameworks;
+		struct mst_framework *f = m->completed_frameworks;
 		m->completed_frameworks = f->next;
-		framework_free(f);
+		mst_framework_free(f);
 	}
 	while (m->agents) {
-		struct agent *a = m->agents;
+		struct mst_agent *a = m->agents;
 		m->agents = a->next;
-		agent_free(a);
+		mst_agent_free(a);
 	}
 	while (m->offers) {
-		struct offer *o = m->offers;
+		struct mst_offer *o = m->offers;
 		m->offers = o->next;
 		free(o->id);
 		free(o->framework_id);
@@ -253,15 +246,15 @@ static void master_free(struct master *m)
 		px_resources_free(o->resources);
 		free(o);
 	}
-	idmap_fini(&m->framework_index);
-	idmap_fini(&m->agent_index);
-	idmap_fini(&m->agents_by_pid);
-	idmap_fini(&m->offer_index);
+	mst_idmap_fini(&m->framework_index);
+	mst_idmap_fini(&m->agent_index);
+	mst_idmap_fini(&m->agents_by_pid);
+	mst_idmap_fini(&m->offer_index);
 	for (size_t i = 0; i < m->n_unreachable; i++)
 		free(m->unreachable[i]);
 	free(m->unreachable);
-	mal_free(m->alloc);
-	registrar_close(m->registrar);
+	mst_alloc_free(m->alloc);
+	mst_registrar_close(m->registrar);
 	master_flags_fini(&m->flags);
 	free(m);
 }
@@ -288,11 +281,11 @@ int master_start(const master_flags *f, actor_pid *out)
 	char why[512] = "";
 	int err = 0;
 
-	if (m == NULL || master_flags_copy(&m->flags, f) != 0) {
+	if (m == NULL || mst_master_flags_copy(&m->flags, f) != 0) {
 		free(m);
 		return ACTOR_ENOMEM;
 	}
-	m->registrar = registrar_open(m->flags.work_dir, &err, why, sizeof(why));
+	m->registrar = mst_registrar_open(m->flags.work_dir, &err, why, sizeof(why));
 	if (m->registrar == NULL) {
 		actor_error("master: cannot open the registry: %s", why[0] ? why : strerror(err));
 		master_flags_fini(&m->flags);
@@ -304,10 +297,6 @@ int master_start(const master_flags *f, actor_pid *out)
 		snprintf(m->hostname, sizeof(m->hostname), "%s", m->flags.hostname);
 	else if (gethostname(m->hostname, sizeof(m->hostname)) != 0)
 		snprintf(m->hostname, sizeof(m->hostname), "localhost");
-	/* /health is the route "/" of an actor called "health", one per runtime, which
-	 * stays when a master ends (the runtime ends it). */
-	health_spawn(&m->health);
-	operator_spawn();
 	/* actor_wait() on a previous master returns before its id "master" is free again
 	 * (libactor wakes waiters just before removing the id), so a restart right after
 	 * master_stop() may find the id taken for a moment: retry briefly. */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "actor/libactor.h"
+#include "actor/pb.h"
 #include "common/resources.h"
 #include "master/idmap.h"
 #include "master/master.h"
@@ -20,13 +21,13 @@
 
 #define MASTER_VERSION "0.1.0"
 
-struct mal;
-struct registrar;
+struct mst_alloc;
+struct mst_registrar;
 
-struct mtask {
-	struct mtask *next;   /* first member: *pprev of the node after the list head */
-	struct mtask **pprev; /* the pointer that points at this task (unlink in O(1)) */
-	bool completed;       /* on the framework's completed list */
+struct mst_task {
+	struct mst_task *next;   /* first member: *pprev of the node after the list head */
+	struct mst_task **pprev; /* the pointer that points at this task (unlink in O(1)) */
+	bool completed;          /* on the framework's completed list */
 	char *id;
 	char *name;
 	char *framework_id;
@@ -44,8 +45,8 @@ struct mtask {
 	size_t n_states;
 };
 
-struct framework {
-	struct framework *next;
+struct mst_framework {
+	struct mst_framework *next;
 	char *id;
 	Plexus__FrameworkInfo *info; /* owned copy, id set */
 	char *role;
@@ -56,18 +57,18 @@ struct framework {
 	bool partition_aware;
 	uint64_t failover_timer;
 	uint64_t generation; /* bumped on every (re)connect; stale failover timers see it */
-	struct mtask *tasks;
-	struct idmap task_index; /* tasks by id */
-	struct mtask *completed; /* newest first, bounded */
-	struct mtask *completed_tail; /* the oldest completed task, dropped first */
+	struct mst_task *tasks;
+	struct mst_idmap task_index;     /* tasks by id */
+	struct mst_task *completed;      /* newest first, bounded */
+	struct mst_task *completed_tail; /* the oldest completed task, dropped first */
 	size_t n_completed;
 	px_resources *used;    /* by its tasks */
 	px_resources *offered; /* in its outstanding offers */
 	double registered_time, reregistered_time, unregistered_time;
 };
 
-struct agent {
-	struct agent *next;
+struct mst_agent {
+	struct mst_agent *next;
 	char *id;
 	Plexus__AgentInfo *info; /* owned copy, id set */
 	actor_pid pid;
@@ -75,6 +76,9 @@ struct agent {
 	char *version;
 	bool connected;
 	bool active;
+	/* Its machine is down (the registry's down_machines): the allocator offers nothing
+	 * on it and offers already made are refused. The one record of it in the master. */
+	bool maintenance;
 	px_resources *total; /* what it advertises, with its checkpointed reservations */
 	px_resources *used;  /* by tasks (and their executors) */
 	px_resources *offered;
@@ -84,9 +88,9 @@ struct agent {
 	double registered_time, reregistered_time;
 };
 
-struct offer {
-	struct offer *next;   /* first member */
-	struct offer **pprev; /* the pointer that points at this offer (unlink in O(1)) */
+struct mst_offer {
+	struct mst_offer *next;   /* first member */
+	struct mst_offer **pprev; /* the pointer that points at this offer (unlink in O(1)) */
 	char *id;
 	char *framework_id;
 	char *agent_id;
@@ -95,7 +99,7 @@ struct offer {
 	uint64_t timer;
 };
 
-struct master_metrics {
+struct mst_metrics {
 	actor_gauge *frameworks_active, *frameworks_inactive, *frameworks_connected,
 	    *frameworks_disconnected, *slaves_active, *slaves_inactive, *slaves_connected,
 	    *slaves_disconnected, *outstanding_offers, *tasks_staging, *tasks_starting,
@@ -118,122 +122,134 @@ struct master {
 	char hostname[256];
 	double start_time;   /* seconds, wall clock, for state JSON */
 	int64_t start_clock; /* runtime clock at start, for uptime */
-	struct framework *frameworks;
-	struct idmap framework_index; /* frameworks (not completed ones) by id */
-	struct framework *completed_frameworks;
+	struct mst_framework *frameworks;
+	struct mst_idmap framework_index; /* frameworks (not completed ones) by id */
+	struct mst_framework *completed_frameworks;
 	size_t n_completed_frameworks;
-	struct agent *agents;
-	struct idmap agent_index;   /* by id */
-	struct idmap agents_by_pid; /* by pid_key */
-	char **unreachable;         /* ids of agents lost by health checks */
+	struct mst_agent *agents;
+	struct mst_idmap agent_index;   /* by id */
+	struct mst_idmap agents_by_pid; /* by pid_key */
+	char **unreachable;             /* ids of agents lost by health checks */
 	size_t n_unreachable;
-	struct offer *offers;
-	struct idmap offer_index;
+	struct mst_offer *offers;
+	struct mst_idmap offer_index;
 	size_t n_offers;
 	uint64_t next_framework, next_agent, next_offer, next_agent_pid;
-	struct mal *alloc;
-	struct registrar *registrar;
+	struct mst_alloc *alloc;
+	struct mst_registrar *registrar;
 	uint64_t allocation_timer;
 	uint64_t reregister_timer;
 	int64_t task_counts[16]; /* by TaskState, for the gauges */
-	struct master_metrics metrics;
-	actor_pid health;
+	struct mst_metrics metrics;
 };
 
 /* ---- master.c: core ---- */
-double master_wall_time(void);
-Plexus__MasterInfo *master_info_new(struct master *m); /* free with pb_free */
-void master_update_gauges(struct master *m);
+double mst_master_wall_time(void);
+Plexus__MasterInfo *mst_master_info_new(struct master *m); /* free with mst_pb_free */
+void mst_master_update_gauges(struct master *m);
 /* Only the task gauges (cheap: from the counts by state). */
-void master_update_task_gauges(struct master *m);
+void mst_master_update_task_gauges(struct master *m);
 /* Only what offer events change (outstanding offers, tasks by state): O(1), where
- * master_update_gauges walks every agent and framework. */
-void master_update_offer_gauges(struct master *m);
+ * mst_master_update_gauges walks every agent and framework. */
+void mst_master_update_offer_gauges(struct master *m);
 /* Copies a protobuf message (pack + unpack); NULL on failure. */
-void pb_free(void *msg);
+void mst_pb_free(void *msg);
 /* A FrameworkID holding value (borrowed), for messages built on the stack. */
-void id_init(Plexus__FrameworkID *id, const char *value);
+void mst_id_init(Plexus__FrameworkID *id, const char *value);
 
 /* ---- frameworks.c ---- */
-void frameworks_install(actor_t *self);
-struct framework *framework_find(struct master *m, const char *id);
-struct framework *framework_find_pid(struct master *m, actor_pid pid);
+void mst_frameworks_install(actor_t *self);
+struct mst_framework *mst_framework_find(struct master *m, const char *id);
+struct mst_framework *mst_framework_find_pid(struct master *m, actor_pid pid);
 /* A removed framework still listed among the completed ones, or NULL. */
-struct framework *framework_completed_find(struct master *m, const char *id);
+struct mst_framework *mst_framework_completed_find(struct master *m, const char *id);
 /* The framework named by id if the message comes from its scheduler; otherwise logs,
  * counts and returns NULL (the one check every scheduler call goes through). */
-struct framework *framework_from(struct master *m, actor_pid from, const Plexus__FrameworkID *id,
-                                 const char *what);
+struct mst_framework *mst_framework_from(struct master *m, actor_pid from,
+                                         const Plexus__FrameworkID *id, const char *what);
 /* A framework the master learns of from a re-registering agent. */
-struct framework *framework_recover(struct master *m, const Plexus__FrameworkInfo *info);
-void framework_remove(actor_t *self, struct master *m, struct framework *fw, const char *why);
-bool framework_exited(actor_t *self, struct master *m, actor_pid pid);
-void framework_free(struct framework *fw);
+struct mst_framework *mst_framework_recover(struct master *m, const Plexus__FrameworkInfo *info);
+void mst_framework_remove(actor_t *self, struct master *m, struct mst_framework *fw,
+                          const char *why);
+bool mst_framework_exited(actor_t *self, struct master *m, actor_pid pid);
+void mst_framework_free(struct mst_framework *fw);
 
 /* ---- agents.c ---- */
-void agents_install(actor_t *self);
-struct agent *agent_find(struct master *m, const char *id);
-struct agent *agent_find_pid(struct master *m, actor_pid pid);
-bool agent_exited(actor_t *self, struct master *m, actor_pid pid);
-void agent_free(struct agent *a);
-bool agent_is_unreachable(struct master *m, const char *id);
+void mst_agents_install(actor_t *self);
+struct mst_agent *mst_agent_find(struct master *m, const char *id);
+struct mst_agent *mst_agent_find_pid(struct master *m, actor_pid pid);
+bool mst_agent_exited(actor_t *self, struct master *m, actor_pid pid);
+void mst_agent_free(struct mst_agent *a);
+bool mst_agent_is_unreachable(struct master *m, const char *id);
 /* Removes admitted agents that did not re-register after a master restart. */
-void agents_reregister_timeout(actor_t *self, void *arg);
+void mst_agents_reregister_timeout(actor_t *self, void *arg);
 
 /* ---- offers.c ---- */
-void offers_install(actor_t *self);
+void mst_offers_install(actor_t *self);
 /* Makes an offer of resources (taken over) from an allocation pass; NULL when the
  * framework or agent cannot take it now (the resources went back to the allocator).
- * offers_send() then sends a framework its offers of the pass in one message. */
-struct offer *offer_create(struct master *m, const char *framework_id, const char *agent_id,
-                           const char *role, px_resources *resources);
-void offers_send(struct master *m, struct framework *fw, struct offer *const *os, size_t n);
-struct offer *offer_find(struct master *m, const char *id);
+ * mst_offers_send() then sends a framework its offers of the pass in one message. */
+struct mst_offer *mst_offer_create(struct master *m, const char *framework_id, const char *agent_id,
+                                   const char *role, px_resources *resources);
+void mst_offers_send(struct master *m, struct mst_framework *fw, struct mst_offer *const *os,
+                     size_t n);
+struct mst_offer *mst_offer_find(struct master *m, const char *id);
 /* Removes an offer; when rescind, tells the framework. Resources go back to the
  * allocator when recover. */
-void offer_remove(actor_t *self, struct master *m, struct offer *o, bool rescind, bool recover);
+void mst_offer_remove(actor_t *self, struct master *m, struct mst_offer *o, bool rescind,
+                      bool recover);
 /* Rescinds every offer of a framework or agent (either may be NULL). */
-void offers_rescind(actor_t *self, struct master *m, const char *framework_id,
-                    const char *agent_id);
-void allocation_tick(actor_t *self, void *arg);
+void mst_offers_rescind(actor_t *self, struct master *m, const char *framework_id,
+                        const char *agent_id);
+void mst_allocation_tick(actor_t *self, void *arg);
 
 /* ---- validation.c ---- */
 /* Checks one task against the framework, the agent and the resources still left in
  * the offers; on success *use holds what it will use (task + new executor). On
  * failure returns a message (static or in buf) and leaves *use NULL. */
-const char *validate_task(struct master *m, struct framework *fw, struct agent *ag,
-                          const Plexus__TaskInfo *t, const px_resources *left,
-                          char *const *accepted_ids, size_t n_accepted, px_resources **use,
-                          char *buf, size_t buflen);
+const char *mst_validate_task(struct master *m, struct mst_framework *fw, struct mst_agent *ag,
+                              const Plexus__TaskInfo *t, const px_resources *left,
+                              char *const *accepted_ids, size_t n_accepted, px_resources **use,
+                              char *buf, size_t buflen);
 /* Checks the offer ids of an accept: known, of this framework, one agent, no repeats.
  * Returns NULL and the agent in *ag, or a message. */
-const char *validate_offers(struct master *m, struct framework *fw, Plexus__OfferID *const *ids,
-                            size_t n, struct agent **ag, char *buf, size_t buflen);
+const char *mst_validate_offers(struct master *m, struct mst_framework *fw,
+                                Plexus__OfferID *const *ids, size_t n, struct mst_agent **ag,
+                                char *buf, size_t buflen);
 
 /* ---- tasks.c ---- */
-void tasks_install(actor_t *self);
-struct mtask *task_find(struct framework *fw, const char *id);
+void mst_tasks_install(actor_t *self);
+struct mst_task *mst_task_find(struct mst_framework *fw, const char *id);
 /* Adds a task launched (or re-registered) on agent ag; takes over res. */
-struct mtask *task_add(struct master *m, struct framework *fw, struct agent *ag,
-                       const Plexus__TaskInfo *info, px_resources *res, Plexus__TaskState state);
+struct mst_task *mst_task_add(struct master *m, struct mst_framework *fw, struct mst_agent *ag,
+                              const Plexus__TaskInfo *info, px_resources *res,
+                              Plexus__TaskState state);
 /* Adds a task an agent reports at re-registration. */
-struct mtask *task_add_reported(struct master *m, struct framework *fw, struct agent *ag,
-                                const Plexus__Task *t);
+struct mst_task *mst_task_add_reported(struct master *m, struct mst_framework *fw,
+                                       struct mst_agent *ag, const Plexus__Task *t);
 /* Records a new state; frees resources in agent and allocator when it is terminal. */
-void task_set_state(struct master *m, struct mtask *t, Plexus__TaskState state);
+void mst_task_set_state(struct master *m, struct mst_task *t, Plexus__TaskState state);
 /* Moves a task to the framework's completed list. */
-void task_complete(struct master *m, struct framework *fw, struct mtask *t);
-void task_free(struct mtask *t);
+void mst_task_complete(struct master *m, struct mst_framework *fw, struct mst_task *t);
+void mst_task_free(struct mst_task *t);
 /* Sends a status update that the master itself generates (no agent to ack). */
-void status_update_send(actor_t *self, struct master *m, struct framework *fw, const char *task_id,
-                        const char *agent_id, const char *executor_id, Plexus__TaskState state,
-                        Plexus__TaskStatus__Reason reason, const char *message);
+void mst_status_update_send(actor_t *self, struct master *m, struct mst_framework *fw,
+                            const char *task_id, const char *agent_id, const char *executor_id,
+                            Plexus__TaskState state, Plexus__TaskStatus__Reason reason,
+                            const char *message);
 
 /* ---- http.c ---- */
-int http_install(actor_t *self);
-int health_spawn(actor_pid *out);
+int mst_http_install(actor_t *self);
+
+/* ---- http_operator.c ---- */
+/* Routes /weights, /quota (and /quota/<role>), /machine/down and /up, /maintenance/status
+ * and the operator's endpoints under /master (reserve, unreserve, volumes, roles). */
+int mst_operator_install(actor_t *self);
+/* Whether the agent's machine (hostname or IP) is marked down for maintenance in the
+ * registry; the agent's `maintenance` flag keeps the answer. */
+bool mst_machine_is_down(struct master *m, const struct mst_agent *ag);
 
 /* ---- flags.c ---- */
-int master_flags_copy(master_flags *dst, const master_flags *src);
+int mst_master_flags_copy(master_flags *dst, const master_flags *src);
 
 #endif

@@ -7,17 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "master/mal.h"
+#include "master/allocator_link.h"
 #include "master/master_internal.h"
 
 #define DEFAULT_REFUSE_SECONDS 5.0 /* Filters.refuse_seconds's default */
 
-struct offer *offer_find(struct master *m, const char *id)
+struct mst_offer *mst_offer_find(struct master *m, const char *id)
 {
-	return idmap_get(&m->offer_index, id);
+	return mst_idmap_get(&m->offer_index, id);
 }
 
-static void offer_free(struct offer *o)
+static void offer_free(struct mst_offer *o)
 {
 	free(o->id);
 	free(o->framework_id);
@@ -33,13 +33,13 @@ static void offer_timeout(actor_t *self, void *arg)
 
 	if (self != NULL) {
 		struct master *m = actor_state(self);
-		struct offer *o = offer_find(m, id);
+		struct mst_offer *o = mst_offer_find(m, id);
 		if (o != NULL) {
 			o->timer = 0;
 			actor_info("master: offer %s timed out", o->id);
 			actor_counter_inc(m->metrics.offers_rescinded);
-			offer_remove(self, m, o, true, true);
-			master_update_offer_gauges(m);
+			mst_offer_remove(self, m, o, true, true);
+			mst_master_update_offer_gauges(m);
 		}
 	}
 	free(id);
@@ -59,8 +59,8 @@ struct wire_offer {
 	char pid[ACTOR_PID_TEXT_MAX];
 };
 
-static bool wire_offer_init(struct wire_offer *w, struct framework *fw, struct agent *ag,
-                            const struct offer *o)
+static bool wire_offer_init(struct wire_offer *w, struct mst_framework *fw, struct mst_agent *ag,
+                            const struct mst_offer *o)
 {
 	if (px_resources_allocate(o->resources, o->role, &w->marked) != PX_OK ||
 	    px_resources_to_pb(w->marked, PX_PB_REFINED, &w->res, &w->n_res) != PX_OK)
@@ -71,7 +71,7 @@ static bool wire_offer_init(struct wire_offer *w, struct framework *fw, struct a
 	plexus__resource__allocation_info__init(&w->alloc);
 	w->oid.value = o->id;
 	w->aid.value = ag->id;
-	id_init(&w->fid, fw->id);
+	mst_id_init(&w->fid, fw->id);
 	w->alloc.role = o->role;
 	w->offer.id = &w->oid;
 	w->offer.framework_id = &w->fid;
@@ -86,7 +86,8 @@ static bool wire_offer_init(struct wire_offer *w, struct framework *fw, struct a
 	return true;
 }
 
-void offers_send(struct master *m, struct framework *fw, struct offer *const *os, size_t n)
+void mst_offers_send(struct master *m, struct mst_framework *fw, struct mst_offer *const *os,
+                     size_t n)
 {
 	struct wire_offer *w = calloc(n ? n : 1, sizeof(*w));
 	Plexus__Offer **offers = calloc(n ? n : 1, sizeof(*offers));
@@ -98,7 +99,7 @@ void offers_send(struct master *m, struct framework *fw, struct offer *const *os
 		n = 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct agent *ag = agent_find(m, os[i]->agent_id);
+		struct mst_agent *ag = mst_agent_find(m, os[i]->agent_id);
 		if (ag == NULL || !wire_offer_init(&w[i], fw, ag, os[i])) {
 			actor_error("master: cannot send offer %s", os[i]->id);
 			continue;
@@ -124,16 +125,16 @@ void offers_send(struct master *m, struct framework *fw, struct offer *const *os
 	free(pids);
 }
 
-struct offer *offer_create(struct master *m, const char *framework_id, const char *agent_id,
-                           const char *role, px_resources *resources)
+struct mst_offer *mst_offer_create(struct master *m, const char *framework_id, const char *agent_id,
+                                   const char *role, px_resources *resources)
 {
-	struct framework *fw = framework_find(m, framework_id);
-	struct agent *ag = agent_find(m, agent_id);
-	struct offer *o = NULL;
+	struct mst_framework *fw = mst_framework_find(m, framework_id);
+	struct mst_agent *ag = mst_agent_find(m, agent_id);
+	struct mst_offer *o = NULL;
 
 	if (fw == NULL || ag == NULL || !fw->active || !ag->active ||
 	    (o = calloc(1, sizeof(*o))) == NULL) {
-		mal_recover_offered(m->alloc, framework_id, role, agent_id, resources, 0);
+		mst_alloc_recover_offered(m->alloc, framework_id, role, agent_id, resources, 0);
 		px_resources_free(resources);
 		return NULL;
 	}
@@ -145,8 +146,8 @@ struct offer *offer_create(struct master *m, const char *framework_id, const cha
 	o->role = strdup(role);
 	o->resources = resources;
 	if (o->id == NULL || o->framework_id == NULL || o->agent_id == NULL || o->role == NULL ||
-	    idmap_put(&m->offer_index, o->id, o) != 0) {
-		mal_recover_offered(m->alloc, framework_id, role, agent_id, resources, 0);
+	    mst_idmap_put(&m->offer_index, o->id, o) != 0) {
+		mst_alloc_recover_offered(m->alloc, framework_id, role, agent_id, resources, 0);
 		offer_free(o);
 		return NULL;
 	}
@@ -167,7 +168,8 @@ struct offer *offer_create(struct master *m, const char *framework_id, const cha
 	return o;
 }
 
-void offer_remove(actor_t *self, struct master *m, struct offer *o, bool rescind, bool recover)
+void mst_offer_remove(actor_t *self, struct master *m, struct mst_offer *o, bool rescind,
+                      bool recover)
 {
 	/* O(1): with 10,000s of outstanding offers, walking the list for each accept or
 	 * decline made a round of offers quadratic. */
@@ -177,12 +179,12 @@ void offer_remove(actor_t *self, struct master *m, struct offer *o, bool rescind
 	if (o->next != NULL)
 		o->next->pprev = o->pprev;
 	o->pprev = NULL;
-	idmap_del(&m->offer_index, o->id);
+	mst_idmap_del(&m->offer_index, o->id);
 	m->n_offers--;
 	if (o->timer)
 		actor_cancel(self, o->timer);
-	struct framework *fw = framework_find(m, o->framework_id);
-	struct agent *ag = agent_find(m, o->agent_id);
+	struct mst_framework *fw = mst_framework_find(m, o->framework_id);
+	struct mst_agent *ag = mst_agent_find(m, o->agent_id);
 	if (fw != NULL)
 		px_resources_subtract(fw->offered, o->resources);
 	if (ag != NULL)
@@ -196,37 +198,38 @@ void offer_remove(actor_t *self, struct master *m, struct offer *o, bool rescind
 		actor_send_pb(self, fw->pid, &r.base);
 	}
 	if (recover)
-		mal_recover_offered(m->alloc, o->framework_id, o->role, o->agent_id, o->resources,
-		                    0);
+		mst_alloc_recover_offered(m->alloc, o->framework_id, o->role, o->agent_id,
+		                          o->resources, 0);
 	offer_free(o);
 }
 
-void offers_rescind(actor_t *self, struct master *m, const char *framework_id, const char *agent_id)
+void mst_offers_rescind(actor_t *self, struct master *m, const char *framework_id,
+                        const char *agent_id)
 {
-	struct offer *o = m->offers;
+	struct mst_offer *o = m->offers;
 
 	while (o != NULL) {
-		struct offer *next = o->next;
+		struct mst_offer *next = o->next;
 		if ((framework_id && strcmp(o->framework_id, framework_id) == 0) ||
 		    (agent_id && strcmp(o->agent_id, agent_id) == 0)) {
 			actor_counter_inc(m->metrics.offers_rescinded);
-			offer_remove(self, m, o, true, true);
+			mst_offer_remove(self, m, o, true, true);
 		}
 		o = next;
 	}
-	master_update_gauges(m);
+	mst_master_update_gauges(m);
 }
 
-void allocation_tick(actor_t *self, void *arg)
+void mst_allocation_tick(actor_t *self, void *arg)
 {
 	if (self == NULL)
 		return;
 	struct master *m = actor_state(self);
 	/* The allocator actor runs its own passes every interval; the master only keeps its
 	 * figures under /metrics/snapshot fresh on the same beat. */
-	mal_refresh_metrics(m->alloc);
+	mst_alloc_refresh_metrics(m->alloc);
 	m->allocation_timer =
-	    actor_delay(self, m->flags.allocation_interval_ms, allocation_tick, NULL);
+	    actor_delay(self, m->flags.allocation_interval_ms, mst_allocation_tick, NULL);
 }
 
 static double refuse_seconds(const Plexus__Filters *f)
@@ -240,31 +243,31 @@ static void decline(actor_t *self, actor_pid from, const ProtobufCMessage *msg, 
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__DeclineOffersMessage *r = (const void *)msg;
-	struct framework *fw = framework_from(m, from, r->framework_id, "decline");
+	struct mst_framework *fw = mst_framework_from(m, from, r->framework_id, "decline");
 
 	if (fw == NULL)
 		return;
 	for (size_t i = 0; i < r->n_offer_ids; i++) {
-		struct offer *o = offer_find(m, r->offer_ids[i]->value);
+		struct mst_offer *o = mst_offer_find(m, r->offer_ids[i]->value);
 		if (o == NULL || strcmp(o->framework_id, fw->id) != 0) {
 			actor_debug("master: decline of unknown offer %s", r->offer_ids[i]->value);
 			continue;
 		}
 		px_resources *res = px_resources_copy(o->resources);
 		char *agent = strdup(o->agent_id), *role = strdup(o->role);
-		offer_remove(self, m, o, false, false);
+		mst_offer_remove(self, m, o, false, false);
 		if (res != NULL && agent != NULL && role != NULL)
-			mal_recover_offered(m->alloc, fw->id, role, agent, res,
-			                    refuse_seconds(r->filters));
+			mst_alloc_recover_offered(m->alloc, fw->id, role, agent, res,
+			                          refuse_seconds(r->filters));
 		free(role);
 		actor_counter_inc(m->metrics.offers_declined);
 		px_resources_free(res);
 		free(agent);
 	}
-	master_update_offer_gauges(m);
+	mst_master_update_offer_gauges(m);
 }
 
-static void fail_tasks(actor_t *self, struct master *m, struct framework *fw,
+static void fail_tasks(actor_t *self, struct master *m, struct mst_framework *fw,
                        Plexus__Offer__Operation *const *ops, size_t n_ops, Plexus__TaskState state,
                        Plexus__TaskStatus__Reason reason, const char *why)
 {
@@ -281,9 +284,10 @@ static void fail_tasks(actor_t *self, struct master *m, struct framework *fw,
 			n = op->launch_group->task_group->n_tasks;
 		}
 		for (size_t j = 0; j < n; j++) {
-			status_update_send(self, m, fw, tasks[j]->task_id->value,
-			                   tasks[j]->agent_id ? tasks[j]->agent_id->value : NULL,
-			                   NULL, state, reason, why);
+			mst_status_update_send(self, m, fw, tasks[j]->task_id->value,
+			                       tasks[j]->agent_id ? tasks[j]->agent_id->value
+			                                          : NULL,
+			                       NULL, state, reason, why);
 			if (state == PLEXUS__TASK_STATE__TASK_ERROR)
 				actor_counter_inc(m->metrics.tasks_error);
 			else if (state == PLEXUS__TASK_STATE__TASK_DROPPED)
@@ -294,13 +298,14 @@ static void fail_tasks(actor_t *self, struct master *m, struct framework *fw,
 	}
 }
 
-static void run_task(actor_t *self, struct framework *fw, struct agent *ag, Plexus__TaskInfo *task)
+static void run_task(actor_t *self, struct mst_framework *fw, struct mst_agent *ag,
+                     Plexus__TaskInfo *task)
 {
 	Plexus__Internal__RunTaskMessage run = PLEXUS__INTERNAL__RUN_TASK_MESSAGE__INIT;
 	Plexus__FrameworkID fid;
 	char pid[ACTOR_PID_TEXT_MAX];
 
-	id_init(&fid, fw->id);
+	mst_id_init(&fid, fw->id);
 	actor_pid_format(fw->pid, pid, sizeof(pid));
 	run.framework_id = &fid;
 	run.framework = fw->info;
@@ -309,7 +314,7 @@ static void run_task(actor_t *self, struct framework *fw, struct agent *ag, Plex
 	actor_send_pb(self, ag->pid, &run.base);
 }
 
-static void launch(actor_t *self, struct master *m, struct framework *fw, struct agent *ag,
+static void launch(actor_t *self, struct master *m, struct mst_framework *fw, struct mst_agent *ag,
                    const Plexus__Offer__Operation__Launch *l, px_resources *left)
 {
 	char **ids = calloc(l->n_task_infos + 1, sizeof(*ids));
@@ -320,19 +325,20 @@ static void launch(actor_t *self, struct master *m, struct framework *fw, struct
 		Plexus__TaskInfo *t = l->task_infos[i];
 		px_resources *use = NULL;
 		const char *bad =
-		    validate_task(m, fw, ag, t, left, ids, n_ids, &use, buf, sizeof(buf));
+		    mst_validate_task(m, fw, ag, t, left, ids, n_ids, &use, buf, sizeof(buf));
 		if (bad != NULL) {
 			actor_warn("master: task %s of framework %s is invalid: %s",
 			           t->task_id->value, fw->id, bad);
 			actor_counter_inc(m->metrics.tasks_invalid);
 			actor_counter_inc(m->metrics.tasks_error);
-			status_update_send(self, m, fw, t->task_id->value, ag->id, NULL,
-			                   PLEXUS__TASK_STATE__TASK_ERROR,
-			                   PLEXUS__TASK_STATUS__REASON__REASON_TASK_INVALID, bad);
+			mst_status_update_send(self, m, fw, t->task_id->value, ag->id, NULL,
+			                       PLEXUS__TASK_STATE__TASK_ERROR,
+			                       PLEXUS__TASK_STATUS__REASON__REASON_TASK_INVALID,
+			                       bad);
 			continue;
 		}
 		px_resources_subtract(left, use);
-		if (task_add(m, fw, ag, t, use, PLEXUS__TASK_STATE__TASK_STAGING) == NULL) {
+		if (mst_task_add(m, fw, ag, t, use, PLEXUS__TASK_STATE__TASK_STAGING) == NULL) {
 			actor_error("master: out of memory adding task %s", t->task_id->value);
 			continue;
 		}
@@ -351,7 +357,7 @@ static bool checkpointed(const struct px_resource *r, void *arg)
 	return px_resource_is_dynamic(r) || px_resource_persistence_id(r) != NULL;
 }
 
-static void send_checkpoint(actor_t *self, struct agent *ag)
+static void send_checkpoint(actor_t *self, struct mst_agent *ag)
 {
 	px_resources *ck = NULL;
 	Plexus__Resource **res = NULL;
@@ -397,15 +403,16 @@ static Plexus__Offer__Operation *op_unallocated(const Plexus__Offer__Operation *
 		return copy;
 	for (size_t i = 0; i < *n; i++) {
 		if ((*slot)[i]->allocation_info != NULL) {
-			pb_free((*slot)[i]->allocation_info);
+			mst_pb_free((*slot)[i]->allocation_info);
 			(*slot)[i]->allocation_info = NULL;
 		}
 	}
 	return copy;
 }
 
-static void apply_operation(actor_t *self, struct master *m, struct framework *fw, struct agent *ag,
-                            const Plexus__Offer__Operation *op, px_resources *left)
+static void apply_operation(actor_t *self, struct master *m, struct mst_framework *fw,
+                            struct mst_agent *ag, const Plexus__Offer__Operation *op,
+                            px_resources *left)
 {
 	char err[512] = "";
 	Plexus__Offer__Operation *plain = op_unallocated(op);
@@ -417,8 +424,8 @@ static void apply_operation(actor_t *self, struct master *m, struct framework *f
 		actor_error("master: out of memory applying an operation");
 	} else if (px_resources_apply(next, plain, err, sizeof(err)) != PX_OK ||
 	           px_resources_apply(total, plain, err, sizeof(err)) != PX_OK ||
-	           mal_offer_apply(m->alloc, fw->id, fw->role, ag->id, plain, err, sizeof(err)) !=
-	               0) {
+	           mst_alloc_offer_apply(m->alloc, fw->id, fw->role, ag->id, plain, err,
+	                                 sizeof(err)) != 0) {
 		actor_warn("master: dropping operation of framework %s: %s", fw->id,
 		           err[0] ? err : "refused by the allocator");
 	} else {
@@ -431,18 +438,18 @@ static void apply_operation(actor_t *self, struct master *m, struct framework *f
 		actor_info("master: applied operation %d of framework %s on agent %s",
 		           (int)op->type, fw->id, ag->id);
 	}
-	pb_free(plain);
+	mst_pb_free(plain);
 	px_resources_free(next);
 	px_resources_free(total);
 }
 
-static void accept(actor_t *self, struct master *m, struct framework *fw,
+static void accept(actor_t *self, struct master *m, struct mst_framework *fw,
                    Plexus__OfferID *const *ids, size_t n_ids, Plexus__Offer__Operation *const *ops,
                    size_t n_ops, const Plexus__Filters *filters)
 {
 	char buf[1024];
-	struct agent *ag = NULL;
-	const char *bad = validate_offers(m, fw, ids, n_ids, &ag, buf, sizeof(buf));
+	struct mst_agent *ag = NULL;
+	const char *bad = mst_validate_offers(m, fw, ids, n_ids, &ag, buf, sizeof(buf));
 
 	if (bad != NULL) {
 		actor_warn("master: accept of framework %s refused: %s", fw->id, bad);
@@ -452,20 +459,20 @@ static void accept(actor_t *self, struct master *m, struct framework *fw,
 		           PLEXUS__TASK_STATUS__REASON__REASON_INVALID_OFFERS, bad);
 		/* The framework's valid offers among them go back to the allocator. */
 		for (size_t i = 0; i < n_ids; i++) {
-			struct offer *o = offer_find(m, ids[i]->value);
+			struct mst_offer *o = mst_offer_find(m, ids[i]->value);
 			if (o != NULL && strcmp(o->framework_id, fw->id) == 0)
-				offer_remove(self, m, o, false, true);
+				mst_offer_remove(self, m, o, false, true);
 		}
-		master_update_offer_gauges(m);
+		mst_master_update_offer_gauges(m);
 		return;
 	}
 	px_resources *left = px_resources_new();
 	if (left == NULL)
 		return;
 	for (size_t i = 0; i < n_ids; i++) {
-		struct offer *o = offer_find(m, ids[i]->value);
+		struct mst_offer *o = mst_offer_find(m, ids[i]->value);
 		px_resources_add(left, o->resources);
-		offer_remove(self, m, o, false, false);
+		mst_offer_remove(self, m, o, false, false);
 	}
 	actor_counter_inc(m->metrics.offers_accepted);
 	for (size_t i = 0; i < n_ops; i++) {
@@ -494,17 +501,17 @@ static void accept(actor_t *self, struct master *m, struct framework *fw,
 	}
 	/* What is left counts as declined, with the accept's filters. */
 	if (!px_resources_is_empty(left))
-		mal_recover_offered(m->alloc, fw->id, fw->role, ag->id, left,
-		                    refuse_seconds(filters));
+		mst_alloc_recover_offered(m->alloc, fw->id, fw->role, ag->id, left,
+		                          refuse_seconds(filters));
 	px_resources_free(left);
-	master_update_offer_gauges(m);
+	mst_master_update_offer_gauges(m);
 }
 
 static void accept_offers(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__AcceptOffersMessage *r = (const void *)msg;
-	struct framework *fw = framework_from(m, from, r->framework_id, "accept");
+	struct mst_framework *fw = mst_framework_from(m, from, r->framework_id, "accept");
 
 	if (fw != NULL)
 		accept(self, m, fw, r->offer_ids, r->n_offer_ids, r->operations, r->n_operations,
@@ -515,7 +522,7 @@ static void launch_tasks(actor_t *self, actor_pid from, const ProtobufCMessage *
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__LaunchTasksMessage *r = (const void *)msg;
-	struct framework *fw = framework_from(m, from, r->framework_id, "launch");
+	struct mst_framework *fw = mst_framework_from(m, from, r->framework_id, "launch");
 	Plexus__Offer__Operation op = PLEXUS__OFFER__OPERATION__INIT;
 	Plexus__Offer__Operation__Launch l = PLEXUS__OFFER__OPERATION__LAUNCH__INIT;
 	Plexus__Offer__Operation *ops[1] = {&op};
@@ -534,25 +541,25 @@ static void revive(actor_t *self, actor_pid from, const ProtobufCMessage *msg, v
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__ReviveOffersMessage *r = (const void *)msg;
-	struct framework *fw = framework_from(m, from, r->framework_id, "revive");
+	struct mst_framework *fw = mst_framework_from(m, from, r->framework_id, "revive");
 
 	if (fw == NULL)
 		return;
-	mal_framework_revive(m->alloc, fw->id);
-	mal_run(m->alloc);
+	mst_alloc_framework_revive(m->alloc, fw->id);
+	mst_alloc_run(m->alloc);
 }
 
 static void suppress(actor_t *self, actor_pid from, const ProtobufCMessage *msg, void *arg)
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__SuppressOffersMessage *r = (const void *)msg;
-	struct framework *fw = framework_from(m, from, r->framework_id, "suppress");
+	struct mst_framework *fw = mst_framework_from(m, from, r->framework_id, "suppress");
 
 	if (fw != NULL)
-		mal_framework_suppress(m->alloc, fw->id);
+		mst_alloc_framework_suppress(m->alloc, fw->id);
 }
 
-void offers_install(actor_t *self)
+void mst_offers_install(actor_t *self)
 {
 	actor_install_pb(self, &plexus__internal__decline_offers_message__descriptor, decline,
 	                 NULL);

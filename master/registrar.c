@@ -6,9 +6,9 @@
  * can read it. Each change rewrites it whole: registry.json.tmp, fsync, rename, fsync
  * of the directory. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +28,7 @@
 static const char *const setting_keys[] = {"weights", "quotas", "down_machines"};
 #define N_SETTINGS (sizeof(setting_keys) / sizeof(setting_keys[0]))
 
-struct registrar {
+struct mst_registrar {
 	char *dir; /* NULL: in memory */
 	char *path;
 	char *tmp;
@@ -36,12 +36,12 @@ struct registrar {
 	size_t n;
 	/* agent id -> index + 1 in agents, so admitting 10,000 agents is not quadratic;
 	 * keys are the ids inside agents[]. When stale (out of memory), lookups scan. */
-	struct idmap index;
+	struct mst_idmap index;
 	bool index_stale;
 	json_t *settings[N_SETTINGS]; /* NULL: never set */
 };
 
-static void index_rebuild(struct registrar *r);
+static void index_rebuild(struct mst_registrar *r);
 
 static int setting_index(const char *key)
 {
@@ -58,12 +58,12 @@ static void agents_free(Plexus__AgentInfo **agents, size_t n)
 	free(agents);
 }
 
-void registrar_close(struct registrar *r)
+void mst_registrar_close(struct mst_registrar *r)
 {
 	if (r == NULL)
 		return;
 	agents_free(r->agents, r->n);
-	idmap_fini(&r->index);
+	mst_idmap_fini(&r->index);
 	for (size_t i = 0; i < N_SETTINGS; i++)
 		json_decref(r->settings[i]);
 	free(r->dir);
@@ -150,7 +150,7 @@ static bool setting_valid(const char *key, const json_t *v, char *why, size_t wh
 	return false;
 }
 
-static int load(struct registrar *r, char *why, size_t whylen)
+static int load(struct mst_registrar *r, char *why, size_t whylen)
 {
 	json_error_t jerr;
 	json_t *root = json_load_file(r->path, 0, &jerr);
@@ -206,9 +206,9 @@ static int load(struct registrar *r, char *why, size_t whylen)
 	return 0;
 }
 
-struct registrar *registrar_open(const char *work_dir, int *err, char *why, size_t whylen)
+struct mst_registrar *mst_registrar_open(const char *work_dir, int *err, char *why, size_t whylen)
 {
-	struct registrar *r = calloc(1, sizeof(*r));
+	struct mst_registrar *r = calloc(1, sizeof(*r));
 	int rv = 0;
 
 	if (r == NULL) {
@@ -228,7 +228,7 @@ struct registrar *registrar_open(const char *work_dir, int *err, char *why, size
 		rv = load(r, why, whylen);
 	}
 	if (rv != 0) {
-		registrar_close(r);
+		mst_registrar_close(r);
 		*err = rv;
 		return NULL;
 	}
@@ -251,7 +251,7 @@ static int write_all(int fd, const char *data, size_t len)
 }
 
 /* Writes agents[0..n) and settings as the registry file. */
-static int persist(struct registrar *r, Plexus__AgentInfo *const *agents, size_t n,
+static int persist(struct mst_registrar *r, Plexus__AgentInfo *const *agents, size_t n,
                    json_t *const *settings)
 {
 	if (r->dir == NULL)
@@ -302,33 +302,34 @@ static int persist(struct registrar *r, Plexus__AgentInfo *const *agents, size_t
 	return rv;
 }
 
-static void index_rebuild(struct registrar *r)
+static void index_rebuild(struct mst_registrar *r)
 {
-	idmap_fini(&r->index);
+	mst_idmap_fini(&r->index);
 	r->index_stale = false;
 	for (size_t i = 0; i < r->n && !r->index_stale; i++)
-		if (idmap_put(&r->index, r->agents[i]->id->value, (void *)(uintptr_t)(i + 1)) != 0)
+		if (mst_idmap_put(&r->index, r->agents[i]->id->value, (void *)(uintptr_t)(i + 1)) !=
+		    0)
 			r->index_stale = true;
 }
 
-static void index_set(struct registrar *r, size_t i)
+static void index_set(struct mst_registrar *r, size_t i)
 {
 	if (!r->index_stale &&
-	    idmap_put(&r->index, r->agents[i]->id->value, (void *)(uintptr_t)(i + 1)) != 0)
+	    mst_idmap_put(&r->index, r->agents[i]->id->value, (void *)(uintptr_t)(i + 1)) != 0)
 		r->index_stale = true;
 }
 
-static ssize_t index_of(const struct registrar *r, const char *id)
+static ssize_t index_of(const struct mst_registrar *r, const char *id)
 {
 	if (!r->index_stale)
-		return (ssize_t)(uintptr_t)idmap_get(&r->index, id) - 1;
+		return (ssize_t)(uintptr_t)mst_idmap_get(&r->index, id) - 1;
 	for (size_t i = 0; i < r->n; i++)
 		if (strcmp(r->agents[i]->id->value, id) == 0)
 			return (ssize_t)i;
 	return -1;
 }
 
-int registrar_admit(struct registrar *r, const Plexus__AgentInfo *info)
+int mst_registrar_admit(struct mst_registrar *r, const Plexus__AgentInfo *info)
 {
 	if (info->id == NULL || info->id->value == NULL)
 		return EINVAL;
@@ -369,7 +370,7 @@ int registrar_admit(struct registrar *r, const Plexus__AgentInfo *info)
 	return 0;
 }
 
-int registrar_remove(struct registrar *r, const char *agent_id)
+int mst_registrar_remove(struct mst_registrar *r, const char *agent_id)
 {
 	ssize_t at = index_of(r, agent_id);
 
@@ -396,31 +397,31 @@ int registrar_remove(struct registrar *r, const char *agent_id)
 	return 0;
 }
 
-const Plexus__AgentInfo *registrar_find(const struct registrar *r, const char *agent_id)
+const Plexus__AgentInfo *mst_registrar_find(const struct mst_registrar *r, const char *agent_id)
 {
 	ssize_t at = index_of(r, agent_id);
 
 	return at >= 0 ? r->agents[at] : NULL;
 }
 
-size_t registrar_count(const struct registrar *r)
+size_t mst_registrar_count(const struct mst_registrar *r)
 {
 	return r->n;
 }
 
-const Plexus__AgentInfo *registrar_at(const struct registrar *r, size_t i)
+const Plexus__AgentInfo *mst_registrar_at(const struct mst_registrar *r, size_t i)
 {
 	return i < r->n ? r->agents[i] : NULL;
 }
 
-const json_t *registrar_get(const struct registrar *r, const char *key)
+const json_t *mst_registrar_get(const struct mst_registrar *r, const char *key)
 {
 	int i = setting_index(key);
 
 	return i >= 0 ? r->settings[i] : NULL;
 }
 
-int registrar_put(struct registrar *r, const char *key, json_t *value)
+int mst_registrar_put(struct mst_registrar *r, const char *key, json_t *value)
 {
 	int i = setting_index(key);
 

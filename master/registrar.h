@@ -19,33 +19,33 @@
 
 #include "proto/plexus.pb-c.h"
 
-struct registrar;
+struct mst_registrar;
 
 /* Opens (and reads, if present) the registry under work_dir (NULL: in memory).
  * Returns NULL with *err set to an errno value (EINVAL for a file that does not
  * parse; why gets a message). */
-struct registrar *registrar_open(const char *work_dir, int *err, char *why, size_t whylen);
-void registrar_close(struct registrar *r);
+struct mst_registrar *mst_registrar_open(const char *work_dir, int *err, char *why, size_t whylen);
+void mst_registrar_close(struct mst_registrar *r);
 
 /* Admits an agent (info borrowed, its id set); replaces an entry of the same id. */
-int registrar_admit(struct registrar *r, const Plexus__AgentInfo *info);
+int mst_registrar_admit(struct mst_registrar *r, const Plexus__AgentInfo *info);
 /* Removes an agent; 0 also when it was not there. */
-int registrar_remove(struct registrar *r, const char *agent_id);
+int mst_registrar_remove(struct mst_registrar *r, const char *agent_id);
 /* The admitted agent of that id (borrowed), or NULL. */
-const Plexus__AgentInfo *registrar_find(const struct registrar *r, const char *agent_id);
-size_t registrar_count(const struct registrar *r);
-const Plexus__AgentInfo *registrar_at(const struct registrar *r, size_t i);
+const Plexus__AgentInfo *mst_registrar_find(const struct mst_registrar *r, const char *agent_id);
+size_t mst_registrar_count(const struct mst_registrar *r);
+const Plexus__AgentInfo *mst_registrar_at(const struct mst_registrar *r, size_t i);
 
 /* The operator's settings kept beside the agents, each a JSON value under its key:
  *   "weights"        {"<role>": <weight>, ...}
  *   "quotas"         {"<role>": {"guarantee": [Resource...], "limit": [Resource...]}, ...}
  *   "down_machines"  [{"hostname": "...", "ip": "..."}, ...]
- * registrar_get returns the value (borrowed until the next change), or NULL when never
- * set. registrar_put replaces it with value (taken over, also on error) once the whole
+ * mst_registrar_get returns the value (borrowed until the next change), or NULL when never
+ * set. mst_registrar_put replaces it with value (taken over, also on error) once the whole
  * registry with it is durable; 0 or an errno value (EINVAL for another key). The caller
  * validates values; a registry file whose values do not have these shapes does not
  * open. */
-const json_t *registrar_get(const struct registrar *r, const char *key);
-int registrar_put(struct registrar *r, const char *key, json_t *value);
+const json_t *mst_registrar_get(const struct mst_registrar *r, const char *key);
+int mst_registrar_put(struct mst_registrar *r, const char *key, json_t *value);
 
 #endif

@@ -9,15 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "master/mal.h"
+#include "master/allocator_link.h"
 #include "master/master_internal.h"
 
-struct mtask *task_find(struct framework *fw, const char *id)
+struct mst_task *mst_task_find(struct mst_framework *fw, const char *id)
 {
-	return idmap_get(&fw->task_index, id);
+	return mst_idmap_get(&fw->task_index, id);
 }
 
-void task_free(struct mtask *t)
+void mst_task_free(struct mst_task *t)
 {
 	if (t == NULL)
 		return;
@@ -27,14 +27,14 @@ void task_free(struct mtask *t)
 	free(t->agent_id);
 	free(t->executor_id);
 	px_resources_free(t->resources);
-	pb_free(t->status);
+	mst_pb_free(t->status);
 	free(t->uuid);
 	free(t->times);
 	free(t->states);
 	free(t);
 }
 
-static void record_state(struct mtask *t, Plexus__TaskState s)
+static void record_state(struct mst_task *t, Plexus__TaskState s)
 {
 	double *times = realloc(t->times, (t->n_states + 1) * sizeof(*times));
 	if (times == NULL)
@@ -44,7 +44,7 @@ static void record_state(struct mtask *t, Plexus__TaskState s)
 	if (states == NULL)
 		return;
 	t->states = states;
-	t->times[t->n_states] = master_wall_time();
+	t->times[t->n_states] = mst_master_wall_time();
 	t->states[t->n_states++] = s;
 }
 
@@ -54,11 +54,11 @@ static void count_in(struct master *m, Plexus__TaskState s)
 		m->task_counts[s]++;
 }
 
-static struct mtask *task_new(struct master *m, struct framework *fw, struct agent *ag,
-                              const char *id, const char *name, const char *executor_id,
-                              px_resources *res, Plexus__TaskState state)
+static struct mst_task *task_new(struct master *m, struct mst_framework *fw, struct mst_agent *ag,
+                                 const char *id, const char *name, const char *executor_id,
+                                 px_resources *res, Plexus__TaskState state)
 {
-	struct mtask *t = calloc(1, sizeof(*t));
+	struct mst_task *t = calloc(1, sizeof(*t));
 
 	if (t == NULL) {
 		px_resources_free(res);
@@ -71,20 +71,22 @@ static struct mtask *task_new(struct master *m, struct framework *fw, struct age
 	t->executor_id = executor_id ? strdup(executor_id) : NULL;
 	t->resources = res;
 	t->state = state;
-	t->staged_time = master_wall_time();
+	t->staged_time = mst_master_wall_time();
 	if (t->id == NULL || t->name == NULL || t->framework_id == NULL || t->agent_id == NULL ||
 	    res == NULL || (executor_id && t->executor_id == NULL) ||
-	    idmap_put(&fw->task_index, t->id, t) != 0) {
-		task_free(t);
+	    mst_idmap_put(&fw->task_index, t->id, t) != 0) {
+		mst_task_free(t);
 		return NULL;
 	}
 	record_state(t, state);
 	px_resources_add(fw->used, res);
 	px_resources_add(ag->used, res);
 	if (state == PLEXUS__TASK_STATE__TASK_STAGING)
-		mal_offer_use(m->alloc, fw->id, fw->role, ag->id, res); /* launched from an offer */
+		mst_alloc_offer_use(m->alloc, fw->id, fw->role, ag->id,
+		                    res); /* launched from an offer */
 	else
-		mal_used_add(m->alloc, fw->id, fw->role, ag->id, res); /* reported by its agent */
+		mst_alloc_used_add(m->alloc, fw->id, fw->role, ag->id,
+		                   res); /* reported by its agent */
 	count_in(m, state);
 	t->next = fw->tasks;
 	t->pprev = &fw->tasks;
@@ -94,16 +96,17 @@ static struct mtask *task_new(struct master *m, struct framework *fw, struct age
 	return t;
 }
 
-struct mtask *task_add(struct master *m, struct framework *fw, struct agent *ag,
-                       const Plexus__TaskInfo *info, px_resources *res, Plexus__TaskState state)
+struct mst_task *mst_task_add(struct master *m, struct mst_framework *fw, struct mst_agent *ag,
+                              const Plexus__TaskInfo *info, px_resources *res,
+                              Plexus__TaskState state)
 {
 	const char *exec = info->executor ? info->executor->executor_id->value : NULL;
 
 	return task_new(m, fw, ag, info->task_id->value, info->name, exec, res, state);
 }
 
-struct mtask *task_add_reported(struct master *m, struct framework *fw, struct agent *ag,
-                                const Plexus__Task *t)
+struct mst_task *mst_task_add_reported(struct master *m, struct mst_framework *fw,
+                                       struct mst_agent *ag, const Plexus__Task *t)
 {
 	px_resources *res = NULL, *plain = NULL;
 
@@ -113,8 +116,9 @@ struct mtask *task_add_reported(struct master *m, struct framework *fw, struct a
 		px_resources_free(res);
 		res = plain;
 	}
-	struct mtask *mt = task_new(m, fw, ag, t->task_id->value, t->name,
-	                            t->executor_id ? t->executor_id->value : NULL, res, t->state);
+	struct mst_task *mt =
+	    task_new(m, fw, ag, t->task_id->value, t->name,
+	             t->executor_id ? t->executor_id->value : NULL, res, t->state);
 	if (mt != NULL && t->n_statuses > 0)
 		mt->status = (void *)px_message_copy(&t->statuses[t->n_statuses - 1]->base);
 	return mt;
@@ -122,7 +126,7 @@ struct mtask *task_add_reported(struct master *m, struct framework *fw, struct a
 
 static void count_terminal(struct master *m, Plexus__TaskState s)
 {
-	struct master_metrics *x = &m->metrics;
+	struct mst_metrics *x = &m->metrics;
 
 	switch (s) {
 	case PLEXUS__TASK_STATE__TASK_FINISHED:
@@ -155,7 +159,7 @@ static void count_terminal(struct master *m, Plexus__TaskState s)
 	}
 }
 
-void task_set_state(struct master *m, struct mtask *t, Plexus__TaskState state)
+void mst_task_set_state(struct master *m, struct mst_task *t, Plexus__TaskState state)
 {
 	Plexus__TaskState old = t->state;
 
@@ -171,19 +175,20 @@ void task_set_state(struct master *m, struct mtask *t, Plexus__TaskState state)
 	/* Unreachable tasks hold nothing the master can offer again either. */
 	if (px_task_state_is_terminal(state) || state == PLEXUS__TASK_STATE__TASK_UNREACHABLE) {
 		count_terminal(m, state);
-		struct framework *fw = framework_find(m, t->framework_id);
-		struct agent *ag = agent_find(m, t->agent_id);
+		struct mst_framework *fw = mst_framework_find(m, t->framework_id);
+		struct mst_agent *ag = mst_agent_find(m, t->agent_id);
 		if (ag != NULL)
 			px_resources_subtract(ag->used, t->resources);
 		if (fw != NULL) {
 			px_resources_subtract(fw->used, t->resources);
-			mal_recover_used(m->alloc, fw->id, fw->role, t->agent_id, t->resources);
+			mst_alloc_recover_used(m->alloc, fw->id, fw->role, t->agent_id,
+			                       t->resources);
 		}
 	}
-	master_update_task_gauges(m);
+	mst_master_update_task_gauges(m);
 }
 
-void task_complete(struct master *m, struct framework *fw, struct mtask *t)
+void mst_task_complete(struct master *m, struct mst_framework *fw, struct mst_task *t)
 {
 	/* Unlinked in O(1): a framework may hold 100,000s of tasks, and walking its list
 	 * for each one that ends made launching quadratic. */
@@ -192,9 +197,10 @@ void task_complete(struct master *m, struct framework *fw, struct mtask *t)
 	*t->pprev = t->next;
 	if (t->next != NULL)
 		t->next->pprev = t->pprev;
-	idmap_del(&fw->task_index, t->id);
-	if (!px_task_state_is_terminal(t->state) && t->state != PLEXUS__TASK_STATE__TASK_UNREACHABLE)
-		task_set_state(m, t, PLEXUS__TASK_STATE__TASK_LOST);
+	mst_idmap_del(&fw->task_index, t->id);
+	if (!px_task_state_is_terminal(t->state) &&
+	    t->state != PLEXUS__TASK_STATE__TASK_UNREACHABLE)
+		mst_task_set_state(m, t, PLEXUS__TASK_STATE__TASK_LOST);
 	t->completed = true;
 	t->next = fw->completed;
 	t->pprev = &fw->completed;
@@ -204,19 +210,19 @@ void task_complete(struct master *m, struct framework *fw, struct mtask *t)
 		fw->completed_tail = t;
 	fw->completed = t;
 	if (++fw->n_completed > (size_t)m->flags.max_completed_tasks_per_framework) {
-		struct mtask *old = fw->completed_tail;
+		struct mst_task *old = fw->completed_tail;
 		*old->pprev = NULL;
 		/* next is the first member: the pointer to old is the next of the one before. */
-		fw->completed_tail = old->pprev == &fw->completed
-		                         ? NULL
-		                         : (struct mtask *)((char *)old->pprev -
-		                                            offsetof(struct mtask, next));
-		task_free(old);
+		fw->completed_tail =
+		    old->pprev == &fw->completed
+		        ? NULL
+		        : (struct mst_task *)((char *)old->pprev - offsetof(struct mst_task, next));
+		mst_task_free(old);
 		fw->n_completed--;
 	}
 }
 
-static void forward_update(actor_t *self, struct framework *fw,
+static void forward_update(actor_t *self, struct mst_framework *fw,
                            const Plexus__Internal__StatusUpdate *u, const char *pid)
 {
 	Plexus__Internal__StatusUpdateMessage msg = PLEXUS__INTERNAL__STATUS_UPDATE_MESSAGE__INIT;
@@ -228,10 +234,10 @@ static void forward_update(actor_t *self, struct framework *fw,
 	actor_send_pb(self, fw->pid, &msg.base);
 }
 
-static void send_status(actor_t *self, struct master *m, struct framework *fw, const char *task_id,
-                        const char *agent_id, const char *executor_id, Plexus__TaskState state,
-                        Plexus__TaskStatus__Reason reason, const char *message,
-                        const Plexus__TaskStatus *like)
+static void send_status(actor_t *self, struct master *m, struct mst_framework *fw,
+                        const char *task_id, const char *agent_id, const char *executor_id,
+                        Plexus__TaskState state, Plexus__TaskStatus__Reason reason,
+                        const char *message, const Plexus__TaskStatus *like)
 {
 	Plexus__Internal__StatusUpdate u = PLEXUS__INTERNAL__STATUS_UPDATE__INIT;
 	Plexus__TaskStatus st = PLEXUS__TASK_STATUS__INIT;
@@ -242,7 +248,7 @@ static void send_status(actor_t *self, struct master *m, struct framework *fw, c
 
 	if (like != NULL)
 		st = *like; /* reconciliation repeats the latest status */
-	id_init(&fid, fw->id);
+	mst_id_init(&fid, fw->id);
 	tid.value = (char *)task_id;
 	st.task_id = &tid;
 	st.state = state;
@@ -253,7 +259,7 @@ static void send_status(actor_t *self, struct master *m, struct framework *fw, c
 	if (message != NULL)
 		st.message = (char *)message;
 	st.has_timestamp = true;
-	st.timestamp = master_wall_time();
+	st.timestamp = mst_master_wall_time();
 	if (agent_id != NULL) {
 		aid.value = (char *)agent_id;
 		st.agent_id = &aid;
@@ -272,9 +278,10 @@ static void send_status(actor_t *self, struct master *m, struct framework *fw, c
 	forward_update(self, fw, &u, "");
 }
 
-void status_update_send(actor_t *self, struct master *m, struct framework *fw, const char *task_id,
-                        const char *agent_id, const char *executor_id, Plexus__TaskState state,
-                        Plexus__TaskStatus__Reason reason, const char *message)
+void mst_status_update_send(actor_t *self, struct master *m, struct mst_framework *fw,
+                            const char *task_id, const char *agent_id, const char *executor_id,
+                            Plexus__TaskState state, Plexus__TaskStatus__Reason reason,
+                            const char *message)
 {
 	send_status(self, m, fw, task_id, agent_id, executor_id, state, reason, message, NULL);
 }
@@ -284,14 +291,14 @@ static void status_update(actor_t *self, actor_pid from, const ProtobufCMessage 
 	struct master *m = actor_state(self);
 	const Plexus__Internal__StatusUpdateMessage *r = (const void *)msg;
 	const Plexus__Internal__StatusUpdate *u = r->update;
-	struct agent *ag = agent_find_pid(m, from);
+	struct mst_agent *ag = mst_agent_find_pid(m, from);
 	const char *bad = NULL;
 
 	if (ag == NULL || !ag->connected)
 		bad = "not from a registered agent";
 	else if (u == NULL || u->status == NULL || u->framework_id == NULL)
 		bad = "incomplete update";
-	struct framework *fw = bad ? NULL : framework_find(m, u->framework_id->value);
+	struct mst_framework *fw = bad ? NULL : mst_framework_find(m, u->framework_id->value);
 	if (bad == NULL && fw == NULL)
 		bad = "unknown framework";
 	if (bad != NULL) {
@@ -299,13 +306,13 @@ static void status_update(actor_t *self, actor_pid from, const ProtobufCMessage 
 		actor_counter_inc(m->metrics.invalid_status_updates);
 		return;
 	}
-	struct mtask *t = task_find(fw, u->status->task_id->value);
+	struct mst_task *t = mst_task_find(fw, u->status->task_id->value);
 	if (t != NULL && strcmp(t->agent_id, ag->id) == 0) {
 		Plexus__TaskState s = u->has_latest_state ? u->latest_state : u->status->state;
-		task_set_state(m, t, s);
+		mst_task_set_state(m, t, s);
 		Plexus__TaskStatus *copy = (void *)px_message_copy(&u->status->base);
 		if (copy != NULL) {
-			pb_free(t->status);
+			mst_pb_free(t->status);
 			t->status = copy;
 		}
 		free(t->uuid);
@@ -334,11 +341,11 @@ static void status_update_ack(actor_t *self, actor_pid from, const ProtobufCMess
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__StatusUpdateAcknowledgementMessage *r = (const void *)msg;
-	struct framework *fw = framework_from(m, from, r->framework_id, "acknowledgement");
-	struct mtask *t = fw && r->task_id ? task_find(fw, r->task_id->value) : NULL;
+	struct mst_framework *fw = mst_framework_from(m, from, r->framework_id, "acknowledgement");
+	struct mst_task *t = fw && r->task_id ? mst_task_find(fw, r->task_id->value) : NULL;
 	/* The agent is the one named, or else the task's (a driver may leave it out). */
 	const char *agent_id = r->agent_id ? r->agent_id->value : t ? t->agent_id : NULL;
-	struct agent *ag = fw && r->task_id ? agent_find(m, agent_id) : NULL;
+	struct mst_agent *ag = fw && r->task_id ? mst_agent_find(m, agent_id) : NULL;
 
 	if (ag == NULL || !ag->connected) {
 		if (fw != NULL)
@@ -349,26 +356,27 @@ static void status_update_ack(actor_t *self, actor_pid from, const ProtobufCMess
 	}
 	if (t != NULL && t->uuid_terminal && r->has_uuid && t->uuid_len == r->uuid.len &&
 	    memcmp(t->uuid, r->uuid.data, r->uuid.len) == 0)
-		task_complete(m, fw, t);
+		mst_task_complete(m, fw, t);
 	actor_counter_inc(m->metrics.valid_status_update_acknowledgements);
 	actor_send_pb(self, ag->pid, msg);
 }
 
 /* The answer to "what is task id of fw on agent_id?" when the master holds no such
  * task, as Mesos's reconciliation gives it. */
-static Plexus__TaskState unknown_task_state(struct master *m, struct framework *fw,
+static Plexus__TaskState unknown_task_state(struct master *m, struct mst_framework *fw,
                                             const char *agent_id)
 {
 	if (!fw->partition_aware)
 		return PLEXUS__TASK_STATE__TASK_LOST;
-	if (agent_id != NULL && agent_is_unreachable(m, agent_id))
+	if (agent_id != NULL && mst_agent_is_unreachable(m, agent_id))
 		return PLEXUS__TASK_STATE__TASK_UNREACHABLE;
-	if (agent_id != NULL && agent_find(m, agent_id) != NULL)
+	if (agent_id != NULL && mst_agent_find(m, agent_id) != NULL)
 		return PLEXUS__TASK_STATE__TASK_GONE;
 	return PLEXUS__TASK_STATE__TASK_UNKNOWN;
 }
 
-static void reconcile_one(actor_t *self, struct master *m, struct framework *fw, struct mtask *t)
+static void reconcile_one(actor_t *self, struct master *m, struct mst_framework *fw,
+                          struct mst_task *t)
 {
 	send_status(self, m, fw, t->id, t->agent_id, t->executor_id, t->state,
 	            PLEXUS__TASK_STATUS__REASON__REASON_RECONCILIATION,
@@ -379,18 +387,18 @@ static void reconcile(actor_t *self, actor_pid from, const ProtobufCMessage *msg
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__ReconcileTasksMessage *r = (const void *)msg;
-	struct framework *fw = framework_from(m, from, r->framework_id, "reconciliation");
+	struct mst_framework *fw = mst_framework_from(m, from, r->framework_id, "reconciliation");
 
 	if (fw == NULL)
 		return;
 	if (r->n_statuses == 0) {
-		for (struct mtask *t = fw->tasks; t; t = t->next)
+		for (struct mst_task *t = fw->tasks; t; t = t->next)
 			reconcile_one(self, m, fw, t);
 		return;
 	}
 	for (size_t i = 0; i < r->n_statuses; i++) {
 		const Plexus__TaskStatus *s = r->statuses[i];
-		struct mtask *t = task_find(fw, s->task_id->value);
+		struct mst_task *t = mst_task_find(fw, s->task_id->value);
 		if (t != NULL) {
 			reconcile_one(self, m, fw, t);
 			continue;
@@ -407,11 +415,11 @@ static void kill_task(actor_t *self, actor_pid from, const ProtobufCMessage *msg
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__KillTaskMessage *r = (const void *)msg;
-	struct framework *fw = framework_from(m, from, r->framework_id, "kill");
+	struct mst_framework *fw = mst_framework_from(m, from, r->framework_id, "kill");
 
 	if (fw == NULL || r->task_id == NULL)
 		return;
-	struct mtask *t = task_find(fw, r->task_id->value);
+	struct mst_task *t = mst_task_find(fw, r->task_id->value);
 	if (t == NULL) {
 		/* Mesos answers a kill of an unknown task by reconciling it. */
 		send_status(self, m, fw, r->task_id->value, NULL, NULL,
@@ -420,7 +428,7 @@ static void kill_task(actor_t *self, actor_pid from, const ProtobufCMessage *msg
 		            "Cannot kill an unknown task", NULL);
 		return;
 	}
-	struct agent *ag = agent_find(m, t->agent_id);
+	struct mst_agent *ag = mst_agent_find(m, t->agent_id);
 	if (ag == NULL || !ag->connected) {
 		actor_warn("master: cannot kill task %s now: agent %s is not connected", t->id,
 		           t->agent_id);
@@ -434,8 +442,9 @@ static void framework_to_executor(actor_t *self, actor_pid from, const ProtobufC
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__FrameworkToExecutorMessage *r = (const void *)msg;
-	struct framework *fw = framework_from(m, from, r->framework_id, "framework message");
-	struct agent *ag = fw && r->agent_id ? agent_find(m, r->agent_id->value) : NULL;
+	struct mst_framework *fw =
+	    mst_framework_from(m, from, r->framework_id, "framework message");
+	struct mst_agent *ag = fw && r->agent_id ? mst_agent_find(m, r->agent_id->value) : NULL;
 
 	if (ag == NULL || !ag->connected) {
 		actor_counter_inc(m->metrics.invalid_framework_to_executor_messages);
@@ -450,8 +459,9 @@ static void executor_to_framework(actor_t *self, actor_pid from, const ProtobufC
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__ExecutorToFrameworkMessage *r = (const void *)msg;
-	struct agent *ag = agent_find_pid(m, from);
-	struct framework *fw = r->framework_id ? framework_find(m, r->framework_id->value) : NULL;
+	struct mst_agent *ag = mst_agent_find_pid(m, from);
+	struct mst_framework *fw =
+	    r->framework_id ? mst_framework_find(m, r->framework_id->value) : NULL;
 
 	if (ag == NULL || fw == NULL || !fw->connected) {
 		actor_warn("master: dropping executor message from %s", actor_pid_str(from));
@@ -466,9 +476,10 @@ static void exited_executor(actor_t *self, actor_pid from, const ProtobufCMessag
 {
 	struct master *m = actor_state(self);
 	const Plexus__Internal__ExitedExecutorMessage *r = (const void *)msg;
-	struct framework *fw = r->framework_id ? framework_find(m, r->framework_id->value) : NULL;
+	struct mst_framework *fw =
+	    r->framework_id ? mst_framework_find(m, r->framework_id->value) : NULL;
 
-	if (agent_find_pid(m, from) == NULL || fw == NULL) {
+	if (mst_agent_find_pid(m, from) == NULL || fw == NULL) {
 		actor_counter_inc(m->metrics.dropped_messages);
 		return;
 	}
@@ -476,7 +487,7 @@ static void exited_executor(actor_t *self, actor_pid from, const ProtobufCMessag
 		actor_send_pb(self, fw->pid, msg);
 }
 
-void tasks_install(actor_t *self)
+void mst_tasks_install(actor_t *self)
 {
 	actor_install_pb(self, &plexus__internal__status_update_message__descriptor, status_update,
 	                 NULL);

@@ -7,17 +7,18 @@
 
 #include "master/master_internal.h"
 
-const char *validate_offers(struct master *m, struct framework *fw, Plexus__OfferID *const *ids,
-                            size_t n, struct agent **ag, char *buf, size_t buflen)
+const char *mst_validate_offers(struct master *m, struct mst_framework *fw,
+                                Plexus__OfferID *const *ids, size_t n, struct mst_agent **ag,
+                                char *buf, size_t buflen)
 {
-	struct offer *first = NULL;
+	struct mst_offer *first = NULL;
 
 	*ag = NULL;
 	if (n == 0)
 		return "No offers specified";
 	for (size_t i = 0; i < n; i++) {
 		const char *id = ids[i]->value;
-		struct offer *o = offer_find(m, id);
+		struct mst_offer *o = mst_offer_find(m, id);
 		if (o == NULL) {
 			snprintf(buf, buflen, "Offer %s is no longer valid", id);
 			return buf;
@@ -45,7 +46,7 @@ const char *validate_offers(struct master *m, struct framework *fw, Plexus__Offe
 			return buf;
 		}
 	}
-	struct agent *a = agent_find(m, first->agent_id);
+	struct mst_agent *a = mst_agent_find(m, first->agent_id);
 	if (a == NULL || !a->connected) {
 		snprintf(buf, buflen, "Offer %s outlived agent %s", first->id, first->agent_id);
 		return buf;
@@ -66,9 +67,10 @@ static bool id_valid(const char *id)
 	return true;
 }
 
-static bool executor_running(struct framework *fw, struct agent *ag, const char *executor_id)
+static bool executor_running(struct mst_framework *fw, struct mst_agent *ag,
+                             const char *executor_id)
 {
-	for (struct mtask *t = fw->tasks; t; t = t->next)
+	for (struct mst_task *t = fw->tasks; t; t = t->next)
 		if (t->executor_id && strcmp(t->executor_id, executor_id) == 0 &&
 		    strcmp(t->agent_id, ag->id) == 0 && !px_task_state_is_terminal(t->state))
 			return true;
@@ -108,10 +110,10 @@ static int read_resources(Plexus__Resource *const *res, size_t n, px_resources *
 	return rv;
 }
 
-const char *validate_task(struct master *m, struct framework *fw, struct agent *ag,
-                          const Plexus__TaskInfo *t, const px_resources *left,
-                          char *const *accepted_ids, size_t n_accepted, px_resources **use,
-                          char *buf, size_t buflen)
+const char *mst_validate_task(struct master *m, struct mst_framework *fw, struct mst_agent *ag,
+                              const Plexus__TaskInfo *t, const px_resources *left,
+                              char *const *accepted_ids, size_t n_accepted, px_resources **use,
+                              char *buf, size_t buflen)
 {
 	const char *id = t->task_id->value;
 	char err[256];
@@ -121,7 +123,7 @@ const char *validate_task(struct master *m, struct framework *fw, struct agent *
 	if (!id_valid(id))
 		return "Task ID is empty or contains invalid characters ('/', whitespace, \".\" or "
 		       "\"..\")";
-	bool dup = task_find(fw, id) != NULL;
+	bool dup = mst_task_find(fw, id) != NULL;
 	for (size_t i = 0; !dup && i < n_accepted; i++)
 		dup = strcmp(accepted_ids[i], id) == 0;
 	if (dup) {

@@ -13,6 +13,7 @@
  * most one second, then stops. */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 #include "actor/libactor.h"
-#include "agent/reaper.h"
 #include "plexus/executor.h"
 #include "proto/internal.pb-c.h"
 
@@ -87,12 +87,18 @@ static void do_away(actor_t *self, void *arg)
 
 /* ---- the task process ------------------------------------------------------------- */
 
-static void on_task_exit(actor_t *self, pid_t pid, int status)
+/* The task's process ended (f: actor_reap's future for it, pid in arg). */
+static void on_task_exit(actor_t *self, actor_future *f, void *arg)
 {
-	struct executor *e = actor_state(self);
+	pid_t pid = (pid_t)(intptr_t)arg;
 	char msg[256];
 	Plexus__TaskState state;
 
+	/* Not READY: the executor is ending and stopped watching (its fini kills it). */
+	if (self == NULL || actor_future_state(f) != ACTOR_FUTURE_READY)
+		return;
+	struct executor *e = actor_state(self);
+	int status = actor_reap_status(f);
 	if (pid != e->child)
 		return;
 	e->child = 0;
@@ -145,18 +151,40 @@ static char **command_argv(const Plexus__CommandInfo *cmd)
 	return argv;
 }
 
-static char **command_envp(const Plexus__CommandInfo *cmd)
+/* Whether entry ("NAME=value") names a variable that cmd's environment sets. */
+static bool overridden(const char *entry, const Plexus__CommandInfo *cmd)
+{
+	size_t n = strcspn(entry, "=");
+	if (strncmp(entry, "MESOS_TASK_ID=", 14) == 0)
+		return true;
+	for (size_t i = 0; cmd->environment && i < cmd->environment->n_variables; i++) {
+		const char *name = cmd->environment->variables[i]->name;
+		if (name != NULL && strlen(name) == n && strncmp(entry, name, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The executor's environment (the agent's MESOS_* and PLEXUS_* among it) without the
+ * runtime's ACTOR_*, MESOS_TASK_ID naming the task, then the command's own variables,
+ * which win over anything of the same name. */
+static char **command_envp(const Plexus__CommandInfo *cmd, const char *task_id)
 {
 	size_t n = 0, extra = cmd->environment ? cmd->environment->n_variables : 0;
 	while (environ[n] != NULL)
 		n++;
-	char **envp = calloc(n + extra + 1, sizeof(*envp));
+	char **envp = calloc(n + extra + 2, sizeof(*envp));
 	if (envp == NULL)
 		return NULL;
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], "ACTOR_", 6) != 0)
-			envp[k++] = strdup(environ[i]);
+		if (strncmp(environ[i], "ACTOR_", 6) != 0 && !overridden(environ[i], cmd) &&
+		    (envp[k] = strdup(environ[i])) != NULL)
+			k++;
+	if (asprintf(&envp[k], "MESOS_TASK_ID=%s", task_id) >= 0)
+		k++;
+	else
+		envp[k] = NULL;
 	for (size_t i = 0; i < extra; i++) {
 		const Plexus__Environment__Variable *v = cmd->environment->variables[i];
 		if (v->name == NULL || v->value == NULL)
@@ -207,7 +235,7 @@ static void do_launch(actor_t *self, void *arg)
 		e->linger_timer = actor_delay(self, LINGER_MS, linger_cb, NULL);
 		return;
 	}
-	char **argv = command_argv(cmd), **envp = command_envp(cmd);
+	char **argv = command_argv(cmd), **envp = command_envp(cmd, task->task_id->value);
 	const char *path = (!cmd->has_shell || cmd->shell) ? "/bin/sh" : cmd->value;
 	pid_t pid = argv && envp ? fork() : -1;
 	if (pid == 0) {
@@ -237,7 +265,9 @@ static void do_launch(actor_t *self, void *arg)
 	/* Also here, so that a kill right after the fork reaches the new group. */
 	setpgid(pid, pid);
 	e->child = pid;
-	agent_reaper_watch(pid, e->pid, on_task_exit);
+	actor_future *ended = actor_reap(pid);
+	actor_future_on_any(ended, self, on_task_exit, (void *)(intptr_t)pid);
+	actor_future_unref(ended);
 	fprintf(stderr, "plexus-executor: running task %s (pid %d): %s\n", task->task_id->value,
 	        (int)pid, cmd->value);
 	send_status(e, PLEXUS__TASK_STATE__TASK_RUNNING, NULL);
@@ -333,7 +363,7 @@ static void executor_fini(actor_t *self)
 	struct executor *e = actor_state(self);
 	if (e->child > 0) {
 		/* Never leave the task behind. */
-		agent_reaper_unwatch(e->child);
+		actor_reap_unwatch(e->child);
 		kill(-e->child, SIGKILL);
 		while (waitpid(e->child, NULL, 0) < 0 && errno == EINTR)
 			;
@@ -375,10 +405,8 @@ int main(int argc, char **argv)
 		        actor_strerror(rc));
 		return 1;
 	}
-	agent_reaper_ref();
 	if ((rc = actor_spawn(&executor_def, &e, &e.pid)) != 0) {
 		fprintf(stderr, "plexus-executor: cannot spawn: %s\n", actor_strerror(rc));
-		agent_reaper_unref();
 		actor_runtime_fini();
 		return 1;
 	}
@@ -387,7 +415,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "plexus-executor: %s\n", err);
 		actor_terminate(e.pid);
 		actor_wait(e.pid, -1);
-		agent_reaper_unref();
 		actor_runtime_fini();
 		return 1;
 	}
@@ -396,7 +423,6 @@ int main(int argc, char **argv)
 	actor_terminate(e.pid);
 	actor_wait(e.pid, -1);
 	px_executor_driver_free(e.driver);
-	agent_reaper_unref();
 	if (e.task != NULL)
 		protobuf_c_message_free_unpacked(&e.task->base, NULL);
 	int code = status == PX_DRIVER_STOPPED ? 0 : 1;

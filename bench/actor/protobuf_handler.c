@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "actor/pb.h"
 #include "bench_actor.h"
 #include "protobuf_handler.pb-c.h"
 

@@ -11,3 +11,4 @@ add_custom_command(
 	VERBATIM)
 target_sources(${target} PRIVATE ${pb_gen}/protobuf_handler.pb-c.c)
 target_include_directories(${target} PRIVATE ${pb_gen})
+target_link_libraries(${target} PRIVATE actor_pb)

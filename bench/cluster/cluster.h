@@ -38,6 +38,7 @@
 #include <jansson.h>
 
 #include "actor/libactor.h"
+#include "actor/pb.h"
 #include "bench.h"
 #include "bench_actor.h"
 #include "common/resources.h"

@@ -1,4 +1,4 @@
-/* chr_rest.c — Chronos's REST API under /v1/scheduler (the actor's id is "v1"):
+/* chr_rest.c — Chronos's REST API under /v1/scheduler (one prefix route, /v1):
  *
  *   POST   /v1/scheduler/iso8601            add or replace a scheduled job    204
  *   POST   /v1/scheduler/dependency         add or replace a dependent job    204
@@ -103,18 +103,6 @@ static actor_future *post_job(actor_t *self, const actor_http_request *req, bool
 	return no_content();
 }
 
-static actor_future *iso8601_route(actor_t *self, const actor_http_request *req, void *arg)
-{
-	(void)arg;
-	return post_job(self, req, false);
-}
-
-static actor_future *dependency_route(actor_t *self, const actor_http_request *req, void *arg)
-{
-	(void)arg;
-	return post_job(self, req, true);
-}
-
 static actor_future *jobs_route(actor_t *self, const actor_http_request *req, void *arg)
 {
 	struct chr_sched *s = actor_state(self);
@@ -200,15 +188,28 @@ static actor_future *dot_route(actor_t *self, const actor_http_request *req, voi
 	return f;
 }
 
+/* One prefix route for /v1: the paths below it are few and fixed, and two of them end
+ * with a job's name. */
+static actor_future *v1_route(actor_t *self, const actor_http_request *req, void *arg)
+{
+	const char *p = req->path;
+	if (strcmp(p, "/scheduler/iso8601") == 0)
+		return post_job(self, req, false);
+	if (strcmp(p, "/scheduler/dependency") == 0)
+		return post_job(self, req, true);
+	if (strcmp(p, "/scheduler/jobs") == 0)
+		return jobs_route(self, req, arg);
+	if (strcmp(p, "/scheduler/graph/dot") == 0)
+		return dot_route(self, req, arg);
+	if (strncmp(p, "/scheduler/job/", 15) == 0)
+		return job_route(self, req, arg);
+	if (strncmp(p, "/scheduler/task/kill/", 21) == 0)
+		return kill_route(self, req, arg);
+	return reply_error(req, 404, "no such endpoint: /v1%s", p);
+}
+
 int chr_rest_install(actor_t *self, struct chr_sched *s)
 {
 	(void)s;
-	int rv = 0;
-	rv |= actor_http_route(self, "/scheduler/iso8601", iso8601_route, NULL);
-	rv |= actor_http_route(self, "/scheduler/dependency", dependency_route, NULL);
-	rv |= actor_http_route(self, "/scheduler/jobs", jobs_route, NULL);
-	rv |= actor_http_route(self, "/scheduler/job/*", job_route, NULL);
-	rv |= actor_http_route(self, "/scheduler/task/kill/*", kill_route, NULL);
-	rv |= actor_http_route(self, "/scheduler/graph/dot", dot_route, NULL);
-	return rv;
+	return actor_http_route_prefix(self, "/v1", v1_route, NULL);
 }

@@ -1,4 +1,4 @@
-/* chr_sched.c — the scheduler: one actor ("v1", so its routes are /v1/scheduler/...)
+/* chr_sched.c — the scheduler: one actor ("chronos", serving /v1/scheduler/...)
  * that owns the jobs and their runs, fires schedules on the runtime's clock, turns
  * offers into command tasks, and records what their status updates say.
  *
@@ -763,7 +763,7 @@ static void sched_fini(actor_t *self)
 	s->reconcile_timer = 0;
 }
 
-static const actor_def sched_def = {.name = "v1", .init = sched_init, .fini = sched_fini};
+static const actor_def sched_def = {.name = "chronos", .init = sched_init, .fini = sched_fini};
 
 static void sched_free(struct chr_sched *s)
 {
@@ -882,9 +882,6 @@ chr_service *chr_service_start(const chr_config *cfg, char *err, size_t errlen)
 		sched_free(s);
 		return NULL;
 	}
-	if (strcmp(s->pid.id, "v1") != 0)
-		actor_warn("chronos: another actor holds the id v1; the API is at /%s/scheduler",
-		           s->pid.id);
 	if (px_scheduler_driver_start(s->driver) != PX_DRIVER_RUNNING) {
 		snprintf(err, errlen, "cannot start the scheduler driver");
 		chr_service_stop(s);

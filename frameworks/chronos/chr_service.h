@@ -5,7 +5,7 @@
  * time in its own process.
  *
  * The libactor runtime must be running, listening and serving HTTP before start, and
- * outlive the service. One service per process at a time: its actor is "v1". */
+ * outlive the service. One service per process at a time: it holds the prefix /v1. */
 #ifndef CHR_SERVICE_H
 #define CHR_SERVICE_H
 

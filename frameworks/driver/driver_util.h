@@ -40,4 +40,9 @@ void px_run_in(actor_pid pid, actor_fn fn, void *arg, bool wait);
 enum px_driver_status px_driver_join(pthread_mutex_t *mu, pthread_cond_t *cv,
                                      const enum px_driver_status *status, const char *who);
 
+/* px_driver_error's message: set (printf-style; also logged as an error) or cleared,
+ * for the calling thread. */
+void px_driver_error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void px_driver_error_clear(void);
+
 #endif

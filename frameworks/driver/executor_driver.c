@@ -17,6 +17,7 @@
 #include "actor/future.h"
 #include "actor/log.h"
 #include "actor/pb.h"
+#include "actor/runtime.h"
 #include "frameworks/driver/driver_util.h"
 #include "plexus/message.h"
 #include "plexus/util.h"
@@ -35,6 +36,7 @@ struct px_executor_driver {
 	px_executor_callbacks cb;
 	void *arg;
 	actor_def def;
+	bool owns_runtime; /* start initialised the runtime: free finalises it */
 
 	/* From the environment; fixed after alloc. */
 	actor_pid agent_env;
@@ -690,6 +692,8 @@ void px_executor_driver_free(px_executor_driver *d)
 		actor_wait(pid, -1);
 	}
 	driver_free_fields(d);
+	if (d->owns_runtime)
+		actor_runtime_fini();
 	pthread_cond_destroy(&d->cv);
 	pthread_mutex_destroy(&d->mu);
 	free(d);
@@ -703,11 +707,37 @@ enum px_driver_status px_executor_driver_start(px_executor_driver *d)
 		pthread_mutex_unlock(&d->mu);
 		return s;
 	}
+	px_driver_error_clear();
+	/* An agent in another OS process needs a listening runtime. One the program did not
+	 * start is started here, as Mesos's driver initialises libprocess. */
+	if (!actor_runtime_running()) {
+		actor_config cfg;
+		actor_config_default(&cfg);
+		cfg.listen = true;
+		cfg.http_port = -1;
+		int rc = actor_runtime_init(&cfg);
+		if (rc != 0 && !actor_runtime_running()) {
+			pthread_mutex_unlock(&d->mu);
+			px_driver_error_set("executor driver: cannot start the libactor runtime: %s",
+			                    actor_strerror(rc));
+			return PX_DRIVER_NOT_STARTED;
+		}
+		d->owns_runtime = rc == 0;
+	}
+	bool agent_here = d->agent_env.ip == actor_runtime_ip() &&
+	                  d->agent_env.port == actor_runtime_port();
+	if (!actor_runtime_listening() && !agent_here) {
+		pthread_mutex_unlock(&d->mu);
+		px_driver_error_set("executor driver: this process's libactor runtime does not "
+		                    "listen, so the agent could never answer: start it with "
+		                    "actor_config.listen = true");
+		return PX_DRIVER_NOT_STARTED;
+	}
 	actor_pid pid;
 	int rv = actor_spawn(&d->def, d, &pid);
 	if (rv != 0) {
 		pthread_mutex_unlock(&d->mu);
-		actor_error("executor driver: cannot spawn its actor: %s", actor_strerror(rv));
+		px_driver_error_set("executor driver: cannot spawn its actor: %s", actor_strerror(rv));
 		return PX_DRIVER_NOT_STARTED;
 	}
 	d->pid = pid;
@@ -771,11 +801,17 @@ static enum px_driver_status submit_msg(px_executor_driver *d, enum call_kind ki
 	enum px_driver_status s = status_get(d);
 	if (s != PX_DRIVER_RUNNING)
 		return s;
+	char why[384];
+	px_driver_error_clear();
+	if (px_message_check(msg, why, sizeof(why)) != 0) {
+		px_driver_error_set("executor driver: %s refused: %s", msg->descriptor->short_name,
+		                    why);
+		return PX_DRIVER_INVALID_CALL;
+	}
 	struct exec_call *c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->msg = px_message_copy(msg)) == NULL) {
-		actor_error("executor driver: cannot copy %s (out of memory or a required field "
-		            "missing); call dropped",
-		            msg->descriptor->short_name);
+		px_driver_error_set("executor driver: %s dropped: out of memory",
+		                    msg->descriptor->short_name);
 		free(c);
 		return s;
 	}

@@ -9,15 +9,18 @@
 #include "plexus/scheduler.h"
 
 #include <pthread.h>
+#include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "actor/actor.h"
 #include "actor/future.h"
 #include "actor/log.h"
 #include "actor/pb.h"
+#include "actor/runtime.h"
 #include "common/master_discovery.h"
 #include "frameworks/driver/driver_util.h"
 #include "plexus/message.h"
@@ -66,7 +69,18 @@ struct px_scheduler_driver {
 	uint64_t retry_timer; /* 0 when no retry is scheduled */
 	struct saved_list offers;
 	struct saved_list agents;
+	bool owns_runtime; /* start initialised the runtime: free finalises it */
 };
+
+/* Whether a master spec names an actor of this very OS process (a PID with this
+ * runtime's address), which needs no network transport. */
+static bool master_in_process(const char *spec)
+{
+	actor_pid pid;
+	if (!px_master_spec_is_pid(spec) || actor_pid_parse(spec, &pid) != 0)
+		return false;
+	return pid.ip == actor_runtime_ip() && pid.port == actor_runtime_port();
+}
 
 /* ---- small helpers --------------------------------------------------------------- */
 
@@ -474,6 +488,7 @@ enum call_kind {
 	CALL_ACK,     /* StatusUpdateAcknowledgementMessage */
 	CALL_STOP,
 	CALL_ABORT,
+	CALL_TASK_ERROR, /* a TaskStatus the driver made for a task it could not send */
 };
 
 struct sched_call {
@@ -614,6 +629,10 @@ static void run_call(actor_t *self, struct sched_call *c)
 		if (!atomic_load(&d->aborted))
 			run_accept(self, d, (Plexus__Internal__AcceptOffersMessage *)c->msg);
 		break;
+	case CALL_TASK_ERROR:
+		if (!atomic_load(&d->aborted) && d->cb.status_update != NULL)
+			d->cb.status_update(d, (Plexus__TaskStatus *)c->msg, d->arg);
+		break;
 	default:
 		if (atomic_load(&d->aborted))
 			break;
@@ -668,11 +687,18 @@ static enum px_driver_status submit_msg(px_scheduler_driver *d, enum call_kind k
 	enum px_driver_status s = status_get(d);
 	if (s != PX_DRIVER_RUNNING)
 		return s;
+	char why[384];
+	if (kind != CALL_ACCEPT)
+		px_driver_error_clear();
+	if (px_message_check(msg, why, sizeof(why)) != 0) {
+		px_driver_error_set("scheduler driver: %s refused: %s", msg->descriptor->short_name,
+		                    why);
+		return PX_DRIVER_INVALID_CALL;
+	}
 	struct sched_call *c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->msg = px_message_copy(msg)) == NULL) {
-		actor_error("scheduler driver: cannot copy %s (out of memory or a required field "
-		            "missing); call dropped",
-		            msg->descriptor->short_name);
+		px_driver_error_set("scheduler driver: %s dropped: out of memory",
+		                    msg->descriptor->short_name);
 		free(c);
 		return s;
 	}
@@ -746,8 +772,34 @@ px_scheduler_driver *px_scheduler_driver_alloc(const px_scheduler_callbacks *cal
                                                const Plexus__FrameworkInfo *framework,
                                                const char *master, const px_scheduler_options *opts)
 {
-	if (framework == NULL || master == NULL || master[0] == '\0')
+	char why[384];
+	px_driver_error_clear();
+	if (framework == NULL) {
+		px_driver_error_set("scheduler driver: no FrameworkInfo given");
 		return NULL;
+	}
+	if (master == NULL || px_master_spec_check(master, why, sizeof(why)) != 0) {
+		px_driver_error_set("scheduler driver: cannot use master '%s': %s",
+		                    master != NULL ? master : "", master != NULL ? why : "none given");
+		return NULL;
+	}
+	/* As Mesos's driver: an empty user is the user this scheduler runs as. */
+	Plexus__FrameworkInfo fw = *framework;
+	char user[256] = "";
+	if (fw.user == NULL || fw.user[0] == '\0') {
+		struct passwd pw, *found = NULL;
+		char buf[1024];
+		if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) == 0 && found != NULL)
+			snprintf(user, sizeof(user), "%s", found->pw_name);
+		else
+			snprintf(user, sizeof(user), "%u", (unsigned)geteuid());
+		fw.user = user;
+	}
+	if (px_message_check(&fw.base, why, sizeof(why)) != 0) {
+		px_driver_error_set("scheduler driver: FrameworkInfo cannot be encoded: %s", why);
+		return NULL;
+	}
+	framework = &fw;
 	px_scheduler_driver *d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return NULL;
@@ -807,6 +859,8 @@ void px_scheduler_driver_free(px_scheduler_driver *d)
 	}
 	protobuf_c_message_free_unpacked(&d->framework->base, NULL);
 	free(d->master_spec);
+	if (d->owns_runtime)
+		actor_runtime_fini();
 	pthread_cond_destroy(&d->cv);
 	pthread_mutex_destroy(&d->mu);
 	free(d);
@@ -819,6 +873,32 @@ enum px_driver_status px_scheduler_driver_start(px_scheduler_driver *d)
 		enum px_driver_status s = d->status;
 		pthread_mutex_unlock(&d->mu);
 		return s;
+	}
+	px_driver_error_clear();
+	/* As Mesos's driver initialises libprocess: a program that did not start the
+	 * runtime gets one that listens, so that the master can answer. */
+	if (!actor_runtime_running()) {
+		actor_config cfg;
+		actor_config_default(&cfg);
+		cfg.listen = true;
+		cfg.http_port = -1;
+		int rc = actor_runtime_init(&cfg);
+		if (rc != 0 && !actor_runtime_running()) {
+			pthread_mutex_unlock(&d->mu);
+			px_driver_error_set("scheduler driver: cannot start the libactor runtime: %s",
+			                    actor_strerror(rc));
+			return PX_DRIVER_NOT_STARTED;
+		}
+		d->owns_runtime = rc == 0;
+	}
+	if (!actor_runtime_listening() && !master_in_process(d->master_spec)) {
+		pthread_mutex_unlock(&d->mu);
+		px_driver_error_set("scheduler driver: the master '%s' is in another OS process, "
+		                    "but this process's libactor runtime does not listen, so the "
+		                    "master could never answer: start it with actor_config.listen "
+		                    "= true",
+		                    d->master_spec);
+		return PX_DRIVER_NOT_STARTED;
 	}
 	/* The definition carries the actor's id, so each driver has its own copy. */
 	d->def = sched_def;
@@ -908,18 +988,138 @@ int px_scheduler_driver_pid(px_scheduler_driver *d, char *buf, size_t size)
 	return actor_pid_format(pid, buf, size);
 }
 
+/* A TASK_ERROR update from the driver itself for a task it refused to send (reason
+ * says why), delivered through status_update in order with the driver's other calls. */
+static void queue_task_error(px_scheduler_driver *d, const Plexus__TaskInfo *task,
+                             const char *reason)
+{
+	if (task == NULL || task->task_id == NULL || task->task_id->value == NULL)
+		return; /* without an id there is nothing to report it against */
+	Plexus__TaskStatus st = PLEXUS__TASK_STATUS__INIT;
+	st.task_id = task->task_id;
+	if (task->agent_id != NULL && task->agent_id->value != NULL)
+		st.agent_id = task->agent_id;
+	st.state = PLEXUS__TASK_STATE__TASK_ERROR;
+	st.message = (char *)reason;
+	st.has_source = true;
+	st.source = PLEXUS__TASK_STATUS__SOURCE__SOURCE_MASTER;
+	st.has_reason = true;
+	st.reason = PLEXUS__TASK_STATUS__REASON__REASON_TASK_INVALID;
+	st.has_timestamp = true;
+	st.timestamp = px_wall_time();
+	struct sched_call *c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->msg = px_message_copy(&st.base)) == NULL) {
+		free(c);
+		return;
+	}
+	c->kind = CALL_TASK_ERROR;
+	submit(d, c, false);
+}
+
+/* Validates an accept before it is encoded (an unencodable message would otherwise be
+ * lost): a task that cannot be encoded is left out of its LAUNCH and gets TASK_ERROR,
+ * naming the missing field, while the rest goes on; any other operation that cannot be
+ * encoded refuses the whole call, its tasks get TASK_ERROR and the offers are declined
+ * (they go back to the allocator). */
 enum px_driver_status px_scheduler_driver_accept(px_scheduler_driver *d,
                                                  const Plexus__OfferID *const *offer_ids, size_t n,
                                                  const Plexus__Offer__Operation *const *ops,
                                                  size_t nops, const Plexus__Filters *filters)
 {
+	enum px_driver_status s = status_get(d);
+	if (s != PX_DRIVER_RUNNING)
+		return s;
+	px_driver_error_clear();
+	char why[384], reason[512];
+	bool refused = false;
+	const char *refusal = NULL;
+	for (size_t i = 0; i < n && refusal == NULL; i++)
+		if (offer_ids == NULL || offer_ids[i] == NULL || offer_ids[i]->value == NULL)
+			refusal = "offer_ids has an offer without an id";
+	if (refusal != NULL) {
+		px_driver_error_set("scheduler driver: accept refused: %s", refusal);
+		return PX_DRIVER_INVALID_CALL;
+	}
+	if (filters != NULL && px_message_check(&filters->base, why, sizeof(why)) != 0) {
+		snprintf(reason, sizeof(reason), "filters.%s", why);
+		refusal = reason;
+	}
+	Plexus__Offer__Operation *op_copies = calloc(nops ? nops : 1, sizeof(*op_copies));
+	Plexus__Offer__Operation__Launch *launches = calloc(nops ? nops : 1, sizeof(*launches));
+	Plexus__Offer__Operation **kept_ops = calloc(nops ? nops : 1, sizeof(*kept_ops));
+	Plexus__TaskInfo ***kept_tasks = calloc(nops ? nops : 1, sizeof(*kept_tasks));
+	if (op_copies == NULL || launches == NULL || kept_ops == NULL || kept_tasks == NULL) {
+		free(op_copies), free(launches), free(kept_ops), free(kept_tasks);
+		px_driver_error_set("scheduler driver: accept dropped: out of memory");
+		return s;
+	}
+	size_t nkept = 0;
+	for (size_t i = 0; i < nops && refusal == NULL; i++) {
+		const Plexus__Offer__Operation *op = ops[i];
+		if (op != NULL && op->type == PLEXUS__OFFER__OPERATION__TYPE__LAUNCH &&
+		    op->launch != NULL) {
+			const Plexus__Offer__Operation__Launch *l = op->launch;
+			kept_tasks[i] = calloc(l->n_task_infos ? l->n_task_infos : 1, sizeof(**kept_tasks));
+			if (kept_tasks[i] == NULL) {
+				refusal = "out of memory";
+				break;
+			}
+			launches[i] = *l;
+			launches[i].n_task_infos = 0;
+			launches[i].task_infos = kept_tasks[i];
+			for (size_t t = 0; t < l->n_task_infos; t++) {
+				Plexus__TaskInfo *task = l->task_infos[t];
+				if (task != NULL && px_message_check(&task->base, why, sizeof(why)) == 0) {
+					kept_tasks[i][launches[i].n_task_infos++] = task;
+					continue;
+				}
+				snprintf(reason, sizeof(reason),
+				         "Task cannot be encoded: operations[%zu].launch.task_infos[%zu].%s",
+				         i, t, task != NULL ? why : "is NULL");
+				px_driver_error_set("scheduler driver: %s", reason);
+				refused = true;
+				queue_task_error(d, task, reason);
+			}
+			op_copies[i] = *op;
+			op_copies[i].launch = &launches[i];
+			if (launches[i].n_task_infos > 0)
+				kept_ops[nkept++] = &op_copies[i];
+			continue;
+		}
+		if (op == NULL || px_message_check(&op->base, why, sizeof(why)) != 0) {
+			snprintf(reason, sizeof(reason), "operations[%zu].%s", i,
+			         op != NULL ? why : "is NULL");
+			refusal = reason;
+			break;
+		}
+		kept_ops[nkept++] = (Plexus__Offer__Operation *)op;
+	}
+	if (refusal != NULL) {
+		/* Nothing of the call is sent: its tasks fail, the offers go back. */
+		char msg[640];
+		snprintf(msg, sizeof(msg), "Accept refused by the driver: %s", refusal);
+		px_driver_error_set("scheduler driver: %s", msg);
+		for (size_t i = 0; i < nops; i++)
+			if (ops[i] != NULL && ops[i]->launch != NULL)
+				for (size_t t = 0; t < ops[i]->launch->n_task_infos; t++)
+					queue_task_error(d, ops[i]->launch->task_infos[t], msg);
+		refused = true;
+		nkept = 0;
+	}
 	Plexus__Internal__AcceptOffersMessage m = PLEXUS__INTERNAL__ACCEPT_OFFERS_MESSAGE__INIT;
 	m.n_offer_ids = n;
 	m.offer_ids = (Plexus__OfferID **)offer_ids;
-	m.n_operations = nops;
-	m.operations = (Plexus__Offer__Operation **)ops;
-	m.filters = (Plexus__Filters *)filters;
-	return submit_msg(d, CALL_ACCEPT, &m.base);
+	m.n_operations = nkept;
+	m.operations = kept_ops;
+	m.filters = refusal == NULL ? (Plexus__Filters *)filters : NULL;
+	/* submit_msg leaves px_driver_error as it is when it succeeds. */
+	enum px_driver_status rv = submit_msg(d, CALL_ACCEPT, &m.base);
+	if (refused && rv == PX_DRIVER_RUNNING)
+		rv = PX_DRIVER_INVALID_CALL;
+	for (size_t i = 0; i < nops; i++)
+		free(kept_tasks[i]);
+	free(op_copies), free(launches), free(kept_ops), free(kept_tasks);
+	return rv;
 }
 
 enum px_driver_status px_scheduler_driver_launch(px_scheduler_driver *d,

@@ -55,34 +55,28 @@ int px_task_set_resources(Plexus__TaskInfo *task, const char *resources, char *e
 	return 0;
 }
 
-Plexus__TaskInfo *px_task_command(const char *name, const Plexus__AgentID *agent_id,
-                                  const char *command, const char *resources, char *err,
-                                  size_t errlen)
+Plexus__TaskInfo *px_task_alloc(const char *name, const Plexus__AgentID *agent_id,
+                                const char *resources, char *err, size_t errlen)
 {
-	if (name == NULL || *name == '\0' || agent_id == NULL || agent_id->value == NULL ||
-	    command == NULL) {
+	if (name == NULL || *name == '\0' || agent_id == NULL || agent_id->value == NULL) {
 		set_err(err, errlen,
 		        name == NULL || *name == '\0' ? "a task needs a name"
-		        : command == NULL             ? "a command task needs a command"
 		                                      : "a task needs the agent_id of its offer");
 		return NULL;
 	}
 	Plexus__TaskInfo *t = malloc(sizeof(*t));
 	Plexus__TaskID *id = malloc(sizeof(*id));
 	Plexus__AgentID *agent = malloc(sizeof(*agent));
-	Plexus__CommandInfo *cmd = malloc(sizeof(*cmd));
-	if (t == NULL || id == NULL || agent == NULL || cmd == NULL) {
-		free(t), free(id), free(agent), free(cmd);
+	if (t == NULL || id == NULL || agent == NULL) {
+		free(t), free(id), free(agent);
 		set_err(err, errlen, "out of memory");
 		return NULL;
 	}
 	plexus__task_info__init(t);
 	plexus__task_id__init(id);
 	plexus__agent_id__init(agent);
-	plexus__command_info__init(cmd);
 	t->task_id = id;
 	t->agent_id = agent;
-	t->command = cmd;
 
 	uint8_t u[16];
 	char text[37], idbuf[512];
@@ -92,10 +86,7 @@ Plexus__TaskInfo *px_task_command(const char *name, const Plexus__AgentID *agent
 	t->name = strdup(name);
 	id->value = strdup(idbuf);
 	agent->value = strdup(agent_id->value);
-	cmd->value = strdup(command);
-	cmd->has_shell = true;
-	cmd->shell = true;
-	if (t->name == NULL || id->value == NULL || agent->value == NULL || cmd->value == NULL) {
+	if (t->name == NULL || id->value == NULL || agent->value == NULL) {
 		PX_FREE(t);
 		set_err(err, errlen, "out of memory");
 		return NULL;
@@ -105,6 +96,74 @@ Plexus__TaskInfo *px_task_command(const char *name, const Plexus__AgentID *agent
 		return NULL;
 	}
 	return t;
+}
+
+Plexus__TaskInfo *px_task_command(const char *name, const Plexus__AgentID *agent_id,
+                                  const char *command, const char *resources, char *err,
+                                  size_t errlen)
+{
+	if (command == NULL) {
+		set_err(err, errlen, "a command task needs a command");
+		return NULL;
+	}
+	Plexus__TaskInfo *t = px_task_alloc(name, agent_id, resources, err, errlen);
+	if (t == NULL)
+		return NULL;
+	Plexus__CommandInfo *cmd = malloc(sizeof(*cmd));
+	if (cmd == NULL) {
+		PX_FREE(t);
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	plexus__command_info__init(cmd);
+	t->command = cmd;
+	cmd->value = strdup(command);
+	cmd->has_shell = true;
+	cmd->shell = true;
+	if (cmd->value == NULL) {
+		PX_FREE(t);
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	return t;
+}
+
+Plexus__ExecutorInfo *px_executor_self(const char *executor_id, const char *args,
+                                       const char *resources, char *err, size_t errlen)
+{
+	if (executor_id == NULL || *executor_id == '\0') {
+		set_err(err, errlen, "an executor needs an id");
+		return NULL;
+	}
+	Plexus__ExecutorInfo *ex = malloc(sizeof(*ex));
+	Plexus__ExecutorID *id = malloc(sizeof(*id));
+	Plexus__CommandInfo *cmd = malloc(sizeof(*cmd));
+	if (ex == NULL || id == NULL || cmd == NULL) {
+		free(ex), free(id), free(cmd);
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	plexus__executor_info__init(ex);
+	plexus__executor_id__init(id);
+	plexus__command_info__init(cmd);
+	ex->executor_id = id;
+	ex->command = cmd;
+	id->value = strdup(executor_id);
+	size_t n = 0;
+	ex->resources = px_resources_from_text(resources, NULL, &n, err, errlen);
+	ex->n_resources = n;
+	if (id->value == NULL || ex->resources == NULL) {
+		if (id->value == NULL)
+			set_err(err, errlen, "out of memory");
+		PX_FREE(ex);
+		return NULL;
+	}
+	if (px_command_add_self(cmd, args) != 0) {
+		set_err(err, errlen, "cannot read this program's path (/proc/self/exe)");
+		PX_FREE(ex);
+		return NULL;
+	}
+	return ex;
 }
 
 /* Appends one malloc'ed element to a repeated message field (array, count). */

@@ -33,6 +33,10 @@
 #include "plexus/driver_status.h"
 #include "plexus/plexus.pb-c.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct px_executor_driver px_executor_driver;
 
 /* The executor's side. Any member may be NULL. */
@@ -93,5 +97,9 @@ enum px_driver_status px_executor_driver_send_status_update(px_executor_driver *
 
 enum px_driver_status px_executor_driver_send_message(px_executor_driver *d, const uint8_t *data,
                                                       size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -22,6 +22,11 @@ ProtobufCMessage *px_message_copy(const ProtobufCMessage *m);
  * a no-op. */
 void px_message_free(ProtobufCMessage *m);
 
+/* Checks that m can be encoded: every required field, in m and in every message it
+ * holds, is set. 0, or -1 with err naming the first missing field by its path
+ * ("task_infos[1].agent_id is required but not set"). */
+int px_message_check(const ProtobufCMessage *m, char *err, size_t errlen);
+
 /* Typed shorthands: PX_COPY(Plexus__TaskStatus, status) and PX_FREE(task). */
 #define PX_COPY(type, m) ((type *)px_message_copy((const ProtobufCMessage *)(m)))
 #define PX_FREE(m) px_message_free((ProtobufCMessage *)(m))

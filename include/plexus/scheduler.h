@@ -24,6 +24,10 @@
 #include "plexus/driver_status.h"
 #include "plexus/plexus.pb-c.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct px_scheduler_driver px_scheduler_driver;
 
 /* The scheduler's side. Any member may be NULL (the event is then only logged).
@@ -165,5 +169,9 @@ enum px_driver_status px_scheduler_driver_send_message(px_scheduler_driver *d,
  * implicit_acknowledgements false; needs status->uuid, task_id and agent_id). */
 enum px_driver_status px_scheduler_driver_acknowledge(px_scheduler_driver *d,
                                                       const Plexus__TaskStatus *status);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -29,6 +29,18 @@ Plexus__TaskInfo *px_task_command(const char *name, const Plexus__AgentID *agent
                                   const char *command, const char *resources, char *err,
                                   size_t errlen);
 
+/* A task without a command, for a framework's own executor: set task->executor (for
+ * example from px_executor_self) and, if the executor wants it, task->data. Id, name,
+ * agent and resources as px_task_command. PX_FREE it. NULL with err on bad input. */
+Plexus__TaskInfo *px_task_alloc(const char *name, const Plexus__AgentID *agent_id,
+                                const char *resources, char *err, size_t errlen);
+
+/* An executor that runs this very program (see px_command_add_self) with args, under
+ * the id executor_id, with the given resources. PX_FREE it (or let the task that holds
+ * it free it). NULL with err on bad input. */
+Plexus__ExecutorInfo *px_executor_self(const char *executor_id, const char *args,
+                                       const char *resources, char *err, size_t errlen);
+
 /* Resources from text, for TaskInfo.resources or ExecutorInfo.resources: an array of
  * *n messages the caller frees with px_resources_free_array. role NULL: unreserved
  * ("*"). NULL (and err) on bad text. */

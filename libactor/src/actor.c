@@ -362,11 +362,12 @@ int actor_send(actor_t *self, actor_pid to, const char *name, const void *data, 
 	if (!actor__pid_is_local(&to)) {
 		const struct actor_transport_ops *t = actor__transport;
 		if (t == NULL) {
-			actor_debug("dropped message %s to %s: not local and no transport", name,
-				    actor_pid_str(to));
-			actor__count(c, &c->sent, 1);
+			/* Nothing could ever carry it: say so rather than drop it silently. */
+			actor_warn("cannot send %s to %s: it is in another OS process and this "
+				   "runtime has no transport (actor_config.listen is false)",
+				   name, actor_pid_str(to));
 			actor__count(c, &c->dropped, 1);
-			return 0;
+			return ACTOR_ENOTRANSPORT;
 		}
 		int rc = t->send(from, &to, name, name_len, data, len);
 		if (rc == 0)

@@ -290,6 +290,8 @@ extern struct actor__rt actor__rt;
 
 int actor__timers_start(void);
 void actor__timers_stop(void);
+/* Stops the child watcher's thread (reap.c); pending watches are dropped. */
+void actor__reap_stop(void);
 /* A timer of actor owner (fn runs inside it) at deadline on the runtime clock. */
 uint64_t actor__timer_add(struct actor *owner, int64_t deadline, actor_fn fn, void *arg);
 /* A timer of nobody: fn(arg, true) on the timer thread when due, fn(arg, false) if cancelled. */

@@ -62,6 +62,11 @@ uint16_t actor_runtime_port(void)
 	return actor__rt.port;
 }
 
+bool actor_runtime_listening(void)
+{
+	return actor_runtime_running() && actor__rt.port != 0;
+}
+
 int actor_runtime_init(const actor_config *user)
 {
 	actor_config cfg;
@@ -187,6 +192,8 @@ void actor_runtime_fini(void)
 			break;
 		nanosleep(&pause, NULL);
 	}
+	/* No actor is left to hear of a child's end. */
+	actor__reap_stop();
 	if (actor__transport != NULL) {
 		actor__transport->stop();
 		actor__transport = NULL;

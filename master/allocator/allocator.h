@@ -181,6 +181,13 @@ int alloc_offer_apply(alloc_core *a, const char *framework_id, const char *role,
                       const char *agent_id, const Plexus__Offer__Operation *op, char *err,
                       size_t errlen);
 
+/* Whether every reservation op makes or removes (RESERVE, UNRESERVE; other types: true)
+ * is for exactly role, as alloc_offer_apply requires. When not, err (may be NULL) gets
+ * the reason. op is borrowed. The master checks this before it queues an operation
+ * (its answer must not wait for the allocator's). */
+bool alloc_op_roles_match(const Plexus__Offer__Operation *op, const char *role, char *err,
+                          size_t errlen);
+
 /* ---- Reading ---------------------------------------------------------------------- */
 
 /* Borrowed views (NULL when unknown). */
@@ -229,5 +236,22 @@ void alloc_counters_get(const alloc_core *a, alloc_counters *out);
  * number of agents on which some role of it could be offered something, or a negative
  * alloc_err (ALLOC_ENOENT for an unknown framework). */
 int alloc_explain(alloc_core *a, const char *framework_id, int64_t now_ms, char *buf, size_t len);
+
+/* Why would the framework, in role (NULL: its first), get no offer holding `request`
+ * (borrowed; unreserved scalars, ranges, sets) if a pass ran now? Compares the request
+ * with what the role may use of each agent's total and free resources and writes one
+ * line into buf (cut to len), the first reason that applies:
+ *   "the framework is inactive ..."                 its scheduler is gone
+ *   "no agent has cpus:4; the largest has cpus:2"   no agent that large
+ *   "the quota limit of role r is cpus:2, ..."      a limit below the request
+ *   "the framework is suppressed in role r ..."
+ * otherwise how the agents large enough stand: all allocated to other frameworks (named),
+ * held by its own offers and tasks, filtered by its declines, beyond a quota limit, kept
+ * for quota guarantees, in maintenance or inactive (named), or a count of each. Returns
+ * the number of agents that a pass would offer it on now (>= 0), or a negative alloc_err
+ * (ALLOC_ENOENT: unknown framework or role; ALLOC_EINVAL: empty request). Logs the line at
+ * debug level. */
+int alloc_explain_request(alloc_core *a, const char *framework_id, const char *role,
+                          const px_resources *request, int64_t now_ms, char *buf, size_t len);
 
 #endif

@@ -26,14 +26,20 @@ typedef struct alloc_actor_config {
 	alloc_config core;              /* see allocator.h */
 	alloc_offer_cb offer_cb;        /* required */
 	void *offer_arg;
+	/* Called with offer_arg when the actor ends (NULL: offer_arg stays the caller's).
+	 * This is how a callback's state, such as the PID offers go to, lives exactly as long
+	 * as the actor that uses it. */
+	void (*offer_arg_free)(void *offer_arg);
 } alloc_actor_config;
 
 /* Fills cfg with the defaults above (offer_cb NULL). */
 void alloc_actor_config_default(alloc_actor_config *cfg);
 
-/* Spawns the allocator actor (id "allocator") in the running runtime. cfg is copied. The PID goes
- * to *out (may be NULL). Returns 0, ALLOC_EINVAL without offer_cb, or a libactor error code from
- * actor_spawn; on error nothing runs. */
+/* Spawns the allocator actor (id "allocator") in the running runtime. cfg is copied; on
+ * success the actor owns cfg->offer_arg when offer_arg_free is set. The PID goes to *out
+ * (may be NULL). Every pass is timed under allocator/mesos/allocation_run_ms (report.h).
+ * Returns 0, ALLOC_EINVAL without offer_cb, or a libactor error code from actor_spawn; on
+ * error nothing runs and offer_arg stays the caller's. */
 int alloc_actor_spawn(const alloc_actor_config *cfg, actor_pid *out);
 
 /* A call run inside the allocator actor with its core and the runtime's time. It

@@ -184,7 +184,7 @@ void alloc_core_free(alloc_core *a)
 	if (a == NULL)
 		return;
 	for (size_t i = 0; i < a->nagents; i++) {
-		struct agent *g = a->agent_v[i];
+		struct alloc_agent *g = a->agent_v[i];
 		for (size_t j = 0; j < g->nrecs; j++)
 			record_free(&g->recs[j]);
 		free(g->recs);
@@ -197,7 +197,7 @@ void alloc_core_free(alloc_core *a)
 	free(a->agent_v);
 	strmap_fini(&a->agents);
 	for (size_t i = 0; i < a->frameworks.cap; i++) {
-		struct framework *f = a->frameworks.v[i].value;
+		struct alloc_framework *f = a->frameworks.v[i].value;
 		if (a->frameworks.v[i].key == NULL)
 			continue;
 		for (size_t j = 0; j < f->nclients; j++)
@@ -215,7 +215,7 @@ void alloc_core_free(alloc_core *a)
 
 /* ---- records ---------------------------------------------------------------------- */
 
-struct record *alloc__record(struct agent *g, struct client *c, bool create)
+struct record *alloc__record(struct alloc_agent *g, struct client *c, bool create)
 {
 	for (size_t i = 0; i < g->nrecs; i++)
 		if (g->recs[i].c == c)
@@ -243,7 +243,7 @@ static void client_maybe_free(struct client *c);
 
 /* Brings the record's vectors, its client and every role aggregate in line with its
  * sets; drops the record when it holds nothing. r is invalid afterwards. */
-void alloc__record_refresh(alloc_core *a, struct agent *g, struct record *r)
+void alloc__record_refresh(alloc_core *a, struct alloc_agent *g, struct record *r)
 {
 	avec all, unres, off, use, d_all, d_unres, d_off, d_use;
 
@@ -269,21 +269,21 @@ void alloc__record_refresh(alloc_core *a, struct agent *g, struct record *r)
 	}
 }
 
-void alloc__agent_refresh_free(alloc_core *a, struct agent *g)
+void alloc__agent_refresh_free(alloc_core *a, struct alloc_agent *g)
 {
 	alloc__vec_of(a, g->free, NULL, &g->free_unres);
 }
 
-bool alloc__agent_offerable(const struct agent *g)
+bool alloc__agent_offerable(const struct alloc_agent *g)
 {
 	return g->active && !g->maintenance;
 }
 
 /* ---- agents ----------------------------------------------------------------------- */
 
-static struct agent *agent_find(const alloc_core *a, const char *call, const char *id)
+static struct alloc_agent *agent_find(const alloc_core *a, const char *call, const char *id)
 {
-	struct agent *g = id ? strmap_get(&a->agents, id) : NULL;
+	struct alloc_agent *g = id ? strmap_get(&a->agents, id) : NULL;
 	if (g == NULL)
 		alloc__warn(call, ALLOC_ENOENT, "unknown agent '%s'", id ? id : "(null)");
 	return g;
@@ -291,7 +291,7 @@ static struct agent *agent_find(const alloc_core *a, const char *call, const cha
 
 /* Recomputes the per-role reserved vectors of g from its total and adds them to (sign
  * +1) or removes them from (sign -1) the role aggregates. */
-static int rr_account(alloc_core *a, struct agent *g, int sign)
+static int rr_account(alloc_core *a, struct alloc_agent *g, int sign)
 {
 	if (sign < 0) {
 		for (size_t i = 0; i < g->nrr; i++)
@@ -333,7 +333,7 @@ static int rr_account(alloc_core *a, struct agent *g, int sign)
 	return ALLOC_OK;
 }
 
-static void agent_set_total_vec(alloc_core *a, struct agent *g, int sign)
+static void agent_set_total_vec(alloc_core *a, struct alloc_agent *g, int sign)
 {
 	if (sign > 0)
 		alloc__vec_of(a, g->total, &g->total_v, NULL);
@@ -362,13 +362,13 @@ int alloc_agent_add(alloc_core *a, const char *agent_id, const px_resources *tot
 		                   agent_id);
 	if (a->nagents == a->capagents) {
 		size_t cap = a->capagents ? a->capagents * 2 : 64;
-		struct agent **v = realloc(a->agent_v, cap * sizeof(*v));
+		struct alloc_agent **v = realloc(a->agent_v, cap * sizeof(*v));
 		if (v == NULL)
 			return ALLOC_ENOMEM;
 		a->agent_v = v;
 		a->capagents = cap;
 	}
-	struct agent *g = calloc(1, sizeof(*g));
+	struct alloc_agent *g = calloc(1, sizeof(*g));
 	if (g == NULL)
 		return ALLOC_ENOMEM;
 	g->id = strdup(agent_id);
@@ -397,7 +397,7 @@ int alloc_agent_add(alloc_core *a, const char *agent_id, const px_resources *tot
 static void forget_filters_of(alloc_core *a, uint64_t serial)
 {
 	for (size_t i = 0; i < a->frameworks.cap; i++) {
-		struct framework *f = a->frameworks.v[i].value;
+		struct alloc_framework *f = a->frameworks.v[i].value;
 		if (a->frameworks.v[i].key == NULL)
 			continue;
 		for (size_t j = 0; j < f->nclients; j++)
@@ -407,7 +407,7 @@ static void forget_filters_of(alloc_core *a, uint64_t serial)
 
 int alloc_agent_remove(alloc_core *a, const char *agent_id)
 {
-	struct agent *g = agent_find(a, "agent_remove", agent_id);
+	struct alloc_agent *g = agent_find(a, "agent_remove", agent_id);
 	if (g == NULL)
 		return ALLOC_ENOENT;
 	while (g->nrecs > 0) {
@@ -433,7 +433,7 @@ int alloc_agent_remove(alloc_core *a, const char *agent_id)
 }
 
 /* The sum of everything held on g, or NULL when out of memory. */
-static px_resources *agent_allocated(const struct agent *g)
+static px_resources *agent_allocated(const struct alloc_agent *g)
 {
 	px_resources *sum = px_resources_new();
 	for (size_t i = 0; sum && i < g->nrecs; i++) {
@@ -447,7 +447,7 @@ static px_resources *agent_allocated(const struct agent *g)
 }
 
 /* Replaces g's total by total (taken over) and recomputes free from it. */
-static int agent_replace_total(alloc_core *a, struct agent *g, px_resources *total)
+static int agent_replace_total(alloc_core *a, struct alloc_agent *g, px_resources *total)
 {
 	px_resources *held = agent_allocated(g);
 	px_resources *free_ = held ? px_resources_copy(total) : NULL;
@@ -473,7 +473,7 @@ static int agent_replace_total(alloc_core *a, struct agent *g, px_resources *tot
 
 int alloc_agent_update_total(alloc_core *a, const char *agent_id, const px_resources *total)
 {
-	struct agent *g = agent_find(a, "agent_update_total", agent_id);
+	struct alloc_agent *g = agent_find(a, "agent_update_total", agent_id);
 	if (g == NULL)
 		return ALLOC_ENOENT;
 	if (total == NULL || !reserved_roles_valid(total))
@@ -496,7 +496,7 @@ int alloc_agent_update_total(alloc_core *a, const char *agent_id, const px_resou
 
 int alloc_agent_set_active(alloc_core *a, const char *agent_id, bool active)
 {
-	struct agent *g = agent_find(a, "agent_set_active", agent_id);
+	struct alloc_agent *g = agent_find(a, "agent_set_active", agent_id);
 	if (g == NULL)
 		return ALLOC_ENOENT;
 	g->active = active;
@@ -506,7 +506,7 @@ int alloc_agent_set_active(alloc_core *a, const char *agent_id, bool active)
 
 int alloc_agent_set_maintenance(alloc_core *a, const char *agent_id, bool maintenance)
 {
-	struct agent *g = agent_find(a, "agent_set_maintenance", agent_id);
+	struct alloc_agent *g = agent_find(a, "agent_set_maintenance", agent_id);
 	if (g == NULL)
 		return ALLOC_ENOENT;
 	g->maintenance = maintenance;
@@ -542,7 +542,7 @@ static bool limits_broken(alloc_core *a, const avec *before)
 int alloc_agent_apply(alloc_core *a, const char *agent_id, const Plexus__Offer__Operation *op,
                       char *err, size_t errlen)
 {
-	struct agent *g = agent_find(a, "agent_apply", agent_id);
+	struct alloc_agent *g = agent_find(a, "agent_apply", agent_id);
 	if (g == NULL)
 		return ALLOC_ENOENT;
 	if (!op_supported(op))
@@ -637,15 +637,15 @@ int alloc_agent_unreserve(alloc_core *a, const char *agent_id, const px_resource
 
 /* ---- frameworks ------------------------------------------------------------------- */
 
-static struct framework *fw_find(const alloc_core *a, const char *call, const char *id)
+static struct alloc_framework *fw_find(const alloc_core *a, const char *call, const char *id)
 {
-	struct framework *f = id ? strmap_get(&a->frameworks, id) : NULL;
+	struct alloc_framework *f = id ? strmap_get(&a->frameworks, id) : NULL;
 	if (f == NULL)
 		alloc__warn(call, ALLOC_ENOENT, "unknown framework '%s'", id ? id : "(null)");
 	return f;
 }
 
-static struct client *client_of(const struct framework *f, const char *role)
+static struct client *client_of(const struct alloc_framework *f, const char *role)
 {
 	for (size_t i = 0; i < f->nclients; i++)
 		if (strcmp(f->clients[i]->role->name, role) == 0)
@@ -663,7 +663,7 @@ static void client_maybe_free(struct client *c)
 {
 	if (c->subscribed || c->nrecords > 0)
 		return;
-	struct framework *f = c->fw;
+	struct alloc_framework *f = c->fw;
 	for (size_t i = 0; i < f->nclients; i++) {
 		if (f->clients[i] == c) {
 			f->clients[i] = f->clients[--f->nclients];
@@ -674,7 +674,7 @@ static void client_maybe_free(struct client *c)
 	client_free(c);
 }
 
-static struct client *client_new(alloc_core *a, struct framework *f, const char *role)
+static struct client *client_new(alloc_core *a, struct alloc_framework *f, const char *role)
 {
 	struct role *r = alloc__role_get(a, role, true);
 	if (r == NULL)
@@ -706,7 +706,7 @@ static int check_roles(const char *call, const char *const *roles, size_t n)
 }
 
 /* Subscribes f to exactly roles: new clients, resubscribed ones, left ones. */
-static int set_roles(alloc_core *a, struct framework *f, const char *const *roles, size_t n)
+static int set_roles(alloc_core *a, struct alloc_framework *f, const char *const *roles, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct client *c = client_of(f, roles[i]);
@@ -736,7 +736,7 @@ int alloc_framework_add(alloc_core *a, const char *framework_id, const char *con
 		return rc;
 	if (strmap_get(&a->frameworks, framework_id) != NULL)
 		return alloc__warn("framework_add", ALLOC_EEXIST, "framework '%s'", framework_id);
-	struct framework *f = calloc(1, sizeof(*f));
+	struct alloc_framework *f = calloc(1, sizeof(*f));
 	if (f == NULL || (f->id = strdup(framework_id)) == NULL ||
 	    strmap_put(&a->frameworks, framework_id, f) != 0) {
 		if (f)
@@ -752,7 +752,7 @@ int alloc_framework_add(alloc_core *a, const char *framework_id, const char *con
 
 int alloc_framework_remove(alloc_core *a, const char *framework_id)
 {
-	struct framework *f = fw_find(a, "framework_remove", framework_id);
+	struct alloc_framework *f = fw_find(a, "framework_remove", framework_id);
 	if (f == NULL)
 		return ALLOC_ENOENT;
 	for (size_t i = 0; i < f->nclients; i++) {
@@ -765,7 +765,7 @@ int alloc_framework_remove(alloc_core *a, const char *framework_id)
 	for (size_t i = 0; i < f->nclients; i++)
 		left += f->clients[i]->nrecords;
 	for (size_t i = 0; i < a->nagents && left > 0; i++) {
-		struct agent *g = a->agent_v[i];
+		struct alloc_agent *g = a->agent_v[i];
 		for (size_t j = g->nrecs; j-- > 0;) {
 			struct record *r = &g->recs[j];
 			if (r->c->fw != f)
@@ -795,7 +795,7 @@ int alloc_framework_remove(alloc_core *a, const char *framework_id)
 
 int alloc_framework_set_active(alloc_core *a, const char *framework_id, bool active)
 {
-	struct framework *f = fw_find(a, "framework_set_active", framework_id);
+	struct alloc_framework *f = fw_find(a, "framework_set_active", framework_id);
 	if (f == NULL)
 		return ALLOC_ENOENT;
 	f->active = active;
@@ -808,7 +808,7 @@ int alloc_framework_set_active(alloc_core *a, const char *framework_id, bool act
 int alloc_framework_update_roles(alloc_core *a, const char *framework_id, const char *const *roles,
                                  size_t n)
 {
-	struct framework *f = fw_find(a, "framework_update_roles", framework_id);
+	struct alloc_framework *f = fw_find(a, "framework_update_roles", framework_id);
 	if (f == NULL)
 		return ALLOC_ENOENT;
 	int rc = check_roles("framework_update_roles", roles, n);
@@ -818,7 +818,7 @@ int alloc_framework_update_roles(alloc_core *a, const char *framework_id, const 
 static int suppress_revive(alloc_core *a, const char *call, const char *framework_id,
                            const char *role, bool suppress)
 {
-	struct framework *f = fw_find(a, call, framework_id);
+	struct alloc_framework *f = fw_find(a, call, framework_id);
 	if (f == NULL)
 		return ALLOC_ENOENT;
 	bool any = false;
@@ -853,10 +853,10 @@ int alloc_revive(alloc_core *a, const char *framework_id, const char *role)
 
 /* The record of (framework, role) on agent, or NULL after a warning. */
 static struct record *find_record(alloc_core *a, const char *call, const char *framework_id,
-                                  const char *role, const char *agent_id, struct agent **gout)
+                                  const char *role, const char *agent_id, struct alloc_agent **gout)
 {
-	struct framework *f = fw_find(a, call, framework_id);
-	struct agent *g = agent_find(a, call, agent_id);
+	struct alloc_framework *f = fw_find(a, call, framework_id);
+	struct alloc_agent *g = agent_find(a, call, agent_id);
 	if (f == NULL || g == NULL)
 		return NULL;
 	struct client *c = role ? client_of(f, role) : NULL;
@@ -872,7 +872,7 @@ int alloc_recover_offered(alloc_core *a, const char *framework_id, const char *r
                           const char *agent_id, const px_resources *resources, int64_t refuse_ms,
                           int64_t now_ms)
 {
-	struct agent *g;
+	struct alloc_agent *g;
 	struct record *r = find_record(a, "recover_offered", framework_id, role, agent_id, &g);
 	if (r == NULL)
 		return ALLOC_ENOENT;
@@ -908,7 +908,7 @@ int alloc_recover_offered(alloc_core *a, const char *framework_id, const char *r
 int alloc_offer_use(alloc_core *a, const char *framework_id, const char *role, const char *agent_id,
                     const px_resources *resources)
 {
-	struct agent *g;
+	struct alloc_agent *g;
 	struct record *r = find_record(a, "offer_use", framework_id, role, agent_id, &g);
 	if (r == NULL)
 		return ALLOC_ENOENT;
@@ -930,7 +930,7 @@ int alloc_offer_use(alloc_core *a, const char *framework_id, const char *role, c
 int alloc_recover_used(alloc_core *a, const char *framework_id, const char *role,
                        const char *agent_id, const px_resources *resources)
 {
-	struct agent *g;
+	struct alloc_agent *g;
 	struct record *r = find_record(a, "recover_used", framework_id, role, agent_id, &g);
 	if (r == NULL)
 		return ALLOC_ENOENT;
@@ -950,8 +950,8 @@ int alloc_recover_used(alloc_core *a, const char *framework_id, const char *role
 int alloc_used_add(alloc_core *a, const char *framework_id, const char *role, const char *agent_id,
                    const px_resources *resources)
 {
-	struct framework *f = fw_find(a, "used_add", framework_id);
-	struct agent *g = agent_find(a, "used_add", agent_id);
+	struct alloc_framework *f = fw_find(a, "used_add", framework_id);
+	struct alloc_agent *g = agent_find(a, "used_add", agent_id);
 	if (f == NULL || g == NULL)
 		return ALLOC_ENOENT;
 	if (!alloc_role_valid(role, true))
@@ -977,9 +977,10 @@ int alloc_used_add(alloc_core *a, const char *framework_id, const char *role, co
 	return ALLOC_OK;
 }
 
-/* Reservations an operation makes or removes must be for exactly the offer's role,
- * so that reserved resources never sit in an allocation outside their role. */
-static bool op_roles_match(const Plexus__Offer__Operation *op, const char *role)
+/* Reservations made or removed must be for exactly the offer's role, so that reserved
+ * resources never sit in an allocation outside their role. */
+bool alloc_op_roles_match(const Plexus__Offer__Operation *op, const char *role, char *err,
+                          size_t errlen)
 {
 	Plexus__Resource **res = NULL;
 	size_t n = 0;
@@ -993,11 +994,19 @@ static bool op_roles_match(const Plexus__Offer__Operation *op, const char *role)
 		return true;
 	}
 	px_resources *rs = NULL;
-	if (px_resources_from_pb(res, n, &rs, NULL, 0) != PX_OK)
+	if (px_resources_from_pb(res, n, &rs, err, errlen) != PX_OK)
 		return false;
 	bool ok = true;
-	for (size_t i = 0; i < px_resources_size(rs) && ok; i++)
-		ok = strcmp(px_resource_role(px_resources_at(rs, i)), role) == 0;
+	for (size_t i = 0; i < px_resources_size(rs) && ok; i++) {
+		const char *r = px_resource_role(px_resources_at(rs, i));
+		if (r == NULL || role == NULL || strcmp(r, role) != 0) {
+			if (err != NULL && errlen > 0)
+				snprintf(err, errlen,
+				         "a reservation for role '%s' on an offer made to '%s'",
+				         r ? r : "*", role ? role : "*");
+			ok = false;
+		}
+	}
 	px_resources_free(rs);
 	return ok;
 }
@@ -1006,11 +1015,11 @@ int alloc_offer_apply(alloc_core *a, const char *framework_id, const char *role,
                       const char *agent_id, const Plexus__Offer__Operation *op, char *err,
                       size_t errlen)
 {
-	struct agent *g;
+	struct alloc_agent *g;
 	struct record *r = find_record(a, "offer_apply", framework_id, role, agent_id, &g);
 	if (r == NULL)
 		return ALLOC_ENOENT;
-	if (!op_supported(op) || !op_roles_match(op, role))
+	if (!op_supported(op) || !alloc_op_roles_match(op, role, NULL, 0))
 		return alloc__warn("offer_apply", ALLOC_EINVAL,
 		                   "unsupported operation or reservation role other than '%s'",
 		                   role);
@@ -1049,21 +1058,21 @@ int alloc_offer_apply(alloc_core *a, const char *framework_id, const char *role,
 
 const px_resources *alloc_agent_total(const alloc_core *a, const char *agent_id)
 {
-	struct agent *g = agent_id ? strmap_get(&a->agents, agent_id) : NULL;
+	struct alloc_agent *g = agent_id ? strmap_get(&a->agents, agent_id) : NULL;
 	return g ? g->total : NULL;
 }
 
 const px_resources *alloc_agent_free(const alloc_core *a, const char *agent_id)
 {
-	struct agent *g = agent_id ? strmap_get(&a->agents, agent_id) : NULL;
+	struct alloc_agent *g = agent_id ? strmap_get(&a->agents, agent_id) : NULL;
 	return g ? g->free : NULL;
 }
 
 static const struct record *record_of(const alloc_core *a, const char *framework_id,
                                       const char *role, const char *agent_id)
 {
-	struct framework *f = framework_id ? strmap_get(&a->frameworks, framework_id) : NULL;
-	struct agent *g = agent_id ? strmap_get(&a->agents, agent_id) : NULL;
+	struct alloc_framework *f = framework_id ? strmap_get(&a->frameworks, framework_id) : NULL;
+	struct alloc_agent *g = agent_id ? strmap_get(&a->agents, agent_id) : NULL;
 	struct client *c = f && role ? client_of(f, role) : NULL;
 	return c && g ? alloc__record(g, c, false) : NULL;
 }

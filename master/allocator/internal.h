@@ -49,10 +49,10 @@ struct filter {
 	avec declined; /* scalars declined (all identities); an offer within is refused */
 };
 
-struct framework;
+struct alloc_framework;
 
 struct client {
-	struct framework *fw;
+	struct alloc_framework *fw;
 	struct role *role;
 	struct slot slot; /* in role->fws while active */
 	avec alloc;       /* offered + used across agents */
@@ -63,7 +63,7 @@ struct client {
 	uint64_t stamp;
 };
 
-struct framework {
+struct alloc_framework {
 	char *id;
 	size_t id_len;
 	bool active;
@@ -92,7 +92,7 @@ struct resrole {
 	avec v; /* scalars of the agent's total reserved for exactly this role */
 };
 
-struct agent {
+struct alloc_agent {
 	char *id;
 	size_t id_len;
 	uint64_t serial; /* never reused: keys filters */
@@ -132,7 +132,7 @@ struct pass {
 	bool any_required;
 	struct alloc_offers *out;
 	size_t agent_first; /* first offer of the current agent in out */
-	struct agent *agent;
+	struct alloc_agent *agent;
 	int phase;               /* PHASE_* */
 	struct role *quota_role; /* PHASE_QUOTA: the role being satisfied */
 	struct role *res_role;   /* PHASE_RESERVED: the reservation role */
@@ -163,11 +163,11 @@ struct alloc_core {
 	struct strmap roles;     /* name -> struct role * */
 	struct role **role_list; /* in creation order (parents first) */
 	size_t nroles, caproles;
-	struct strmap agents; /* id -> struct agent * */
-	struct agent **agent_v;
+	struct strmap agents; /* id -> struct alloc_agent * */
+	struct alloc_agent **agent_v;
 	size_t nagents, capagents;
 	uint64_t next_serial;
-	struct strmap frameworks; /* id -> struct framework * */
+	struct strmap frameworks; /* id -> struct alloc_framework * */
 	size_t nframeworks;
 	uint64_t stamp, seq;
 	uint64_t passes, offers, events, candidates;
@@ -213,9 +213,10 @@ void alloc__pass_prepare(alloc_core *a, struct pass *p, int64_t now_ms);
 /* What client c would be offered on agent g in phase p->phase, with its scalar sums
  * in *all and *unres; NULL with *why set when nothing (or on out of memory, p->err
  * set). When *whole, the offer is g->free itself (borrowed), else a new set. */
-px_resources *alloc__offer_for(alloc_core *a, struct pass *p, struct client *c, struct agent *g,
-                               enum why *why, bool *whole, avec *all, avec *unres);
-bool alloc__agent_offerable(const struct agent *g);
+px_resources *alloc__offer_for(alloc_core *a, struct pass *p, struct client *c,
+                               struct alloc_agent *g, enum why *why, bool *whole, avec *all,
+                               avec *unres);
+bool alloc__agent_offerable(const struct alloc_agent *g);
 
 static inline bool alloc__rs_empty(const px_resources *rs)
 {
@@ -228,9 +229,9 @@ void alloc__rsref_release(struct rsref *w);
 /* Makes r->offered the record's own before a change: taken back when the batch has
  * let go of it, else copied. ALLOC_OK or ALLOC_ENOMEM. */
 int alloc__record_own_offered(struct record *r);
-struct record *alloc__record(struct agent *g, struct client *c, bool create);
-void alloc__record_refresh(alloc_core *a, struct agent *g, struct record *r);
-void alloc__agent_refresh_free(alloc_core *a, struct agent *g);
+struct record *alloc__record(struct alloc_agent *g, struct client *c, bool create);
+void alloc__record_refresh(alloc_core *a, struct alloc_agent *g, struct record *r);
+void alloc__agent_refresh_free(alloc_core *a, struct alloc_agent *g);
 
 #define ALLOC_WARN(call, err, ...) alloc__warn(call, err, __VA_ARGS__)
 int alloc__warn(const char *call, int err, const char *fmt, ...)

@@ -68,7 +68,7 @@ static int arena_put(struct alloc_offers *b, const char *s, size_t len, size_t *
 static int batch_add(struct pass *p, struct client *c, struct rsref *w)
 {
 	struct alloc_offers *b = p->out;
-	struct agent *g = p->agent;
+	struct alloc_agent *g = p->agent;
 	bool quota_offers = p->phase != PHASE_QUOTA && g->q_pass == p->pass_id;
 	size_t from = quota_offers ? g->q_first : p->agent_first;
 	for (size_t i = from; i < b->n; i++) {
@@ -219,7 +219,7 @@ static bool min_allocatable(const alloc_core *a, const avec *v)
 
 /* Caps the unreserved scalars of offer at cap (per name). On return offer may have
  * been replaced. */
-static int shrink(alloc_core *a, struct agent *g, px_resources **offer, const avec *cap,
+static int shrink(alloc_core *a, struct alloc_agent *g, px_resources **offer, const avec *cap,
                   bool *shrunk)
 {
 	px_resources *excess = NULL;
@@ -266,8 +266,8 @@ static int shrink(alloc_core *a, struct agent *g, px_resources **offer, const av
  * ancestors, headroom owed to other roles' guarantees, and in the quota stage what
  * the guarantee still needs). Returns whether any cap binds on g's free resources,
  * with *capped saying which kind binds first. */
-static bool caps_for(alloc_core *a, struct pass *p, struct client *c, struct agent *g, avec *cap,
-                     enum why *capped)
+static bool caps_for(alloc_core *a, struct pass *p, struct client *c, struct alloc_agent *g,
+                     avec *cap, enum why *capped)
 {
 	struct role *r = c->role;
 	bool binds = false;
@@ -326,8 +326,9 @@ static bool caps_for(alloc_core *a, struct pass *p, struct client *c, struct age
 	return binds;
 }
 
-px_resources *alloc__offer_for(alloc_core *a, struct pass *p, struct client *c, struct agent *g,
-                               enum why *why, bool *whole, avec *all, avec *unres)
+px_resources *alloc__offer_for(alloc_core *a, struct pass *p, struct client *c,
+                               struct alloc_agent *g, enum why *why, bool *whole, avec *all,
+                               avec *unres)
 {
 	struct role *r = c->role;
 	px_resources *offer = NULL;
@@ -399,7 +400,7 @@ enum { VISIT_NONE, VISIT_ALLOCATED, VISIT_ERROR };
 
 static bool try_client(alloc_core *a, struct pass *p, struct client *c)
 {
-	struct agent *g = p->agent;
+	struct alloc_agent *g = p->agent;
 	enum why why;
 	bool whole;
 	a->candidates++;
@@ -488,7 +489,7 @@ static int visit(alloc_core *a, struct pass *p, struct role *node, uint64_t stam
 	return VISIT_NONE;
 }
 
-static bool has_free_reserved(const struct agent *g, const char *role)
+static bool has_free_reserved(const struct alloc_agent *g, const char *role)
 {
 	size_t n = px_resources_size(g->free);
 	for (size_t i = 0; i < n; i++) {
@@ -499,7 +500,7 @@ static bool has_free_reserved(const struct agent *g, const char *role)
 	return false;
 }
 
-static bool unreserved_left(const alloc_core *a, const struct agent *g)
+static bool unreserved_left(const alloc_core *a, const struct alloc_agent *g)
 {
 	return min_allocatable(a, &g->free_unres);
 }
@@ -588,7 +589,7 @@ int alloc_run(alloc_core *a, int64_t now_ms, alloc_offers **out)
 		if (qs == NULL)
 			p->err = ALLOC_ENOMEM;
 		for (size_t i = 0; i < a->nagents && nq > 0 && !p->err; i++) {
-			struct agent *g = a->agent_v[i];
+			struct alloc_agent *g = a->agent_v[i];
 			if (!alloc__agent_offerable(g) || !unreserved_left(a, g))
 				continue;
 			p->agent = g;
@@ -606,7 +607,7 @@ int alloc_run(alloc_core *a, int64_t now_ms, alloc_offers **out)
 		free(qs);
 	}
 	for (size_t i = 0; i < a->nagents && !p->err; i++) {
-		struct agent *g = a->agent_v[i];
+		struct alloc_agent *g = a->agent_v[i];
 		if (!alloc__agent_offerable(g))
 			continue;
 		p->agent = g;

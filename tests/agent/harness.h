@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "actor/libactor.h"
+#include "actor/pb.h"
 #include "proto/internal.pb-c.h"
 #include "proto/plexus.pb-c.h"
 

@@ -363,9 +363,9 @@ Test(actor, unknown_pid_is_dropped_and_counted)
 	actor_runtime_stats(&b);
 	cr_assert_eq(b.messages_dropped - a.messages_dropped, 1);
 	cr_assert_eq(b.messages_sent - a.messages_sent, 1);
-	/* Not local, no transport: dropped too. */
+	/* Not local, no transport: refused with an error, never silently dropped. */
 	cr_assert_eq(actor_pid_make("far", 0x0a000001, 9, &ghost), 0);
-	cr_assert_eq(actor_send(NULL, ghost, "boo", NULL, 0), 0);
+	cr_assert_eq(actor_send(NULL, ghost, "boo", NULL, 0), ACTOR_ENOTRANSPORT);
 	actor_runtime_stats(&a);
 	cr_assert_eq(a.messages_dropped - b.messages_dropped, 1);
 	actor_runtime_fini();

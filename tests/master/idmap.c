@@ -13,32 +13,32 @@ static int present[N];
 
 Test(idmap, agrees_with_a_reference_through_growth_and_deletes)
 {
-	struct idmap m = {0};
+	struct mst_idmap m = {0};
 
-	cr_assert_null(idmap_get(&m, "nothing"));
-	idmap_del(&m, "nothing");
+	cr_assert_null(mst_idmap_get(&m, "nothing"));
+	mst_idmap_del(&m, "nothing");
 	for (int i = 0; i < N; i++) {
 		snprintf(keys[i], sizeof(keys[i]), "fw-%04d-%d", i, i * 7919 % 113);
-		cr_assert_eq(idmap_put(&m, keys[i], &present[i]), 0);
+		cr_assert_eq(mst_idmap_put(&m, keys[i], &present[i]), 0);
 		present[i] = 1;
 	}
 	cr_assert_eq(m.n, N);
 	/* Delete two thirds, re-add a half of those, in a scattered order. */
 	for (int i = 0; i < N; i++) {
 		if (i % 3 != 0) {
-			idmap_del(&m, keys[i]);
+			mst_idmap_del(&m, keys[i]);
 			present[i] = 0;
 		}
 	}
 	for (int i = 0; i < N; i += 2) {
 		if (!present[i]) {
-			cr_assert_eq(idmap_put(&m, keys[i], &present[i]), 0);
+			cr_assert_eq(mst_idmap_put(&m, keys[i], &present[i]), 0);
 			present[i] = 1;
 		}
 	}
 	size_t live = 0;
 	for (int i = 0; i < N; i++) {
-		void *v = idmap_get(&m, keys[i]);
+		void *v = mst_idmap_get(&m, keys[i]);
 		if (present[i]) {
 			live++;
 			cr_assert_eq(v, &present[i], "%s", keys[i]);
@@ -48,9 +48,9 @@ Test(idmap, agrees_with_a_reference_through_growth_and_deletes)
 	}
 	cr_assert_eq(m.n, live);
 	/* Replacing keeps one entry. */
-	cr_assert_eq(idmap_put(&m, keys[0], &present[1]), 0);
-	cr_assert_eq(idmap_get(&m, keys[0]), &present[1]);
+	cr_assert_eq(mst_idmap_put(&m, keys[0], &present[1]), 0);
+	cr_assert_eq(mst_idmap_get(&m, keys[0]), &present[1]);
 	cr_assert_eq(m.n, live);
-	idmap_fini(&m);
-	cr_assert_null(idmap_get(&m, keys[0]));
+	mst_idmap_fini(&m);
+	cr_assert_null(mst_idmap_get(&m, keys[0]));
 }

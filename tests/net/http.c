@@ -2,7 +2,6 @@
  * holds only its own request, and /metrics/snapshot as JSON. */
 #include <criterion/criterion.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,14 +84,6 @@ static actor_future *broken(actor_t *self, const actor_http_request *req, void *
 	return actor_future_failed(ACTOR_EFAILED, "broken on purpose");
 }
 
-/* Answers with the path it was given, to show which route matched. */
-static actor_future *path_of(actor_t *self, const actor_http_request *req, void *arg)
-{
-	char text[256];
-	int n = snprintf(text, sizeof(text), "%s %s", (const char *)arg, req->path);
-	return actor_http_reply(200, "text/plain", text, (size_t)n);
-}
-
 static int web_init(actor_t *self)
 {
 	struct web_state *st = actor_state(self);
@@ -106,9 +97,6 @@ static int web_init(actor_t *self)
 	rv |= actor_http_route(self, "/slow", slow, NULL);
 	rv |= actor_http_route(self, "/release", release, NULL);
 	rv |= actor_http_route(self, "/broken", broken, NULL);
-	rv |= actor_http_route(self, "/job/*", path_of, "job");
-	rv |= actor_http_route(self, "/job/kill/*", path_of, "kill");
-	rv |= actor_http_route(self, "/job/exact", path_of, "exact");
 	return rv;
 }
 
@@ -167,22 +155,6 @@ Test(http, routes_run_inside_the_actor)
 
 	cr_assert_eq(get("/web/broken", &body), 500);
 	cr_assert_not_null(strstr(body, "broken on purpose"), "500 says why: %s", body);
-	free(body);
-}
-
-Test(http, prefix_routes_answer_what_no_exact_route_does)
-{
-	char *body;
-	cr_assert_eq(get("/web/job/a%20b", &body), 200);
-	cr_assert_str_eq(body, "job /job/a%20b", "the path is handed on still encoded");
-	free(body);
-	cr_assert_eq(get("/web/job/kill/x", &body), 200);
-	cr_assert_str_eq(body, "kill /job/kill/x", "the longest prefix wins");
-	free(body);
-	cr_assert_eq(get("/web/job/exact", &body), 200);
-	cr_assert_str_eq(body, "exact /job/exact", "an exact route wins over a prefix");
-	free(body);
-	cr_assert_eq(get("/web/jobs", &body), 404, "a prefix matches whole segments only");
 	free(body);
 }
 
@@ -359,4 +331,140 @@ Test(http, metrics_snapshot_is_one_json_object)
 		     "one connection between two processes, used both ways");
 	cr_assert_geq(num(o, "actor/messages_received"), 1);
 	json_decref(o);
+}
+
+/* ---- prefix routes -------------------------------------------------------------------- */
+
+/* Answers "<tag> <method> <path> <query>", tag being the route's arg. */
+static actor_future *tagged(actor_t *self, const actor_http_request *req, void *arg)
+{
+	char text[256];
+	int n = snprintf(text, sizeof(text), "%s %s %s %s", (const char *)arg, req->method,
+			 req->path, req->query);
+	return actor_http_reply(200, "text/plain", text, (size_t)n);
+}
+
+/* A prefix route (or its removal) made inside an actor, as routes must be. */
+struct prefix_call {
+	const char *prefix;
+	const char *tag; /* NULL: unroute */
+	int rv;
+};
+
+static void *do_prefix(actor_t *self, void *arg, int *err)
+{
+	struct prefix_call *c = arg;
+	if (self == NULL)
+		return NULL;
+	if (c->tag != NULL)
+		c->rv = actor_http_route_prefix(self, c->prefix, tagged, (void *)c->tag);
+	else
+		actor_http_unroute_prefix(self, c->prefix);
+	return NULL;
+}
+
+static int route_prefix_in(actor_pid who, const char *prefix, const char *tag)
+{
+	struct prefix_call c = {.prefix = prefix, .tag = tag, .rv = -12345};
+	actor_future *f = actor_dispatch(who, do_prefix, &c, NULL);
+	cr_assert_eq(actor_future_await(f, 10000), 0);
+	cr_assert_eq(actor_future_state(f), ACTOR_FUTURE_READY);
+	actor_future_unref(f);
+	return c.rv;
+}
+
+static const actor_def tree_def = {.name = "tree"};
+
+static void expect_body(const char *target, int status, const char *want)
+{
+	char *body = NULL;
+	int got = get(target, &body);
+	cr_assert_eq(got, status, "%s: %d, wanted %d (%s)", target, got, status, body ? body : "");
+	if (want != NULL)
+		cr_assert_str_eq(body, want, "%s", target);
+	free(body);
+}
+
+Test(http, a_prefix_route_takes_its_whole_subtree)
+{
+	actor_pid tree;
+	cr_assert_eq(actor_spawn(&tree_def, NULL, &tree), 0);
+	cr_assert_eq(route_prefix_in(tree, "/quota", "q"), 0);
+
+	/* The prefix itself, with or without '/', and everything under it; the handler
+	 * sees what follows the prefix. */
+	expect_body("/quota", 200, "q GET / ");
+	expect_body("/quota/", 200, "q GET / ");
+	expect_body("/quota/eng", 200, "q GET /eng ");
+	expect_body("/quota/eng/web?x=1", 200, "q GET /eng/web x=1");
+	char *body;
+	cr_assert_eq(http_call(actor_runtime_http_port(), "DELETE", "/quota/eng", NULL, NULL, 0,
+			       &body),
+		     200);
+	cr_assert_str_eq(body, "q DELETE /eng ");
+	free(body);
+	/* A longer word is not under the prefix. */
+	expect_body("/quotas", 404, NULL);
+	expect_body("/quotas/eng", 404, NULL);
+
+	actor_terminate(tree);
+	cr_assert_eq(actor_wait(tree, 10000), 0);
+}
+
+Test(http, own_routes_first_then_the_longest_prefix)
+{
+	actor_pid tree;
+	cr_assert_eq(actor_spawn(&tree_def, NULL, &tree), 0);
+	cr_assert_eq(route_prefix_in(tree, "/a", "short"), 0);
+	cr_assert_eq(route_prefix_in(tree, "/a/b/", "long"), 0, "trailing '/' ignored");
+	expect_body("/a/x", 200, "short GET /x ");
+	expect_body("/a/b", 200, "long GET / ");
+	expect_body("/a/b/c", 200, "long GET /c ");
+	expect_body("/a/bc", 200, "short GET /bc ");
+
+	/* A prefix over another actor's id: that actor's own routes still answer first. */
+	cr_assert_eq(route_prefix_in(tree, "/web", "over-web"), 0);
+	expect_body("/web/hello", 200, "hello");
+	expect_body("/web", 200, "root");
+	expect_body("/web/nothing-here", 200, "over-web GET /nothing-here ");
+
+	/* "/" takes every path nobody else routes, even one that is not /<actor-id>. */
+	cr_assert_eq(route_prefix_in(tree, "/", "all"), 0);
+	expect_body("/", 200, "all GET / ");
+	expect_body("/a@b/x", 200, "all GET /a@b/x ");
+	expect_body("/a/x", 200, "short GET /x ");
+
+	actor_terminate(tree);
+	cr_assert_eq(actor_wait(tree, 10000), 0);
+}
+
+Test(http, a_prefix_has_one_owner_and_ends_with_it)
+{
+	actor_pid tree;
+	cr_assert_eq(actor_spawn(&tree_def, NULL, &tree), 0);
+	cr_assert_eq(route_prefix_in(tree, "/owned", "first"), 0);
+	/* Another actor cannot take it; its owner can replace the handler. */
+	cr_assert_eq(route_prefix_in(web, "/owned", "thief"), ACTOR_EEXIST);
+	expect_body("/owned/x", 200, "first GET /x ");
+	cr_assert_eq(route_prefix_in(tree, "/owned", "second"), 0);
+	expect_body("/owned/x", 200, "second GET /x ");
+
+	/* Bad prefixes, and calls from outside the actor. */
+	cr_assert_eq(route_prefix_in(tree, "owned", "x"), ACTOR_EINVAL);
+	cr_assert_eq(route_prefix_in(tree, "/a?b", "x"), ACTOR_EINVAL);
+	cr_assert_eq(actor_http_route_prefix(NULL, "/y", tagged, "x"), ACTOR_EINVAL);
+
+	/* Unrouted: gone (and the other actor may take it now). */
+	route_prefix_in(tree, "/owned/", NULL);
+	expect_body("/owned/x", 404, NULL);
+	cr_assert_eq(route_prefix_in(web, "/owned", "web's"), 0);
+	expect_body("/owned", 200, "web's GET / ");
+	route_prefix_in(web, "/owned", NULL);
+
+	/* A prefix route ends with its actor. */
+	cr_assert_eq(route_prefix_in(tree, "/mine", "mine"), 0);
+	expect_body("/mine/x", 200, "mine GET /x ");
+	actor_terminate(tree);
+	cr_assert_eq(actor_wait(tree, 10000), 0);
+	expect_body("/mine/x", 404, NULL);
 }

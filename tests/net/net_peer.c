@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "actor/libactor.h"
+#include "actor/pb.h"
 #include "pb_test.pb-c.h"
 
 #define SENDERS 4

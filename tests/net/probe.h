@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "actor/libactor.h"
+#include "actor/pb.h"
 
 /* Something the probe received: a message, or an exited event (name "exited"). */
 typedef struct probe_item {

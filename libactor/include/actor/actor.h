@@ -18,6 +18,10 @@
 #include "actor/error.h"
 #include "actor/pid.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct actor actor_t; /* opaque; valid only inside that actor's callbacks */
 
 typedef struct actor_msg {
@@ -63,7 +67,9 @@ int actor_install(actor_t *self, const char *name, actor_handler_fn fn, void *ar
 /* Sends a message; self may be NULL outside actors. Copies data. Returns 0 when the
  * message was accepted; delivery is not confirmed (a message to an actor that does not
  * exist is dropped with a debug log line). Messages from one sender to one receiver
- * arrive in the order sent. */
+ * arrive in the order sent. A PID of another OS process needs the network transport:
+ * without it (the runtime was started with listen false) the call fails with
+ * ACTOR_ENOTRANSPORT and a warning, and nothing is sent. */
 int actor_send(actor_t *self, actor_pid to, const char *name, const void *data, size_t len);
 
 /* Runs fn(self, arg) inside the actor `to`, fire and forget (see the callback rule). */
@@ -83,5 +89,9 @@ bool actor_cancel(actor_t *self, uint64_t timer);
 
 /* The actor whose callback is running on this thread, or NULL. */
 actor_t *actor_current(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

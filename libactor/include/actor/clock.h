@@ -5,6 +5,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Milliseconds on the runtime's monotonic clock (frozen while paused). */
 int64_t actor_clock_now(void);
 
@@ -16,5 +20,9 @@ void actor_clock_settle(void);
 /* Lets the clock run with real time again, from where it was. */
 void actor_clock_resume(void);
 int actor_clock_paused(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -3,6 +3,10 @@
 #ifndef ACTOR_ERROR_H
 #define ACTOR_ERROR_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* X-macro: the enum and actor_strerror()/actor_errname() come from this one list. */
 #define ACTOR_ERRORS(X)                                                        \
 	X(ACTOR_EINVAL, "invalid argument")                                    \
@@ -18,7 +22,8 @@
 	X(ACTOR_ESTATE, "operation not valid in this state")                   \
 	X(ACTOR_ECONN, "connection failed or lost")                            \
 	X(ACTOR_EIO, "input/output error")                                     \
-	X(ACTOR_EFAILED, "failed")
+	X(ACTOR_EFAILED, "failed")                                             \
+	X(ACTOR_ENOTRANSPORT, "no transport to another OS process (not listening)")
 
 enum actor_error {
 	ACTOR_OK = 0,
@@ -32,5 +37,9 @@ enum actor_error {
 const char *actor_strerror(int err);
 /* The symbolic name of err, e.g. "ACTOR_ENOENT". */
 const char *actor_errname(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -12,6 +12,10 @@
 
 #include "actor/actor.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct actor_future actor_future;
 typedef struct actor_promise actor_promise;
 
@@ -78,5 +82,9 @@ void actor_future_discard(actor_future *f);
 
 void actor_future_ref(actor_future *f);
 void actor_future_unref(actor_future *f);                 /* NULL is a no-op */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -6,8 +6,13 @@
  * handler runs inside the actor, like a message handler, and answers with a future of
  * a response, so a slow endpoint never holds up another request.
  *
+ * An actor may also take a prefix route (actor_http_route_prefix): every path under an
+ * absolute prefix, whatever actor id it starts with, so one actor serves /quota and
+ * /quota/<role>, or a path outside its own id, without a route per path.
+ *
  * What the runtime answers by itself:
- *   404  no actor with that id, or the actor has no route for that path
+ *   404  no actor with that id and no prefix route for the path, or the actor has no
+ *        route for that path
  *   400  a request target that is not /<actor-id>/<path> (the body says why)
  *   413  a body longer than actor_config.http_max_body
  *   500  the handler's future failed, was discarded, or holds no response
@@ -22,6 +27,10 @@
 
 #include "actor/actor.h"
 #include "actor/future.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* A request as the handler sees it. Borrowed: valid until the handler returns. */
 typedef struct actor_http_request {
@@ -65,18 +74,37 @@ typedef actor_future *(*actor_http_fn)(actor_t *self, const actor_http_request *
 				       void *arg);
 
 /* Routes requests for /<self's id><path> to fn(self, req, arg), any method. path starts
- * with '/' ("/" alone routes /<id>/ and /<id>). A path whose last segment is a lone
- * '*' is a prefix route: "/job/" then '*' answers /<id>/job/<anything> (req->path is
- * then the whole path, still percent-encoded) when no exact route matches; the longest
- * prefix wins. Replaces an
- * existing route of self for path. Copies path. Returns ACTOR_EINVAL for a bad path, ACTOR_ESTATE outside self,
+ * with '/' ("/" alone routes /<id>/ and /<id>). Replaces an existing route of self for
+ * path. Copies path. Returns ACTOR_EINVAL for a bad path, ACTOR_ESTATE outside self,
  * ACTOR_ENOMEM. arg is the caller's; the runtime never frees it. */
 int actor_http_route(actor_t *self, const char *path, actor_http_fn fn, void *arg);
 
 /* Removes self's route for path, if any. */
 void actor_http_unroute(actor_t *self, const char *path);
 
+/* Routes every request whose path is `prefix` or lies under it (prefix, '/', anything)
+ * to fn(self, req, arg), any method. prefix is absolute — it need not start with self's
+ * id: "/quota" routes /quota, /quota/ and /quota/eng (not /quotas); "/" routes every
+ * path. It starts with '/' and holds no '?'; trailing '/'s are ignored. The handler's
+ * req->path is what follows the prefix, from its '/' ("/eng" for /quota/eng), or "/"
+ * when nothing does.
+ *
+ * Which route answers a request: the route of the actor named by its first component
+ * (actor_http_route) if it has one for the rest, else the longest prefix route. One
+ * actor holds a prefix: routing it again from self replaces fn and arg; from another
+ * actor it is ACTOR_EEXIST. Also ACTOR_EINVAL for a bad prefix or fn NULL, ACTOR_ESTATE
+ * outside self, ACTOR_ENOMEM. Copies prefix; arg stays the caller's. The route ends
+ * with self, as every route does. */
+int actor_http_route_prefix(actor_t *self, const char *prefix, actor_http_fn fn, void *arg);
+
+/* Removes self's prefix route for prefix, if any. */
+void actor_http_unroute_prefix(actor_t *self, const char *prefix);
+
 /* The TCP port of this OS process's HTTP server; 0 when it does not serve HTTP. */
 uint16_t actor_runtime_http_port(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

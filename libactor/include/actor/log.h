@@ -4,6 +4,10 @@
 #ifndef ACTOR_LOG_H
 #define ACTOR_LOG_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum actor_log_level { ACTOR_LOG_ERROR, ACTOR_LOG_WARN, ACTOR_LOG_INFO, ACTOR_LOG_DEBUG };
 
 void actor_log_set_level(enum actor_log_level level);
@@ -20,5 +24,9 @@ void actor_log_write(enum actor_log_level level, const char *file, int line, con
 #define actor_warn(...) ACTOR_LOG(ACTOR_LOG_WARN, __VA_ARGS__)
 #define actor_info(...) ACTOR_LOG(ACTOR_LOG_INFO, __VA_ARGS__)
 #define actor_debug(...) ACTOR_LOG(ACTOR_LOG_DEBUG, __VA_ARGS__)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct actor_counter actor_counter;
 typedef struct actor_gauge actor_gauge;
 typedef struct actor_timer actor_timer;
@@ -39,5 +43,9 @@ void actor_timer_record(actor_timer *t, double ms);
 /* The snapshot as a NUL-terminated JSON text (what /metrics/snapshot serves). The
  * caller frees it with free(). NULL on out of memory. */
 char *actor_metrics_snapshot(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

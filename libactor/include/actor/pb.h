@@ -12,6 +12,10 @@
 
 #include "actor/actor.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A typed handler. msg is the unpacked message (cast it to the generated type); it is
  * freed when fn returns, so copy what must outlive the call. */
 typedef void (*actor_pb_fn)(actor_t *self, actor_pid from, const ProtobufCMessage *msg,
@@ -26,5 +30,9 @@ int actor_install_pb(actor_t *self, const ProtobufCMessageDescriptor *desc, acto
 /* Packs msg and sends it to `to` under msg->descriptor->name. Returns what actor_send
  * returns (ACTOR_EMSGSIZE over the frame limit for a remote PID), or ACTOR_ENOMEM. */
 int actor_send_pb(actor_t *self, actor_pid to, const ProtobufCMessage *msg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

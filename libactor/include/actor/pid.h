@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ACTOR_PID_ID_MAX 63 /* longest id, in bytes, without the terminating NUL */
 #define ACTOR_PID_TEXT_MAX (ACTOR_PID_ID_MAX + sizeof("@255.255.255.255:65535"))
 
@@ -42,5 +46,9 @@ uint64_t actor_pid_hash(actor_pid pid);
  * each stays valid until that many more calls on the same thread. */
 #define ACTOR_PID_STR_SLOTS 4
 const char *actor_pid_str(actor_pid pid);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct actor_config {
 	int workers;          /* worker threads; 0 = number of cores (env ACTOR_WORKERS) */
 	int batch;            /* messages an actor handles per turn before it yields; 0 = 64 */
@@ -37,6 +41,10 @@ bool actor_runtime_running(void);
 uint32_t actor_runtime_ip(void);
 uint16_t actor_runtime_port(void);
 
+/* Whether the network transport runs (the runtime was started with listen true), so
+ * that actors of other OS processes can reach this one's and be reached. */
+bool actor_runtime_listening(void);
+
 /* Counters the runtime keeps about itself; cheap to read, summed over workers. */
 typedef struct actor_stats {
 	uint64_t actors_alive;
@@ -48,5 +56,9 @@ typedef struct actor_stats {
 } actor_stats;
 
 void actor_runtime_stats(actor_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -27,6 +27,13 @@ struct actor__route {
 int actor__http_route_find(const char *id, const char *path, struct actor__route *out);
 /* Does actor `id` have any route? (404 before reading a body otherwise.) */
 int actor__http_has_routes(const char *id);
+/* The longest prefix route that path (no query) lies under: its owner's id goes to
+ * owner and the prefix's length plus one is returned (so "/" gives 1), 0 when none. */
+size_t actor__http_prefix_resolve(const char *path, char owner[ACTOR_PID_ID_MAX + 1]);
+/* The prefix route of actor `id` of length len (without the one added above) that path
+ * lies under; copies it to *out. 0 when it is gone. */
+int actor__http_prefix_find(const char *id, const char *path, size_t len,
+                            struct actor__route *out);
 /* Forgets every route of the actor called id: the runtime calls it when an actor ends. */
 void actor__http_forget(const char *id);
 /* Frees every route (runtime fini). */

@@ -1,10 +1,13 @@
 /* routes.c — which actor answers which path, and the response type.
  *
- * Routes are kept by actor id in a hash table under one mutex. A request looks its
- * route up twice: on the HTTP thread (to answer 404 early) and again inside the actor
+ * Routes under an actor's id are kept by that id in a hash table; prefix routes, which
+ * are few (an actor serving a path outside its id, or a subtree), in one list scanned
+ * for the longest match. Both are under one mutex. A request looks its route up twice:
+ * on the HTTP thread (to find the actor, or answer 404 early) and again inside the actor
  * right before the handler runs, because only that second look-up is ordered with the
  * actor's own route/unroute calls. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +27,19 @@ struct route {
 	struct route *next;
 };
 
+struct prefix_route {
+	char id[ACTOR_PID_ID_MAX + 1];
+	char *prefix; /* "/quota"; "" for the route of every path ("/") */
+	size_t len;
+	actor_http_fn fn;
+	void *arg;
+	struct prefix_route *next;
+};
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct route *table[BUCKETS];
-/* Routes in the table: lets the end of an actor skip the lock when there are none. */
+static struct prefix_route *prefixes;
+/* Routes of both kinds: lets the end of an actor skip the lock when there are none. */
 static _Atomic size_t nroutes;
 
 static unsigned bucket(const char *id)
@@ -103,9 +116,96 @@ void actor_http_unroute(actor_t *self, const char *path)
 	remove_routes(pid.id, path);
 }
 
+/* Removes the prefix routes of id matching prefix (NULL: all of them); mu held. */
+static void remove_prefixes_locked(const char *id, const char *prefix, size_t len)
+{
+	struct prefix_route **at = &prefixes;
+	while (*at != NULL) {
+		struct prefix_route *r = *at;
+		if (strcmp(r->id, id) == 0 &&
+		    (prefix == NULL || (r->len == len && memcmp(r->prefix, prefix, len) == 0))) {
+			*at = r->next;
+			free(r->prefix);
+			free(r);
+			atomic_fetch_sub(&nroutes, 1);
+		} else {
+			at = &r->next;
+		}
+	}
+}
+
+/* The length of prefix without its trailing '/'s ("/" routes everything: 0), or -1 when
+ * it is not a path. */
+static long prefix_len(const char *prefix)
+{
+	if (prefix == NULL || prefix[0] != '/' || strchr(prefix, '?') != NULL)
+		return -1;
+	size_t len = strlen(prefix);
+	while (len > 0 && prefix[len - 1] == '/')
+		len--;
+	return (long)len;
+}
+
+int actor_http_route_prefix(actor_t *self, const char *prefix, actor_http_fn fn, void *arg)
+{
+	long len = prefix_len(prefix);
+	if (self == NULL || fn == NULL || len < 0)
+		return ACTOR_EINVAL;
+	if (actor_current() != self)
+		return ACTOR_ESTATE;
+	actor_pid pid = actor_self(self);
+
+	pthread_mutex_lock(&mu);
+	for (struct prefix_route *r = prefixes; r != NULL; r = r->next) {
+		if (r->len != (size_t)len || memcmp(r->prefix, prefix, (size_t)len) != 0)
+			continue;
+		int rv = ACTOR_EEXIST;
+		if (strcmp(r->id, pid.id) == 0) {
+			r->fn = fn;
+			r->arg = arg;
+			rv = 0;
+		}
+		pthread_mutex_unlock(&mu);
+		return rv;
+	}
+	struct prefix_route *r = calloc(1, sizeof(*r));
+	char *copy = r ? strndup(prefix, (size_t)len) : NULL;
+	if (r == NULL || copy == NULL) {
+		pthread_mutex_unlock(&mu);
+		free(r);
+		return ACTOR_ENOMEM;
+	}
+	memcpy(r->id, pid.id, sizeof(r->id));
+	r->prefix = copy;
+	r->len = (size_t)len;
+	r->fn = fn;
+	r->arg = arg;
+	r->next = prefixes;
+	prefixes = r;
+	atomic_fetch_add(&nroutes, 1);
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
+void actor_http_unroute_prefix(actor_t *self, const char *prefix)
+{
+	long len = prefix_len(prefix);
+	if (self == NULL || len < 0)
+		return;
+	actor_pid pid = actor_self(self);
+	pthread_mutex_lock(&mu);
+	remove_prefixes_locked(pid.id, prefix, (size_t)len);
+	pthread_mutex_unlock(&mu);
+}
+
 void actor__http_forget(const char *id)
 {
 	remove_routes(id, NULL);
+	if (atomic_load(&nroutes) == 0)
+		return;
+	pthread_mutex_lock(&mu);
+	remove_prefixes_locked(id, NULL, 0);
+	pthread_mutex_unlock(&mu);
 }
 
 void actor__http_routes_clear(void)
@@ -118,44 +218,66 @@ void actor__http_routes_clear(void)
 			free(r->path);
 			free(r);
 		}
-		atomic_store(&nroutes, 0);
 	}
+	while (prefixes != NULL) {
+		struct prefix_route *r = prefixes;
+		prefixes = r->next;
+		free(r->prefix);
+		free(r);
+	}
+	atomic_store(&nroutes, 0);
 	pthread_mutex_unlock(&mu);
 }
 
-/* The length of the prefix a route stands for when its last segment is a lone '*'
- * ("/a/b/" of "/a/b/" + '*'), or 0 when the route is an exact one. */
-static size_t prefix_len(const char *route_path)
+/* Whether path is prefix (len bytes) itself or lies under it. */
+static bool under(const char *path, const char *prefix, size_t len)
 {
-	size_t n = strlen(route_path);
-	return n >= 2 && route_path[n - 1] == '*' && route_path[n - 2] == '/' ? n - 1 : 0;
+	return strncmp(path, prefix, len) == 0 && (path[len] == '\0' || path[len] == '/');
+}
+
+size_t actor__http_prefix_resolve(const char *path, char owner[ACTOR_PID_ID_MAX + 1])
+{
+	const struct prefix_route *best = NULL;
+	pthread_mutex_lock(&mu);
+	for (const struct prefix_route *r = prefixes; r != NULL; r = r->next)
+		if (under(path, r->prefix, r->len) && (best == NULL || r->len > best->len))
+			best = r;
+	size_t len = best ? best->len + 1 : 0;
+	if (best != NULL)
+		memcpy(owner, best->id, ACTOR_PID_ID_MAX + 1);
+	pthread_mutex_unlock(&mu);
+	return len;
+}
+
+int actor__http_prefix_find(const char *id, const char *path, size_t len,
+                            struct actor__route *out)
+{
+	int found = 0;
+	pthread_mutex_lock(&mu);
+	for (const struct prefix_route *r = prefixes; r != NULL; r = r->next)
+		if (r->len == len && strcmp(r->id, id) == 0 && under(path, r->prefix, r->len)) {
+			out->fn = r->fn;
+			out->arg = r->arg;
+			found = 1;
+			break;
+		}
+	pthread_mutex_unlock(&mu);
+	return found;
 }
 
 int actor__http_route_find(const char *id, const char *path, struct actor__route *out)
 {
-	const struct route *best = NULL;
-	size_t best_len = 0;
+	int found = 0;
 	pthread_mutex_lock(&mu);
-	for (struct route *r = table[bucket(id)]; r != NULL; r = r->next) {
-		if (strcmp(r->id, id) != 0)
-			continue;
-		if (strcmp(r->path, path) == 0) {
-			best = r;
+	for (struct route *r = table[bucket(id)]; r != NULL; r = r->next)
+		if (strcmp(r->id, id) == 0 && strcmp(r->path, path) == 0) {
+			out->fn = r->fn;
+			out->arg = r->arg;
+			found = 1;
 			break;
 		}
-		/* A prefix route answers what no exact route does; the longest prefix wins. */
-		size_t n = prefix_len(r->path);
-		if (n > best_len && strncmp(r->path, path, n) == 0) {
-			best = r;
-			best_len = n;
-		}
-	}
-	if (best != NULL) {
-		out->fn = best->fn;
-		out->arg = best->arg;
-	}
 	pthread_mutex_unlock(&mu);
-	return best != NULL;
+	return found;
 }
 
 int actor__http_has_routes(const char *id)

@@ -1,5 +1,5 @@
-/* server.c — this OS process's HTTP server (nng's), routing /<actor-id>/<path> into
- * actors.
+/* server.c — this OS process's HTTP server (nng's), routing /<actor-id>/<path> and
+ * prefix routes into actors.
  *
  * One tree handler on "/" takes every request. It checks the target and the body size
  * on nng's thread, reads the body itself (so that an over-long body is answered 413,
@@ -41,7 +41,8 @@ struct req {
 	nng_http_req *hreq;
 	nng_aio *body_aio;
 	char *target;             /* copy of the URI, cut into id, path and query */
-	char id[ACTOR_PID_ID_MAX + 1];
+	char id[ACTOR_PID_ID_MAX + 1]; /* the actor that answers */
+	size_t prefix;                 /* a prefix route: its length + 1; 0: a route of id */
 	actor_http_request view;
 	uint8_t *body;
 };
@@ -130,7 +131,8 @@ static void run_route(actor_t *self, void *arg)
 		fail(r->aio, r, 404, false, "no actor %s", r->id);
 		return;
 	}
-	if (!actor__http_route_find(r->id, r->view.path, &route)) {
+	if (r->prefix > 0 ? !actor__http_prefix_find(r->id, r->target, r->prefix - 1, &route)
+			  : !actor__http_route_find(r->id, r->view.path, &route)) {
 		fail(r->aio, r, 404, false, "actor %s has no route %s", r->id, r->view.path);
 		return;
 	}
@@ -257,18 +259,32 @@ static void http_cb(nng_aio *aio)
 			metrics_snapshot(aio);
 		return;
 	}
-	if (!id_ok(id, id_len)) {
-		fail(aio, r, 400, body_len > 0, "request target must be /<actor-id>/<path> with a "
-						"valid actor id");
-		return;
+	/* An actor's own route first, then the longest prefix route. */
+	bool valid_id = id_ok(id, id_len);
+	if (valid_id) {
+		memcpy(r->id, id, id_len);
+		r->id[id_len] = '\0';
 	}
-	memcpy(r->id, id, id_len);
-	r->id[id_len] = '\0';
 	/* "/<id>" alone is the actor's "/" route. */
 	r->view.path = slash ? slash : "/";
-	if (!actor__http_has_routes(r->id)) {
-		fail(aio, r, 404, body_len > 0, "no routes for %s", r->id);
-		return;
+	struct actor__route found;
+	if (!valid_id || !actor__http_route_find(r->id, r->view.path, &found)) {
+		char owner[ACTOR_PID_ID_MAX + 1];
+		size_t prefix = actor__http_prefix_resolve(r->target, owner);
+		if (prefix > 0) {
+			memcpy(r->id, owner, sizeof(r->id));
+			r->prefix = prefix;
+			/* What follows the prefix, from its '/'; "/" when nothing does. */
+			const char *rest = r->target + prefix - 1;
+			r->view.path = rest[0] == '/' && rest[1] != '\0' ? rest : "/";
+		} else if (!valid_id) {
+			fail(aio, r, 400, body_len > 0,
+			     "request target must be /<actor-id>/<path> with a valid actor id");
+			return;
+		} else if (!actor__http_has_routes(r->id)) {
+			fail(aio, r, 404, body_len > 0, "no routes for %s", r->id);
+			return;
+		}
 	}
 
 	if (body_len == 0) {

@@ -1,8 +1,8 @@
-/* mal_metrics.c — the allocator's figures under /metrics/snapshot, with Mesos's names:
+/* metrics.c — the allocator's figures under /metrics/snapshot, with Mesos's names:
  *
  *   allocator/mesos/allocation_runs                       passes made (all of them)
- *   allocator/mesos/allocation_run_ms                     duration of the passes mal asked
- *                                                         for (a timer: _count, _mean_ms ...)
+ *   allocator/mesos/allocation_run_ms                     duration of every pass (a timer:
+ *                                                         _count, _mean_ms ...)
  *   allocator/mesos/offers, .../events                    offers made, events counted
  *   allocator/mesos/agents, .../frameworks, .../roles     sizes of the books
  *   allocator/mesos/roles/<role>/shares/dominant          weighted dominant share
@@ -15,16 +15,16 @@
  * Values are in the resource's unit (cpus, MB). A limit of -1 means none: metrics
  * cannot be unregistered, so a removed quota reads guarantee 0 and limit -1.
  *
- * Everything but the pass timer is set from the core inside the allocator actor
- * (metrics are atomic, so any thread may set them); the master asks for a refresh after
- * each pass it requests, after weight and quota changes, and every allocation
- * interval. */
+ * The allocator actor times every pass it runs; the rest is set from the core when the
+ * owner of the actor asks for a refresh (the master does after each pass it requests,
+ * after weight and quota changes, and every allocation interval), so that a pass does
+ * not pay for a walk of every role's gauges. */
 #include <stdio.h>
 
 #include "actor/metrics.h"
-#include "master/mal_internal.h"
+#include "report.h"
 
-void mal_metrics_init(void)
+void alloc_metrics_init(void)
 {
 	actor_timer_get("allocator/mesos/allocation_run_ms");
 	actor_gauge_get("allocator/mesos/allocation_runs");
@@ -32,7 +32,7 @@ void mal_metrics_init(void)
 
 /* Looked up by name each time rather than kept in a static: a restarted master would
  * write the static while the old allocator may still read it. */
-void mal_metrics_pass(double ms)
+void alloc_metrics_pass(double ms)
 {
 	actor_timer_record(actor_timer_get("allocator/mesos/allocation_run_ms"), ms);
 }
@@ -75,7 +75,7 @@ static void role_figures(const alloc_role_stats *s, void *arg)
 	}
 }
 
-void mal_metrics_refresh(const alloc_core *core)
+void alloc_metrics_refresh(const alloc_core *core)
 {
 	alloc_counters c;
 
@@ -89,7 +89,7 @@ void mal_metrics_refresh(const alloc_core *core)
 	alloc_roles_foreach(core, role_figures, NULL);
 }
 
-void mal_metrics_quota_removed(const alloc_role_stats *before)
+void alloc_metrics_quota_removed(const alloc_role_stats *before)
 {
 	for (size_t i = 0; i < before->n && i < sizeof(before->res) / sizeof(before->res[0]); i++) {
 		if (before->res[i].guarantee < 0 && before->res[i].limit < 0)
