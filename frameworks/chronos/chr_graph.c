@@ -63,12 +63,14 @@ bool chr_graph_check(chr_job *jobs, const chr_job *job, char *err, size_t errlen
 			return false;
 		}
 		if (chr_graph_find(jobs, p) == NULL) {
-			set_err(err, errlen, "parent '%s' of job '%s' does not exist", p, job->name);
+			set_err(err, errlen, "parent '%s' of job '%s' does not exist", p,
+			        job->name);
 			return false;
 		}
 		if (depends_on(jobs, p, job->name, n)) {
-			set_err(err, errlen, "parent '%s' depends on job '%s': that would be a cycle",
-			        p, job->name);
+			set_err(err, errlen,
+			        "parent '%s' depends on job '%s': that would be a cycle", p,
+			        job->name);
 			return false;
 		}
 	}
@@ -121,8 +123,8 @@ char *chr_graph_dot(chr_job *jobs)
 		goto fail;
 	for (chr_job *j = jobs; j != NULL; j = j->next) {
 		const char *color = j->last_success_ms == 0 && j->last_error_ms == 0 ? "white"
-		                    : j->last_success_ms >= j->last_error_ms           ? "green"
-		                                                                      : "red";
+		                    : j->last_success_ms >= j->last_error_ms         ? "green"
+		                                                                     : "red";
 		if (!append(&buf, &len, &cap, "  \"%s\" [style=filled fillcolor=%s];\n",
 		            quoted(j->name, a, sizeof(a)), color))
 			goto fail;
@@ -130,7 +132,8 @@ char *chr_graph_dot(chr_job *jobs)
 	for (chr_job *j = jobs; j != NULL; j = j->next)
 		for (size_t i = 0; i < j->nparents; i++)
 			if (!append(&buf, &len, &cap, "  \"%s\" -> \"%s\";\n",
-			            quoted(j->parents[i], a, sizeof(a)), quoted(j->name, b, sizeof(b))))
+			            quoted(j->parents[i], a, sizeof(a)),
+			            quoted(j->name, b, sizeof(b))))
 				goto fail;
 	if (!append(&buf, &len, &cap, "}\n"))
 		goto fail;

@@ -88,8 +88,8 @@ bool chr_period_parse(const char *text, chr_period *out, char *err, size_t errle
 				s++;
 			}
 			if (frac_digits == 0 || *s != 'S' || !in_time) {
-				set_err(err, errlen, "duration '%s': only seconds may have a fraction",
-				        text);
+				set_err(err, errlen,
+				        "duration '%s': only seconds may have a fraction", text);
 				return false;
 			}
 			while (frac_digits++ < 3)
@@ -98,15 +98,29 @@ bool chr_period_parse(const char *text, chr_period *out, char *err, size_t errle
 		int rank;
 		int64_t *slot;
 		switch (*s) {
-		case 'Y': rank = 0, slot = &p.years; break;
-		case 'M': rank = in_time ? 5 : 1, slot = in_time ? &p.minutes : &p.months; break;
-		case 'W': rank = 2, slot = &p.weeks; break;
-		case 'D': rank = 3, slot = &p.days; break;
-		case 'H': rank = 4, slot = &p.hours; break;
-		case 'S': rank = 6, slot = &p.millis; break;
+		case 'Y':
+			rank = 0, slot = &p.years;
+			break;
+		case 'M':
+			rank = in_time ? 5 : 1, slot = in_time ? &p.minutes : &p.months;
+			break;
+		case 'W':
+			rank = 2, slot = &p.weeks;
+			break;
+		case 'D':
+			rank = 3, slot = &p.days;
+			break;
+		case 'H':
+			rank = 4, slot = &p.hours;
+			break;
+		case 'S':
+			rank = 6, slot = &p.millis;
+			break;
 		default:
-			set_err(err, errlen, "duration '%s': unknown unit at '%s' (use Y M W D, and "
-			                     "H M S after T)", text, s);
+			set_err(err, errlen,
+			        "duration '%s': unknown unit at '%s' (use Y M W D, and "
+			        "H M S after T)",
+			        text, s);
 			return false;
 		}
 		if ((rank <= 3) == in_time) {
@@ -115,8 +129,8 @@ bool chr_period_parse(const char *text, chr_period *out, char *err, size_t errle
 			return false;
 		}
 		if (rank <= last_rank) {
-			set_err(err, errlen, "duration '%s': '%c' is out of order or repeated", text,
-			        *s);
+			set_err(err, errlen, "duration '%s': '%c' is out of order or repeated",
+			        text, *s);
 			return false;
 		}
 		last_rank = rank;
@@ -135,11 +149,11 @@ bool chr_period_parse(const char *text, chr_period *out, char *err, size_t errle
 char *chr_period_format(const chr_period *p, char *out, size_t size)
 {
 	size_t n = 0;
-#define PUT(...)                                                                           \
-	do {                                                                               \
-		int w = snprintf(out + n, n < size ? size - n : 0, __VA_ARGS__);           \
-		if (w > 0)                                                                 \
-			n += (size_t)w;                                                    \
+#define PUT(...)                                                                                   \
+	do {                                                                                       \
+		int w = snprintf(out + n, n < size ? size - n : 0, __VA_ARGS__);                   \
+		if (w > 0)                                                                         \
+			n += (size_t)w;                                                            \
 	} while (0)
 	PUT("P");
 	if (p->years)
@@ -209,9 +223,9 @@ bool chr_time_parse(const char *text, int64_t *ms, int *offset_min, char *err, s
 	const char *s = text;
 	int y, mo, d, h, mi, sec = 0, millis = 0, off = 0;
 
-	if (s == NULL || !digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) ||
-	    *s++ != '-' || !digits(&s, 2, &d) || *s++ != 'T' || !digits(&s, 2, &h) ||
-	    *s++ != ':' || !digits(&s, 2, &mi))
+	if (s == NULL || !digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) || *s++ != '-' ||
+	    !digits(&s, 2, &d) || *s++ != 'T' || !digits(&s, 2, &h) || *s++ != ':' ||
+	    !digits(&s, 2, &mi))
 		goto bad;
 	if (*s == ':') {
 		s++;
@@ -251,8 +265,12 @@ bool chr_time_parse(const char *text, int64_t *ms, int *offset_min, char *err, s
 		set_err(err, errlen, "time '%s' is not a valid date and time", text);
 		return false;
 	}
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-	                .tm_min = mi, .tm_sec = sec};
+	struct tm tm = {.tm_year = y - 1900,
+	                .tm_mon = mo - 1,
+	                .tm_mday = d,
+	                .tm_hour = h,
+	                .tm_min = mi,
+	                .tm_sec = sec};
 	*ms = ((int64_t)timegm(&tm) - (int64_t)off * 60) * 1000 + millis;
 	if (offset_min != NULL)
 		*offset_min = off;
@@ -270,8 +288,8 @@ char *chr_time_format(int64_t ms, char *out, size_t size)
 	time_t t = (time_t)secs;
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
 	return out;
 }
 
@@ -373,8 +391,9 @@ bool chr_schedule_parse(const char *text, int64_t now_ms, chr_schedule *out, cha
 	char buf[256];
 
 	if (text == NULL || *text == '\0') {
-		set_err(err, errlen, "schedule is empty (expected R[n]/start/period, as "
-		                     "R/2026-01-01T00:00:00Z/PT1H)");
+		set_err(err, errlen,
+		        "schedule is empty (expected R[n]/start/period, as "
+		        "R/2026-01-01T00:00:00Z/PT1H)");
 		return false;
 	}
 	if (strlen(text) >= sizeof(buf)) {
@@ -385,8 +404,10 @@ bool chr_schedule_parse(const char *text, int64_t now_ms, chr_schedule *out, cha
 	char *start = strchr(buf, '/');
 	char *period = start ? strchr(start + 1, '/') : NULL;
 	if (buf[0] != 'R' || start == NULL || period == NULL || strchr(period + 1, '/') != NULL) {
-		set_err(err, errlen, "schedule '%s' must have three parts R[n]/start/period (as "
-		                     "R/2026-01-01T00:00:00Z/PT1H)", text);
+		set_err(err, errlen,
+		        "schedule '%s' must have three parts R[n]/start/period (as "
+		        "R/2026-01-01T00:00:00Z/PT1H)",
+		        text);
 		return false;
 	}
 	*start++ = '\0';
@@ -394,8 +415,10 @@ bool chr_schedule_parse(const char *text, int64_t now_ms, chr_schedule *out, cha
 	if (buf[1] != '\0') {
 		const char *p = buf + 1;
 		if (!read_number(&p, &s.repeat) || *p != '\0') {
-			set_err(err, errlen, "schedule '%s': repetitions '%s' must be R or Rn with n "
-			                     "a whole number", text, buf);
+			set_err(err, errlen,
+			        "schedule '%s': repetitions '%s' must be R or Rn with n "
+			        "a whole number",
+			        text, buf);
 			return false;
 		}
 	}

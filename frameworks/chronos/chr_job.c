@@ -205,8 +205,9 @@ static chr_job *parse_definition(const json_t *o, const chr_job_defaults *d, cha
 	char *epsilon = NULL;
 	bool async;
 	if (!json_is_string(name) || !chr_job_name_valid(json_string_value(name))) {
-		set_err(err, errlen, "field 'name' must be a string of letters, digits, '-', '_', "
-		                     "'#', '.' and spaces (1 to 200 characters)");
+		set_err(err, errlen,
+		        "field 'name' must be a string of letters, digits, '-', '_', "
+		        "'#', '.' and spaces (1 to 200 characters)");
 		goto fail;
 	}
 	if (!json_is_string(command) || *json_string_value(command) == '\0') {
@@ -234,8 +235,9 @@ static chr_job *parse_definition(const json_t *o, const chr_job_defaults *d, cha
 		goto fail;
 	j->retries = (int)retries;
 	if (async) {
-		set_err(err, errlen, "async jobs are not supported: a job's command ends when "
-		                     "its work is done");
+		set_err(err, errlen,
+		        "async jobs are not supported: a job's command ends when "
+		        "its work is done");
 		goto fail;
 	}
 	if (j->cpus <= 0 || j->mem <= 0) {
@@ -243,8 +245,10 @@ static chr_job *parse_definition(const json_t *o, const chr_job_defaults *d, cha
 		goto fail;
 	}
 	if (*j->schedule_tz != '\0' && !chr_tz_valid(j->schedule_tz)) {
-		set_err(err, errlen, "scheduleTimeZone '%s' is not a time zone of the tz database "
-		                     "(as Europe/Berlin or UTC)", j->schedule_tz);
+		set_err(err, errlen,
+		        "scheduleTimeZone '%s' is not a time zone of the tz database "
+		        "(as Europe/Berlin or UTC)",
+		        j->schedule_tz);
 		goto fail;
 	}
 	char perr[192];
@@ -283,20 +287,23 @@ chr_job *chr_job_from_json(const char *text, size_t len, bool dependency, int64_
 			goto fail;
 		}
 		if (j->nparents == 0) {
-			set_err(err, errlen, "a dependent job needs 'parents', a non-empty list of "
-			                     "job names");
+			set_err(err, errlen,
+			        "a dependent job needs 'parents', a non-empty list of "
+			        "job names");
 			goto fail;
 		}
 		goto out;
 	}
 	if (j->nparents > 0) {
-		set_err(err, errlen, "a scheduled job has a schedule instead of parents (post "
-		                     "dependent jobs to /v1/scheduler/dependency)");
+		set_err(err, errlen,
+		        "a scheduled job has a schedule instead of parents (post "
+		        "dependent jobs to /v1/scheduler/dependency)");
 		goto fail;
 	}
 	if (!has_schedule || !json_is_string(schedule)) {
-		set_err(err, errlen, "field 'schedule' must be an ISO 8601 repeating interval, as "
-		                     "R/2026-01-01T00:00:00Z/PT1H");
+		set_err(err, errlen,
+		        "field 'schedule' must be an ISO 8601 repeating interval, as "
+		        "R/2026-01-01T00:00:00Z/PT1H");
 		goto fail;
 	}
 	if (!chr_schedule_parse(json_string_value(schedule), now_ms, &j->schedule, err, errlen))
@@ -306,7 +313,8 @@ chr_job *chr_job_from_json(const char *text, size_t len, bool dependency, int64_
 	 * start's wall-clock reading is read again in the zone. */
 	if (*j->schedule_tz != '\0' && *strchr(json_string_value(schedule), '/') != '\0' &&
 	    strchr(json_string_value(schedule), '/')[1] != '/') {
-		int64_t utc_reading = j->schedule.start_ms + (int64_t)j->schedule.offset_min * 60000;
+		int64_t utc_reading =
+		    j->schedule.start_ms + (int64_t)j->schedule.offset_min * 60000;
 		j->schedule.start_ms = chr_time_in_zone(utc_reading, j->schedule_tz);
 		j->schedule.offset_min = 0;
 	}
@@ -341,8 +349,8 @@ chr_job *chr_job_restore(const json_t *o, const chr_job_defaults *defaults, char
 	}
 	if (!get_int(o, "successCount", 0, INT64_MAX, &j->success_count, err, errlen) ||
 	    !get_int(o, "errorCount", 0, INT64_MAX, &j->error_count, err, errlen) ||
-	    !get_int(o, "errorsSinceLastSuccess", 0, INT64_MAX, &j->errors_since_last_success,
-	             err, errlen) ||
+	    !get_int(o, "errorsSinceLastSuccess", 0, INT64_MAX, &j->errors_since_last_success, err,
+	             errlen) ||
 	    !get_time(o, "lastSuccess", &j->last_success_ms, err, errlen) ||
 	    !get_time(o, "lastError", &j->last_error_ms, err, errlen) ||
 	    !get_string(o, "lastErrorMessage", "", &j->last_error_message, err, errlen) ||
@@ -394,15 +402,16 @@ json_t *chr_job_to_json(const chr_job *j, bool internal)
 	json_object_set_new(o, "owner", json_string(j->owner));
 	json_object_set_new(o, "ownerName", json_string(j->owner_name));
 	if (j->scheduled) {
-		json_object_set_new(o, "schedule",
-		                    json_string(chr_schedule_format(&j->schedule, buf, sizeof(buf))));
+		json_object_set_new(
+		    o, "schedule",
+		    json_string(chr_schedule_format(&j->schedule, buf, sizeof(buf))));
 		json_object_set_new(o, "scheduleTimeZone", json_string(j->schedule_tz));
 		json_decref(parents);
 	} else {
 		json_object_set_new(o, "parents", parents);
 	}
-	json_object_set_new(o, "epsilon", json_string(chr_period_format(&j->epsilon, buf,
-	                                                                 sizeof(buf))));
+	json_object_set_new(o, "epsilon",
+	                    json_string(chr_period_format(&j->epsilon, buf, sizeof(buf))));
 	json_object_set_new(o, "cpus", json_real(j->cpus));
 	json_object_set_new(o, "mem", json_real(j->mem));
 	json_object_set_new(o, "disk", json_real(j->disk));
@@ -424,7 +433,8 @@ json_t *chr_job_to_json(const chr_job *j, bool internal)
 		json_object_set_new(o, "triggerSeq", json_integer((json_int_t)j->trigger_seq));
 		if (j->scheduled) {
 			int off = j->schedule.offset_min;
-			json_object_set_new(o, "scheduleOffsetMinutes", json_integer(off < 0 ? -off : off));
+			json_object_set_new(o, "scheduleOffsetMinutes",
+			                    json_integer(off < 0 ? -off : off));
 			json_object_set_new(o, "scheduleOffsetNegative", json_boolean(off < 0));
 		}
 	}

@@ -20,8 +20,8 @@ typedef struct chr_job {
 	char *name;
 	char *command;
 	char *description, *owner, *owner_name; /* "" when not given */
-	char *schedule_tz;                       /* scheduleTimeZone, "" for none */
-	bool scheduled;                          /* schedule (true) or parents (false) */
+	char *schedule_tz;                      /* scheduleTimeZone, "" for none */
+	bool scheduled;                         /* schedule (true) or parents (false) */
 	chr_schedule schedule;
 	char **parents;
 	size_t nparents;

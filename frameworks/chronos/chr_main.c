@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 		} else if ((v = flag(a, "--role")) != NULL) {
 			cfg.role = v;
 		} else if ((v = flag(a, "--failure-retry")) != NULL) {
-			ok = px_duration_parse(v, &cfg.failure_retry_ms) && cfg.failure_retry_ms > 0;
+			ok =
+			    px_duration_parse(v, &cfg.failure_retry_ms) && cfg.failure_retry_ms > 0;
 		} else if ((v = flag(a, "--failover-timeout")) != NULL) {
 			ok = px_duration_parse(v, &cfg.failover_timeout_ms) &&
 			     cfg.failover_timeout_ms > 0;

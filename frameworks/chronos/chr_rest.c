@@ -120,7 +120,8 @@ static actor_future *jobs_route(actor_t *self, const actor_http_request *req, vo
 			if (strcmp(r->job, j->name) != 0)
 				continue;
 			active++;
-			if (r->state == CHR_RUN_RETRY_WAIT && (retry == 0 || r->retry_at_ms < retry))
+			if (r->state == CHR_RUN_RETRY_WAIT &&
+			    (retry == 0 || r->retry_at_ms < retry))
 				retry = r->retry_at_ms;
 		}
 		char when[40] = "";

@@ -1,5 +1,7 @@
-/* chr_sched.h — the scheduler's state and what its parts (the REST handlers, the state
- * file, the run loop) share. Everything here runs inside the scheduler's actor. */
+/* chr_sched.h — the scheduler's state and what its parts share: the runs and their
+ * timer (chr_sched.c), the framework on the driver (chr_framework.c), the REST
+ * handlers (chr_rest.c), the state file (chr_store.c) and the service (chr_service.c).
+ * Everything here runs inside the scheduler's actor. */
 #ifndef CHR_SCHED_H
 #define CHR_SCHED_H
 
@@ -75,6 +77,39 @@ bool chr_sched_run_now(struct chr_sched *s, const char *name);
 
 /* Kills every run of the job (no retries). false when it does not exist. */
 bool chr_sched_kill_runs(struct chr_sched *s, const char *name);
+
+/* Writes the state file, logging a failure: for changes that come from the cluster,
+ * which cannot be refused. */
+void chr_sched_save(struct chr_sched *s);
+
+/* Sets the timer for the earliest of: a job's next run, a run's next retry (or queues
+ * a tick at once for what is already due). */
+void chr_sched_rearm(actor_t *self, struct chr_sched *s);
+
+/* The run whose current task is task_id, or NULL. */
+chr_run *chr_sched_run_by_task(struct chr_sched *s, const char *task_id);
+
+/* Takes r out of s's runs (the caller frees it). */
+void chr_sched_run_unlink(struct chr_sched *s, chr_run *r);
+
+/* Gives r a fresh task id for its current attempt and forgets its agent. */
+void chr_run_new_task_id(struct chr_sched *s, chr_run *r);
+
+/* Revives offers if they were suppressed and the framework is registered. */
+void chr_sched_want_offers(struct chr_sched *s);
+
+/* Starts the dependent jobs of parent that are now due: every parent has succeeded
+ * since the child's last run. The caller persists. */
+void chr_sched_trigger_children(struct chr_sched *s, const chr_job *parent);
+
+/* Records a run that ended without success (its retries used up, or killed). */
+void chr_sched_record_error(struct chr_sched *s, chr_job *j, const char *why);
+
+/* How long the retry after failed attempt `attempt` (1 for the first) waits. */
+int64_t chr_sched_retry_delay(const struct chr_sched *s, int attempt);
+
+/* The driver callbacks of the framework (chr_framework.c); arg is the chr_sched. */
+void chr_framework_callbacks(px_scheduler_callbacks *cb);
 
 /* Installs the REST routes (chr_rest.c) in the scheduler's actor. */
 int chr_rest_install(actor_t *self, struct chr_sched *s);

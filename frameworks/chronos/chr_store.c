@@ -68,7 +68,8 @@ bool chr_store_save(const struct chr_sched *s, char *err, size_t errlen)
 	json_object_set_new(root, "jobs", jobs);
 	json_object_set_new(root, "runs", runs);
 	jobs = runs = NULL;
-	if ((text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12))) == NULL)
+	if ((text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER |
+	                                 JSON_REAL_PRECISION(12))) == NULL)
 		goto oom;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", s->state_file);
@@ -129,7 +130,7 @@ static chr_run *run_from_json(const json_t *o, char *err, size_t errlen)
 	r->retry_at_ms = json_integer_value(json_object_get(o, "retryAt"));
 	r->killed = json_is_true(json_object_get(o, "killed"));
 	r->state = strcmp(json_string_value(state), "retry_wait") == 0 ? CHR_RUN_RETRY_WAIT
-	                                                              : CHR_RUN_RECONCILING;
+	                                                               : CHR_RUN_RECONCILING;
 	if (r->job == NULL || r->task_id == NULL) {
 		chr_run_free(r);
 		snprintf(err, errlen, "out of memory");

@@ -69,16 +69,22 @@ Test(api, bad_requests_get_a_4xx_with_a_message)
 	const char *iso = "/v1/scheduler/iso8601", *dep = "/v1/scheduler/dependency";
 	expect("POST", iso, "{\"name\": ", 400, "not JSON");
 	expect("POST", iso, "{\"name\": \"a\", \"command\": \"true\"}", 400, "'schedule'");
-	expect("POST", iso, "{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R/soon/PT1H\"}",
-	       400, "ISO 8601");
-	expect("POST", iso, "{\"name\": \"a\", \"command\": \"true\", \"schedule\": "
-	                    "\"R/2030-01-01T00:00:00Z/PT1Hour\"}", 400, "duration 'PT1Hour'");
-	expect("POST", iso, "{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"every hour\"}",
-	       400, "three parts");
+	expect("POST", iso,
+	       "{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R/soon/PT1H\"}", 400,
+	       "ISO 8601");
+	expect("POST", iso,
+	       "{\"name\": \"a\", \"command\": \"true\", \"schedule\": "
+	       "\"R/2030-01-01T00:00:00Z/PT1Hour\"}",
+	       400, "duration 'PT1Hour'");
+	expect("POST", iso,
+	       "{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"every hour\"}", 400,
+	       "three parts");
 	expect("POST", iso, "{\"name\": \"a?\", \"command\": \"true\", \"schedule\": \"R//PT1H\"}",
 	       400, "'name'");
-	expect("POST", iso, "{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R//PT1H\", "
-	                    "\"cpus\": \"many\"}", 400, "'cpus'");
+	expect("POST", iso,
+	       "{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R//PT1H\", "
+	       "\"cpus\": \"many\"}",
+	       400, "'cpus'");
 	expect("POST", dep, "{\"name\": \"b\", \"command\": \"true\", \"parents\": [\"nobody\"]}",
 	       400, "does not exist");
 	expect("GET", iso, NULL, 405, "POST");
@@ -94,8 +100,10 @@ Test(api, bad_requests_get_a_4xx_with_a_message)
 	free(out);
 
 	/* A parent cannot be deleted under its child, nor a job made its own ancestor. */
-	expect("POST", iso, "{\"name\": \"p\", \"command\": \"true\", \"schedule\": "
-	                    "\"R/2030-01-01T00:00:00Z/PT1H\"}", 204, NULL);
+	expect("POST", iso,
+	       "{\"name\": \"p\", \"command\": \"true\", \"schedule\": "
+	       "\"R/2030-01-01T00:00:00Z/PT1H\"}",
+	       204, NULL);
 	expect("POST", dep, "{\"name\": \"k\", \"command\": \"true\", \"parents\": [\"p\"]}", 204,
 	       NULL);
 	expect("POST", dep, "{\"name\": \"p\", \"command\": \"true\", \"parents\": [\"k\"]}", 400,
@@ -111,7 +119,8 @@ Test(api, jobs_run_now_are_killed_and_deleted_and_kept_across_a_restart)
 	snprintf(job, sizeof(job),
 	         "{\"name\": \"my job\", \"command\": \"echo $CHRONOS_JOB_NAME >> %s/out.txt\", "
 	         "\"schedule\": \"R/2030-01-01T00:00:00Z/P1D\", \"owner\": \"ops@example.com\", "
-	         "\"cpus\": 0.1, \"mem\": 32}", chr_test_dir());
+	         "\"cpus\": 0.1, \"mem\": 32}",
+	         chr_test_dir());
 	expect("POST", "/v1/scheduler/iso8601", job, 204, NULL);
 	expect("POST", "/v1/scheduler/iso8601",
 	       "{\"name\": \"sleeper\", \"command\": \"sleep 60\", \"schedule\": "
@@ -119,7 +128,8 @@ Test(api, jobs_run_now_are_killed_and_deleted_and_kept_across_a_restart)
 	       204, NULL);
 	expect("POST", "/v1/scheduler/dependency",
 	       "{\"name\": \"after\", \"command\": \"true\", \"parents\": [\"my job\"], \"cpus\": "
-	       "0.1, \"mem\": 32}", 204, NULL);
+	       "0.1, \"mem\": 32}",
+	       204, NULL);
 
 	/* Run now: the job and then its child run. */
 	expect("PUT", "/v1/scheduler/job/my%20job", NULL, 204, NULL);
@@ -137,7 +147,8 @@ Test(api, jobs_run_now_are_killed_and_deleted_and_kept_across_a_restart)
 	expect("PUT", "/v1/scheduler/job/sleeper", NULL, 204, NULL);
 	char state[32] = "";
 	for (int i = 0; i < 3000; i++) {
-		if (strcmp(chr_master_task_state("sleeper", state, sizeof(state)), "TASK_RUNNING") == 0)
+		if (strcmp(chr_master_task_state("sleeper", state, sizeof(state)),
+		           "TASK_RUNNING") == 0)
 			break;
 		usleep(20000);
 	}
@@ -145,10 +156,11 @@ Test(api, jobs_run_now_are_killed_and_deleted_and_kept_across_a_restart)
 	expect("DELETE", "/v1/scheduler/task/kill/sleeper", NULL, 204, NULL);
 	cr_assert(chr_wait_count(api_port, "sleeper", "errorCount", 1, 60000));
 	json_t *j = chr_job_get(api_port, "sleeper");
-	cr_assert_eq(json_integer_value(json_object_get(j, "activeRuns")), 0, "a killed run retried");
-	cr_assert_not_null(strstr(json_string_value(json_object_get(j, "lastErrorMessage")),
-	                          "TASK_KILLED"), "%s",
-	                   json_string_value(json_object_get(j, "lastErrorMessage")));
+	cr_assert_eq(json_integer_value(json_object_get(j, "activeRuns")), 0,
+	             "a killed run retried");
+	cr_assert_not_null(
+	    strstr(json_string_value(json_object_get(j, "lastErrorMessage")), "TASK_KILLED"), "%s",
+	    json_string_value(json_object_get(j, "lastErrorMessage")));
 	json_decref(j);
 
 	char *dot;
@@ -161,7 +173,8 @@ Test(api, jobs_run_now_are_killed_and_deleted_and_kept_across_a_restart)
 	kill(chronos_pid, SIGTERM);
 	int status;
 	cr_assert_eq(waitpid(chronos_pid, &status, 0), chronos_pid);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "plexus chronos exited %d", status);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "plexus chronos exited %d",
+	          status);
 	start_chronos();
 	cr_assert_eq(chr_job_int(api_port, "my job", "successCount"), 1);
 	cr_assert_eq(chr_job_int(api_port, "after", "successCount"), 1);

@@ -227,7 +227,9 @@ void chr_test_fini(void)
 	/* Orphaned executors were reparented here: reap what is left. */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
-	if (scratch[0] != '\0')
+	/* CHR_TEST_KEEP=1 keeps the scratch directory (the cluster's log, the sandboxes)
+	 * for a look after a failure. */
+	if (scratch[0] != '\0' && getenv("CHR_TEST_KEEP") == NULL)
 		nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	scratch[0] = '\0';
 }
@@ -379,7 +381,8 @@ const char *chr_master_task_state(const char *job, char *buf, size_t size)
 		for (int l = 0; l < 2 && buf[0] == '\0'; l++)
 			json_array_foreach(json_object_get(fw, lists[l]), k, t)
 			{
-				if (strcmp(json_string_value(json_object_get(t, "name")), name) == 0) {
+				if (strcmp(json_string_value(json_object_get(t, "name")), name) ==
+				    0) {
 					snprintf(buf, size, "%s",
 					         json_string_value(json_object_get(t, "state")));
 					break;

@@ -18,7 +18,7 @@
 
 /* 2026-01-01T00:00:00Z in ms since the epoch. */
 #define CHR_T2026 1767225600000LL
-#define CHR_HOUR (3600 * 1000LL)
+#define CHR_HOUR  (3600 * 1000LL)
 
 /* A scratch directory, the child subreaper, and `plexus local` with nagents agents of
  * cpus:2;mem:2048;disk:4096, waited for until every agent is active. */
@@ -41,8 +41,7 @@ int64_t chr_test_now(void);
  * when unreachable; the body in *out (malloc'ed) if out is not NULL. */
 int chr_http(const char *method, const char *path, const char *body, char **out);
 /* The same against another port (the `plexus chronos` program). */
-int chr_http_port(int port, const char *method, const char *path, const char *body,
-                  char **out);
+int chr_http_port(int port, const char *method, const char *path, const char *body, char **out);
 
 /* The job called name from GET /v1/scheduler/jobs (a new reference), or NULL. */
 json_t *chr_job_get(int port, const char *name);

@@ -70,16 +70,19 @@ Test(deps, a_child_runs_only_after_all_parents_succeed_since_its_last_run)
 	snprintf(marker, sizeof(marker), "%s/b-fails", dir);
 	snprintf(job, sizeof(job),
 	         "{\"name\": \"a\", \"command\": \"echo a >> %s/order.txt\", \"schedule\": "
-	         "\"R/2026-01-01T00:00:00Z/PT1H\", \"cpus\": 0.1, \"mem\": 16}", dir);
+	         "\"R/2026-01-01T00:00:00Z/PT1H\", \"cpus\": 0.1, \"mem\": 16}",
+	         dir);
 	post("/v1/scheduler/iso8601", job);
 	snprintf(job, sizeof(job),
 	         "{\"name\": \"b\", \"command\": \"test ! -e %s && echo b >> %s/order.txt\", "
 	         "\"schedule\": \"R/2026-01-01T00:30:00Z/PT1H\", \"retries\": 0, \"cpus\": 0.1, "
-	         "\"mem\": 16}", marker, dir);
+	         "\"mem\": 16}",
+	         marker, dir);
 	post("/v1/scheduler/iso8601", job);
 	snprintf(job, sizeof(job),
 	         "{\"name\": \"c\", \"command\": \"echo c >> %s/order.txt\", \"parents\": [\"a\", "
-	         "\"b\"], \"cpus\": 0.1, \"mem\": 16}", dir);
+	         "\"b\"], \"cpus\": 0.1, \"mem\": 16}",
+	         dir);
 	post("/v1/scheduler/dependency", job);
 
 	/* 00:00 a succeeds: c still waits for b. */
@@ -136,7 +139,8 @@ Test(deps, a_failing_job_retries_with_backoff_and_records_its_error)
 	snprintf(job, sizeof(job),
 	         "{\"name\": \"flaky\", \"command\": \"echo $CHRONOS_ATTEMPT >> %s; exit 3\", "
 	         "\"schedule\": \"R1/2026-01-01T00:00:00Z/PT1H\", \"retries\": 2, \"cpus\": 0.1, "
-	         "\"mem\": 16}", path);
+	         "\"mem\": 16}",
+	         path);
 	post("/v1/scheduler/iso8601", job);
 	actor_clock_advance(60000);
 
@@ -155,16 +159,18 @@ Test(deps, a_failing_job_retries_with_backoff_and_records_its_error)
 		cr_assert_neq(*retry, '\0', "attempt %d: no retry pending", attempt);
 		int64_t at;
 		cr_assert(chr_time_parse(retry, &at, NULL, NULL, 0));
-		cr_assert_eq(at - chr_test_now(), waits[attempt - 1], "attempt %d: retry in %lld ms",
-		             attempt, (long long)(at - chr_test_now()));
+		cr_assert_eq(at - chr_test_now(), waits[attempt - 1],
+		             "attempt %d: retry in %lld ms", attempt,
+		             (long long)(at - chr_test_now()));
 		cr_assert_eq(json_integer_value(json_object_get(j, "errorCount")), 0);
 		cr_assert_not_null(strstr(json_string_value(json_object_get(j, "lastErrorMessage")),
 		                          "TASK_FAILED"));
 		json_decref(j);
 		/* Not a moment early. */
 		actor_clock_advance(waits[attempt - 1] - 1000);
-		cr_assert_neq(*json_string_value(json_object_get(j = chr_job_get(port(), "flaky"),
-		                                                 "nextRetry")), '\0');
+		cr_assert_neq(*json_string_value(
+		                  json_object_get(j = chr_job_get(port(), "flaky"), "nextRetry")),
+		              '\0');
 		json_decref(j);
 		actor_clock_advance(1000);
 	}
@@ -174,9 +180,9 @@ Test(deps, a_failing_job_retries_with_backoff_and_records_its_error)
 	cr_assert_eq(json_integer_value(json_object_get(j, "errorsSinceLastSuccess")), 1);
 	cr_assert_eq(json_integer_value(json_object_get(j, "activeRuns")), 0);
 	cr_assert_neq(*json_string_value(json_object_get(j, "lastError")), '\0');
-	cr_assert_not_null(strstr(json_string_value(json_object_get(j, "lastErrorMessage")),
-	                          "TASK_FAILED"), "%s",
-	                   json_string_value(json_object_get(j, "lastErrorMessage")));
+	cr_assert_not_null(
+	    strstr(json_string_value(json_object_get(j, "lastErrorMessage")), "TASK_FAILED"), "%s",
+	    json_string_value(json_object_get(j, "lastErrorMessage")));
 	json_decref(j);
 	size_t n;
 	char **lines = chr_lines(path, false, &n);

@@ -5,8 +5,8 @@
 
 #include "chr_iso8601.h"
 
-#define H (3600 * 1000LL)
-#define D (24 * H)
+#define H     (3600 * 1000LL)
+#define D     (24 * H)
 #define T2026 1767225600000LL /* 2026-01-01T00:00:00Z */
 
 static chr_period period(const char *text)
@@ -49,11 +49,16 @@ Test(iso8601, durations_keep_every_part)
 Test(iso8601, bad_durations_say_why)
 {
 	const char *bad[][2] = {
-	    {"1H", "must start with 'P'"},     {"P", "has no parts"},
-	    {"PT", "nothing after 'T'"},       {"PT1X", "unknown unit"},
-	    {"P1H", "belongs after 'T'"},      {"PT1D", "belongs before 'T'"},
-	    {"PT1M1H", "out of order"},        {"P1.5D", "only seconds"},
-	    {"PTH", "expected a number"},      {"P1DT1H1H", "out of order or repeated"},
+	    {"1H", "must start with 'P'"},
+	    {"P", "has no parts"},
+	    {"PT", "nothing after 'T'"},
+	    {"PT1X", "unknown unit"},
+	    {"P1H", "belongs after 'T'"},
+	    {"PT1D", "belongs before 'T'"},
+	    {"PT1M1H", "out of order"},
+	    {"P1.5D", "only seconds"},
+	    {"PTH", "expected a number"},
+	    {"P1DT1H1H", "out of order or repeated"},
 	    {"PT9999999999S", "expected a number"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -76,8 +81,13 @@ Test(iso8601, instants_with_fractions_and_offsets)
 	char buf[40];
 	cr_assert_str_eq(chr_time_format(T2026 + 1500, buf, sizeof(buf)),
 	                 "2026-01-01T00:00:01.500Z");
-	const char *bad[] = {"2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-01-01",
-	                     "2026-01-01T24:00:00Z", "2026-01-01T00:00:00Q", "yesterday", ""};
+	const char *bad[] = {"2026-13-01T00:00:00Z",
+	                     "2026-02-30T00:00:00Z",
+	                     "2026-01-01",
+	                     "2026-01-01T24:00:00Z",
+	                     "2026-01-01T00:00:00Q",
+	                     "yesterday",
+	                     ""};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int64_t ms;
 		char err[256] = "";
@@ -155,9 +165,9 @@ Test(iso8601, calendar_parts_fall_on_the_wall_clock)
 	cr_assert_eq(chr_time_add(nine_cet, &(chr_period){.hours = 24}, "Europe/Berlin", 0),
 	             at("2026-03-29T08:00:00Z"));
 	/* A fixed offset moves a month boundary as its wall clock does. */
-	cr_assert_eq(chr_time_add(at("2026-01-31T23:30:00-02:00"), &(chr_period){.months = 1},
-	                          NULL, -120),
-	             at("2026-02-28T23:30:00-02:00"));
+	cr_assert_eq(
+	    chr_time_add(at("2026-01-31T23:30:00-02:00"), &(chr_period){.months = 1}, NULL, -120),
+	    at("2026-02-28T23:30:00-02:00"));
 	/* The zone's wall-clock reading: 09:00 "Z" read in Berlin in winter is 08:00Z. */
 	cr_assert_eq(chr_time_in_zone(at("2026-03-28T09:00:00Z"), "Europe/Berlin"), nine_cet);
 	cr_assert(chr_tz_valid("Europe/Berlin"));

@@ -79,26 +79,32 @@ Test(job, bad_jobs_are_refused_with_a_message)
 	    {"{\"name\": \"a\", \"schedule\": \"R//PT1H\"}", "0", "'command'"},
 	    {"{\"name\": \"a\", \"command\": \"true\"}", "0", "'schedule'"},
 	    {"{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R/2026-01-01T00:00:00Z/"
-	     "PT1Q\"}", "0", "unknown unit"},
+	     "PT1Q\"}",
+	     "0", "unknown unit"},
 	    {"{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R//PT1H\", \"cpus\": []}",
 	     "0", "'cpus'"},
-	    {"{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R//PT1H\", \"mem\": \"lots\"}",
+	    {"{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R//PT1H\", \"mem\": "
+	     "\"lots\"}",
 	     "0", "'mem'"},
 	    {"{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R//PT1H\", \"retries\": -1}",
 	     "0", "'retries'"},
 	    {"{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R//PT1H\", \"disabled\": 1}",
 	     "0", "'disabled'"},
 	    {"{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R//PT1H\", \"epsilon\": "
-	     "\"15m\"}", "0", "epsilon"},
+	     "\"15m\"}",
+	     "0", "epsilon"},
 	    {"{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R//PT1H\", "
-	     "\"scheduleTimeZone\": \"Mars/Base\"}", "0", "scheduleTimeZone"},
+	     "\"scheduleTimeZone\": \"Mars/Base\"}",
+	     "0", "scheduleTimeZone"},
 	    {"{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R//PT1H\", \"async\": true}",
 	     "0", "async"},
 	    {"{\"name\": \"a\", \"command\": \"true\", \"schedule\": \"R//PT1H\", \"parents\": "
-	     "[\"b\"]}", "0", "instead of parents"},
+	     "[\"b\"]}",
+	     "0", "instead of parents"},
 	    {"{\"name\": \"a\", \"command\": \"true\"}", "1", "'parents'"},
 	    {"{\"name\": \"a\", \"command\": \"true\", \"parents\": [\"b\"], \"schedule\": "
-	     "\"R//PT1H\"}", "1", "instead of a schedule"},
+	     "\"R//PT1H\"}",
+	     "1", "instead of a schedule"},
 	    {"{\"name\": \"a\", \"command\": \"true\", \"parents\": [\"b\", \"b\"]}", "1", "twice"},
 	    {"{\"name\": \"a\", \"command\": \"true\", \"parents\": [7]}", "1", "parents[0]"},
 	};

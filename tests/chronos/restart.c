@@ -79,7 +79,8 @@ Test(restart, a_run_whose_task_finished_while_no_scheduler_ran_counts_once)
 	snprintf(job, sizeof(job),
 	         "{\"name\": \"nightly\", \"command\": \"echo $CHRONOS_SCHEDULED_TIME >> %s; sleep "
 	         "0.5\", \"schedule\": \"R/2026-01-01T00:00:00Z/PT1H\", \"epsilon\": \"PT10M\", "
-	         "\"cpus\": 0.1, \"mem\": 16}", path);
+	         "\"cpus\": 0.1, \"mem\": 16}",
+	         path);
 	post("/v1/scheduler/iso8601", job);
 
 	actor_clock_advance(60000);
@@ -87,8 +88,8 @@ Test(restart, a_run_whose_task_finished_while_no_scheduler_ran_counts_once)
 	chr_test_scheduler_end(true);
 	/* The task ends on the cluster while no scheduler runs. */
 	for (int i = 0; i < 3000; i++) {
-		if (strcmp(chr_master_task_state("nightly", state, sizeof(state)), "TASK_FINISHED") ==
-		    0)
+		if (strcmp(chr_master_task_state("nightly", state, sizeof(state)),
+		           "TASK_FINISHED") == 0)
 			break;
 		usleep(20000);
 	}
@@ -113,7 +114,8 @@ Test(restart, a_running_task_is_taken_over_and_a_run_due_while_down_runs_once)
 	snprintf(job, sizeof(job),
 	         "{\"name\": \"hourly\", \"command\": \"echo $CHRONOS_SCHEDULED_TIME >> %s; sleep "
 	         "1\", \"schedule\": \"R/2026-01-01T00:00:00Z/PT1H\", \"epsilon\": \"PT10M\", "
-	         "\"cpus\": 0.1, \"mem\": 16}", path);
+	         "\"cpus\": 0.1, \"mem\": 16}",
+	         path);
 	post("/v1/scheduler/iso8601", job);
 
 	/* Crash while the 00:00 task runs; restart while it still runs. */
@@ -150,7 +152,8 @@ Test(restart, a_crash_right_after_a_run_fell_due_neither_loses_nor_repeats_it)
 	snprintf(job, sizeof(job),
 	         "{\"name\": \"quick\", \"command\": \"echo $CHRONOS_SCHEDULED_TIME >> %s\", "
 	         "\"schedule\": \"R/2026-01-01T00:00:00Z/PT1H\", \"epsilon\": \"PT10M\", "
-	         "\"cpus\": 0.1, \"mem\": 16}", path);
+	         "\"cpus\": 0.1, \"mem\": 16}",
+	         path);
 	post("/v1/scheduler/iso8601", job);
 	/* Each time the crash lands wherever the run is: queued, launched or done. */
 	for (int h = 0; h < 4; h++) {
@@ -173,13 +176,16 @@ Test(restart, a_dependent_job_keeps_its_parents_successes)
 	chr_test_runtime(CHR_T2026 - 60000);
 	chr_test_scheduler(60000);
 	snprintf(path, sizeof(path), "%s/child.txt", chr_test_dir());
-	post("/v1/scheduler/iso8601", "{\"name\": \"extract\", \"command\": \"true\", \"schedule\": "
-	                             "\"R/2026-01-01T00:00:00Z/PT1H\", \"cpus\": 0.1, \"mem\": 16}");
-	post("/v1/scheduler/iso8601", "{\"name\": \"load\", \"command\": \"true\", \"schedule\": "
-	                             "\"R/2026-01-01T00:30:00Z/PT1H\", \"cpus\": 0.1, \"mem\": 16}");
+	post("/v1/scheduler/iso8601",
+	     "{\"name\": \"extract\", \"command\": \"true\", \"schedule\": "
+	     "\"R/2026-01-01T00:00:00Z/PT1H\", \"cpus\": 0.1, \"mem\": 16}");
+	post("/v1/scheduler/iso8601",
+	     "{\"name\": \"load\", \"command\": \"true\", \"schedule\": "
+	     "\"R/2026-01-01T00:30:00Z/PT1H\", \"cpus\": 0.1, \"mem\": 16}");
 	snprintf(job, sizeof(job),
 	         "{\"name\": \"report\", \"command\": \"echo ran >> %s\", \"parents\": "
-	         "[\"extract\", \"load\"], \"cpus\": 0.1, \"mem\": 16}", path);
+	         "[\"extract\", \"load\"], \"cpus\": 0.1, \"mem\": 16}",
+	         path);
 	post("/v1/scheduler/dependency", job);
 
 	actor_clock_advance(60000);

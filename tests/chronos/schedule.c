@@ -43,8 +43,8 @@ static const char *schedule_of(const char *name, char *buf, size_t size)
 	return buf;
 }
 
-static const char *expect_schedule(const char *prefix, int64_t next, const char *period,
-                                   char *buf, size_t size)
+static const char *expect_schedule(const char *prefix, int64_t next, const char *period, char *buf,
+                                   size_t size)
 {
 	char when[40];
 	snprintf(buf, size, "%s/%s/%s", prefix, chr_time_format(next, when, sizeof(when)), period);
@@ -75,12 +75,16 @@ Test(schedule, a_week_of_hourly_runs_fires_each_hour_once_and_on_time)
 		cr_assert_str_eq(schedule_of("hourly", got, sizeof(got)),
 		                 expect_schedule("R", due + CHR_HOUR, "PT1H", want, sizeof(want)),
 		                 "hour %d did not fire at its time", h);
+		/* A day's runs end before the next day starts: the cluster holds at most a
+		 * day's tasks at once. */
+		if (h % 24 == 23)
+			cr_assert(chr_wait_count(port(), "hourly", "successCount", h + 1, 60000),
+			          "day %d: %lld runs succeeded", h / 24,
+			          (long long)chr_job_int(port(), "hourly", "successCount"));
 		if (h + 1 < hours)
 			actor_clock_advance(CHR_HOUR - 1000);
 	}
-	cr_assert(chr_wait_count(port(), "hourly", "successCount", hours, 250000),
-	          "only %lld of %d runs succeeded",
-	          (long long)chr_job_int(port(), "hourly", "successCount"), hours);
+	cr_assert_eq(chr_job_int(port(), "hourly", "successCount"), hours);
 
 	/* Each hour ran exactly once, with its own scheduled time. */
 	char path[512];
@@ -90,7 +94,8 @@ Test(schedule, a_week_of_hourly_runs_fires_each_hour_once_and_on_time)
 	cr_assert_eq(n, (size_t)hours, "%zu runs for %d hours", n, hours);
 	for (int h = 0; h < hours; h++) {
 		char when[40];
-		cr_assert_str_eq(lines[h], chr_time_format(CHR_T2026 + h * CHR_HOUR, when, sizeof(when)));
+		cr_assert_str_eq(lines[h],
+		                 chr_time_format(CHR_T2026 + h * CHR_HOUR, when, sizeof(when)));
 	}
 	chr_lines_free(lines, n);
 	cr_assert_eq(chr_job_int(port(), "hourly", "errorCount"), 0);
@@ -112,12 +117,13 @@ Test(schedule, a_finite_schedule_runs_its_count_and_stops)
 		int want_runs = step < 5 ? step : 5;
 		/* One run at a time (not concurrent): wait for each before the next is due. */
 		cr_assert(chr_wait_count(port(), "five", "successCount", want_runs, 60000),
-		          "step %d: %lld runs", step, (long long)chr_job_int(port(), "five",
-		                                                              "successCount"));
+		          "step %d: %lld runs", step,
+		          (long long)chr_job_int(port(), "five", "successCount"));
 	}
 	cr_assert_eq(chr_job_int(port(), "five", "successCount"), 5);
-	cr_assert_str_eq(schedule_of("five", got, sizeof(got)),
-	                 expect_schedule("R0", CHR_T2026 + 60 * 60000, "PT10M", want, sizeof(want)));
+	cr_assert_str_eq(
+	    schedule_of("five", got, sizeof(got)),
+	    expect_schedule("R0", CHR_T2026 + 60 * 60000, "PT10M", want, sizeof(want)));
 	char path[512];
 	size_t n;
 	snprintf(path, sizeof(path), "%s/five.txt", chr_test_dir());
@@ -141,8 +147,9 @@ Test(schedule, runs_missed_by_more_than_epsilon_are_skipped)
 	 * later than epsilon, 03:00 is within it. */
 	actor_clock_advance((3 * 60 + 35) * 60000);
 	cr_assert(chr_wait_count(port(), "late", "successCount", 1, 60000));
-	cr_assert_str_eq(schedule_of("late", got, sizeof(got)),
-	                 expect_schedule("R", CHR_T2026 + 4 * CHR_HOUR, "PT1H", want, sizeof(want)));
+	cr_assert_str_eq(
+	    schedule_of("late", got, sizeof(got)),
+	    expect_schedule("R", CHR_T2026 + 4 * CHR_HOUR, "PT1H", want, sizeof(want)));
 	char path[512], when[40];
 	size_t n;
 	snprintf(path, sizeof(path), "%s/late.txt", chr_test_dir());
