@@ -41,7 +41,7 @@ void px_test_cluster_options_default(px_test_cluster_options *o)
 	o->resources = "cpus:2;mem:1024;disk:1024;ports:[31000-32000]";
 	o->isolation = "posix/cpu,posix/mem";
 	o->allocation_interval_ms = 100;
-	o->wait_ms = 10000;
+	o->wait_ms = 30000;
 }
 
 static void fail(char *err, size_t errlen, const char *fmt, const char *detail)

@@ -33,7 +33,7 @@ typedef struct px_test_cluster_options {
 	const char *isolation;  /* NULL = "posix/cpu,posix/mem" (no cgroups needed), or the
 	                           agent's --isolation, e.g. "cgroups/cpu,cgroups/mem" */
 	int64_t allocation_interval_ms; /* 0 = 100 (Mesos's tests use short intervals too) */
-	int64_t wait_ms;        /* how long start waits for every agent to register; 0 = 10000 */
+	int64_t wait_ms;        /* how long start waits for every agent to register; 0 = 30000 */
 	const char *executor_path; /* the command executor; NULL = $PLEXUS_EXECUTOR_PATH, else the
 	                              plexus-executor of this build or of the installation */
 } px_test_cluster_options;

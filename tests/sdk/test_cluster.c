@@ -151,7 +151,7 @@ Test(test_cluster, a_paused_clock_moves_the_cluster_only_when_advanced)
 	/* Launching nothing declines the offer with Mesos's default filter of 5 s: the
 	 * agent is offered again only once 5 s have passed on the runtime's clock. */
 	px_scheduler_driver *d = framework(c, 0);
-	for (int i = 0; i < 50 && seen.offers == 0; i++)
+	for (int i = 0; i < 300 && seen.offers == 0; i++)
 		advance(100);
 	cr_assert_eq(seen.offers, 1, "one offer once registered");
 	advance(4000);
