@@ -23,6 +23,7 @@
 
 struct mst_alloc;
 struct mst_registrar;
+struct mst_sched_api;
 
 struct mst_task {
 	struct mst_task *next;   /* first member: *pprev of the node after the list head */
@@ -141,6 +142,7 @@ struct master {
 	uint64_t reregister_timer;
 	int64_t task_counts[16]; /* by TaskState, for the gauges */
 	struct mst_metrics metrics;
+	struct mst_sched_api *sched_api; /* api_scheduler.c: the SUBSCRIBE streams */
 };
 
 /* ---- master.c: core ---- */
@@ -248,6 +250,12 @@ int mst_operator_install(actor_t *self);
 /* Whether the agent's machine (hostname or IP) is marked down for maintenance in the
  * registry; the agent's `maintenance` flag keeps the answer. */
 bool mst_machine_is_down(struct master *m, const struct mst_agent *ag);
+
+/* ---- api_scheduler.c: the v1 Scheduler HTTP API ---- */
+/* Routes POST /api/v1/scheduler. */
+int mst_api_scheduler_install(actor_t *self);
+/* Frees the books of the streams (master fini; the proxies end with the master). */
+void mst_api_scheduler_fini(struct master *m);
 
 /* ---- flags.c ---- */
 int mst_master_flags_copy(master_flags *dst, const master_flags *src);
