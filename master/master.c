@@ -204,6 +204,8 @@ static int master_init(actor_t *self)
 		actor_warn("master: HTTP routes not installed");
 	if (mst_api_scheduler_install(self) != 0)
 		actor_warn("master: /api/v1/scheduler not installed");
+	if (mst_api_operator_install(self) != 0)
+		actor_warn("master: /api/v1 not installed");
 
 	m->allocation_timer =
 	    actor_delay(self, m->flags.allocation_interval_ms, mst_allocation_tick, NULL);
@@ -256,6 +258,7 @@ static void master_free(struct master *m)
 		free(m->unreachable[i]);
 	free(m->unreachable);
 	mst_api_scheduler_fini(m);
+	mst_api_operator_fini(m);
 	mst_alloc_free(m->alloc);
 	mst_registrar_close(m->registrar);
 	master_flags_fini(&m->flags);

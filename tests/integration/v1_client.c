@@ -299,6 +299,13 @@ static size_t on_answer(char *data, size_t size, size_t nmemb, void *arg)
 long v1_post(int port, const char *path, const char *ctype, const char *stream_id, const void *body,
              size_t len, char **out)
 {
+	return v1_post_accept(port, path, ctype, NULL, stream_id, body, len, out, NULL);
+}
+
+long v1_post_accept(int port, const char *path, const char *ctype, const char *accept,
+                    const char *stream_id, const void *body, size_t len, char **out,
+                    size_t *out_len)
+{
 	CURL *c = curl_easy_init();
 	struct curl_slist *hs = NULL;
 	struct sink k = {calloc(1, 1), 0};
@@ -316,6 +323,10 @@ long v1_post(int port, const char *path, const char *ctype, const char *stream_i
 		snprintf(h, sizeof(h), "Mesos-Stream-Id: %s", stream_id);
 		hs = curl_slist_append(hs, h);
 	}
+	if (accept != NULL) {
+		snprintf(h, sizeof(h), "Accept: %s", accept);
+		hs = curl_slist_append(hs, h);
+	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -329,6 +340,8 @@ long v1_post(int port, const char *path, const char *ctype, const char *stream_i
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hs);
+	if (out_len != NULL)
+		*out_len = k.len;
 	if (out != NULL)
 		*out = k.data;
 	else

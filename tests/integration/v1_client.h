@@ -34,6 +34,10 @@ void v1_close(struct v1_stream *s);
  * Returns the status (0 when unreachable); the answer in *out (malloc'ed) if not NULL. */
 long v1_post(int port, const char *path, const char *ctype, const char *stream_id, const void *body,
              size_t len, char **out);
+/* The same with an Accept header (NULL: none); the answer's length in *out_len. */
+long v1_post_accept(int port, const char *path, const char *ctype, const char *accept,
+                    const char *stream_id, const void *body, size_t len, char **out,
+                    size_t *out_len);
 /* The same with a JSON body built from fmt. */
 long v1_post_json(int port, const char *path, const char *stream_id, char **out, const char *fmt,
                   ...) __attribute__((format(printf, 5, 6)));
