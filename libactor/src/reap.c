@@ -140,9 +140,13 @@ static void notify_all(struct notice *n)
 	}
 }
 
+/* The poll set lives in a global, not on the thread's stack alone: a process that
+ * exits while this thread still runs (an executor ending on a signal) must not look,
+ * to LeakSanitizer, as if it had leaked it. */
+static struct pollfd *fds;
+
 static void *reap_main(void *unused)
 {
-	struct pollfd *fds = NULL;
 	size_t cap = 0;
 	bool retry = false;
 
@@ -199,6 +203,7 @@ static void *reap_main(void *unused)
 	}
 	pthread_mutex_unlock(&mu);
 	free(fds);
+	fds = NULL;
 	return NULL;
 }
 
