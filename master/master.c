@@ -206,6 +206,8 @@ static int master_init(actor_t *self)
 		actor_warn("master: /api/v1/scheduler not installed");
 	if (mst_api_operator_install(self) != 0)
 		actor_warn("master: /api/v1 not installed");
+	if (mst_webui_install(self) != 0)
+		actor_warn("master: the web UI is not served");
 
 	m->allocation_timer =
 	    actor_delay(self, m->flags.allocation_interval_ms, mst_allocation_tick, NULL);

@@ -273,6 +273,10 @@ void mst_api_operator_framework_added(struct master *m, const struct mst_framewo
                                       bool updated);
 void mst_api_operator_framework_removed(struct master *m, const struct mst_framework *fw);
 
+/* ---- webui_http.c ---- */
+/* Serves the web UI at / (the route of last resort). */
+int mst_webui_install(actor_t *self);
+
 /* ---- flags.c ---- */
 int mst_master_flags_copy(master_flags *dst, const master_flags *src);
 
