@@ -81,6 +81,8 @@ static void finish(nng_aio *aio, struct req *r, int status, const char *ct, cons
 			nng_http_res_set_header(res, "Connection", "close");
 		if (len > 0)
 			nng_http_res_copy_data(res, body, len);
+		else /* nng says nothing for an empty body, and a client waits for the close */
+			nng_http_res_set_header(res, "Content-Length", "0");
 		nng_aio_set_output(aio, 0, res);
 		nng_aio_finish(aio, 0);
 	}
