@@ -9,6 +9,8 @@
  * per media type and queued on every stream without waiting; a stream whose bounded
  * buffer is full is dropped, so a slow operator never slows the master.
  *
+ * GET /master/flags and GET /version give the same facts in Mesos's v0 shapes.
+ *
  * Messages here are built on top of the master's own objects (FrameworkInfo,
  * AgentInfo, the latest TaskStatus are borrowed, not copied); what is allocated for
  * one answer lives in a pool freed once the answer is packed. */
@@ -834,9 +836,54 @@ static actor_future *operator_api(actor_t *self, const actor_http_request *req, 
 	return f;
 }
 
+/* ---- the same facts on Mesos's v0 endpoints ---- */
+
+static actor_future *reply_json_text(json_t *o)
+{
+	char *text = o ? json_dumps(o, PX_JSON_DUMP_FLAGS) : NULL;
+	json_decref(o);
+	if (text == NULL)
+		return actor_http_reply(500, "text/plain", "out of memory", 13);
+	actor_future *f = actor_http_reply(200, PX_MEDIA_JSON, text, strlen(text));
+	free(text);
+	return f;
+}
+
+/* GET /master/flags: {"flags": {"name": "value", ...}}, the strings GET_FLAGS has. */
+static actor_future *flags_v0(actor_t *self, const actor_http_request *req, void *arg)
+{
+	struct master *m = actor_state(self);
+	struct pool p = {NULL};
+	Plexus__Master__Response__GetFlags *f = get_flags(&p, m);
+	json_t *flags = json_object();
+
+	for (size_t i = 0; f != NULL && i < f->n_flags; i++)
+		json_object_set_new(flags, f->flags[i]->name, json_string(f->flags[i]->value));
+	pool_free(&p);
+	json_t *o = json_object();
+	json_object_set_new(o, "flags", flags);
+	return reply_json_text(o);
+}
+
+/* GET /version: Mesos's {"version", "build_date", "build_time", "build_user"}. */
+static actor_future *version_v0(actor_t *self, const actor_http_request *req, void *arg)
+{
+	if (strcmp(req->path, "/") != 0)
+		return actor_http_reply(404, "text/plain", "use /version\n", 13);
+	json_t *o = json_object();
+	json_object_set_new(o, "version", json_string(MASTER_VERSION));
+	json_object_set_new(o, "build_date", json_string(__DATE__ " " __TIME__));
+	json_object_set_new(o, "build_time", json_real(0));
+	json_object_set_new(o, "build_user", json_string(""));
+	return reply_json_text(o);
+}
+
 int mst_api_operator_install(actor_t *self)
 {
-	return actor_http_route_prefix(self, "/api/v1", operator_api, NULL);
+	int rv = actor_http_route_prefix(self, "/api/v1", operator_api, NULL);
+	rv |= actor_http_route(self, "/flags", flags_v0, NULL);
+	rv |= actor_http_route_prefix(self, "/version", version_v0, NULL);
+	return rv;
 }
 
 void mst_api_operator_fini(struct master *m)

@@ -227,3 +227,54 @@ Test(operator_api, teardown_and_bad_requests)
 	cr_expect_eq(http_get(port, "/api/v1", NULL), 405);
 	cr_expect_eq(http_get(port, "/health", NULL), 200);
 }
+
+static const char *task_at(json_t *o, size_t i)
+{
+	return json_string_value(
+	    json_object_get(json_array_get(json_object_get(o, "tasks"), i), "id"));
+}
+
+Test(operator_api, v0_flags_version_and_task_filters)
+{
+	json_t *j = http_json(port, "/master/flags");
+	cr_assert_not_null(j);
+	cr_expect_str_eq(
+	    json_string_value(json_object_get(json_object_get(j, "flags"), "allocation_interval")),
+	    "100ms");
+	json_decref(j);
+	j = http_json(port, "/version");
+	cr_assert_not_null(j);
+	cr_expect_not_null(json_string_value(json_object_get(j, "version")));
+	json_decref(j);
+
+	/* Two tasks of two frameworks, both completed by the time they are listed. */
+	const char *first[] = {"execute", master_flag, "--name=first", "--command=true", NULL};
+	const char *second[] = {"execute", master_flag, "--name=second", "--command=true", NULL};
+	cr_assert_eq(plexus_run(NULL, 30000, first), 0);
+	cr_assert_eq(plexus_run(NULL, 30000, second), 0);
+	j = http_json(port, "/master/tasks");
+	cr_assert_not_null(j);
+	cr_expect_eq(json_array_size(json_object_get(j, "tasks")), 2,
+	             "completed frameworks' tasks");
+	cr_expect_str_eq(task_at(j, 0), "first");
+	const char *fw = json_string_value(
+	    json_object_get(json_array_get(json_object_get(j, "tasks"), 1), "framework_id"));
+	char path[256];
+	snprintf(path, sizeof(path), "/master/tasks?framework_id=%s", fw);
+	json_t *byfw = http_json(port, path);
+	json_decref(j);
+	cr_assert_not_null(byfw);
+	cr_expect_eq(json_array_size(json_object_get(byfw, "tasks")), 1);
+	cr_expect_str_eq(task_at(byfw, 0), "second");
+	json_decref(byfw);
+	j = http_json(port, "/master/tasks?order=desc&limit=1");
+	cr_assert_not_null(j);
+	cr_expect_eq(json_array_size(json_object_get(j, "tasks")), 1);
+	cr_expect_str_eq(task_at(j, 0), "second");
+	json_decref(j);
+	j = http_json(port, "/master/tasks?task_id=first&offset=0");
+	cr_assert_not_null(j);
+	cr_expect_eq(json_array_size(json_object_get(j, "tasks")), 1);
+	json_decref(j);
+	cr_expect_eq(http_get(port, "/master/tasks?order=sideways", NULL), 400);
+}
