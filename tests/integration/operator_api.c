@@ -196,7 +196,7 @@ Test(operator_api, subscribe_sends_a_snapshot_then_task_events)
 	json_t *gt = json_object_get(j, "get_tasks");
 	size_t n = json_array_size(json_object_get(gt, "tasks")) +
 	           json_array_size(json_object_get(gt, "completed_tasks"));
-	cr_expect_eq(n, 1, "%s", json_dumps(gt, 0));
+	cr_expect_eq(n, 1, "GET_TASKS lists %zu tasks", n);
 	json_decref(j);
 }
 

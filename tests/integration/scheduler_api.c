@@ -324,7 +324,9 @@ Test(scheduler_api, closed_stream_disconnects_and_resubscribe_fails_over)
 	code = v1_post_json(port, API, old_stream, NULL,
 	                    "{\"framework_id\": {\"value\": \"%s\"}, \"type\": \"REVIVE\"}", fw);
 	cr_expect_eq(code, 400);
-	cr_expect(v1_wait_event(s, "OFFERS", &next, 10000) != NULL, "no offers after failover");
+	ev = v1_wait_event(s, "OFFERS", &next, 10000);
+	cr_expect_not_null(ev, "no offers after failover");
+	json_decref(ev);
 }
 
 Test(scheduler_api, bad_requests_get_their_status_and_reason)
@@ -406,8 +408,9 @@ Test(scheduler_api, bad_requests_get_their_status_and_reason)
 
 	/* Nothing of it disturbed the master or the subscriber. */
 	cr_expect_eq(http_get(port, "/health", NULL), 200);
-	cr_expect(v1_wait_event(s, "OFFERS", &next, 10000) != NULL,
-	          "the subscriber lost its offers");
+	ev = v1_wait_event(s, "OFFERS", &next, 10000);
+	cr_expect_not_null(ev, "the subscriber lost its offers");
+	json_decref(ev);
 	code = v1_post_json(port, API, sid, NULL,
 	                    "{\"framework_id\": {\"value\": \"%s\"}, \"type\": \"REVIVE\"}", fw);
 	cr_expect_eq(code, 202);
