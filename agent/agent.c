@@ -14,6 +14,7 @@
 #include "agent/containerizer/containerizer.h"
 #include "agent/containerizer/hooks.h"
 #include "agent/detect.h"
+#include "agent/fetcher.h"
 #include "agent/files.h"
 #include "agent/internal.h"
 #include "agent/paths.h"
@@ -416,6 +417,8 @@ void agent_executor_free(struct agent_executor *ex)
 	free_tasks(NULL, ex->launched);
 	free_tasks(NULL, ex->completed);
 	agent_pb_free(ex->info);
+	actor_future_discard(ex->fetch);
+	actor_future_unref(ex->fetch);
 	free(ex->end_message);
 	free(ex->id);
 	free(ex->directory);
@@ -559,6 +562,9 @@ static void agent_fini(actor_t *self)
 	agent_gc_stop(a);
 	if (a->reregister_timer != 0)
 		actor_cancel(self, a->reregister_timer);
+	/* Fetches still running stop first (their executors never started). */
+	agent_fetcher_free(a->fetcher);
+	a->fetcher = NULL;
 	agent_executors_destroy_all(a);
 	containerizer_free(a->launcher_ctx);
 	sum_fini(&a->sum, self);
@@ -618,6 +624,7 @@ void agent_flags_default(struct agent_flags *f)
 	f->gc_delay_ms = 7LL * 24 * 3600 * 1000;
 	f->gc_disk_headroom = 0.1;
 	f->disk_watch_interval_ms = 60000;
+	f->fetcher_cache_size = 2ULL << 30; /* Mesos's 2GB */
 }
 
 /* The plexus-executor binary next to the running program (plexus or a test). */
@@ -715,6 +722,18 @@ int agent_start(const struct agent_flags *f, actor_pid *out, char *err, size_t e
 		rc = px_errorf(err, errlen, PX_EINVAL, "%s", why);
 		goto fail;
 	}
+	char *cache_dir = NULL;
+	if (f->fetcher_cache_dir == NULL && asprintf(&cache_dir, "%s/fetch", a->work_dir) < 0)
+		cache_dir = NULL;
+	const char *cdir = f->fetcher_cache_dir ? f->fetcher_cache_dir : cache_dir;
+	rc = cdir ? agent_fetcher_alloc(cdir, f->fetcher_cache_size, &a->fetcher, why, sizeof(why))
+	          : -1;
+	free(cache_dir);
+	if (rc != 0) {
+		rc = px_errorf(err, errlen, PX_EINVAL, "--fetcher-cache-dir: %s",
+		               cdir ? why : "out of memory");
+		goto fail;
+	}
 	if ((rc = files_ref()) != 0) {
 		px_errorf(err, errlen, PX_EINVAL, "cannot start the files actor: %s",
 		          actor_strerror(rc));
@@ -741,6 +760,7 @@ int agent_start(const struct agent_flags *f, actor_pid *out, char *err, size_t e
 		*out = pid;
 	return 0;
 fail:
+	agent_fetcher_free(a->fetcher);
 	containerizer_free(a->launcher_ctx);
 	px_resources_free(a->resources);
 	agent_attributes_free(a->attributes, a->nattributes);

@@ -47,6 +47,9 @@ struct agent_flags {
 	int64_t gc_delay_ms;           /* --gc-delay (1 week) */
 	double gc_disk_headroom;       /* --gc-disk-headroom (0.1) */
 	int64_t disk_watch_interval_ms; /* --disk-watch-interval (1 min) */
+	/* The fetcher (agent/fetcher.h). */
+	const char *fetcher_cache_dir; /* --fetcher-cache-dir (NULL: <work dir>/fetch) */
+	uint64_t fetcher_cache_size;   /* --fetcher-cache-size in bytes (2GB) */
 };
 
 /* Fills flags with the defaults (work dir /tmp/plexus/agent, port 5051). */

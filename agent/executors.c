@@ -5,6 +5,8 @@
  * what happens when an executor process ends. */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,7 +168,8 @@ static int build_env(struct agent *a, struct agent_executor *ex, struct envbuf *
 	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", aip >> 24, (aip >> 16) & 255, (aip >> 8) & 255,
 	         aip & 255);
 	/* Mesos's endpoint is where the agent's HTTP API answers. */
-	snprintf(endpoint, sizeof(endpoint), "%s:%d", ip, a->http_port > 0 ? a->http_port : a->pid.port);
+	snprintf(endpoint, sizeof(endpoint), "%s:%d", ip,
+	         a->http_port > 0 ? a->http_port : a->pid.port);
 	px_duration_format(ex->grace_ms, mgrace, sizeof(mgrace));
 	px_duration_format(a->recovery_timeout_ms, mrecovery, sizeof(mrecovery));
 	const char *vars[][2] = {
@@ -214,6 +217,7 @@ static int build_env(struct agent *a, struct agent_executor *ex, struct envbuf *
 
 static void on_reaped(actor_t *self, pid_t pid, int status, void *arg);
 static void registration_timeout_cb(actor_t *self, void *arg);
+static void fetched(actor_t *self, actor_future *f, void *arg);
 
 /* A generated ExecutorInfo for a task that brings only a command, as Mesos makes for
  * its command executor: the executor's id is the task's id. */
@@ -231,6 +235,11 @@ static Plexus__ExecutorInfo *command_executor_info(struct agent *a, const Plexus
 	cmd.value = a->executor_path;
 	cmd.has_shell = true;
 	cmd.shell = false;
+	/* The task's URIs are fetched into the executor's sandbox, as Mesos does. */
+	if (task->command != NULL) {
+		cmd.n_uris = task->command->n_uris;
+		cmd.uris = task->command->uris;
+	}
 	snprintf(name, sizeof(name), "Command Executor (Task: %s) (Command: %s)",
 	         task->task_id->value,
 	         task->command && task->command->value ? task->command->value : "");
@@ -244,16 +253,147 @@ static Plexus__ExecutorInfo *command_executor_info(struct agent *a, const Plexus
 	return (void *)px_message_copy(&info.base);
 }
 
+/* Marks an executor whose process never started (or never will) TERMINATED, with the
+ * reason its tasks will carry. */
+static void launch_failed(struct agent *a, struct agent_executor *ex, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void launch_failed(struct agent *a, struct agent_executor *ex, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(ex->end_message);
+	va_start(ap, fmt);
+	if (vasprintf(&ex->end_message, fmt, ap) < 0)
+		ex->end_message = NULL;
+	va_end(ap);
+	actor_warn("agent %s: cannot launch executor %s of framework %s: %s", a->pid.id,
+	           ex->id ? ex->id : "?", ex->fw->id, ex->end_message ? ex->end_message : "?");
+	ex->phase = EXECUTOR_TERMINATED;
+	ex->container.pid = 0;
+	ex->has_end_reason = true;
+	ex->end_reason = PLEXUS__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED;
+}
+
+static void fail_live_tasks(struct agent *a, struct agent_executor *ex);
+static int start_process(struct agent *a, struct agent_executor *ex, char *err, size_t errlen);
+
+/* The fetch of an executor's URIs is over (f): start its process, or end it with the
+ * fetcher's reason, as Mesos reports a failed fetch (TASK_FAILED, container launch
+ * failed). Its tasks waited in queued meanwhile. */
+static void fetched(actor_t *self, actor_future *f, void *arg)
+{
+	uint64_t serial = (uint64_t)(uintptr_t)arg;
+	char err[512] = "";
+
+	if (self == NULL)
+		return; /* the agent has ended */
+	struct agent *a = actor_state(self);
+	struct agent_executor *ex = by_serial(a, serial);
+	if (ex == NULL || ex->fetch != f)
+		return;
+	ex->fetch = NULL;
+	if (ex->phase != EXECUTOR_LAUNCHING) {
+		/* Shut down while fetching (agent_shutdown_executor discarded the fetch). */
+		actor_info("agent %s: executor %s of framework %s ends before it started",
+		           a->pid.id, ex->id, ex->fw->id);
+		ex->phase = EXECUTOR_TERMINATED;
+		if (!ex->has_end_reason) {
+			ex->has_end_reason = true;
+			ex->end_reason = PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
+			ex->end_message = strdup("Executor shut down before it started");
+		}
+	} else if (actor_future_state(f) != ACTOR_FUTURE_READY) {
+		const char *why = actor_future_why(f);
+		launch_failed(a, ex,
+		              "Failed to launch container: Failed to fetch all URIs for container "
+		              "'%s': %s",
+		              ex->run_uuid, why ? why : actor_strerror(actor_future_error(f)));
+	} else if (start_process(a, ex, err, sizeof(err)) != 0) {
+		launch_failed(a, ex, "Failed to launch the executor: %s", err);
+	} else {
+		actor_future_unref(f);
+		agent_container_update(a, ex); /* the tasks queued meanwhile */
+		agent_checkpoint_executor(a, ex);
+		return;
+	}
+	actor_future_unref(f);
+	fail_live_tasks(a, ex);
+	agent_checkpoint_executor(a, ex);
+	agent_gc(a, ex->fw);
+}
+
+/* Starts the executor's process (its sandbox is ready): argv and environment, the
+ * launcher, the reaper's watch, the registration timer. 0, or -1 with err. */
+static int start_process(struct agent *a, struct agent_executor *ex, char *err, size_t errlen)
+{
+	const Plexus__CommandInfo *cmd = ex->info->command;
+	struct agent_framework *fw = ex->fw;
+	struct envbuf env = {0};
+	char *argv[4] = {NULL};
+	int rc;
+
+	const char *path;
+	char **args = argv;
+	char **owned_args = NULL;
+	if (!cmd->has_shell || cmd->shell) {
+		path = "/bin/sh";
+		argv[0] = (char *)"sh";
+		argv[1] = (char *)"-c";
+		argv[2] = cmd->value;
+	} else {
+		path = cmd->value;
+		owned_args = calloc(cmd->n_arguments + 2, sizeof(*owned_args));
+		if (owned_args == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (cmd->n_arguments == 0)
+			owned_args[0] = cmd->value;
+		for (size_t i = 0; i < cmd->n_arguments; i++)
+			owned_args[i] = cmd->arguments[i];
+		args = owned_args;
+	}
+	if (build_env(a, ex, &env) != 0) {
+		free(owned_args);
+		env_free(&env);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct agent_launch l = {
+	    .path = path, .argv = args, .envp = env.v, .directory = ex->directory};
+	agent_container_launch_info(a, ex, &l);
+	rc = a->launcher->launch(&l, &ex->container, err, errlen);
+	free(owned_args);
+	env_free(&env);
+	if (rc != 0)
+		return -1;
+	if ((rc = actor_reap_watch(ex->container.pid, a->pid, on_reaped, NULL)) != 0) {
+		/* Without a reaper nobody would notice its end: do not run it at all. */
+		a->launcher->destroy(&ex->container);
+		while (waitpid(ex->container.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		agent_container_cleanup(a, ex);
+		snprintf(err, errlen, "cannot watch the executor process: %s", actor_strerror(rc));
+		return -1;
+	}
+	ex->start_ticks = ckpt_process_start((int)ex->container.pid);
+	actor_gauge_add(a->m.executors_running, 1);
+	actor_info("agent %s: launched executor %s of framework %s (pid %d) in %s", a->pid.id,
+	           ex->id, fw->id, (int)ex->container.pid, ex->directory);
+	ex->registration_timer = ex_arm(a, ex, a->registration_timeout_ms, registration_timeout_cb);
+	return 0;
+}
+
 /* Starts an executor. Returns it (in fw's list) even when the launch failed: then it
- * is TERMINATED with end_message saying why, so its tasks fail the usual way. */
+ * is TERMINATED with end_message saying why, so its tasks fail the usual way. With
+ * URIs to fetch it stays LAUNCHING without a process until the fetch is over (then
+ * fetched() goes on). */
 static struct agent_executor *launch_executor(struct agent *a, struct agent_framework *fw,
                                               Plexus__ExecutorInfo *info, bool command)
 {
 	struct agent_executor *ex = calloc(1, sizeof(*ex));
 	char err[512] = "";
 	uint8_t uuid[16];
-	struct envbuf env = {0};
-	char *argv[4] = {NULL};
 	int rc;
 
 	if (ex == NULL) {
@@ -293,69 +433,18 @@ static struct agent_executor *launch_executor(struct agent *a, struct agent_fram
 		snprintf(err, sizeof(err), "the executor has no command to run");
 		goto failed;
 	}
-	/* Mesos fetches before the executor starts; a failed fetch fails its tasks. */
-	if (agent_fetch(cmd, ex->directory, err, sizeof(err)) != 0)
-		goto failed;
-	const char *path;
-	char **args = argv;
-	char **owned_args = NULL;
-	if (!cmd->has_shell || cmd->shell) {
-		path = "/bin/sh";
-		argv[0] = (char *)"sh";
-		argv[1] = (char *)"-c";
-		argv[2] = cmd->value;
-	} else {
-		path = cmd->value;
-		owned_args = calloc(cmd->n_arguments + 2, sizeof(*owned_args));
-		if (owned_args == NULL) {
-			snprintf(err, sizeof(err), "out of memory");
-			goto failed;
-		}
-		if (cmd->n_arguments == 0)
-			owned_args[0] = cmd->value;
-		for (size_t i = 0; i < cmd->n_arguments; i++)
-			owned_args[i] = cmd->arguments[i];
-		args = owned_args;
+	/* Mesos fetches before the executor starts, off the agent's actor (downloads take
+	 * their time); a failed fetch fails its tasks. */
+	if (cmd->n_uris > 0) {
+		ex->fetch = agent_fetch(a->fetcher, cmd, ex->directory);
+		actor_future_on_any(ex->fetch, a->self, fetched, (void *)(uintptr_t)ex->serial);
+		return ex;
 	}
-	if (build_env(a, ex, &env) != 0) {
-		free(owned_args);
-		snprintf(err, sizeof(err), "out of memory");
+	if (start_process(a, ex, err, sizeof(err)) != 0)
 		goto failed;
-	}
-	struct agent_launch l = {
-	    .path = path, .argv = args, .envp = env.v, .directory = ex->directory};
-	agent_container_launch_info(a, ex, &l);
-	rc = a->launcher->launch(&l, &ex->container, err, sizeof(err));
-	free(owned_args);
-	env_free(&env);
-	env = (struct envbuf){0};
-	if (rc != 0)
-		goto failed;
-	if ((rc = actor_reap_watch(ex->container.pid, a->pid, on_reaped, NULL)) != 0) {
-		/* Without a reaper nobody would notice its end: do not run it at all. */
-		a->launcher->destroy(&ex->container);
-		while (waitpid(ex->container.pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		agent_container_cleanup(a, ex);
-		snprintf(err, sizeof(err), "cannot watch the executor process: %s", actor_strerror(rc));
-		goto failed;
-	}
-	ex->start_ticks = ckpt_process_start((int)ex->container.pid);
-	actor_gauge_add(a->m.executors_running, 1);
-	actor_info("agent %s: launched executor %s of framework %s (pid %d) in %s", a->pid.id,
-	           ex->id, fw->id, (int)ex->container.pid, ex->directory);
-	ex->registration_timer = ex_arm(a, ex, a->registration_timeout_ms, registration_timeout_cb);
 	return ex;
 failed:
-	env_free(&env);
-	actor_warn("agent %s: cannot launch executor %s of framework %s: %s", a->pid.id,
-	           ex->id ? ex->id : "?", fw->id, err);
-	ex->phase = EXECUTOR_TERMINATED;
-	ex->container.pid = 0;
-	ex->has_end_reason = true;
-	ex->end_reason = PLEXUS__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED;
-	if (asprintf(&ex->end_message, "Failed to launch the executor: %s", err) < 0)
-		ex->end_message = NULL;
+	launch_failed(a, ex, "Failed to launch the executor: %s", err);
 	return ex;
 }
 
@@ -376,8 +465,12 @@ static void send_task(struct agent *a, struct agent_executor *ex, struct agent_t
 /* Ends the tasks that never reached a terminal state, after their executor is gone. */
 static void fail_live_tasks(struct agent *a, struct agent_executor *ex)
 {
-	Plexus__TaskState state =
-	    ex->command ? PLEXUS__TASK_STATE__TASK_FAILED : PLEXUS__TASK_STATE__TASK_LOST;
+	/* A container that could not launch (a failed fetch) fails its tasks, as Mesos's. */
+	bool launch_failed =
+	    ex->has_end_reason &&
+	    ex->end_reason == PLEXUS__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED;
+	Plexus__TaskState state = ex->command || launch_failed ? PLEXUS__TASK_STATE__TASK_FAILED
+	                                                       : PLEXUS__TASK_STATE__TASK_LOST;
 	Plexus__TaskStatus__Reason reason =
 	    ex->has_end_reason ? ex->end_reason
 	                       : PLEXUS__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
@@ -747,6 +840,12 @@ void agent_shutdown_executor(struct agent *a, struct agent_executor *ex, const c
 	actor_info("agent %s: shutting down executor %s of framework %s: %s", a->pid.id, ex->id,
 	           ex->fw->id, why);
 	ex_cancel(a, &ex->registration_timer);
+	if (ex->fetch != NULL) {
+		/* Still fetching, no process yet: the fetch stops and fetched() ends it. */
+		ex->phase = EXECUTOR_TERMINATING;
+		actor_future_discard(ex->fetch);
+		return;
+	}
 	if (ex->phase == EXECUTOR_RUNNING) {
 		Plexus__Internal__ShutdownExecutorMessage m =
 		    PLEXUS__INTERNAL__SHUTDOWN_EXECUTOR_MESSAGE__INIT;

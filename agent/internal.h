@@ -68,6 +68,7 @@ struct agent_executor {
 	 * reusing its pid; a recovered executor must re-register within a timeout. */
 	uint64_t start_ticks;
 	bool recovered;
+	actor_future *fetch; /* while its URIs are fetched (agent/fetcher.h) */
 	struct agent_executor *next;
 };
 
@@ -129,6 +130,7 @@ struct agent {
 	size_t ncompleted_frameworks;
 	struct status_update_manager sum;
 	struct agent_metrics m;
+	struct agent_fetcher *fetcher; /* agent/fetcher.h: URIs and the cache */
 	const struct agent_launcher_ops *launcher;
 	void *launcher_ctx; /* the containerizer (agent/containerizer/), the launcher's own */
 	uint64_t next_serial;

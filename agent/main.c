@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "agent/containerizer/containerizer.h"
 #include "agent/detect.h"
+#include "agent/fetcher.h"
 #include "plexus/util.h"
 
 static void usage(FILE *out)
@@ -51,6 +52,8 @@ static void usage(FILE *out)
 	    "  --gc-delay=D             old sandboxes are removed after it (default 7days)\n"
 	    "  --gc-disk-headroom=F     sooner when the disk is fuller than 1-F (default 0.1)\n"
 	    "  --disk-watch-interval=D  how often the disk is measured (default 1mins)\n"
+	    "  --fetcher-cache-dir=DIR  where cached URIs are kept (default <work dir>/fetch)\n"
+	    "  --fetcher-cache-size=S   the cache's capacity: 512MB, 2GB ... (default 2GB)\n"
 	    "Durations: 500ms, 5secs, 2mins, 1hrs, or a number of seconds.\n");
 }
 
@@ -96,6 +99,8 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 		F_GC_DELAY,
 		F_GC_HEADROOM,
 		F_DISK_WATCH_INTERVAL,
+		F_FETCHER_CACHE_DIR,
+		F_FETCHER_CACHE_SIZE,
 		F_HELP,
 	};
 	static const struct option options[] = {
@@ -125,6 +130,8 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 	    {"gc-delay", required_argument, NULL, F_GC_DELAY},
 	    {"gc-disk-headroom", required_argument, NULL, F_GC_HEADROOM},
 	    {"disk-watch-interval", required_argument, NULL, F_DISK_WATCH_INTERVAL},
+	    {"fetcher-cache-dir", required_argument, NULL, F_FETCHER_CACHE_DIR},
+	    {"fetcher-cache-size", required_argument, NULL, F_FETCHER_CACHE_SIZE},
 	    {"help", no_argument, NULL, F_HELP},
 	    {0},
 	};
@@ -239,6 +246,19 @@ int agent_flags_parse(struct agent_flags *f, int argc, char **argv)
 			f->gc_disk_headroom = v;
 			break;
 		}
+		case F_FETCHER_CACHE_DIR:
+			f->fetcher_cache_dir = optarg;
+			break;
+		case F_FETCHER_CACHE_SIZE:
+			if (!agent_fetcher_parse_size(optarg, &f->fetcher_cache_size)) {
+				fprintf(
+				    stderr,
+				    "plexus agent: --fetcher-cache-size takes a size such as 512MB "
+				    "or 2GB, not '%s'\n",
+				    optarg);
+				return 2;
+			}
+			break;
 		case F_HELP:
 			usage(stdout);
 			return 1;

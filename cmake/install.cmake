@@ -22,9 +22,9 @@ foreach(lib ${PX_SDK_LIBS})
 endforeach()
 # What libplexus's objects need besides libactor (keep in step with the libraries'
 # own link lines); PX_PLEXUS_PRIVATE_LIBS is the same for pkg-config --static.
-set(PX_SDK_PRIVATE_DEPS nng::nng ev_lib PkgConfig::JANSSON m)
+set(PX_SDK_PRIVATE_DEPS nng::nng ev_lib PkgConfig::JANSSON PkgConfig::CURL PkgConfig::LIBARCHIVE m)
 set(PX_ACTOR_PRIVATE_LIBS "-lnng -lev -ljansson -lpthread")
-set(PX_PLEXUS_PRIVATE_LIBS "-lnng -lev -ljansson -lm")
+set(PX_PLEXUS_PRIVATE_LIBS "-lnng -lev -ljansson -lcurl -larchive -lm")
 
 set(PX_INSTALL_INCLUDE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 

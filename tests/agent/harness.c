@@ -376,6 +376,8 @@ void harness_start_agent(struct harness *h, const char *resources, const char *a
 	f.attributes = attributes;
 	f.executor_path = h->executor_path ? h->executor_path : PLEXUS_EXECUTOR_PATH;
 	f.port = h->http_port;
+	if (h->fetcher_cache_size > 0)
+		f.fetcher_cache_size = h->fetcher_cache_size;
 	cr_assert_eq(agent_start(&f, &h->agent, err, sizeof(err)), 0, "agent_start: %s", err);
 	char *r = master_wait_registration(1, 1, 10000);
 	cr_assert_not_null(r, "the agent did not register");

@@ -30,8 +30,9 @@ struct harness {
 	actor_pid master;
 	actor_pid agent;
 	uint16_t http_port;
-	bool master_by_http;       /* --master=127.0.0.1:<http port> instead of the PID */
-	const char *executor_path; /* NULL: the plexus-executor of this build */
+	bool master_by_http;         /* --master=127.0.0.1:<http port> instead of the PID */
+	const char *executor_path;   /* NULL: the plexus-executor of this build */
+	uint64_t fetcher_cache_size; /* 0: the default */
 };
 
 /* Starts the runtime and the master actor (not the agent). */
