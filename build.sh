@@ -21,7 +21,7 @@ PACKAGES=(
 	libev-dev libnng-dev libmbedtls-dev
 	libprotobuf-c-dev protobuf-c-compiler
 	libcriterion-dev libjansson-dev
-	libcurl4-openssl-dev libarchive-dev
+	libcurl4-openssl-dev libarchive-dev curl libjs-jquery chromium
 )
 
 JOBS=$(nproc 2>/dev/null || echo 2)

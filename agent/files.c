@@ -407,6 +407,64 @@ out:
 	return f;
 }
 
+/* GET /files/download?path=P: the file's bytes as an attachment, for the web UI's
+ * download links (Mesos serves the same endpoint). Up to DOWNLOAD_MAX bytes: an answer
+ * is built whole in memory. */
+#define DOWNLOAD_MAX ((off_t)256 << 20)
+
+static actor_future *files_download(actor_t *self, const actor_http_request *req, void *arg)
+{
+	char *path, *real;
+	actor_future *f = resolve_or_reply(req, &path, &real);
+	struct stat st;
+
+	if (f != NULL)
+		goto out;
+	if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+		f = reply_text(400, "Cannot download '%s': not a regular file.\n", path);
+		goto out;
+	}
+	if (st.st_size > DOWNLOAD_MAX) {
+		f = reply_text(413,
+		               "'%s' is too large to download here; read it with "
+		               "/files/read in pieces.\n",
+		               path);
+		goto out;
+	}
+	int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	char *buf = fd >= 0 ? malloc((size_t)st.st_size + 1) : NULL;
+	size_t got = 0;
+	while (buf != NULL && got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (buf == NULL) {
+		f = reply_text(500, "Failed to read file at '%s'.\n", path);
+		goto out;
+	}
+	actor_http_response *res =
+	    actor_http_response_alloc(200, "application/octet-stream", buf, got);
+	free(buf);
+	const char *base = strrchr(path, '/');
+	char disposition[512];
+	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"",
+	         base ? base + 1 : path);
+	for (char *c = disposition + 22; *c; c++)
+		if (*c < ' ' || (*c == '"' && c[1] != '\0'))
+			*c = '_';
+	if (res != NULL)
+		actor_http_response_header(res, "Content-Disposition", disposition);
+	f = actor_http_respond(res);
+out:
+	free(path);
+	free(real);
+	return f;
+}
+
 /* ---- the actor -------------------------------------------------------------------- */
 
 static int files_init(actor_t *self)
@@ -414,6 +472,8 @@ static int files_init(actor_t *self)
 	int rc = actor_http_route(self, "/read", files_read, NULL);
 	if (rc == 0)
 		rc = actor_http_route(self, "/browse", files_browse, NULL);
+	if (rc == 0)
+		rc = actor_http_route(self, "/download", files_download, NULL);
 	return rc;
 }
 

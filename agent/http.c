@@ -1,6 +1,6 @@
 /* http.c — the agent's HTTP endpoints, under its actor id as Mesos serves them:
  *   GET /slave(N)/state   the agent, its frameworks, executors and tasks (Mesos's shape)
- *   GET /slave(N)/health  200 while the agent runs
+ *   GET /slave(N)/health  200 while the agent runs (also GET /health, see below)
  * Metrics are served by the runtime at /metrics/snapshot; sandbox files by the "files"
  * actor (files.c). */
 #include <stdlib.h>
@@ -200,8 +200,11 @@ static actor_future *state(actor_t *self, const actor_http_request *req, void *a
 	return f;
 }
 
+/* /slave(N)/health, and /health when no other actor of this process serves it. */
 static actor_future *health(actor_t *self, const actor_http_request *req, void *arg)
 {
+	if (strcmp(req->path, "/") != 0 && strcmp(req->path, "/health") != 0)
+		return actor_http_reply(404, "text/plain", "use /health\n", 12);
 	return actor_http_reply(200, "text/plain", NULL, 0);
 }
 
@@ -212,5 +215,12 @@ int agent_http_install(struct agent *a)
 		rc = actor_http_route(a->self, "/state.json", state, a);
 	if (rc == 0)
 		rc = actor_http_route(a->self, "/health", health, a);
+	/* GET /health as operations.md lists it; in `plexus local` the master (or the first
+	 * agent) holds it already, and that one answers. */
+	if (rc == 0) {
+		int prc = actor_http_route_prefix(a->self, "/health", health, a);
+		if (prc != 0 && prc != ACTOR_EEXIST)
+			rc = prc;
+	}
 	return rc;
 }

@@ -14,7 +14,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(PX_SDK_LIBS plexus_proto plexus_common plexus_driver plexus_allocator plexus_master
+set(PX_SDK_LIBS plexus_proto plexus_common plexus_driver plexus_allocator plexus_webui plexus_master
 	plexus_agent plexus_testing)
 set(PX_SDK_OBJECTS)
 foreach(lib ${PX_SDK_LIBS})

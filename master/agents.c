@@ -282,6 +282,7 @@ static void register_agent(actor_t *self, actor_pid from, const ProtobufCMessage
 		/* A retry of a registration that already went through. */
 		px_resources_free(total);
 		send_registered(self, m, a, false);
+	mst_api_operator_agent_added(m, a);
 		return;
 	}
 	char id[64];
@@ -432,6 +433,7 @@ static void reregister_agent(actor_t *self, actor_pid from, const ProtobufCMessa
 	actor_counter_inc(m->metrics.slave_reregistrations);
 	actor_info("master: re-registered agent %s at %s", a->id, actor_pid_str(from));
 	send_registered(self, m, a, true);
+	mst_api_operator_agent_added(m, a);
 	mst_master_update_gauges(m);
 	mst_alloc_run(m->alloc);
 }
@@ -468,6 +470,7 @@ static void agent_remove(actor_t *self, struct master *m, struct mst_agent *a, b
 	for (struct mst_framework *fw = m->frameworks; fw; fw = fw->next)
 		if (fw->connected)
 			actor_send_pb(self, fw->pid, &lost.base);
+	mst_api_operator_agent_removed(m, a->id);
 
 	mst_alloc_agent_remove(m->alloc, a->id);
 	if (unreachable)

@@ -243,6 +243,7 @@ static void register_framework(actor_t *self, actor_pid from, const ProtobufCMes
 	actor_info("master: registered framework %s (%s) at %s", fw->id, fw->info->name,
 	           actor_pid_str(from));
 	send_registered(self, m, fw, false);
+	mst_api_operator_framework_added(m, fw, false);
 	mst_master_update_gauges(m);
 	mst_alloc_run(m->alloc);
 }
@@ -285,6 +286,7 @@ static void reregister_framework(actor_t *self, actor_pid from, const ProtobufCM
 	/* As Mesos: a scheduler that failed over is a new instance and hears "registered";
 	 * one that only reconnects (e.g. to a new master) hears "reregistered". */
 	send_registered(self, m, fw, !r->failover);
+	mst_api_operator_framework_added(m, fw, true);
 	mst_master_update_gauges(m);
 	mst_alloc_run(m->alloc);
 }
@@ -382,6 +384,7 @@ void mst_framework_remove(actor_t *self, struct master *m, struct mst_framework 
                           const char *why)
 {
 	actor_info("master: removing framework %s: %s", fw->id, why);
+	mst_api_operator_framework_removed(m, fw);
 	mst_offers_rescind(self, m, fw->id, NULL);
 
 	/* Every agent that runs something of it shuts it down. */

@@ -3,7 +3,8 @@
  *   GET  /master/state        everything (frameworks with tasks and offers, agents ...)
  *   GET  /master/frameworks   frameworks, completed frameworks
  *   GET  /master/slaves       agents
- *   GET  /master/tasks        tasks (?limit=N&offset=N, as Mesos: default limit 100)
+ *   GET  /master/tasks        tasks (?limit=N&offset=N&order=asc|desc&framework_id=&task_id=,
+ *                             as Mesos: default limit 100, completed frameworks' too)
  *   POST /master/teardown     frameworkId=<id> as a form, or a JSON body
  *                             {"framework_id": {"value": "<id>"}} or {"frameworkId": "<id>"}
  *   GET  /master/info         {"id", "pid", "hostname", "ip", "port", "version"}: how
@@ -821,9 +822,25 @@ static long query_long(const char *query, const char *key, long dflt)
 	return *end == '\0' && v >= 0 ? v : -1;
 }
 
+struct task_ref {
+	const struct mst_task *t;
+	const char *role;
+};
+
+static int by_start(const void *a, const void *b)
+{
+	double x = ((const struct task_ref *)a)->t->staged_time;
+	double y = ((const struct task_ref *)b)->t->staged_time;
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* Mesos's /master/tasks: every task the master knows, of completed frameworks too,
+ * filtered by framework_id and task_id, in order of start time (order=asc|desc), then
+ * offset and limit (default 100). */
 static actor_future *tasks(actor_t *self, const actor_http_request *req, void *arg)
 {
 	struct master *m = actor_state(self);
+	char fw_id[256] = "", task_id[256] = "", order[8] = "asc";
 
 	if (!is_get(req))
 		return reply_text(405, "use GET");
@@ -831,18 +848,45 @@ static actor_future *tasks(actor_t *self, const actor_http_request *req, void *a
 	long offset = query_long(req->query, "offset", 0);
 	if (limit < 0 || offset < 0)
 		return bad_request(m, "limit and offset must be non-negative integers");
-	json_t *arr = json_array();
-	long i = 0;
-	for (const struct mst_framework *f = m->frameworks; f; f = f->next) {
-		for (int pass = 0; pass < 2; pass++) {
-			for (const struct mst_task *t = pass ? f->completed : f->tasks; t;
-			     t = t->next) {
-				if (i++ < offset || (long)json_array_size(arr) >= limit)
-					continue;
-				json_array_append_new(arr, task_json(t, f->role));
-			}
+	form_value(req->query, strlen(req->query), "framework_id", fw_id, sizeof(fw_id));
+	form_value(req->query, strlen(req->query), "task_id", task_id, sizeof(task_id));
+	form_value(req->query, strlen(req->query), "order", order, sizeof(order));
+	if (strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0)
+		return bad_request(m, "order must be 'asc' or 'desc'");
+	size_t n = 0, cap = 64;
+	struct task_ref *refs = malloc(cap * sizeof(*refs));
+	for (int fpass = 0; fpass < 2 && refs != NULL; fpass++)
+		for (const struct mst_framework *f = fpass ? m->completed_frameworks : m->frameworks;
+		     f && refs != NULL; f = f->next) {
+			if (fw_id[0] != '\0' && strcmp(f->id, fw_id) != 0)
+				continue;
+			for (int pass = 0; pass < 2 && refs != NULL; pass++)
+				for (const struct mst_task *t = pass ? f->completed : f->tasks; t;
+				     t = t->next) {
+					if (task_id[0] != '\0' && strcmp(t->id, task_id) != 0)
+						continue;
+					if (n == cap) {
+						struct task_ref *more =
+						    realloc(refs, (cap *= 2) * sizeof(*refs));
+						if (more == NULL) {
+							free(refs);
+							refs = NULL;
+							break;
+						}
+						refs = more;
+					}
+					refs[n++] = (struct task_ref){t, f->role};
+				}
 		}
+	if (refs == NULL)
+		return actor_http_reply(500, "text/plain", "out of memory", 13);
+	qsort(refs, n, sizeof(*refs), by_start);
+	json_t *arr = json_array();
+	for (long i = offset; i < (long)n && (long)json_array_size(arr) < limit; i++) {
+		const struct task_ref *r = &refs[strcmp(order, "desc") == 0 ? (long)n - 1 - i : i];
+		json_array_append_new(arr, task_json(r->t, r->role));
 	}
+	free(refs);
 	json_t *o = json_object();
 	json_object_set_new(o, "tasks", arr);
 	return reply_json(200, o);

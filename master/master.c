@@ -203,6 +203,12 @@ static int master_init(actor_t *self)
 	mst_explain_install(self);
 	if (mst_http_install(self) != 0)
 		actor_warn("master: HTTP routes not installed");
+	if (mst_api_scheduler_install(self) != 0)
+		actor_warn("master: /api/v1/scheduler not installed");
+	if (mst_api_operator_install(self) != 0)
+		actor_warn("master: /api/v1 not installed");
+	if (mst_webui_install(self) != 0)
+		actor_warn("master: the web UI is not served");
 
 	m->allocation_timer =
 	    actor_delay(self, m->flags.allocation_interval_ms, mst_allocation_tick, NULL);
@@ -254,6 +260,8 @@ static void master_free(struct master *m)
 	for (size_t i = 0; i < m->n_unreachable; i++)
 		free(m->unreachable[i]);
 	free(m->unreachable);
+	mst_api_scheduler_fini(m);
+	mst_api_operator_fini(m);
 	mst_alloc_free(m->alloc);
 	mst_registrar_close(m->registrar);
 	master_flags_fini(&m->flags);

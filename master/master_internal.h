@@ -23,6 +23,8 @@
 
 struct mst_alloc;
 struct mst_registrar;
+struct mst_sched_api;
+struct mst_op_api;
 
 struct mst_task {
 	struct mst_task *next;   /* first member: *pprev of the node after the list head */
@@ -141,6 +143,8 @@ struct master {
 	uint64_t reregister_timer;
 	int64_t task_counts[16]; /* by TaskState, for the gauges */
 	struct mst_metrics metrics;
+	struct mst_sched_api *sched_api; /* api_scheduler.c: the SUBSCRIBE streams */
+	struct mst_op_api *op_api;       /* api_operator.c: the operators' SUBSCRIBE streams */
 };
 
 /* ---- master.c: core ---- */
@@ -252,6 +256,30 @@ int mst_operator_install(actor_t *self);
 /* Whether the agent's machine (hostname or IP) is marked down for maintenance in the
  * registry; the agent's `maintenance` flag keeps the answer. */
 bool mst_machine_is_down(struct master *m, const struct mst_agent *ag);
+
+/* ---- api_scheduler.c: the v1 Scheduler HTTP API ---- */
+/* Routes POST /api/v1/scheduler. */
+int mst_api_scheduler_install(actor_t *self);
+/* Frees the books of the streams (master fini; the proxies end with the master). */
+void mst_api_scheduler_fini(struct master *m);
+
+/* ---- api_operator.c: the v1 Operator HTTP API ---- */
+/* Routes POST /api/v1. */
+int mst_api_operator_install(actor_t *self);
+void mst_api_operator_fini(struct master *m);
+/* Events for the operators' SUBSCRIBE streams; each does nothing without subscribers. */
+void mst_api_operator_task_added(struct master *m, const struct mst_task *t);
+void mst_api_operator_task_updated(struct master *m, const struct mst_task *t);
+void mst_api_operator_agent_added(struct master *m, const struct mst_agent *a);
+void mst_api_operator_agent_removed(struct master *m, const char *id);
+/* updated: a framework that re-registered (FRAMEWORK_UPDATED), else FRAMEWORK_ADDED. */
+void mst_api_operator_framework_added(struct master *m, const struct mst_framework *fw,
+                                      bool updated);
+void mst_api_operator_framework_removed(struct master *m, const struct mst_framework *fw);
+
+/* ---- webui_http.c ---- */
+/* Serves the web UI at / (the route of last resort). */
+int mst_webui_install(actor_t *self);
 
 /* ---- flags.c ---- */
 int mst_master_flags_copy(master_flags *dst, const master_flags *src);

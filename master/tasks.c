@@ -93,6 +93,7 @@ static struct mst_task *task_new(struct master *m, struct mst_framework *fw, str
 	if (fw->tasks != NULL)
 		fw->tasks->pprev = &t->next;
 	fw->tasks = t;
+	mst_api_operator_task_added(m, t);
 	return t;
 }
 
@@ -186,6 +187,7 @@ void mst_task_set_state(struct master *m, struct mst_task *t, Plexus__TaskState 
 		}
 	}
 	mst_master_update_task_gauges(m);
+	mst_api_operator_task_updated(m, t);
 }
 
 void mst_task_complete(struct master *m, struct mst_framework *fw, struct mst_task *t)

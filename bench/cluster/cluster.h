@@ -80,7 +80,18 @@ static inline int cl_port_pair(void)
 
 /* GET http://127.0.0.1:port/path; the body (malloc'd, NUL-terminated) in *body and its
  * length in *len. Returns the status code, or -1 (connection refused, timeout). */
+static inline int cl_http_call(int port, const char *method, const char *path,
+                               const char *content_type, const char *req_body, char **body,
+                               size_t *len, int timeout_ms);
 static inline int cl_http_get(int port, const char *path, char **body, size_t *len, int timeout_ms)
+{
+	return cl_http_call(port, "GET", path, NULL, NULL, body, len, timeout_ms);
+}
+
+/* The same with any method and, when req_body is not NULL, a body of content_type. */
+static inline int cl_http_call(int port, const char *method, const char *path,
+                               const char *content_type, const char *req_body, char **body,
+                               size_t *len, int timeout_ms)
 {
 	*body = NULL;
 	*len = 0;
@@ -96,10 +107,12 @@ static inline int cl_http_get(int port, const char *path, char **body, size_t *l
 		close(fd);
 		return -1;
 	}
-	char req[512];
+	char req[1024];
 	int n = snprintf(req, sizeof(req),
-	                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", path,
-	                 port);
+	                 "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+	                 "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
+	                 method, path, port, content_type ? content_type : "text/plain",
+	                 req_body ? strlen(req_body) : 0, req_body ? req_body : "");
 	if (write(fd, req, (size_t)n) != n) {
 		close(fd);
 		return -1;

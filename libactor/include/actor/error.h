@@ -23,7 +23,8 @@ extern "C" {
 	X(ACTOR_ECONN, "connection failed or lost")                            \
 	X(ACTOR_EIO, "input/output error")                                     \
 	X(ACTOR_EFAILED, "failed")                                             \
-	X(ACTOR_ENOTRANSPORT, "no transport to another OS process (not listening)")
+	X(ACTOR_ENOTRANSPORT, "no transport to another OS process (not listening)") \
+	X(ACTOR_EAGAIN, "buffer full, try again later")
 
 enum actor_error {
 	ACTOR_OK = 0,

@@ -100,6 +100,42 @@ int actor_http_route_prefix(actor_t *self, const char *prefix, actor_http_fn fn,
 /* Removes self's prefix route for prefix, if any. */
 void actor_http_unroute_prefix(actor_t *self, const char *prefix);
 
+/* ---- streaming responses ----
+ *
+ * A handler that must keep answering (an event stream) answers with a stream response:
+ * the status and headers go out at once with "Transfer-Encoding: chunked", then each
+ * actor_http_stream_write is one chunk, until the owner closes the stream or the client
+ * goes away. The connection then closes (it serves no further request). Writes never
+ * block: bytes wait in the stream's buffer, which is bounded, so a slow client cannot
+ * hold up its writer; the writer decides what to do when it is full (usually drop the
+ * client). A stream is thread-safe and reference counted. */
+typedef struct actor_http_stream actor_http_stream;
+
+/* A response (to return through actor_http_respond) whose body is the stream *out, a
+ * new reference of the caller's (released by actor_http_stream_close). At most
+ * max_pending bytes wait unwritten (0: 8 MiB). NULL on out of memory. Freeing the
+ * response unsent ends the stream as if its client had gone. */
+actor_http_response *actor_http_response_stream(int status, const char *content_type,
+						size_t max_pending, actor_http_stream **out);
+
+/* Queues data (copied) as one chunk. Returns 0, ACTOR_EAGAIN when it would not fit in
+ * the buffer (nothing queued), ACTOR_ECONN when the client is gone or the stream was
+ * ended, ACTOR_EINVAL for len 0, ACTOR_ENOMEM. */
+int actor_http_stream_write(actor_http_stream *s, const void *data, size_t len);
+
+/* Bytes queued and not yet written to the socket. */
+size_t actor_http_stream_pending(actor_http_stream *s);
+
+/* Asks that fn(arg) run inside actor `to` once the stream is over: the client went
+ * away, a write failed, or the owner closed it. Runs exactly once (with self == NULL if
+ * `to` has ended). One watcher per stream; a second call replaces nothing and returns
+ * ACTOR_EEXIST. */
+int actor_http_stream_watch(actor_http_stream *s, actor_pid to, actor_fn fn, void *arg);
+
+/* Ends the body (after what is queued has been written) and releases the caller's
+ * reference. NULL is a no-op. */
+void actor_http_stream_close(actor_http_stream *s);
+
 /* The TCP port of this OS process's HTTP server; 0 when it does not serve HTTP. */
 uint16_t actor_runtime_http_port(void);
 

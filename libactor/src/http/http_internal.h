@@ -50,6 +50,18 @@ struct actor_http_response {
 	uint8_t *body;
 	size_t len;
 	struct actor_http_header *headers;
+	struct actor_http_stream *stream; /* a streaming response's body, or NULL */
 };
+
+/* Streams (stream.c). The server hands a stream response's connection over: the
+ * stream writes head (the status line and headers, copied) then its chunks, and owns
+ * conn from then on. */
+struct nng_http_conn;
+void actor__http_stream_attach(struct actor_http_stream *s, struct nng_http_conn *conn,
+                               const char *head, size_t head_len);
+/* The response's reference, released unsent (the stream ends) or after attach. */
+void actor__http_stream_release(struct actor_http_stream *s);
+/* Ends every stream still open and waits for their connections to close (server stop). */
+void actor__http_streams_stop(void);
 
 #endif

@@ -343,6 +343,8 @@ void actor_http_response_free(actor_http_response *res)
 		free(h->value);
 		free(h);
 	}
+	if (res->stream != NULL)
+		actor__http_stream_release(res->stream);
 	free(res->content_type);
 	free(res->body);
 	free(res);

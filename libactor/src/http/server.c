@@ -39,6 +39,7 @@ static struct {
 struct req {
 	nng_aio *aio;             /* the server's: finished with the response */
 	nng_http_req *hreq;
+	nng_http_conn *conn;
 	nng_aio *body_aio;
 	char *target;             /* copy of the URI, cut into id, path and query */
 	char id[ACTOR_PID_ID_MAX + 1]; /* the actor that answers */
@@ -80,6 +81,8 @@ static void finish(nng_aio *aio, struct req *r, int status, const char *ct, cons
 			nng_http_res_set_header(res, "Connection", "close");
 		if (len > 0)
 			nng_http_res_copy_data(res, body, len);
+		else /* nng says nothing for an empty body, and a client waits for the close */
+			nng_http_res_set_header(res, "Content-Length", "0");
 		nng_aio_set_output(aio, 0, res);
 		nng_aio_finish(aio, 0);
 	}
@@ -105,11 +108,56 @@ static void fail(nng_aio *aio, struct req *r, int status, bool close, const char
 	finish(aio, r, status, "text/plain", text, (size_t)n, NULL, close);
 }
 
+static const char *reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	default: return status < 300 ? "OK" : status < 400 ? "Redirect" : "Error";
+	}
+}
+
+/* A stream response: the connection leaves nng's server for the stream (stream.c),
+ * which writes the head built here and then the chunks. */
+static void start_stream(struct req *r, actor_http_response *res)
+{
+	size_t cap = 256, len;
+	for (const struct actor_http_header *h = res->headers; h != NULL; h = h->next)
+		cap += strlen(h->name) + strlen(h->value) + 4;
+	char *head = malloc(cap + strlen(res->content_type));
+	if (head == NULL) {
+		fail(r->aio, r, 500, true, "out of memory");
+		return;
+	}
+	len = (size_t)sprintf(head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	                            "Transfer-Encoding: chunked\r\nConnection: close\r\n"
+	                            "Cache-Control: no-cache\r\n",
+	                      res->status, reason_phrase(res->status), res->content_type);
+	for (const struct actor_http_header *h = res->headers; h != NULL; h = h->next)
+		len += (size_t)sprintf(head + len, "%s: %s\r\n", h->name, h->value);
+	len += (size_t)sprintf(head + len, "\r\n");
+	struct actor_http_stream *s = res->stream;
+	res->stream = NULL; /* its reference passes to attach */
+	nng_http_hijack(r->conn);
+	nng_http_req_free(r->hreq); /* a hijacker owns the request */
+	nng_aio_set_output(r->aio, 0, NULL);
+	nng_aio_finish(r->aio, 0);
+	actor__http_stream_attach(s, r->conn, head, len);
+	free(head);
+	req_free(r);
+}
+
 static void future_done(actor_t *in, actor_future *f, void *arg)
 {
 	struct req *r = arg;
 	if (actor_future_state(f) == ACTOR_FUTURE_READY && actor_future_value(f) != NULL) {
-		const actor_http_response *res = actor_future_value(f);
+		actor_http_response *res = actor_future_value(f);
+		if (res->stream != NULL) {
+			start_stream(r, res);
+			return;
+		}
 		finish(r->aio, r, res->status, res->content_type, res->body, res->len, res->headers,
 		       false);
 		return;
@@ -240,6 +288,7 @@ static void http_cb(nng_aio *aio)
 	}
 	r->aio = aio;
 	r->hreq = hreq;
+	r->conn = conn;
 	char *query = strchr(r->target, '?');
 	if (query != NULL)
 		*query++ = '\0';
@@ -368,6 +417,7 @@ void actor__http_stop(void)
 		nng_http_server_release(S.server);
 		S.server = NULL;
 	}
+	actor__http_streams_stop();
 	S.port = 0;
 	actor__http_routes_clear();
 }
