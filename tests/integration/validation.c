@@ -142,8 +142,9 @@ Test(validation, garbage_to_the_http_api_gets_400s)
 	cr_expect_eq(http_get(a, "/files/read", NULL), 400);
 	cr_expect_eq(http_get(a, "/files/read?path=", NULL), 400);
 	/* Malformed requests: 400 from the server itself. */
-	raw_exchange(m, "GET / HTTP/1.1 extra\r\n\r\n", line, sizeof(line));
-	cr_expect(strstr(line, " 400") != NULL, "answer: '%s'", line);
+	/* (nng takes a request line with junk after the version; "/" is the web UI.) */
+	raw_exchange(m, "GET /master/state HTTP/9.9\r\n\r\n", line, sizeof(line));
+	cr_expect(strstr(line, " 505") != NULL, "answer: '%s'", line);
 	raw_exchange(m, "GET nopath HTTP/1.1\r\n\r\n", line, sizeof(line));
 	cr_expect(strstr(line, " 400") != NULL, "answer: '%s'", line);
 	raw_exchange(m, "GET /master/state HTTP/1.1\r\nContent-Length: -5\r\n\r\n", line,
