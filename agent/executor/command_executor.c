@@ -10,7 +10,7 @@
  * default, as Mesos). The executor's own work happens in a small actor; the driver's
  * callbacks hand it over with actor_call. After the terminal update the executor waits
  * for the agent's shutdown request (the agent sends it once it holds the update) or at
- * most one second, then stops. */
+ * most five seconds, then stops. */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -25,7 +25,7 @@
 #include "proto/internal.pb-c.h"
 
 #define DEFAULT_KILL_GRACE_MS 3000
-#define LINGER_MS             1000
+#define LINGER_MS 5000 /* long enough for a loaded agent to take the update */
 
 extern char **environ;
 /* Present when built with LeakSanitizer. */

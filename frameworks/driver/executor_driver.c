@@ -755,8 +755,8 @@ enum px_driver_status px_executor_driver_stop(px_executor_driver *d)
 		pthread_mutex_unlock(&d->mu);
 		return s;
 	}
-	d->status = PX_DRIVER_STOPPED;
-	pthread_cond_broadcast(&d->cv);
+	/* The status changes, and join wakes, only once the stop is handed to the actor:
+	 * a joining thread may free d as soon as it sees STOPPED. */
 	pthread_mutex_unlock(&d->mu);
 	atomic_store(&d->aborted, true);
 	struct exec_call *c = calloc(1, sizeof(*c));
@@ -764,6 +764,10 @@ enum px_driver_status px_executor_driver_stop(px_executor_driver *d)
 		c->kind = CALL_STOP;
 		submit(d, c, true);
 	}
+	pthread_mutex_lock(&d->mu);
+	d->status = PX_DRIVER_STOPPED;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
 	return s == PX_DRIVER_ABORTED ? PX_DRIVER_ABORTED : PX_DRIVER_STOPPED;
 }
 

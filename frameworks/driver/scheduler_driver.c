@@ -927,8 +927,8 @@ enum px_driver_status px_scheduler_driver_stop(px_scheduler_driver *d, bool fail
 		pthread_mutex_unlock(&d->mu);
 		return s;
 	}
-	d->status = PX_DRIVER_STOPPED;
-	pthread_cond_broadcast(&d->cv);
+	/* The status changes, and join wakes, only once the stop is handed to the actor:
+	 * a joining thread may free d as soon as it sees STOPPED. */
 	pthread_mutex_unlock(&d->mu);
 	atomic_store(&d->aborted, true);
 	struct sched_call *c = calloc(1, sizeof(*c));
@@ -937,6 +937,10 @@ enum px_driver_status px_scheduler_driver_stop(px_scheduler_driver *d, bool fail
 		c->failover = failover;
 		submit(d, c, true);
 	}
+	pthread_mutex_lock(&d->mu);
+	d->status = PX_DRIVER_STOPPED;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
 	return s == PX_DRIVER_ABORTED ? PX_DRIVER_ABORTED : PX_DRIVER_STOPPED;
 }
 

@@ -178,7 +178,16 @@ static void raw_write(int key)
 	cas_cells_push(&cells, cas_cell_alloc(k.data, (uint32_t)k.len,
 	                                      (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, 0, 0,
 	                                      "x", 1));
-	int st = cas_client_write(client, CAS_ALL, p.data, p.len, &cells, err, sizeof(err));
+	/* A loaded machine can make a replica look down to the failure detector for a
+	 * moment: an unavailable ALL write is tried again for a few seconds. */
+	int st = CAS_OK;
+	for (int attempt = 0; attempt < 40; attempt++) {
+		st = cas_client_write(client, CAS_ALL, p.data, p.len, &cells, err, sizeof(err));
+		if (st == CAS_OK)
+			break;
+		struct timespec nap = {0, 250 * 1000 * 1000};
+		nanosleep(&nap, NULL);
+	}
 	cas_cells_fini(&cells);
 	cas_wbuf_fini(&p);
 	cas_wbuf_fini(&k);
