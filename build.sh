@@ -22,6 +22,7 @@ PACKAGES=(
 	libprotobuf-c-dev protobuf-c-compiler
 	libcriterion-dev libjansson-dev
 	libcurl4-openssl-dev libarchive-dev curl libjs-jquery chromium
+	python3
 )
 
 JOBS=$(nproc 2>/dev/null || echo 2)
