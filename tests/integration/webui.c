@@ -86,7 +86,7 @@ static char *chromium_wait(pid_t pid, const char *out, int timeout_ms)
 
 static char *dump(const char *hash, int budget_ms)
 {
-	char url[256], out[600];
+	char url[320], out[600];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", port, hash);
 	snprintf(out, sizeof(out), "%s/dom-%d.html", harness_dir(), budget_ms);
 	return chromium_wait(chromium_start(url, budget_ms, out), out, budget_ms + 30000);
