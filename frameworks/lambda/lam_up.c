@@ -101,7 +101,7 @@ static void rm_rf(const char *path)
 
 static int start_cluster(struct up *u)
 {
-	char arg_agents[] = "--agents=2", port[32], work[1200], res[256], log[1200];
+	char arg_agents[] = "--agents=3", port[32], work[1200], res[256], log[1200];
 	snprintf(u->master, sizeof(u->master), "127.0.0.1:%d", u->port);
 	if (agents_registered(u->master) >= 0) {
 		fprintf(stderr, "plexus lambda up: something already answers on %s; stop it or give "
@@ -114,7 +114,7 @@ static int start_cluster(struct up *u)
 	char *argv[] = {u->plexus, "local", arg_agents, port, work, res,
 	                "--allocation-interval=200ms", NULL};
 	log_path(u, "cluster", log, sizeof(log));
-	say("starting plexus local --agents=2 on %s (log %s)", u->master, log);
+	say("starting plexus local --agents=3 (cassandra puts one node per agent) on %s (log %s)", u->master, log);
 	u->local = lam_spawn(log, argv);
 	for (int i = 0; i < 300 && !stop_asked; i++) {
 		if (agents_registered(u->master) >= 2)
@@ -258,7 +258,7 @@ static int usage(void)
 	        "  --port=N             plexus local's HTTP port (default 5050)\n"
 	        "  --work-dir=DIR       everything of the run (default $TMPDIR/plexus-lambda;\n"
 	        "                       emptied at start)\n"
-	        "  --resources=R        each agent's (default cpus:4;mem:6144;disk:8192;ports:[31000-31999])\n"
+	        "  --resources=R        each agent's (default cpus:3;mem:4096;disk:8192;ports:[31000-31999])\n"
 	        "  --rate=N             page views per second (default 10000)\n"
 	        "  --events=N           stop generating after N (default 0: never)\n"
 	        "  --urls=N             distinct URLs (default 50)\n"
@@ -284,7 +284,7 @@ int lam_cmd_up(int argc, char **argv)
 {
 	struct up u = {.port = 5050, .http_port = 5070, .urls = 50, .top = 10, .rate = 10000,
 	               .bucket_ms = 60000, .every_ms = 30000, .refresh_ms = 1000, .view = true,
-	               .resources = "cpus:4;mem:6144;disk:8192;ports:[31000-31999]"};
+	               .resources = "cpus:3;mem:4096;disk:8192;ports:[31000-31999]"};
 	static const struct option opts[] = {
 	    {"master", required_argument, NULL, 'm'},   {"port", required_argument, NULL, 'p'},
 	    {"work-dir", required_argument, NULL, 'w'}, {"resources", required_argument, NULL, 'R'},

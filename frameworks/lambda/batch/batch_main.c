@@ -314,9 +314,13 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_stop);
 	signal(SIGUSR1, on_run);
 
+	/* The context starts the runtime, which the cassandra client (an actor) needs. */
 	char err[512];
+	spk_context *sc = spk_context_start(&conf, err, sizeof(err));
+	if (sc == NULL)
+		fprintf(stderr, "lambda-batch: %s\n", err);
 	lam_store *store = NULL;
-	for (int i = 0; store == NULL && !stop_asked; i++) {
+	for (int i = 0; sc != NULL && store == NULL && !stop_asked; i++) {
 		store = lam_store_open(o.master, o.cassandra, err, sizeof(err));
 		if (store == NULL) {
 			if (i % 20 == 0)
@@ -324,9 +328,10 @@ int main(int argc, char **argv)
 			usleep(250000);
 		}
 	}
-	spk_context *sc = store ? spk_context_start(&conf, err, sizeof(err)) : NULL;
-	if (store != NULL && sc == NULL)
-		fprintf(stderr, "lambda-batch: %s\n", err);
+	if (store == NULL) {
+		spk_context_stop(sc);
+		sc = NULL;
+	}
 	int rc = sc ? 0 : 1;
 	for (int64_t run_no = 1; sc != NULL && !stop_asked; run_no++) {
 		run_asked = 0;
