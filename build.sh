@@ -6,7 +6,8 @@
 #   ./build.sh bench [--FLAG=N ...] [NAME ...]
 #                            build in Release and run the benchmarks (all, or the ones named);
 #                            flags go to every program, e.g. --runs=3 for the median of 3
-#   ./build.sh run           build and run the main job (see README.md)
+#   ./build.sh run [FLAGS]   build and run the main job: the lambda architecture on one
+#                            cluster, with a live view (see README.md, docs/lambda.md)
 #   ./build.sh install [PREFIX]
 #                            build in Release and install the SDK (headers, libraries,
 #                            pkg-config files, CMake package, programs) into PREFIX
@@ -93,54 +94,11 @@ run_bench() {
 	return $failed
 }
 
-# The main job: a local cluster (master and two agents in one process), a few tasks run
-# on it with `plexus execute`, the operator's view of them, then the cluster stays up
-# in the foreground until Ctrl-C. PLEXUS_PORT picks the HTTP port (default 5050).
-run_cluster() {
-	local plexus=build/debug/cli/plexus port=${PLEXUS_PORT:-5050}
-	local master=127.0.0.1:$port work=${TMPDIR:-/tmp}/plexus-run i
-	mkdir -p "$work"
-	log "starting plexus local --agents=2 on port $port (work dir $work, log $work/local.log)"
-	"$plexus" local --agents=2 --port="$port" --work-dir="$work" "$@" 2>>"$work/local.log" &
-	LOCAL_PID=$!
-	# A background job of a script ignores SIGINT, so Ctrl-C is handed on as SIGTERM.
-	trap 'kill -TERM $LOCAL_PID 2>/dev/null' INT TERM
-	trap 'kill -TERM $LOCAL_PID 2>/dev/null; wait $LOCAL_PID 2>/dev/null' EXIT
-	for i in $(seq 100); do
-		"$plexus" state --master="$master" >/dev/null 2>&1 && break
-		kill -0 "$LOCAL_PID" 2>/dev/null || {
-			tail -n 5 "$work/local.log" >&2
-			log "plexus local did not start"
-			return 1
-		}
-		sleep 0.1
-	done
-	log "cluster up: http://$master/master/state"
-	run_task hello 'echo Hello from Plexus'
-	run_task hostname 'echo "running on $(hostname) in $PWD"'
-	run_task fails 'echo this task fails on purpose >&2; exit 3'
-	log "plexus tasks --master=$master"
-	"$plexus" tasks --master="$master" || true
-	log "plexus cat hostname stdout --master=$master"
-	"$plexus" cat hostname stdout --master="$master" || true
-	log "plexus cat fails stderr --master=$master"
-	"$plexus" cat fails stderr --master="$master" || true
-	log "the cluster keeps running: http://$master/master/state (Ctrl-C stops it)"
-	log "try: $plexus execute --master=$master --name=mine --command='uname -a'"
-	while kill -0 "$LOCAL_PID" 2>/dev/null; do
-		wait "$LOCAL_PID" 2>/dev/null || true
-	done
-	trap - EXIT INT TERM
-	log "cluster stopped"
-}
-
-# run_task NAME COMMAND: one task through `plexus execute`, its exit status shown.
-run_task() {
-	local rc=0
-	log "plexus execute --name=$1 --command='$2'"
-	timeout 30 build/debug/cli/plexus execute --master="127.0.0.1:${PLEXUS_PORT:-5050}" \
-		--name="$1" --command="$2" || rc=$?
-	log "exit status $rc"
+# The main job: the lambda architecture on one `plexus local` cluster (docs/lambda.md):
+# cassandra, storm, spark and a page-view generator sharing it, with a live view until
+# Ctrl-C, which stops everything. Flags go to `plexus lambda up` (e.g. --rate=100000).
+run_lambda() {
+	exec build/debug/cli/plexus-lambda up "$@"
 }
 
 cmd=${1:-build}
@@ -170,7 +128,7 @@ bench)
 run)
 	ensure_packages
 	build_tree debug Debug
-	run_cluster "$@"
+	run_lambda "$@"
 	;;
 install)
 	prefix=${1:-/usr/local}
