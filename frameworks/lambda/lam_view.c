@@ -93,12 +93,10 @@ int lam_view_render(FILE *out, const char *master, const char *dataset, lam_stor
 	fprintf(out, "Plexus lambda architecture on %s   %s   (Ctrl-C stops everything)\n\n", master,
 	        when);
 	int64_t generated = json_integer_value(json_object_get(truth, "generated"));
-	int64_t started = json_integer_value(json_object_get(truth, "started_ms"));
 	fprintf(out, "generator: %lld page views%s, %lld/s set%s\n", (long long)generated,
 	        truth ? "" : " (not started yet)",
 	        (long long)json_integer_value(json_object_get(truth, "rate")),
 	        json_is_true(json_object_get(truth, "done")) ? ", finished" : "");
-	(void)started;
 	lam_answer *v = NULL;
 	int n = store ? lam_top(store, top, &v, err, sizeof(err)) : -1;
 	if (n < 0) {

@@ -53,7 +53,7 @@ static int view_key(const spk_row *in, const char *arg, spk_emitter *out)
 		                in->value.data);
 	char key[LAM_URL_MAX + 32];
 	int n = snprintf(key, sizeof(key), "%.*s\t%lld", (int)e.url_len, e.url,
-	                 (long long)(e.time_ms / atoll(arg)));
+	                 (long long)(e.time_ms / strtoll(arg, NULL, 10)));
 	spk_emit_pair(out, key, (size_t)n, "1", 1);
 	return 0;
 }
